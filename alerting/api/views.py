@@ -1,0 +1,84 @@
+"""The Alertmanager webhook endpoint."""
+
+from __future__ import annotations
+
+from django.db import connection
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
+from rest_framework import serializers, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from alerting.api.authentication import IngestKeyAuthentication
+from alerting.api.parsers import BoundedJSONParser
+from alerting.api.serializers import WebhookSerializer
+from alerting.services import alert_batch_ingest
+
+
+class IngestResultSerializer(serializers.Serializer):
+    status = serializers.CharField()
+    alerts = serializers.IntegerField(help_text="Alerts stored from this payload.")
+    notifications = serializers.IntegerField(help_text="Notifications this payload queued.")
+
+
+_EXAMPLE = {
+    "version": "4",
+    "groupKey": '{}:{alertname="HighLatency"}',
+    "truncatedAlerts": 0,
+    "status": "firing",
+    "receiver": "herald",
+    "groupLabels": {"alertname": "HighLatency"},
+    "commonLabels": {"alertname": "HighLatency", "severity": "critical"},
+    "commonAnnotations": {"summary": "p99 latency above 2s"},
+    "externalURL": "http://alertmanager.example:9093",
+    "alerts": [
+        {
+            "status": "firing",
+            "labels": {"alertname": "HighLatency", "severity": "critical", "job": "api"},
+            "annotations": {"summary": "p99 latency above 2s"},
+            "startsAt": "2026-11-23T10:00:00Z",
+            "endsAt": "0001-01-01T00:00:00Z",
+            "generatorURL": "http://prometheus.example:9090/graph",
+            "fingerprint": "c7b3a1d2e4f56789",
+        }
+    ],
+}
+
+
+class AlertmanagerWebhookView(APIView):
+    """Receives Alertmanager's webhook (payload version 4) for one tenant.
+
+    Answers 200 only once the alerts and the notifications they owe are
+    committed; delivery happens afterwards in the workers.
+    """
+
+    authentication_classes = [IngestKeyAuthentication]
+    parser_classes = [BoundedJSONParser]
+
+    @extend_schema(
+        operation_id="alertmanager_webhook",
+        request=WebhookSerializer,
+        responses={
+            200: IngestResultSerializer,
+            400: OpenApiResponse(description="Malformed payload; the body names each bad field."),
+            401: OpenApiResponse(description="Missing or unknown ingest key."),
+            413: OpenApiResponse(description="Body over the size limit."),
+            415: OpenApiResponse(description="Content type is not JSON."),
+        },
+        examples=[OpenApiExample("A firing alert", value=_EXAMPLE, request_only=True)],
+    )
+    def post(self, request, key: str | None = None) -> Response:
+        tenant = request.auth
+        connection.set_tenant(tenant)
+        serializer = WebhookSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        result = alert_batch_ingest(
+            webhook=serializer.validated_data, raw_payload=request.data
+        )
+        return Response(
+            {
+                "status": "ok",
+                "alerts": result.alerts_stored,
+                "notifications": len(result.notification_ids),
+            },
+            status=status.HTTP_200_OK,
+        )

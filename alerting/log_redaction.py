@@ -1,0 +1,28 @@
+"""Keep secrets out of logs: ingest keys may travel in URL paths."""
+
+from __future__ import annotations
+
+import logging
+import re
+
+_PATTERNS = [
+    (re.compile(r"(/api/v1/alertmanager/)[^/\s\"']+"), r"\1[redacted]"),
+    (re.compile(r"\bhk_[A-Za-z0-9_-]{8,}"), "hk_[redacted]"),
+]
+
+
+def redact(text: str) -> str:
+    for pattern, replacement in _PATTERNS:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+class RedactSecretsFilter(logging.Filter):
+    """Rewrites each record's final message with secrets replaced."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        cleaned = redact(message)
+        if cleaned != message:
+            record.msg, record.args = cleaned, None
+        return True

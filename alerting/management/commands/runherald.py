@@ -1,0 +1,177 @@
+"""Run all of Herald in the foreground: web, worker, scheduler (and demo tenant).
+
+Embedded PostgreSQL (started by the settings) and Redis (started here) are
+used when DATABASE_URL / CELERY_BROKER_URL are unset; they, and every child
+process, are stopped on Ctrl-C or SIGTERM.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import os
+import signal
+import subprocess
+import sys
+import time
+from urllib.parse import quote
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+from django.db import connection
+
+from alerting.embedded import EmbeddedRedis
+
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> None:
+    # Linux: the child gets SIGTERM if the runner dies, even by SIGKILL.
+    with contextlib.suppress(OSError):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+class _Stop(Exception):
+    pass
+
+
+def _raise_stop(signum, frame):
+    raise _Stop
+
+
+class Command(BaseCommand):
+    help = "Run Herald: gunicorn, a Celery worker and Celery beat, in the foreground."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--host", default=os.environ.get("HERALD_HOST", "127.0.0.1"))
+        parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+        parser.add_argument("--web-workers", type=int, default=2)
+        parser.add_argument("--worker-concurrency", type=int, default=8)
+        parser.add_argument("--demo", action="store_true", help="Set up and show the demo tenant.")
+
+    def handle(self, *args, host, port, web_workers, worker_concurrency, demo, **options):
+        signal.signal(signal.SIGTERM, _raise_stop)
+        signal.signal(signal.SIGINT, _raise_stop)
+        # `make` does not pass SIGTERM on to its recipe: stop when it goes.
+        _die_with_parent()
+        started = time.monotonic()
+        redis: EmbeddedRedis | None = None
+        children: list[subprocess.Popen] = []
+        try:
+            env = dict(os.environ, DJANGO_SETTINGS_MODULE="alerting.settings")
+            if demo:
+                env["HERALD_DEMO"] = "1"
+            if "DATABASE_URL" not in os.environ:
+                socket_dir = settings.DATABASES["default"]["HOST"]
+                env["DATABASE_URL"] = f"postgres://postgres@{quote(socket_dir, safe='')}/postgres"
+            if "CELERY_BROKER_URL" not in os.environ:
+                redis = EmbeddedRedis(settings.VAR_DIR).start()
+                env["CELERY_BROKER_URL"] = redis.url
+
+            call_command("migrate_schemas", interactive=False, verbosity=0)
+            call_command("collectstatic", interactive=False, verbosity=0)
+            banner = self._demo_banner(host, port) if demo else ""
+            connection.close()
+
+            children = [self._spawn(command, env) for command in self._commands(
+                host, port, web_workers, worker_concurrency
+            )]
+            self._wait_until_serving(host, port, children)
+            self.stdout.write(f"Herald is ready in {time.monotonic() - started:.1f}s.")
+            if banner:
+                self.stdout.write(banner)
+            self.stdout.write("Press Ctrl-C to stop.")
+            while all(child.poll() is None for child in children):
+                time.sleep(0.5)
+            self.stderr.write("A Herald process exited; stopping the others.")
+        except _Stop:
+            self.stdout.write("\nStopping Herald…")
+        finally:
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
+            self._stop(children)
+            if redis:
+                redis.stop()
+        # Embedded PostgreSQL stops at interpreter exit (pgserver's atexit hook).
+
+    def _commands(self, host, port, web_workers, worker_concurrency) -> list[list[str]]:
+        python = sys.executable
+        return [
+            [python, "-m", "gunicorn", "alerting.wsgi:application",
+             "--bind", f"{host}:{port}", "--workers", str(web_workers),
+             "--graceful-timeout", "5", "--log-level", "warning"],
+            [python, "-m", "celery", "-A", "alerting", "worker", "--pool", "threads",
+             "--concurrency", str(worker_concurrency), "--loglevel", "INFO",
+             "--without-gossip", "--without-mingle"],
+            [python, "-m", "celery", "-A", "alerting", "beat", "--loglevel", "WARNING",
+             "--schedule", settings.CELERY_BEAT_SCHEDULE_FILENAME],
+        ]
+
+    def _spawn(self, command: list[str], env: dict[str, str]) -> subprocess.Popen:
+        return subprocess.Popen(  # noqa: S603 - our own interpreter and modules
+            command,
+            env=env,
+            cwd=settings.BASE_DIR,
+            start_new_session=True,  # Ctrl-C reaches the runner, which stops them in order
+            preexec_fn=_die_with_parent,
+        )
+
+    def _wait_until_serving(self, host, port, children, timeout=30.0) -> None:
+        import socket
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if any(child.poll() is not None for child in children):
+                raise RuntimeError("a Herald process exited during start-up")
+            try:
+                socket.create_connection((host, port), timeout=0.2).close()
+                return
+            except OSError:
+                time.sleep(0.1)
+        raise RuntimeError(f"the web server did not listen on {host}:{port} in {timeout}s")
+
+    def _stop(self, children: list[subprocess.Popen]) -> None:
+        for child in children:
+            if child.poll() is None:
+                child.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + 10
+        for child in children:
+            try:
+                child.wait(max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                child.kill()
+                child.wait()
+
+    def _demo_banner(self, host: str, port: int) -> str:
+        from alerting.demo.services import demo_ensure
+
+        base = f"http://{host}:{port}"
+        demo = demo_ensure(domain="demo.localhost", sink_url=f"{base}/demo/sink/")
+        ingest = f"{base}/api/v1/alertmanager/"
+        sample = (
+            '{"version":"4","groupKey":"{}:{alertname=\\"DiskFull\\"}","status":"firing",'
+            '"receiver":"herald","groupLabels":{"alertname":"DiskFull"},'
+            '"commonLabels":{"alertname":"DiskFull","severity":"critical"},'
+            '"commonAnnotations":{},"externalURL":"http://alertmanager:9093",'
+            '"alerts":[{"status":"firing","labels":{"alertname":"DiskFull",'
+            '"severity":"critical","instance":"db-1"},"annotations":{"summary":'
+            '"Disk /var is 97% full"},"startsAt":"\'"$(date -u +%Y-%m-%dT%H:%M:%SZ)"\'",'
+            '"endsAt":"0001-01-01T00:00:00Z","generatorURL":"http://prometheus:9090/graph",'
+            '"fingerprint":"\'"$(date +%s)"\'"}]}'
+        )
+        return "\n".join([
+            "",
+            f"  Tenant admin:  http://{demo.domain}:{port}/admin/",
+            f"  Login:         {demo.admin_username} / {demo.admin_password}",
+            f"  Operators:     {base}/admin/  (tenants, domains, ingest keys)",
+            f"  Ingest URL:    {ingest}",
+            f"  Ingest key:    {demo.ingest_key}",
+            f"  Demo sink:     {base}/demo/sink/  (what the demo receiver got)",
+            f"  API docs:      {base}/api/docs/",
+            "",
+            "  Post a sample alert:",
+            f"  curl -sS -X POST {ingest} -H 'Authorization: Bearer {demo.ingest_key}' "
+            f"-H 'Content-Type: application/json' -d '{sample}'",
+            "",
+        ])

@@ -1,0 +1,38 @@
+"""Which alert state changes deserve a notification (pure)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from alerting.models import AlertStatus
+
+
+@dataclass(frozen=True)
+class AlertStateChange:
+    """An alert as stored by ingest, beside the state it replaced ('' if new)."""
+
+    fingerprint: str
+    status: str
+    starts_at: datetime
+    previous_status: str
+    previous_starts_at: datetime | None
+
+
+def needs_notification(change: AlertStateChange) -> bool:
+    """Fingerprint + status + startsAt identify an alert state.
+
+    A firing alert notifies when it is new, was resolved, or fires again with
+    a new startsAt. A resolved alert notifies only if we saw it firing: a
+    resolve for an alert never seen is stored but is no news to anyone.
+    """
+    if change.status == AlertStatus.FIRING:
+        return (
+            change.previous_status != AlertStatus.FIRING
+            or change.previous_starts_at != change.starts_at
+        )
+    return change.previous_status == AlertStatus.FIRING
+
+
+def alerts_to_notify(changes: list[AlertStateChange]) -> list[AlertStateChange]:
+    return [change for change in changes if needs_notification(change)]

@@ -1,0 +1,21 @@
+"""URLs on hosts that are no tenant's domain: ingest, API docs, operators' admin."""
+
+from django.conf import settings
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from alerting.api.urls import ingest_urlpatterns
+from tenants.admin import public_admin
+
+urlpatterns = [
+    *ingest_urlpatterns,
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("admin/", public_admin.urls),
+    path("", include("django_prometheus.urls")),
+]
+
+if settings.HERALD_DEMO:
+    from alerting.demo.views import sink
+
+    urlpatterns.append(path("demo/sink/", sink, name="demo-sink"))

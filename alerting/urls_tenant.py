@@ -1,0 +1,14 @@
+"""URLs on a tenant's own domain: its admin, and ingest too."""
+
+from django.contrib import admin
+from django.urls import path
+
+from alerting.api.urls import ingest_urlpatterns
+
+admin.site.site_header = "Herald"
+admin.site.site_title = "Herald"
+
+urlpatterns = [
+    *ingest_urlpatterns,
+    path("admin/", admin.site.urls),
+]

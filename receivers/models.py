@@ -1,0 +1,96 @@
+"""Receivers and the record of every notification sent to them."""
+
+from django.db import models
+from django.utils import timezone
+from encrypted_fields.fields import EncryptedJSONField
+
+from alerting.models import AlertGroup, AlertStatus
+
+
+class ReceiverKind(models.TextChoices):
+    WEBHOOK = "webhook", "Generic webhook"
+
+
+class Receiver(models.Model):
+    name = models.CharField(max_length=100, unique=True)
+    kind = models.CharField(max_length=32, choices=ReceiverKind.choices)
+    enabled = models.BooleanField(default=True)
+    config = models.JSONField(default=dict, blank=True, help_text="Settings that are not secret.")
+    # URLs, tokens and keys: Fernet-encrypted at rest, never shown back once saved.
+    secrets = EncryptedJSONField(default=dict, blank=True)
+    max_attempts = models.PositiveSmallIntegerField(default=6)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.get_kind_display()})"
+
+
+class NotificationState(models.TextChoices):
+    PENDING = "pending"
+    SENDING = "sending"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+
+
+class Notification(models.Model):
+    """What Herald owes (or owed) one receiver about one alert group.
+
+    Written in the ingest transaction (the outbox); the delivery task works it
+    off. Receiver name and channel are copied so history survives a deletion.
+    """
+
+    receiver = models.ForeignKey(
+        Receiver, null=True, on_delete=models.SET_NULL, related_name="notifications"
+    )
+    receiver_name = models.CharField(max_length=100)
+    channel = models.CharField(max_length=32)
+    alert_group = models.ForeignKey(
+        AlertGroup, on_delete=models.PROTECT, related_name="notifications"
+    )
+    status = models.CharField(max_length=16, choices=AlertStatus.choices)
+    alerts = models.JSONField(help_text="The alerts as notified (Alertmanager's shape).")
+    state = models.CharField(
+        max_length=16, choices=NotificationState.choices, default=NotificationState.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    last_http_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    last_latency_ms = models.PositiveIntegerField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["state", "next_attempt_at"]),
+            models.Index(fields=["-created_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.status} → {self.receiver_name} ({self.state})"
+
+
+class AttemptOutcome(models.TextChoices):
+    DELIVERED = "delivered"
+    RETRY = "retry", "Failed, will retry"
+    FAILED = "failed", "Failed for good"
+
+
+class DeliveryAttempt(models.Model):
+    notification = models.ForeignKey(
+        Notification, on_delete=models.CASCADE, related_name="delivery_attempts"
+    )
+    number = models.PositiveSmallIntegerField()
+    started_at = models.DateTimeField()
+    outcome = models.CharField(max_length=16, choices=AttemptOutcome.choices)
+    http_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    latency_ms = models.PositiveIntegerField()
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["notification", "number"]
+
+    def __str__(self) -> str:
+        return f"attempt {self.number}: {self.outcome}"

@@ -1,0 +1,28 @@
+from django.core.management.base import BaseCommand, CommandError
+
+from tenants.models import Tenant
+from tenants.services import ingest_key_create, tenant_create
+
+
+class Command(BaseCommand):
+    help = "Create a tenant with its own schema (migrated), domain and first ingest key."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--slug", required=True, help="Short name; also the schema name.")
+        parser.add_argument("--name", required=True)
+        parser.add_argument("--domain", required=True, help="Host name of the tenant's admin.")
+        parser.add_argument(
+            "--allow-private-targets",
+            action="store_true",
+            help="Let receivers send to loopback and private networks.",
+        )
+
+    def handle(self, *args, slug, name, domain, allow_private_targets, **options):
+        if Tenant.objects.filter(slug=slug).exists():
+            raise CommandError(f"A tenant with slug {slug!r} exists already.")
+        tenant = tenant_create(
+            slug=slug, name=name, domain=domain, allow_private_targets=allow_private_targets
+        )
+        _, key = ingest_key_create(tenant=tenant, name="default")
+        self.stdout.write(f"Created tenant {tenant.slug} (schema {tenant.schema_name}) at {domain}")
+        self.stdout.write(f"Ingest key (shown once): {key}")

@@ -1,0 +1,42 @@
+"""Shared-schema models: who the tenants are and how their traffic finds them."""
+
+from django.db import models
+from django_tenants.models import DomainMixin, TenantMixin
+
+
+class Tenant(TenantMixin):
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=50, unique=True)
+    allow_private_targets = models.BooleanField(
+        default=False,
+        help_text="Allow receivers to send to loopback and private-network addresses.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    auto_create_schema = True
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Domain(DomainMixin):
+    def __str__(self) -> str:
+        return self.domain
+
+
+class IngestKey(models.Model):
+    """A bearer key Alertmanager presents; only its SHA-256 is stored.
+
+    Keys are 256-bit random tokens, so a fast hash is as safe as a slow one
+    and lets every request be resolved by one indexed lookup.
+    """
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="ingest_keys")
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=12, help_text="First characters, to recognise a key.")
+    key_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
