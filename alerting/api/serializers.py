@@ -13,9 +13,20 @@ _NO_END = datetime(1, 1, 1, tzinfo=UTC)
 
 
 
+class StrictCharField(serializers.CharField):
+    """A string, and only a string: Alertmanager never sends numbers as labels."""
+
+    default_error_messages = {"invalid": "Must be a string."}
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 def _label_set(**kwargs) -> serializers.DictField:
     return serializers.DictField(
-        child=serializers.CharField(allow_blank=True, trim_whitespace=False), **kwargs
+        child=StrictCharField(allow_blank=True, trim_whitespace=False), **kwargs
     )
 
 
@@ -25,7 +36,7 @@ class WebhookAlertSerializer(serializers.Serializer):
     annotations = _label_set(required=False, default=dict)
     startsAt = serializers.DateTimeField()
     endsAt = serializers.DateTimeField(required=False, allow_null=True, default=None)
-    generatorURL = serializers.CharField(
+    generatorURL = StrictCharField(
         required=False, allow_blank=True, default="", trim_whitespace=False
     )
     fingerprint = serializers.RegexField(r"^[0-9a-fA-F]{1,64}$")
@@ -35,15 +46,15 @@ class WebhookAlertSerializer(serializers.Serializer):
 
 
 class WebhookSerializer(serializers.Serializer):
-    version = serializers.CharField()
-    groupKey = serializers.CharField(trim_whitespace=False)
+    version = StrictCharField()
+    groupKey = StrictCharField(trim_whitespace=False)
     truncatedAlerts = serializers.IntegerField(min_value=0, required=False, default=0)
     status = serializers.ChoiceField(choices=AlertStatus.choices)
-    receiver = serializers.CharField(allow_blank=True, trim_whitespace=False)
+    receiver = StrictCharField(allow_blank=True, trim_whitespace=False)
     groupLabels = _label_set(required=False, default=dict)
     commonLabels = _label_set(required=False, default=dict)
     commonAnnotations = _label_set(required=False, default=dict)
-    externalURL = serializers.CharField(
+    externalURL = StrictCharField(
         required=False, allow_blank=True, default="", trim_whitespace=False
     )
     alerts = WebhookAlertSerializer(many=True, allow_empty=False)

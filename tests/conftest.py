@@ -1,0 +1,153 @@
+"""Shared test setup: two tenants with real schemas, a real broker, a real worker.
+
+PostgreSQL is the embedded one (or DATABASE_URL); the broker is an embedded
+Redis (or CELERY_BROKER_URL). Both are real servers: nothing is mocked.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from celery.contrib.testing.worker import start_worker
+from celery.signals import task_postrun
+from django.conf import settings
+from django.db import connection, connections
+
+from alerting.celery import app as celery_app
+from alerting.embedded import EmbeddedRedis
+from tenants.middleware import domain_cache_clear
+from tenants.models import Tenant
+from tenants.selectors import ingest_key_cache_clear
+from tenants.services import ingest_key_create, tenant_create
+
+TENANT_SLUGS = ("alpha", "beta")
+TENANT_TABLE_APPS = ("alerting", "receivers")
+
+_embedded_redis: EmbeddedRedis | None = None
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # The broker must be known before anything touches the Celery app.
+    global _embedded_redis
+    broker_url = os.environ.get("CELERY_BROKER_URL")
+    if not broker_url:
+        _embedded_redis = EmbeddedRedis(Path(settings.VAR_DIR) / "test").start()
+        broker_url = _embedded_redis.url
+    celery_app.conf.broker_url = broker_url
+    celery_app.conf.broker_connection_retry_on_startup = False
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if _embedded_redis:
+        _embedded_redis.stop()
+
+
+@task_postrun.connect
+def _close_worker_connections(**kwargs) -> None:
+    # The worker thread's connection would otherwise outlive the test
+    # database and block its DROP at the end of the session.
+    connections.close_all()
+
+
+def _ensure_tenants() -> dict[str, Tenant]:
+    """The test tenants, created once; re-created rows reuse their schemas."""
+    tenants = {}
+    for slug in TENANT_SLUGS:
+        tenant = Tenant.objects.filter(slug=slug).first() or tenant_create(
+            slug=slug, name=slug.title(), domain=f"{slug}.localhost", allow_private_targets=True
+        )
+        tenants[slug] = tenant
+    return tenants
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker) -> None:
+    with django_db_blocker.unblock():
+        _ensure_tenants()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_caches() -> Iterator[None]:
+    ingest_key_cache_clear()
+    domain_cache_clear()
+    yield
+    connection.set_schema_to_public()
+
+
+@pytest.fixture
+def tenants(db) -> dict[str, Tenant]:
+    """Both tenants, inside the test's rolled-back transaction."""
+    return {tenant.slug: tenant for tenant in Tenant.objects.filter(slug__in=TENANT_SLUGS)}
+
+
+@pytest.fixture
+def committed_tenants(transactional_db) -> dict[str, Tenant]:
+    """Both tenants for tests whose data must be committed (worker, live server).
+
+    pytest-django's flush after a transactional test empties the public
+    tables (tenant rows included) but not the tenant schemas: put the rows
+    back and empty the schemas.
+    """
+    tenants = _ensure_tenants()
+    _truncate_tenant_tables(tenants.values())
+    return tenants
+
+
+def _truncate_tenant_tables(tenants) -> None:
+    from django.apps import apps
+
+    tables = [
+        model._meta.db_table
+        for app_label in TENANT_TABLE_APPS
+        for model in apps.get_app_config(app_label).get_models()
+    ]
+    with connection.cursor() as cursor:
+        for tenant in tenants:
+            qualified = ", ".join(f'"{tenant.schema_name}"."{table}"' for table in tables)
+            cursor.execute(f"TRUNCATE {qualified} RESTART IDENTITY CASCADE")
+
+
+@pytest.fixture
+def alpha(tenants) -> Tenant:
+    """Tenant alpha, with the connection in its schema."""
+    connection.set_tenant(tenants["alpha"])
+    return tenants["alpha"]
+
+
+@pytest.fixture
+def beta(tenants) -> Tenant:
+    return tenants["beta"]
+
+
+@pytest.fixture
+def ingest_key() -> Callable[[Tenant], str]:
+    """Make an ingest key for a tenant; returns the plain key."""
+
+    def make(tenant: Tenant) -> str:
+        return ingest_key_create(tenant=tenant, name="test")[1]
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def celery_worker_thread(django_db_setup) -> Iterator[None]:
+    """A real Celery worker (solo pool, in a thread) on the real broker."""
+    celery_app.control.purge()  # tasks queued by earlier, rolled-back tests
+    with start_worker(celery_app, pool="solo", perform_ping_check=False, shutdown_timeout=5):
+        yield
+
+
+def wait_for(predicate: Callable[[], object], timeout: float = 10.0) -> object:
+    """Poll until predicate() is truthy; fail the test after timeout seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            pytest.fail(f"condition not met within {timeout}s")
+        time.sleep(0.02)

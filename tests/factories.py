@@ -1,0 +1,78 @@
+"""Factories for test data: Alertmanager payloads and tenant-schema rows."""
+
+from __future__ import annotations
+
+import factory
+from django.utils import timezone
+from factory.django import DjangoModelFactory
+
+from receivers.models import Receiver, ReceiverKind
+
+
+class WebhookAlertFactory(factory.DictFactory):
+    """One alert as Alertmanager's webhook sends it."""
+
+    status = "firing"
+    labels = factory.LazyAttributeSequence(
+        lambda o, n: {"alertname": "HighLatency", "severity": "critical", "instance": f"web-{n}"}
+    )
+    annotations = factory.LazyFunction(lambda: {"summary": "p99 latency above 2s"})
+    startsAt = "2026-11-23T10:00:00Z"
+    endsAt = "0001-01-01T00:00:00Z"
+    generatorURL = "http://prometheus.example:9090/graph?g0.expr=up"
+    fingerprint = factory.Sequence(lambda n: f"{n + 0xA000:016x}")
+
+
+class WebhookPayloadFactory(factory.DictFactory):
+    """A version 4 webhook body; `alerts` defaults to one firing alert."""
+
+    version = "4"
+    groupKey = factory.Sequence(lambda n: f'{{}}:{{alertname="HighLatency",group="{n}"}}')
+    truncatedAlerts = 0
+    status = "firing"
+    receiver = "herald"
+    groupLabels = factory.LazyFunction(lambda: {"alertname": "HighLatency"})
+    commonLabels = factory.LazyFunction(
+        lambda: {"alertname": "HighLatency", "severity": "critical"}
+    )
+    commonAnnotations = factory.LazyFunction(dict)
+    externalURL = "http://alertmanager.example:9093"
+    alerts = factory.LazyFunction(lambda: [WebhookAlertFactory()])
+
+
+class ReceiverFactory(DjangoModelFactory):
+    """A receiver in the current tenant schema; pass secrets={"url": ...}."""
+
+    class Meta:
+        model = Receiver
+
+    name = factory.Sequence(lambda n: f"receiver-{n}")
+    kind = ReceiverKind.WEBHOOK
+    secrets = factory.LazyFunction(lambda: {"url": "http://127.0.0.1:9/unused"})
+    max_attempts = 3
+
+
+class AlertGroupFactory(DjangoModelFactory):
+    class Meta:
+        model = "alerting.AlertGroup"
+
+    group_key = factory.Sequence(lambda n: f'{{}}:{{alertname="HighLatency",group="{n}"}}')
+    receiver = "herald"
+    status = "firing"
+    first_seen_at = factory.LazyFunction(timezone.now)
+    last_seen_at = factory.LazyFunction(timezone.now)
+    last_payload = factory.LazyFunction(dict)
+
+
+class NotificationFactory(DjangoModelFactory):
+    """A pending notification, as ingest would have written it."""
+
+    class Meta:
+        model = "receivers.Notification"
+
+    receiver = factory.SubFactory(ReceiverFactory)
+    receiver_name = factory.SelfAttribute("receiver.name")
+    channel = factory.SelfAttribute("receiver.kind")
+    alert_group = factory.SubFactory(AlertGroupFactory)
+    status = "firing"
+    alerts = factory.LazyFunction(lambda: [WebhookAlertFactory()])
