@@ -21,6 +21,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import connection
 
+from alerting.celery import app as celery_app
 from alerting.embedded import EmbeddedRedis
 
 _PR_SET_PDEATHSIG = 1
@@ -68,6 +69,7 @@ class Command(BaseCommand):
             if "CELERY_BROKER_URL" not in os.environ:
                 redis = EmbeddedRedis(settings.VAR_DIR).start()
                 env["CELERY_BROKER_URL"] = redis.url
+                celery_app.conf.broker_url = redis.url  # for the start-up ping
 
             call_command("migrate_schemas", interactive=False, verbosity=0)
             call_command("collectstatic", interactive=False, verbosity=0)
@@ -78,6 +80,7 @@ class Command(BaseCommand):
                 host, port, web_workers, worker_concurrency
             )]
             self._wait_until_serving(host, port, children)
+            self._wait_for_worker(children)
             self.stdout.write(f"Herald is ready in {time.monotonic() - started:.1f}s.")
             if banner:
                 self.stdout.write(banner)
@@ -130,6 +133,15 @@ class Command(BaseCommand):
             except OSError:
                 time.sleep(0.1)
         raise RuntimeError(f"the web server did not listen on {host}:{port} in {timeout}s")
+
+    def _wait_for_worker(self, children, timeout=30.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if any(child.poll() is not None for child in children):
+                raise RuntimeError("a Herald process exited during start-up")
+            if celery_app.control.ping(timeout=0.3):
+                return
+        raise RuntimeError(f"no Celery worker answered within {timeout}s")
 
     def _stop(self, children: list[subprocess.Popen]) -> None:
         for child in children:
