@@ -1,5 +1,6 @@
 """Alerts and alert groups, in each tenant's own schema."""
 
+from django.contrib.postgres.indexes import GinIndex
 from django.db import models
 
 
@@ -24,6 +25,15 @@ class AlertGroup(models.Model):
     first_seen_at = models.DateTimeField()
     last_seen_at = models.DateTimeField()
     last_payload = models.JSONField(help_text="The last webhook body, kept for the audit trail.")
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.CharField(max_length=200, blank=True, db_default="")
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.CharField(
+        max_length=200,
+        blank=True,
+        db_default="",
+        help_text="Who resolved it by hand; empty when Alertmanager did.",
+    )
 
     class Meta:
         indexes = [models.Index(fields=["status", "-last_seen_at"])]
@@ -53,7 +63,11 @@ class Alert(models.Model):
     last_seen_at = models.DateTimeField()
 
     class Meta:
-        indexes = [models.Index(fields=["status", "-last_seen_at"])]
+        indexes = [
+            models.Index(fields=["status", "-last_seen_at"]),
+            models.Index(fields=["-starts_at"]),
+            GinIndex(fields=["labels"], opclasses=["jsonb_path_ops"], name="alert_labels_gin"),
+        ]
 
     def __str__(self) -> str:
         return self.labels.get("alertname", self.fingerprint)

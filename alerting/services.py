@@ -1,160 +1,76 @@
-"""Ingest: store an Alertmanager payload and the notifications it owes, in one transaction."""
+"""Writes on alert groups beyond ingest: acknowledge, resolve by hand."""
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass
-from datetime import datetime
 from functools import partial
-from typing import Any
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
-from alerting.models import AlertGroup
-from alerting.state import AlertStateChange, alerts_to_notify
-from receivers.selectors import receiver_list_enabled
+from alerting.ingest import notified_alert
+from alerting.models import AlertGroup, AlertStatus
+from receivers.selectors import receivers_notified_of
 from receivers.services import notification_bulk_create, notifications_enqueue
 
-# One round trip: upsert the group (locking its row, which serialises
-# concurrent posts for the same group), then upsert every alert by
-# fingerprint. The alert upsert keeps the state it replaces in previous_*,
-# read from the latest committed row, so "did this change?" is race-free.
-_UPSERT_SQL = """
-WITH grp AS (
-    INSERT INTO alerting_alertgroup AS g (
-        group_key, receiver, status, group_labels, common_labels, common_annotations,
-        external_url, firing_count, resolved_count, truncated_alerts,
-        first_seen_at, last_seen_at, last_payload
-    ) VALUES (
-        %(group_key)s, %(receiver)s, %(status)s, %(group_labels)s::jsonb,
-        %(common_labels)s::jsonb, %(common_annotations)s::jsonb, %(external_url)s,
-        %(firing_count)s, %(resolved_count)s, %(truncated)s, %(now)s, %(now)s,
-        %(payload)s::jsonb
-    )
-    ON CONFLICT (group_key) DO UPDATE SET
-        receiver = EXCLUDED.receiver, status = EXCLUDED.status,
-        group_labels = EXCLUDED.group_labels, common_labels = EXCLUDED.common_labels,
-        common_annotations = EXCLUDED.common_annotations,
-        external_url = EXCLUDED.external_url, firing_count = EXCLUDED.firing_count,
-        resolved_count = EXCLUDED.resolved_count,
-        truncated_alerts = EXCLUDED.truncated_alerts,
-        last_seen_at = EXCLUDED.last_seen_at, last_payload = EXCLUDED.last_payload
-    RETURNING id
-)
-INSERT INTO alerting_alert AS a (
-    fingerprint, group_id, status, labels, annotations, starts_at, ends_at,
-    generator_url, previous_status, previous_starts_at, first_seen_at, last_seen_at
-)
-SELECT t.fingerprint, grp.id, t.status, t.labels::jsonb, t.annotations::jsonb,
-       t.starts_at, t.ends_at, t.generator_url, '', NULL, %(now)s, %(now)s
-FROM grp, unnest(
-    %(fingerprints)s::text[], %(statuses)s::text[], %(labels)s::text[],
-    %(annotations)s::text[], %(starts)s::timestamptz[], %(ends)s::timestamptz[],
-    %(generators)s::text[]
-) AS t(fingerprint, status, labels, annotations, starts_at, ends_at, generator_url)
-ON CONFLICT (fingerprint) DO UPDATE SET
-    group_id = EXCLUDED.group_id, status = EXCLUDED.status, labels = EXCLUDED.labels,
-    annotations = EXCLUDED.annotations, starts_at = EXCLUDED.starts_at,
-    ends_at = EXCLUDED.ends_at, generator_url = EXCLUDED.generator_url,
-    previous_status = a.status, previous_starts_at = a.starts_at,
-    last_seen_at = EXCLUDED.last_seen_at
-RETURNING group_id, fingerprint, status, starts_at, previous_status, previous_starts_at
-"""
+
+class AlertGroupActionError(Exception):
+    """The action does not apply to the group in its current state."""
 
 
-@dataclass(frozen=True)
-class IngestResult:
-    alert_group_id: int
-    alerts_stored: int
-    notification_ids: list[int]
+def alert_group_acknowledge(*, alert_group_id: int, by: str) -> AlertGroup:
+    """Record that someone is on it. Acknowledging twice keeps the first."""
+    with transaction.atomic():
+        group = AlertGroup.objects.select_for_update().get(id=alert_group_id)
+        if group.status == AlertStatus.RESOLVED:
+            raise AlertGroupActionError("The alert group is resolved already.")
+        if group.acknowledged_at is None:
+            group.acknowledged_at = timezone.now()
+            group.acknowledged_by = by
+            group.save(update_fields=["acknowledged_at", "acknowledged_by"])
+    return group
 
 
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat().replace("+00:00", "Z") if value else None
+def alert_group_resolve(*, alert_group_id: int, by: str) -> AlertGroup:
+    """Resolve a group by hand and tell the receivers that heard of it, and only those.
 
-
-def _as_notified(alert: dict[str, Any]) -> dict[str, Any]:
-    """An alert in the shape Alertmanager sends it, for the notification record."""
-    return {
-        "status": alert["status"],
-        "labels": alert["labels"],
-        "annotations": alert["annotations"],
-        "startsAt": _iso(alert["startsAt"]),
-        "endsAt": _iso(alert["endsAt"]) or "0001-01-01T00:00:00Z",
-        "generatorURL": alert["generatorURL"],
-        "fingerprint": alert["fingerprint"],
-    }
-
-
-def _upsert(
-    webhook: dict[str, Any], raw_payload: Any, now: datetime
-) -> tuple[int, list[AlertStateChange]]:
-    alerts = webhook["alerts"]
-    firing = sum(1 for alert in alerts if alert["status"] == "firing")
-    params = {
-        "group_key": webhook["groupKey"],
-        "receiver": webhook["receiver"],
-        "status": webhook["status"],
-        "group_labels": json.dumps(webhook["groupLabels"]),
-        "common_labels": json.dumps(webhook["commonLabels"]),
-        "common_annotations": json.dumps(webhook["commonAnnotations"]),
-        "external_url": webhook["externalURL"],
-        "firing_count": firing,
-        "resolved_count": len(alerts) - firing,
-        "truncated": webhook["truncatedAlerts"],
-        "payload": json.dumps(raw_payload),
-        "now": now,
-        "fingerprints": [alert["fingerprint"] for alert in alerts],
-        "statuses": [alert["status"] for alert in alerts],
-        "labels": [json.dumps(alert["labels"]) for alert in alerts],
-        "annotations": [json.dumps(alert["annotations"]) for alert in alerts],
-        "starts": [alert["startsAt"] for alert in alerts],
-        "ends": [alert["endsAt"] for alert in alerts],
-        "generators": [alert["generatorURL"] for alert in alerts],
-    }
-    with connection.cursor() as cursor:
-        cursor.execute(_UPSERT_SQL, params)
-        rows = cursor.fetchall()
-    changes = [
-        AlertStateChange(
-            fingerprint=fingerprint,
-            status=status,
-            starts_at=starts_at,
-            previous_status=previous_status,
-            previous_starts_at=previous_starts_at,
-        )
-        for _, fingerprint, status, starts_at, previous_status, previous_starts_at in rows
-    ]
-    return rows[0][0], changes
-
-
-def alert_batch_ingest(*, webhook: dict[str, Any], raw_payload: Any) -> IngestResult:
-    """Store a validated webhook payload for the current tenant.
-
-    `raw_payload` is the body as received, kept on the group for the audit
-    trail. Alerts are upserted by fingerprint and the group by groupKey. Receivers
-    are owed a notification only when an alert's state (status, startsAt)
-    changed, so Alertmanager's retries and repeats notify nobody twice.
+    If Alertmanager later reports the alerts firing again, that is a new state
+    and notifies as such.
     """
     now = timezone.now()
     with transaction.atomic():
-        group_id, changes = _upsert(webhook, raw_payload, now)
-        changed = alerts_to_notify(changes)
-        notification_ids: list[int] = []
-        if changed:
-            receivers = receiver_list_enabled()
-            if receivers:
-                notification_ids = notification_bulk_create(
-                    alert_group=AlertGroup(id=group_id, group_key=webhook["groupKey"]),
-                    receivers=receivers,
-                    status=webhook["status"],
-                    alerts=[_as_notified(alert) for alert in webhook["alerts"]],
+        group = AlertGroup.objects.select_for_update().get(id=alert_group_id)
+        if group.status == AlertStatus.RESOLVED:
+            raise AlertGroupActionError("The alert group is resolved already.")
+        firing = list(group.alerts.filter(status=AlertStatus.FIRING))
+        for alert in firing:
+            alert.previous_status, alert.previous_starts_at = alert.status, alert.starts_at
+            alert.status, alert.ends_at, alert.last_seen_at = AlertStatus.RESOLVED, now, now
+        group.alerts.bulk_update(
+            firing, ["status", "ends_at", "last_seen_at", "previous_status", "previous_starts_at"]
+        )
+        group.status, group.resolved_at, group.resolved_by = AlertStatus.RESOLVED, now, by
+        group.resolved_count += group.firing_count
+        group.firing_count = 0
+        group.save(
+            update_fields=["status", "resolved_at", "resolved_by", "firing_count", "resolved_count"]
+        )
+        notification_ids = notification_bulk_create(
+            alert_group=group,
+            receivers=receivers_notified_of(alert_group_id=group.id),
+            status=AlertStatus.RESOLVED,
+            alerts=[
+                notified_alert(
+                    status=alert.status,
+                    labels=alert.labels,
+                    annotations=alert.annotations,
+                    starts_at=alert.starts_at,
+                    ends_at=alert.ends_at,
+                    generator_url=alert.generator_url,
+                    fingerprint=alert.fingerprint,
                 )
+                for alert in firing
+            ],
+        )
         if notification_ids:
             transaction.on_commit(partial(notifications_enqueue, notification_ids=notification_ids))
-    return IngestResult(
-        alert_group_id=group_id,
-        alerts_stored=len(changes),
-        notification_ids=notification_ids,
-    )
+    return group

@@ -162,6 +162,8 @@ SPECTACULAR_SETTINGS = {
 HERALD_INGEST_MAX_BODY_BYTES = int(os.environ.get("HERALD_INGEST_MAX_BODY_BYTES", 4 * 1024 * 1024))
 DATA_UPLOAD_MAX_MEMORY_SIZE = HERALD_INGEST_MAX_BODY_BYTES
 HERALD_INGEST_KEY_CACHE_SECONDS = float(os.environ.get("HERALD_INGEST_KEY_CACHE_SECONDS", "30"))
+# Requests per tenant, in the `limits` notation; a tenant may set its own.
+HERALD_INGEST_RATE_LIMIT = os.environ.get("HERALD_INGEST_RATE_LIMIT", "6000/minute")
 
 # Delivery.
 HERALD_HTTP_TIMEOUT_SECONDS = float(os.environ.get("HERALD_HTTP_TIMEOUT_SECONDS", "10"))
@@ -172,11 +174,31 @@ HERALD_SWEEP_INTERVAL_SECONDS = int(os.environ.get("HERALD_SWEEP_INTERVAL_SECOND
 # passes its URL down; a bare worker falls back to the local Redis.
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "redis://127.0.0.1:6379/0")
 CELERY_TASK_ACKS_LATE = True
+# A broker outage must not hold an ingest request for long: the work is in the
+# database already and the sweep enqueues it later.
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5,
+}
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 4
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+
+
+def counter_storage_for(broker_url: str) -> str:
+    """Rate-limit counters live in the broker's Redis when there is one."""
+    if broker_url.startswith("redis+socket://"):
+        return "redis+unix://" + broker_url.removeprefix("redis+socket://")
+    if broker_url.startswith(("redis://", "rediss://")):
+        return broker_url
+    return "memory://"  # per process: with RabbitMQ, set HERALD_RATE_LIMIT_STORAGE_URL
+
+
+HERALD_RATE_LIMIT_STORAGE_URL = os.environ.get(
+    "HERALD_RATE_LIMIT_STORAGE_URL"
+) or counter_storage_for(CELERY_BROKER_URL)
 
 LOGGING = {
     "version": 1,

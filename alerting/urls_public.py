@@ -4,11 +4,11 @@ from django.conf import settings
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from alerting.api.urls import ingest_urlpatterns
+from alerting.api.urls import api_urlpatterns
 from tenants.admin import public_admin
 
 urlpatterns = [
-    *ingest_urlpatterns,
+    *api_urlpatterns,
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("admin/", public_admin.urls),

@@ -3,12 +3,12 @@
 from django.contrib import admin
 from django.urls import path
 
-from alerting.api.urls import ingest_urlpatterns
+from alerting.api.urls import api_urlpatterns
 
 admin.site.site_header = "Herald"
 admin.site.site_title = "Herald"
 
 urlpatterns = [
-    *ingest_urlpatterns,
+    *api_urlpatterns,
     path("admin/", admin.site.urls),
 ]

@@ -24,3 +24,20 @@ def notification_ids_overdue(*, due_before: datetime) -> list[int]:
         .order_by("id")
         .values_list("id", flat=True)
     )
+
+
+def receivers_notified_of(*, alert_group_id: int) -> list[Receiver]:
+    """Enabled receivers that were sent (or owed) a notification about the group."""
+    return list(
+        Receiver.objects.filter(enabled=True, notifications__alert_group_id=alert_group_id)
+        .distinct()
+        .order_by("name")
+    )
+
+
+def notification_list_for_group(*, alert_group_id: int) -> list[Notification]:
+    return list(
+        Notification.objects.filter(alert_group_id=alert_group_id)
+        .prefetch_related("delivery_attempts")
+        .order_by("created_at", "id")
+    )

@@ -11,6 +11,12 @@ class Tenant(TenantMixin):
         default=False,
         help_text="Allow receivers to send to loopback and private-network addresses.",
     )
+    ingest_rate_limit = models.CharField(
+        max_length=50,
+        blank=True,
+        help_text='Ingest requests allowed, e.g. "100/second" or "6000/minute"; '
+        "empty for the server's default.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     auto_create_schema = True
@@ -24,19 +30,30 @@ class Domain(DomainMixin):
         return self.domain
 
 
-class IngestKey(models.Model):
-    """A bearer key Alertmanager presents; only its SHA-256 is stored.
+class HashedKey(models.Model):
+    """A bearer secret of a tenant; only its SHA-256 is stored.
 
     Keys are 256-bit random tokens, so a fast hash is as safe as a slow one
     and lets every request be resolved by one indexed lookup.
     """
 
-    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="ingest_keys")
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
     name = models.CharField(max_length=100)
     prefix = models.CharField(max_length=12, help_text="First characters, to recognise a key.")
     key_hash = models.CharField(max_length=64, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
 
+    class Meta:
+        abstract = True
+
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
+
+
+class IngestKey(HashedKey):
+    """Lets Alertmanager post alerts into the tenant."""
+
+
+class ApiToken(HashedKey):
+    """Lets a tool read the tenant's alerts and acknowledge or resolve groups."""

@@ -8,12 +8,13 @@ import secrets
 from django.db import transaction
 from django.utils import timezone
 
-from tenants.models import Domain, IngestKey, Tenant
+from tenants.models import ApiToken, Domain, HashedKey, IngestKey, Tenant
 
 INGEST_KEY_PREFIX = "hk_"
+API_TOKEN_PREFIX = "ht_"
 
 
-def ingest_key_hash(*, key: str) -> str:
+def key_digest(*, key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
@@ -33,15 +34,25 @@ def tenant_create(
     return tenant
 
 
-def ingest_key_create(*, tenant: Tenant, name: str) -> tuple[IngestKey, str]:
-    """Create a key; the plain value is returned once and never stored."""
-    key = INGEST_KEY_PREFIX + secrets.token_urlsafe(32)
-    ingest_key = IngestKey.objects.create(
-        tenant=tenant, name=name, prefix=key[:10], key_hash=ingest_key_hash(key=key)
+def _hashed_key_create(model: type[HashedKey], prefix: str, tenant: Tenant, name: str):
+    key = prefix + secrets.token_urlsafe(32)
+    row = model.objects.create(
+        tenant=tenant, name=name, prefix=key[:10], key_hash=key_digest(key=key)
     )
-    return ingest_key, key
+    return row, key
 
 
-def ingest_key_revoke(*, ingest_key: IngestKey) -> None:
-    ingest_key.revoked_at = timezone.now()
-    ingest_key.save(update_fields=["revoked_at"])
+def ingest_key_create(*, tenant: Tenant, name: str) -> tuple[IngestKey, str]:
+    """Create an ingest key; the plain value is returned once and never stored."""
+    return _hashed_key_create(IngestKey, INGEST_KEY_PREFIX, tenant, name)
+
+
+def api_token_create(*, tenant: Tenant, name: str) -> tuple[ApiToken, str]:
+    """Create a read-API token; the plain value is returned once and never stored."""
+    return _hashed_key_create(ApiToken, API_TOKEN_PREFIX, tenant, name)
+
+
+def hashed_key_revoke(*, key: HashedKey) -> None:
+    """Revoke an ingest key or API token; caches forget it within their TTL."""
+    key.revoked_at = timezone.now()
+    key.save(update_fields=["revoked_at"])

@@ -1,12 +1,12 @@
 """Shared test setup: two tenants with real schemas, a real broker, a real worker.
 
-PostgreSQL is the embedded one (or DATABASE_URL); the broker is an embedded
-Redis (or CELERY_BROKER_URL). Both are real servers: nothing is mocked.
+PostgreSQL is the embedded one (or DATABASE_URL); the broker is always an
+embedded Redis of the suite's own, so tests can stop and restart it. Both are
+real servers: nothing is mocked.
 """
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -19,6 +19,7 @@ from django.db import connection, connections
 
 from alerting.celery import app as celery_app
 from alerting.embedded import EmbeddedRedis
+from alerting.settings import counter_storage_for
 from tenants.middleware import domain_cache_clear
 from tenants.models import Tenant
 from tenants.selectors import ingest_key_cache_clear
@@ -27,23 +28,19 @@ from tenants.services import ingest_key_create, tenant_create
 TENANT_SLUGS = ("alpha", "beta")
 TENANT_TABLE_APPS = ("alerting", "receivers")
 
-_embedded_redis: EmbeddedRedis | None = None
+broker = EmbeddedRedis(Path(settings.VAR_DIR) / "test")
 
 
 def pytest_configure(config: pytest.Config) -> None:
     # The broker must be known before anything touches the Celery app.
-    global _embedded_redis
-    broker_url = os.environ.get("CELERY_BROKER_URL")
-    if not broker_url:
-        _embedded_redis = EmbeddedRedis(Path(settings.VAR_DIR) / "test").start()
-        broker_url = _embedded_redis.url
-    celery_app.conf.broker_url = broker_url
+    broker.start()
+    celery_app.conf.broker_url = broker.url
     celery_app.conf.broker_connection_retry_on_startup = False
+    settings.HERALD_RATE_LIMIT_STORAGE_URL = counter_storage_for(broker.url)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
-    if _embedded_redis:
-        _embedded_redis.stop()
+    broker.stop()
 
 
 @task_postrun.connect

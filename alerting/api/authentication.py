@@ -1,28 +1,65 @@
-"""Ingest keys: `Authorization: Bearer <key>`, or the key in the URL path."""
+"""Bearer credentials that select a tenant: ingest keys and read-API tokens."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from django.db import connection
 from rest_framework import authentication, exceptions
 
-from tenants.selectors import tenant_for_ingest_key
+from tenants.models import Tenant
+from tenants.selectors import tenant_for_api_token, tenant_for_ingest_key
 
 
-class IngestKeyAuthentication(authentication.BaseAuthentication):
-    """Authenticates Alertmanager; `request.auth` becomes the tenant.
+def bearer_credentials(request) -> str:
+    scheme, _, credentials = request.headers.get("Authorization", "").partition(" ")
+    return credentials.strip() if scheme.lower() == "bearer" else ""
+
+
+class _TenantKeyAuthentication(authentication.BaseAuthentication):
+    """`request.auth` becomes the key's tenant.
 
     Missing and unknown keys get the same answer, so a caller learns nothing
     about which tenants exist.
     """
 
+    resolve: Callable[..., Tenant | None]
+    message: str
+    realm: str
+
+    def key_from(self, request) -> str:
+        return bearer_credentials(request)
+
     def authenticate(self, request):
-        key = request.parser_context["kwargs"].get("key")
-        if not key:
-            scheme, _, credentials = request.headers.get("Authorization", "").partition(" ")
-            key = credentials.strip() if scheme.lower() == "bearer" else ""
-        tenant = tenant_for_ingest_key(key=key)
+        tenant = type(self).resolve(key=self.key_from(request))
         if tenant is None:
-            raise exceptions.AuthenticationFailed("A valid ingest key is required.")
+            raise exceptions.AuthenticationFailed(self.message)
         return (None, tenant)
 
     def authenticate_header(self, request) -> str:
-        return 'Bearer realm="herald-ingest"'
+        return f'Bearer realm="{self.realm}"'
+
+
+class IngestKeyAuthentication(_TenantKeyAuthentication):
+    """Alertmanager's key: `Authorization: Bearer <key>`, or in the URL path."""
+
+    resolve = staticmethod(tenant_for_ingest_key)
+    message = "A valid ingest key is required."
+    realm = "herald-ingest"
+
+    def key_from(self, request) -> str:
+        return request.parser_context["kwargs"].get("key") or bearer_credentials(request)
+
+
+class ApiTokenAuthentication(_TenantKeyAuthentication):
+    resolve = staticmethod(tenant_for_api_token)
+    message = "A valid API token is required."
+    realm = "herald-api"
+
+
+class TenantFromCredentialsMixin:
+    """Work in the schema of the tenant the credentials belong to, whatever the host."""
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        connection.set_tenant(request.auth)

@@ -1,12 +1,19 @@
 from django.urls import path
+from rest_framework.routers import SimpleRouter
 
-from alerting.api.views import AlertmanagerWebhookView
+from alerting.api.alert_views import AlertGroupViewSet, AlertViewSet
+from alerting.api.ingest import AlertmanagerWebhookView
 
-ingest_urlpatterns = [
+router = SimpleRouter()
+router.register("api/v1/alerts", AlertViewSet, basename="alert")
+router.register("api/v1/alert-groups", AlertGroupViewSet, basename="alert-group")
+
+api_urlpatterns = [
     path("api/v1/alertmanager/", AlertmanagerWebhookView.as_view(), name="alertmanager-webhook"),
     path(
         "api/v1/alertmanager/<str:key>/",
         AlertmanagerWebhookView.as_view(),
         name="alertmanager-webhook-keyed",
     ),
+    *router.urls,
 ]

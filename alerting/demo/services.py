@@ -13,7 +13,7 @@ from django_tenants.utils import tenant_context
 from receivers.models import Receiver, ReceiverKind
 from receivers.services import receiver_create, receiver_secret_set
 from tenants.models import IngestKey, Tenant
-from tenants.services import ingest_key_create, ingest_key_hash, tenant_create
+from tenants.services import ingest_key_create, key_digest, tenant_create
 
 DEMO_SLUG = "demo"
 DEMO_ADMIN = "admin"
@@ -48,7 +48,7 @@ def demo_ensure(*, domain: str, sink_url: str) -> DemoSetup:
     )
 
     key = _kept("demo_ingest_key")
-    if not key or not IngestKey.objects.filter(key_hash=ingest_key_hash(key=key)).exists():
+    if not key or not IngestKey.objects.filter(key_hash=key_digest(key=key)).exists():
         _, key = ingest_key_create(tenant=tenant, name="demo")
         _keep("demo_ingest_key", key)
 

@@ -102,10 +102,10 @@ def test_missing_or_unknown_keys_get_401_and_store_nothing(alpha, client, author
 
 
 def test_a_revoked_key_is_refused(alpha, client):
-    from tenants.services import ingest_key_create, ingest_key_revoke
+    from tenants.services import hashed_key_revoke, ingest_key_create
 
     ingest_key_row, key = ingest_key_create(tenant=alpha, name="old")
-    ingest_key_revoke(ingest_key=ingest_key_row)
+    hashed_key_revoke(key=ingest_key_row)
     assert post(client, WebhookPayloadFactory(), key).status_code == 401
 
 

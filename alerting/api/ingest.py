@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from django.db import connection
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from alerting.api.authentication import IngestKeyAuthentication
+from alerting.api.authentication import IngestKeyAuthentication, TenantFromCredentialsMixin
 from alerting.api.parsers import BoundedJSONParser
-from alerting.api.serializers import WebhookSerializer
-from alerting.services import alert_batch_ingest
+from alerting.api.throttling import TenantIngestThrottle
+from alerting.api.webhook import WebhookSerializer
+from alerting.ingest import alert_batch_ingest
 
 
 class IngestResultSerializer(serializers.Serializer):
@@ -44,7 +44,7 @@ _EXAMPLE = {
 }
 
 
-class AlertmanagerWebhookView(APIView):
+class AlertmanagerWebhookView(TenantFromCredentialsMixin, APIView):
     """Receives Alertmanager's webhook (payload version 4) for one tenant.
 
     Answers 200 only once the alerts and the notifications they owe are
@@ -53,6 +53,7 @@ class AlertmanagerWebhookView(APIView):
 
     authentication_classes = [IngestKeyAuthentication]
     parser_classes = [BoundedJSONParser]
+    throttle_classes = [TenantIngestThrottle]
 
     @extend_schema(
         operation_id="alertmanager_webhook",
@@ -63,12 +64,11 @@ class AlertmanagerWebhookView(APIView):
             401: OpenApiResponse(description="Missing or unknown ingest key."),
             413: OpenApiResponse(description="Body over the size limit."),
             415: OpenApiResponse(description="Content type is not JSON."),
+            429: OpenApiResponse(description="The tenant's ingest rate is exceeded; see Retry-After."),
         },
         examples=[OpenApiExample("A firing alert", value=_EXAMPLE, request_only=True)],
     )
     def post(self, request, key: str | None = None) -> Response:
-        tenant = request.auth
-        connection.set_tenant(tenant)
         serializer = WebhookSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         result = alert_batch_ingest(

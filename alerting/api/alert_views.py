@@ -1,0 +1,116 @@
+"""The tenant read API: alerts and alert groups, and actions on groups."""
+
+from __future__ import annotations
+
+from django.db import DataError
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import exceptions, mixins, pagination, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from alerting.api.alert_serializers import (
+    AlertDetailSerializer,
+    AlertGroupDetailSerializer,
+    AlertGroupSerializer,
+    AlertSerializer,
+    ListFilterSerializer,
+)
+from alerting.api.authentication import ApiTokenAuthentication, TenantFromCredentialsMixin
+from alerting.models import Alert, AlertGroup
+from alerting.selectors import alert_group_list, alert_list
+from alerting.services import AlertGroupActionError, alert_group_acknowledge, alert_group_resolve
+
+_LIST_PARAMETERS = [
+    OpenApiParameter("status", enum=["firing", "resolved"]),
+    OpenApiParameter(
+        "matcher", many=True, description='Alertmanager matcher, repeatable: severity="critical"'
+    ),
+    OpenApiParameter("since", str, description="ISO 8601 date-time"),
+    OpenApiParameter("until", str, description="ISO 8601 date-time"),
+]
+
+
+class NewestFirst(pagination.CursorPagination):
+    ordering = "-id"
+    page_size = 100
+    page_size_query_param = "limit"
+    max_page_size = 1000
+
+
+class InvalidFilter(exceptions.ValidationError):
+    pass
+
+
+class _TenantReadViewSet(
+    TenantFromCredentialsMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
+    authentication_classes = [ApiTokenAuthentication]
+    pagination_class = NewestFirst
+    selector = None
+
+    def filtered(self):
+        filters = ListFilterSerializer(data=self.request.query_params)
+        filters.is_valid(raise_exception=True)
+        return type(self).selector(**filters.selector_kwargs)
+
+    def list(self, request, *args, **kwargs):
+        try:
+            return super().list(request, *args, **kwargs)
+        except DataError:
+            # A regex Python accepts but PostgreSQL does not.
+            raise InvalidFilter({"matcher": ["PostgreSQL cannot use this regex."]}) from None
+
+
+@extend_schema_view(list=extend_schema(parameters=_LIST_PARAMETERS))
+class AlertViewSet(_TenantReadViewSet):
+    """Alerts of the token's tenant, newest first."""
+
+    selector = staticmethod(alert_list)
+
+    def get_queryset(self):
+        if self.action == "list":
+            return self.filtered()
+        return Alert.objects.all()
+
+    def get_serializer_class(self):
+        return AlertDetailSerializer if self.action == "retrieve" else AlertSerializer
+
+
+@extend_schema_view(list=extend_schema(parameters=_LIST_PARAMETERS))
+class AlertGroupViewSet(_TenantReadViewSet):
+    """Alert groups of the token's tenant; acknowledge and resolve them."""
+
+    selector = staticmethod(alert_group_list)
+
+    def get_queryset(self):
+        if self.action == "list":
+            return self.filtered()
+        return AlertGroup.objects.all()
+
+    def get_serializer_class(self):
+        if self.action == "list":
+            return AlertGroupSerializer
+        return AlertGroupDetailSerializer
+
+    def _act(self, service, request) -> Response:
+        group = self.get_object()
+        token_name = f"api:{request.auth.slug}"
+        try:
+            service(alert_group_id=group.id, by=token_name)
+        except AlertGroupActionError as exc:
+            return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
+        group.refresh_from_db()
+        return Response(AlertGroupDetailSerializer(group).data)
+
+    @extend_schema(request=None, responses={200: AlertGroupDetailSerializer})
+    @action(detail=True, methods=["post"])
+    def acknowledge(self, request, pk=None) -> Response:
+        return self._act(alert_group_acknowledge, request)
+
+    @extend_schema(request=None, responses={200: AlertGroupDetailSerializer})
+    @action(detail=True, methods=["post"])
+    def resolve(self, request, pk=None) -> Response:
+        return self._act(alert_group_resolve, request)
