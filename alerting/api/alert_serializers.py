@@ -43,12 +43,12 @@ class ListFilterSerializer(serializers.Serializer):
 
 
 class AlertSerializer(serializers.ModelSerializer):
-    startsAt = serializers.DateTimeField(source="starts_at")  # noqa: N815
-    endsAt = serializers.DateTimeField(source="ends_at", allow_null=True)  # noqa: N815
-    generatorURL = serializers.CharField(source="generator_url")  # noqa: N815
-    firstSeenAt = serializers.DateTimeField(source="first_seen_at")  # noqa: N815
-    lastSeenAt = serializers.DateTimeField(source="last_seen_at")  # noqa: N815
-    alertGroup = serializers.IntegerField(source="group_id")  # noqa: N815
+    startsAt = serializers.DateTimeField(source="starts_at")
+    endsAt = serializers.DateTimeField(source="ends_at", allow_null=True)
+    generatorURL = serializers.CharField(source="generator_url")
+    firstSeenAt = serializers.DateTimeField(source="first_seen_at")
+    lastSeenAt = serializers.DateTimeField(source="last_seen_at")
+    alertGroup = serializers.IntegerField(source="group_id")
 
     class Meta:
         model = Alert
@@ -60,19 +60,19 @@ class AlertSerializer(serializers.ModelSerializer):
 
 
 class AlertGroupSerializer(serializers.ModelSerializer):
-    groupKey = serializers.CharField(source="group_key")  # noqa: N815
-    groupLabels = serializers.JSONField(source="group_labels")  # noqa: N815
-    commonLabels = serializers.JSONField(source="common_labels")  # noqa: N815
-    commonAnnotations = serializers.JSONField(source="common_annotations")  # noqa: N815
-    externalURL = serializers.CharField(source="external_url")  # noqa: N815
-    firingCount = serializers.IntegerField(source="firing_count")  # noqa: N815
-    resolvedCount = serializers.IntegerField(source="resolved_count")  # noqa: N815
-    firstSeenAt = serializers.DateTimeField(source="first_seen_at")  # noqa: N815
-    lastSeenAt = serializers.DateTimeField(source="last_seen_at")  # noqa: N815
-    acknowledgedAt = serializers.DateTimeField(source="acknowledged_at")  # noqa: N815
-    acknowledgedBy = serializers.CharField(source="acknowledged_by")  # noqa: N815
-    resolvedAt = serializers.DateTimeField(source="resolved_at")  # noqa: N815
-    resolvedBy = serializers.CharField(source="resolved_by")  # noqa: N815
+    groupKey = serializers.CharField(source="group_key")
+    groupLabels = serializers.JSONField(source="group_labels")
+    commonLabels = serializers.JSONField(source="common_labels")
+    commonAnnotations = serializers.JSONField(source="common_annotations")
+    externalURL = serializers.CharField(source="external_url")
+    firingCount = serializers.IntegerField(source="firing_count")
+    resolvedCount = serializers.IntegerField(source="resolved_count")
+    firstSeenAt = serializers.DateTimeField(source="first_seen_at")
+    lastSeenAt = serializers.DateTimeField(source="last_seen_at")
+    acknowledgedAt = serializers.DateTimeField(source="acknowledged_at")
+    acknowledgedBy = serializers.CharField(source="acknowledged_by")
+    resolvedAt = serializers.DateTimeField(source="resolved_at")
+    resolvedBy = serializers.CharField(source="resolved_by")
 
     class Meta:
         model = AlertGroup
@@ -86,10 +86,10 @@ class AlertGroupSerializer(serializers.ModelSerializer):
 
 class DeliveryAttemptSerializer(serializers.Serializer):
     number = serializers.IntegerField()
-    startedAt = serializers.DateTimeField(source="started_at")  # noqa: N815
+    startedAt = serializers.DateTimeField(source="started_at")
     outcome = serializers.CharField()
-    httpStatus = serializers.IntegerField(source="http_status", allow_null=True)  # noqa: N815
-    latencyMs = serializers.IntegerField(source="latency_ms")  # noqa: N815
+    httpStatus = serializers.IntegerField(source="http_status", allow_null=True)
+    latencyMs = serializers.IntegerField(source="latency_ms")
     error = serializers.CharField()
 
 
@@ -100,10 +100,10 @@ class NotificationSerializer(serializers.Serializer):
     status = serializers.CharField()
     state = serializers.CharField()
     attempts = serializers.IntegerField()
-    createdAt = serializers.DateTimeField(source="created_at")  # noqa: N815
-    deliveredAt = serializers.DateTimeField(source="delivered_at", allow_null=True)  # noqa: N815
-    lastError = serializers.CharField(source="last_error")  # noqa: N815
-    deliveryAttempts = DeliveryAttemptSerializer(  # noqa: N815
+    createdAt = serializers.DateTimeField(source="created_at")
+    deliveredAt = serializers.DateTimeField(source="delivered_at", allow_null=True)
+    lastError = serializers.CharField(source="last_error")
+    deliveryAttempts = DeliveryAttemptSerializer(
         source="delivery_attempts.all", many=True
     )
 

@@ -64,7 +64,7 @@ class AlertmanagerWebhookView(TenantFromCredentialsMixin, APIView):
             401: OpenApiResponse(description="Missing or unknown ingest key."),
             413: OpenApiResponse(description="Body over the size limit."),
             415: OpenApiResponse(description="Content type is not JSON."),
-            429: OpenApiResponse(description="The tenant's ingest rate is exceeded; see Retry-After."),
+            429: OpenApiResponse(description="Ingest rate exceeded; see Retry-After."),
         },
         examples=[OpenApiExample("A firing alert", value=_EXAMPLE, request_only=True)],
     )
