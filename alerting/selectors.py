@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.db.models import QuerySet, Value
+from django.db.models import QuerySet, TextField, Value
 from django.db.models.fields.json import KT
 from django.db.models.functions import Coalesce
 
@@ -24,7 +24,7 @@ def _with_label_matchers(queryset: QuerySet, field: str, matchers: list[Matcher]
             continue
         alias = f"_label_{index}"
         queryset = queryset.alias(
-            **{alias: Coalesce(KT(f"{field}__{matcher.name}"), Value(""))}
+            **{alias: Coalesce(KT(f"{field}__{matcher.name}"), Value(""), output_field=TextField())}
         )
         if matcher.type in (MatchType.EQUAL, MatchType.NOT_EQUAL):
             condition = {alias: matcher.value}

@@ -56,6 +56,7 @@ SHARED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_prometheus",
     "alerting.demo",
 ]
@@ -156,6 +157,10 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "Herald API",
     "DESCRIPTION": "Alertmanager webhook ingest and the tenant read API.",
     "VERSION": "1",
+    # Swagger UI served by Herald itself, not from a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
 }
 
 # Ingest limits.

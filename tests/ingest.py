@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from django.db import connection
 from django.test import Client
@@ -10,16 +12,22 @@ from django.test import Client
 INGEST = "/api/v1/alertmanager/"
 
 
-def post(client: Client, payload, key: str | None = None, path: str = INGEST, **extra):
-    """POST a body (dict → JSON), then return the connection to the test's schema.
-
-    The tenant middleware switches the shared connection's schema; the test
-    that called us expects its own back.
-    """
+@contextmanager
+def keep_schema() -> Iterator[None]:
+    """Requests through the test client switch the shared connection's
+    schema (tenant middleware); give the test its own back afterwards."""
     tenant = connection.tenant
+    try:
+        yield
+    finally:
+        connection.set_tenant(tenant)
+
+
+def post(client: Client, payload, key: str | None = None, path: str = INGEST, **extra):
+    """POST a body (dict → JSON) with an ingest key, keeping the test's schema."""
     headers = {"HTTP_AUTHORIZATION": f"Bearer {key}"} if key else {}
     body = payload if isinstance(payload, str | bytes) else json.dumps(payload)
-    try:
+    with keep_schema():
         return client.post(
             path,
             data=body,
@@ -27,8 +35,6 @@ def post(client: Client, payload, key: str | None = None, path: str = INGEST, **
             **headers,
             **extra,
         )
-    finally:
-        connection.set_tenant(tenant)
 
 
 def public_client() -> Client:

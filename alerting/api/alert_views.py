@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db import DataError
+from django.db import DataError, transaction
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import exceptions, mixins, pagination, status, viewsets
 from rest_framework.decorators import action
@@ -58,7 +58,8 @@ class _TenantReadViewSet(
 
     def list(self, request, *args, **kwargs):
         try:
-            return super().list(request, *args, **kwargs)
+            with transaction.atomic():  # a savepoint, so the failed query can be left
+                return super().list(request, *args, **kwargs)
         except DataError:
             # A regex Python accepts but PostgreSQL does not.
             raise InvalidFilter({"matcher": ["PostgreSQL cannot use this regex."]}) from None

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.db import connection
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.plumbing import build_bearer_security_scheme_object
 from rest_framework import authentication, exceptions
 
 from tenants.models import Tenant
@@ -55,6 +57,31 @@ class ApiTokenAuthentication(_TenantKeyAuthentication):
     resolve = staticmethod(tenant_for_api_token)
     message = "A valid API token is required."
     realm = "herald-api"
+
+
+class _BearerScheme(OpenApiAuthenticationExtension):
+    """How the OpenAPI schema documents our bearer credentials."""
+
+    bearer_format: str
+
+    def get_security_definition(self, auto_schema):
+        return build_bearer_security_scheme_object(
+            header_name="Authorization",
+            token_prefix="Bearer",  # noqa: S106 - the scheme's name, not a secret
+            bearer_format=self.bearer_format,
+        )
+
+
+class IngestKeyScheme(_BearerScheme):
+    target_class = IngestKeyAuthentication
+    name = "ingestKey"
+    bearer_format = "hk_…"
+
+
+class ApiTokenScheme(_BearerScheme):
+    target_class = ApiTokenAuthentication
+    name = "apiToken"
+    bearer_format = "ht_…"
 
 
 class TenantFromCredentialsMixin:

@@ -69,6 +69,9 @@ class AlertmanagerWebhookView(TenantFromCredentialsMixin, APIView):
         examples=[OpenApiExample("A firing alert", value=_EXAMPLE, request_only=True)],
     )
     def post(self, request, key: str | None = None) -> Response:
+        return self.ingest(request)
+
+    def ingest(self, request) -> Response:
         serializer = WebhookSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         result = alert_batch_ingest(
@@ -82,3 +85,16 @@ class AlertmanagerWebhookView(TenantFromCredentialsMixin, APIView):
             },
             status=status.HTTP_200_OK,
         )
+
+
+class AlertmanagerWebhookKeyedView(AlertmanagerWebhookView):
+    """The same endpoint with the ingest key in the path, for senders without headers."""
+
+    @extend_schema(
+        operation_id="alertmanager_webhook_keyed",
+        request=WebhookSerializer,
+        responses={200: IngestResultSerializer},
+        examples=[OpenApiExample("A firing alert", value=_EXAMPLE, request_only=True)],
+    )
+    def post(self, request, key: str | None = None) -> Response:
+        return self.ingest(request)

@@ -2,7 +2,7 @@ from django.urls import path
 from rest_framework.routers import SimpleRouter
 
 from alerting.api.alert_views import AlertGroupViewSet, AlertViewSet
-from alerting.api.ingest import AlertmanagerWebhookView
+from alerting.api.ingest import AlertmanagerWebhookKeyedView, AlertmanagerWebhookView
 
 router = SimpleRouter()
 router.register("api/v1/alerts", AlertViewSet, basename="alert")
@@ -12,7 +12,7 @@ api_urlpatterns = [
     path("api/v1/alertmanager/", AlertmanagerWebhookView.as_view(), name="alertmanager-webhook"),
     path(
         "api/v1/alertmanager/<str:key>/",
-        AlertmanagerWebhookView.as_view(),
+        AlertmanagerWebhookKeyedView.as_view(),
         name="alertmanager-webhook-keyed",
     ),
     *router.urls,

@@ -177,3 +177,25 @@ def test_unknown_fields_are_ignored(alpha, client, ingest_key):
     payload = WebhookPayloadFactory(extra="from a newer Alertmanager")
     payload["alerts"][0]["newField"] = 1
     assert post(client, payload, ingest_key(alpha)).status_code == 200
+
+
+def test_a_tenant_over_its_ingest_rate_gets_429_with_retry_after(alpha, client, ingest_key):
+    alpha.ingest_rate_limit = "3/minute"
+    alpha.save(update_fields=["ingest_rate_limit"])
+    key = ingest_key(alpha)
+
+    answers = [post(client, WebhookPayloadFactory(), key) for _ in range(4)]
+
+    assert [answer.status_code for answer in answers] == [200, 200, 200, 429]
+    assert int(answers[-1].headers["Retry-After"]) >= 1
+    assert Alert.objects.count() == 3
+
+
+def test_ingest_goes_on_when_the_rate_limit_storage_is_down(alpha, client, ingest_key, settings,
+                                                           caplog):
+    settings.HERALD_RATE_LIMIT_STORAGE_URL = "redis://127.0.0.1:1/0"  # nothing listens there
+
+    response = post(client, WebhookPayloadFactory(), ingest_key(alpha))
+
+    assert response.status_code == 200
+    assert "rate limit not enforced" in caplog.text

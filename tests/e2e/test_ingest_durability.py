@@ -1,0 +1,88 @@
+"""Alertmanager's traffic as it really comes: concurrent retries, a broker outage."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+import requests
+from django_tenants.utils import tenant_context
+
+from receivers.models import Notification, NotificationState
+from receivers.tasks import notification_sweep_all_tenants
+from tests.conftest import broker, wait_for
+from tests.factories import ReceiverFactory, WebhookAlertFactory, WebhookPayloadFactory
+from tests.ingest import INGEST
+
+pytestmark = pytest.mark.e2e
+
+
+def post_together(url: str, key: str, payloads: list[dict]) -> list[int]:
+    """Post every payload at the same moment, one thread each."""
+    start = threading.Barrier(len(payloads))
+    codes: list[int] = []
+
+    def send(payload):
+        session = requests.Session()
+        start.wait()
+        response = session.post(
+            url, json=payload, headers={"Authorization": f"Bearer {key}"}, timeout=30
+        )
+        codes.append(response.status_code)
+
+    threads = [threading.Thread(target=send, args=(p,)) for p in payloads]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return codes
+
+
+def test_simultaneous_posts_of_the_same_group_notify_once(live_server, committed_tenants,
+                                                          ingest_key):
+    alpha = committed_tenants["alpha"]
+    with tenant_context(alpha):
+        ReceiverFactory()
+    key = ingest_key(alpha)
+
+    for _ in range(5):  # several rounds, to give the race every chance
+        payload = WebhookPayloadFactory(alerts=WebhookAlertFactory.build_batch(3))
+        codes = post_together(live_server.url + INGEST, key, [payload] * 6)
+        assert codes == [200] * 6
+
+    with tenant_context(alpha):
+        assert Notification.objects.count() == 5
+
+
+def test_alerts_accepted_during_a_broker_outage_are_delivered_after_it(
+    live_server, committed_tenants, celery_worker_thread, httpserver, ingest_key, settings, caplog
+):
+    alpha = committed_tenants["alpha"]
+    httpserver.expect_request("/hook").respond_with_data("ok")
+    with tenant_context(alpha):
+        ReceiverFactory(secrets={"url": httpserver.url_for("/hook")})
+    key = ingest_key(alpha)
+
+    broker.stop()
+    try:
+        response = requests.post(
+            live_server.url + INGEST, json=WebhookPayloadFactory(),
+            headers={"Authorization": f"Bearer {key}"}, timeout=30,
+        )
+    finally:
+        broker.start()
+
+    assert response.status_code == 200  # stored: the outage only delays delivery
+    assert "left for the sweep" in caplog.text
+    with tenant_context(alpha):
+        assert Notification.objects.get().state == NotificationState.PENDING
+
+    settings.HERALD_SWEEP_PENDING_AFTER_SECONDS = 0
+    notification_sweep_all_tenants.delay()
+
+    with tenant_context(alpha):
+        wait_for(
+            lambda: Notification.objects.filter(state=NotificationState.DELIVERED).exists(),
+            timeout=30,
+        )
+    assert len(httpserver.log) == 1
