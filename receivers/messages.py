@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,14 +20,22 @@ class AlertMessage:
     external_url: str
     truncated_alerts: int
     alerts: list[dict[str, Any]]
+    tenant_name: str = ""
+    receiver_kind: str = ""
+    # Filled in once Herald's own acknowledgement exists (escalation); until
+    # then no notification is an acknowledgement and there is no link.
+    acknowledged: bool = False
+    acknowledge_url: str = ""
 
 
-def alert_message_for(notification, *, tenant_slug: str) -> AlertMessage:
+def alert_message_for(notification, *, tenant_slug: str, tenant_name: str = "") -> AlertMessage:
     group = notification.alert_group
     return AlertMessage(
         notification_id=notification.id,
         tenant_slug=tenant_slug,
+        tenant_name=tenant_name,
         receiver_name=notification.receiver_name,
+        receiver_kind=notification.channel,
         status=notification.status,
         group_key=group.group_key,
         group_labels=group.group_labels,
@@ -36,3 +45,12 @@ def alert_message_for(notification, *, tenant_slug: str) -> AlertMessage:
         truncated_alerts=group.truncated_alerts,
         alerts=notification.alerts,
     )
+
+
+def group_dedup_key(message: AlertMessage) -> str:
+    """A stable key per tenant and alert group, for vendors that deduplicate.
+
+    Hashed so it fits every vendor's limit (PagerDuty 255, Opsgenie alias 512)
+    whatever the groupKey's length, and names no label to the vendor.
+    """
+    return hashlib.sha256(f"{message.tenant_slug}\n{message.group_key}".encode()).hexdigest()

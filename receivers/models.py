@@ -9,6 +9,19 @@ from alerting.models import AlertGroup, AlertStatus
 
 class ReceiverKind(models.TextChoices):
     WEBHOOK = "webhook", "Generic webhook"
+    SLACK = "slack", "Slack"
+    EMAIL = "email", "Email"
+    PAGERDUTY = "pagerduty", "PagerDuty"
+    MSTEAMS = "msteams", "Microsoft Teams"
+    DISCORD = "discord", "Discord"
+    OPSGENIE = "opsgenie", "Opsgenie"
+    TELEGRAM = "telegram", "Telegram"
+
+
+class Language(models.TextChoices):
+    EN = "en", "English"
+    FR = "fr", "Français"
+    DE = "de", "Deutsch"
 
 
 class Receiver(models.Model):
@@ -94,3 +107,28 @@ class DeliveryAttempt(models.Model):
 
     def __str__(self) -> str:
         return f"attempt {self.number}: {self.outcome}"
+
+
+class MessageTemplate(models.Model):
+    """A tenant's override of one part of a channel's message, in one language.
+
+    Checked on save by `message_template_save` (sandbox, syntax, a sample
+    render); the default on disk applies where no override exists.
+    """
+
+    channel = models.CharField(max_length=32, choices=ReceiverKind.choices)
+    language = models.CharField(max_length=8, choices=Language.choices, default=Language.EN)
+    part = models.CharField(max_length=32, help_text="title, body, subject, text, html, …")
+    source = models.TextField(help_text="Jinja2, rendered in the sandbox.")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["channel", "language", "part"], name="one_template_per_part"
+            )
+        ]
+        ordering = ["channel", "language", "part"]
+
+    def __str__(self) -> str:
+        return f"{self.channel}/{self.language}/{self.part}"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from receivers.models import Notification, NotificationState, Receiver
+from receivers.models import MessageTemplate, Notification, NotificationState, Receiver
 
 
 def receiver_list_enabled() -> list[Receiver]:
@@ -41,3 +41,13 @@ def notification_list_for_group(*, alert_group_id: int) -> list[Notification]:
         .prefetch_related("delivery_attempts")
         .order_by("created_at", "id")
     )
+
+
+def message_template_sources(*, channel: str) -> dict[tuple[str, str], str]:
+    """The tenant's template overrides for a channel: (language, part) -> source."""
+    return {
+        (language, part): source
+        for language, part, source in MessageTemplate.objects.filter(channel=channel).values_list(
+            "language", "part", "source"
+        )
+    }

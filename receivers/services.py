@@ -1,4 +1,4 @@
-"""Writes on notifications: create them (outbox), deliver them, sweep them."""
+"""Writes: notifications (outbox, delivery, sweep), receivers, their secrets, templates."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -18,12 +19,15 @@ from receivers.messages import alert_message_for
 from receivers.models import (
     AttemptOutcome,
     DeliveryAttempt,
+    MessageTemplate,
     Notification,
     NotificationState,
     Receiver,
 )
-from receivers.selectors import notification_ids_overdue
-from receivers.transports import TransportError, transport_class
+from receivers.redaction import secrets_scrub
+from receivers.selectors import message_template_sources, notification_ids_overdue
+from receivers.templating import TemplateError, template_source_check
+from receivers.transports import SettingsError, TransportError, settings_class, transport_class
 
 logger = logging.getLogger(__name__)
 
@@ -112,20 +116,49 @@ def _notification_claim(notification_id: int) -> Notification | float | None:
 
 
 def _send(notification: Notification) -> tuple[int | None, str, bool, float | None]:
-    """Send once. Returns (http status, error text, permanent failure, retry-after)."""
+    """Send once. Returns (http status, error text, permanent failure, retry-after).
+
+    The error text is stored and shown: any secret of the receiver that a
+    vendor echoed back is masked in it.
+    """
     receiver = notification.receiver
     if receiver is None or not receiver.enabled:
         return None, "the receiver was deleted or disabled", True, None
+    if not isinstance(receiver.secrets, dict):
+        # Decryption failed: a key was dropped from HERALD_ENCRYPTION_KEYS
+        # too early. Putting it back makes the retries succeed.
+        return (
+            None,
+            "the receiver's secrets cannot be decrypted with the configured keys",
+            False,
+            None,
+        )
     tenant = connection.tenant
-    transport = transport_class(receiver.kind)(
-        config=receiver.config,
-        secrets=receiver.secrets,
-        allow_private=tenant.allow_private_targets,
-    )
+    message = alert_message_for(notification, tenant_slug=tenant.slug, tenant_name=tenant.name)
     try:
-        result = transport.send(alert_message_for(notification, tenant_slug=tenant.slug))
+        transport = transport_class(receiver.kind)(
+            config=receiver.config,
+            secrets=receiver.secrets,
+            allow_private=tenant.allow_private_targets,
+            templates=message_template_sources(channel=receiver.kind),
+        )
+        result = transport.send(message)
     except TransportError as exc:
-        return exc.http_status, exc.message, exc.permanent, exc.retry_after
+        if exc.config_update:
+            receiver_config_update(receiver_id=receiver.id, changes=exc.config_update)
+        error = secrets_scrub(exc.message, receiver.secrets)
+        logger.warning(
+            "notification %s to receiver %r failed (%s): %s",
+            notification.id,
+            receiver.name,
+            "permanent" if exc.permanent else "will retry",
+            error,
+        )
+        return exc.http_status, error, exc.permanent, exc.retry_after
+    except TemplateError as exc:
+        error = secrets_scrub(f"template error: {exc}", receiver.secrets)
+        logger.warning("notification %s to receiver %r: %s", notification.id, receiver.name, error)
+        return None, error, True, None
     return result.http_status, "", False, None
 
 
@@ -208,10 +241,11 @@ def notification_sweep() -> list[int]:
     return overdue
 
 
-def receiver_secret_set(*, receiver: Receiver, name: str, value: str) -> None:
-    """Store one secret of a receiver (encrypted at rest)."""
-    receiver.secrets = {**receiver.secrets, name: value}
-    receiver.save(update_fields=["secrets", "updated_at"])
+def _settings_validated(*, kind: str, config: dict[str, Any], secrets: dict[str, Any]) -> None:
+    try:
+        settings_class(kind).parse(config=config, secrets=secrets)
+    except SettingsError as exc:
+        raise ValidationError({name: [problem] for name, problem in exc.errors.items()}) from None
 
 
 def receiver_create(
@@ -220,8 +254,101 @@ def receiver_create(
     kind: str,
     secrets: dict[str, str],
     config: dict[str, Any] | None = None,
+    enabled: bool = True,
     max_attempts: int = 6,
 ) -> Receiver:
-    return Receiver.objects.create(
-        name=name, kind=kind, secrets=secrets, config=config or {}, max_attempts=max_attempts
+    """Create a receiver after checking its settings against its kind's."""
+    receiver = Receiver(name=name, kind=kind, enabled=enabled, max_attempts=max_attempts)
+    return receiver_save(receiver=receiver, config=config or {}, secrets=secrets)
+
+
+def receiver_save(
+    *,
+    receiver: Receiver,
+    config: dict[str, Any],
+    secrets: dict[str, str | None],
+    clear_secrets: tuple[str, ...] = (),
+) -> Receiver:
+    """Store a receiver (new or not) with its settings, checked against its kind's.
+
+    Secrets are write-only: an empty or None value keeps the one saved, and
+    only names in `clear_secrets` are removed.
+    """
+    kept = dict(receiver.secrets) if receiver.pk and isinstance(receiver.secrets, dict) else {}
+    for name in clear_secrets:
+        kept.pop(name, None)
+    kept.update({name: value for name, value in secrets.items() if value not in (None, "")})
+    _settings_validated(kind=receiver.kind, config=config, secrets=kept)
+    receiver.config = config
+    receiver.secrets = kept
+    receiver.full_clean(exclude=["config", "secrets"])
+    receiver.save()
+    return receiver
+
+
+def receiver_secret_set(*, receiver: Receiver, name: str, value: str) -> None:
+    """Store one secret of a receiver (encrypted at rest)."""
+    receiver_save(receiver=receiver, config=receiver.config, secrets={name: value})
+
+
+def receiver_config_update(*, receiver_id: int, changes: dict[str, Any]) -> Receiver:
+    """Change some of a receiver's settings, as a vendor asked (Telegram's chat migration)."""
+    with transaction.atomic():
+        receiver = Receiver.objects.select_for_update().get(id=receiver_id)
+        config = {**receiver.config, **changes}
+        _settings_validated(kind=receiver.kind, config=config, secrets=receiver.secrets)
+        receiver.config = config
+        receiver.save(update_fields=["config", "updated_at"])
+    logger.info(
+        "receiver %r: settings %s updated as the vendor asked", receiver.name, sorted(changes)
     )
+    return receiver
+
+
+@dataclass(frozen=True)
+class RotationResult:
+    rotated: int
+    unreadable: list[str]
+
+
+def receiver_secrets_rotate() -> RotationResult:
+    """Re-encrypt the current tenant's receiver secrets with the newest key.
+
+    A receiver whose secrets no configured key decrypts is left untouched and
+    named in the result: saving it would destroy them.
+    """
+    rotated = 0
+    unreadable = []
+    for receiver_id in Receiver.objects.order_by("id").values_list("id", flat=True):
+        with transaction.atomic():
+            receiver = Receiver.objects.select_for_update().get(id=receiver_id)
+            if not isinstance(receiver.secrets, dict):
+                unreadable.append(receiver.name)
+                continue
+            # Saving encrypts with the first key; updated_at is left alone:
+            # a rotation is not a change of the receiver.
+            receiver.save(update_fields=["secrets"])
+            rotated += 1
+    return RotationResult(rotated=rotated, unreadable=unreadable)
+
+
+def message_template_save(
+    *, channel: str, language: str, part: str, source: str
+) -> MessageTemplate:
+    """Create or replace a tenant's template, after checking it in the sandbox.
+
+    Raises ValidationError naming the line for syntax errors, for attributes
+    the sandbox refuses and for errors rendering a sample alert.
+    """
+    message_template_validate(channel=channel, part=part, source=source)
+    template, _ = MessageTemplate.objects.update_or_create(
+        channel=channel, language=language, part=part, defaults={"source": source}
+    )
+    return template
+
+
+def message_template_validate(*, channel: str, part: str, source: str) -> None:
+    try:
+        template_source_check(channel=channel, part=part, source=source)
+    except TemplateError as exc:
+        raise ValidationError({"source": [str(exc)]}) from None

@@ -1,32 +1,24 @@
-"""What every transport shares: the error type, the response check, the base class."""
+"""What every transport shares: typed settings, rendering, posting, the response check."""
 
 from __future__ import annotations
 
+import logging
 from abc import ABC, abstractmethod
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import requests
 
 from receivers.messages import AlertMessage
+from receivers.templating import RenderedMessage, message_render
+from receivers.transports.errors import TransportError, parse_retry_after
+from receivers.transports.http import http_post
+from receivers.transports.settings import ChannelSettings, SettingsError
 
+logger = logging.getLogger(__name__)
 
-class TransportError(Exception):
-    """A failed send. `permanent` failures are not retried."""
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        permanent: bool = False,
-        http_status: int | None = None,
-        retry_after: float | None = None,
-    ) -> None:
-        super().__init__(message)
-        self.message = message
-        self.permanent = permanent
-        self.http_status = http_status
-        self.retry_after = retry_after
+__all__ = ["SendResult", "Transport", "TransportError", "parse_retry_after"]
 
 
 @dataclass(frozen=True)
@@ -34,29 +26,52 @@ class SendResult:
     http_status: int | None = None
 
 
-def parse_retry_after(value: str | None) -> float | None:
-    """Seconds from a Retry-After header in its delta-seconds form."""
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        return None
-
-
 class Transport(ABC):
-    """One channel. Subclasses build the vendor's payload (pure) and send it."""
+    """One channel: a pure step from message to the vendor's payload, and a send."""
 
     kind: ClassVar[str]
+    settings_class: ClassVar[type[ChannelSettings]]
 
-    def __init__(self, *, config: dict[str, Any], secrets: dict[str, str], allow_private: bool):
-        self.config = config
-        self.secrets = secrets
+    def __init__(
+        self,
+        *,
+        config: Mapping[str, Any],
+        secrets: Mapping[str, Any],
+        allow_private: bool,
+        templates: Mapping[tuple[str, str], str] | None = None,
+    ) -> None:
+        try:
+            self.settings = self.settings_class.parse(config=config, secrets=secrets)
+        except SettingsError as exc:
+            raise TransportError(
+                f"the receiver's settings are invalid: {exc}", permanent=True
+            ) from None
         self.allow_private = allow_private
+        # The tenant's template overrides for this channel: (language, part) -> source.
+        self.templates = templates or {}
 
     @abstractmethod
     def send(self, message: AlertMessage) -> SendResult:
         """Deliver the message, or raise TransportError."""
+
+    def render(self, message: AlertMessage) -> RenderedMessage:
+        rendered = message_render(
+            channel=self.kind,
+            message=message,
+            language=self.settings.language,
+            overrides=self.templates,
+        )
+        for problem in rendered.problems:
+            logger.warning("receiver %r: %s", message.receiver_name, problem)
+        return rendered
+
+    def post(self, url: str, **kwargs: Any) -> requests.Response:
+        """POST through the shared HTTP path with this receiver's timeout, then check."""
+        response = http_post(
+            url, allow_private=self.allow_private, timeout=self.settings.timeout_seconds, **kwargs
+        )
+        self.raise_for_response(response)
+        return response
 
     def raise_for_response(self, response: requests.Response) -> None:
         """Turn a vendor's answer into success or a TransportError.

@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 import requests
 from django.conf import settings
 
-from receivers.transports.base import TransportError
+from receivers.transports.errors import TransportError
 
 _local = threading.local()
 
@@ -40,10 +40,15 @@ def guard_url(url: str, *, allow_private: bool) -> None:
     parts = urlsplit(url)
     if parts.scheme not in {"http", "https"} or not parts.hostname:
         raise TransportError("the receiver URL is not an http(s) URL", permanent=True)
+    guard_host(parts.hostname, parts.port or 443, allow_private=allow_private)
+
+
+def guard_host(host: str, port: int, *, allow_private: bool) -> None:
+    """Refuse a host that resolves into private networks (also used for SMTP)."""
     if allow_private:
         return
     try:
-        infos = socket.getaddrinfo(parts.hostname, parts.port or 443, proto=socket.IPPROTO_TCP)
+        infos = socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)
     except socket.gaierror as exc:
         raise TransportError(f"cannot resolve the receiver's host: {exc.strerror}") from exc
     if not all(_is_public(info[4][0]) for info in infos):

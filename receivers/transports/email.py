@@ -1,0 +1,140 @@
+"""Email over SMTP: STARTTLS or implicit TLS, optional auth, text and HTML parts.
+
+Messages of one alert group share a References header, so mail clients
+thread the resolved mail under the firing one.
+"""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+import ssl
+from datetime import datetime
+from email.message import EmailMessage
+from email.utils import format_datetime
+from typing import Literal, Self
+
+from django.conf import settings as django_settings
+from pydantic import Field, SecretStr, model_validator
+
+from receivers.messages import AlertMessage, group_dedup_key
+from receivers.templating import RenderedMessage
+from receivers.transports.base import SendResult, Transport, TransportError
+from receivers.transports.http import guard_host
+from receivers.transports.settings import ChannelSettings, EmailAddress
+from receivers.truncation import truncate_text
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_PORTS = {"starttls": 587, "tls": 465, "none": 25}
+# RFC 5322 allows 998 characters a line; mail clients show far fewer.
+SUBJECT_LIMIT = 250
+
+
+class EmailSettings(ChannelSettings):
+    host: str = Field(min_length=1, description="SMTP server host name.")
+    port: int | None = Field(
+        None, ge=1, le=65535, description="Default: 587 (starttls), 465 (tls), 25 (none)."
+    )
+    security: Literal["starttls", "tls", "none"] = Field(
+        "starttls", description="STARTTLS, implicit TLS, or none (trusted relays only)."
+    )
+    username: str = Field("", description="SMTP login; no authentication when empty.")
+    password: SecretStr | None = Field(None, description="SMTP password.")
+    from_address: EmailAddress = Field(description="The From address.")
+    to: list[EmailAddress] = Field(min_length=1, max_length=50, description="Recipients.")
+
+    @model_validator(mode="after")
+    def _no_password_in_clear(self) -> Self:
+        if self.security == "none" and self.password:
+            raise ValueError("a password needs security 'starttls' or 'tls'")
+        return self
+
+
+def email_message(
+    *, rendered: RenderedMessage, message: AlertMessage, settings: EmailSettings, date: datetime
+) -> EmailMessage:
+    """The multipart (text + HTML) mail for one notification (pure, given the date)."""
+    email = EmailMessage()
+    # Headers cannot hold line breaks; templates may well produce some.
+    email["Subject"] = truncate_text(" ".join(rendered["subject"].split()), SUBJECT_LIMIT)
+    email["From"] = settings.from_address
+    email["To"] = ", ".join(settings.to)
+    email["Date"] = format_datetime(date)
+    thread = f"<{group_dedup_key(message)}@herald>"
+    email["References"] = thread
+    email["In-Reply-To"] = thread
+    email["X-Herald-Status"] = message.status
+    email.set_content(rendered["text"])
+    email.add_alternative(rendered["html"], subtype="html")
+    return email
+
+
+def _smtp_error(exc: smtplib.SMTPResponseException) -> TransportError:
+    text = exc.smtp_error.decode(errors="replace") if isinstance(exc.smtp_error, bytes) else ""
+    # 4xx replies are transient by SMTP's own definition; 5xx are not.
+    return TransportError(
+        f"SMTP {exc.smtp_code}: {text[:300]}", permanent=not 400 <= exc.smtp_code < 500
+    )
+
+
+class EmailTransport(Transport):
+    kind = "email"
+    settings_class = EmailSettings
+
+    def send(self, message: AlertMessage) -> SendResult:
+        settings = self.settings
+        email = email_message(
+            rendered=self.render(message),
+            message=message,
+            settings=settings,
+            date=datetime.now().astimezone(),
+        )
+        port = settings.port or DEFAULT_PORTS[settings.security]
+        guard_host(settings.host, port, allow_private=self.allow_private)
+        timeout = settings.timeout_seconds or django_settings.HERALD_HTTP_TIMEOUT_SECONDS
+        context = ssl.create_default_context()
+        try:
+            if settings.security == "tls":
+                client = smtplib.SMTP_SSL(settings.host, port, timeout=timeout, context=context)
+            else:
+                client = smtplib.SMTP(settings.host, port, timeout=timeout)
+            with client:
+                if settings.security == "starttls":
+                    client.starttls(context=context)
+                if settings.username:
+                    client.login(settings.username, settings.secret("password"))
+                refused = client.send_message(email)
+        except smtplib.SMTPRecipientsRefused as exc:
+            codes = {code for code, _ in exc.recipients.values()}
+            raise TransportError(
+                f"the SMTP server refused every recipient (codes {sorted(codes)})",
+                permanent=all(code >= 500 for code in codes),
+            ) from None
+        except smtplib.SMTPResponseException as exc:
+            raise _smtp_error(exc) from None
+        except smtplib.SMTPNotSupportedError as exc:
+            raise TransportError(
+                f"the SMTP server does not support {exc}", permanent=True
+            ) from None
+        except ssl.SSLCertVerificationError as exc:
+            raise TransportError(
+                f"the SMTP server's certificate is not trusted: {exc.verify_message}",
+                permanent=True,
+            ) from None
+        except ssl.SSLError as exc:
+            raise TransportError(f"TLS with the SMTP server failed: {exc.reason}") from None
+        except TimeoutError:
+            raise TransportError("the SMTP server did not answer in time") from None
+        except (smtplib.SMTPException, OSError) as exc:
+            raise TransportError(
+                f"could not talk to the SMTP server: {type(exc).__name__}"
+            ) from None
+        if refused:
+            logger.warning(
+                "receiver %r: the SMTP server refused %d of %d recipients",
+                message.receiver_name,
+                len(refused),
+                len(settings.to),
+            )
+        return SendResult()

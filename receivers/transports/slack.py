@@ -1,0 +1,94 @@
+"""Slack incoming webhook: Block Kit blocks with a plain-text fallback.
+
+Limits (Slack's Block Kit reference): header text 150 characters, section
+text 3,000, at most 50 blocks, button text 75 and URL 3,000, context 10
+elements. Slack also refuses messages whose blocks hold more than about 13,000
+characters in all (msg_blocks_too_long), so the body is kept to 12,000.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field
+
+from receivers.messages import AlertMessage
+from receivers.templating import RenderedMessage
+from receivers.transports.base import SendResult, Transport
+from receivers.transports.settings import ChannelSettings, SecretUrl
+from receivers.truncation import chunk_text, truncate_text
+
+HEADER_LIMIT = 150
+SECTION_LIMIT = 3_000
+BODY_LIMIT = 12_000
+MAX_BLOCKS = 50
+BUTTON_TEXT_LIMIT = 75
+BUTTON_URL_LIMIT = 3_000
+FALLBACK_LIMIT = 4_000
+
+
+class SlackSettings(ChannelSettings):
+    url: SecretUrl = Field(description="The incoming webhook URL (https://hooks.slack.com/…).")
+
+
+def slack_payload(*, rendered: RenderedMessage, message: AlertMessage) -> dict[str, Any]:
+    """The JSON body of the webhook POST (pure)."""
+    title = rendered["title"]
+    body = truncate_text(rendered["body"], BODY_LIMIT)
+    blocks: list[dict[str, Any]] = [
+        {
+            "type": "header",
+            "text": {
+                "type": "plain_text",
+                "text": truncate_text(title, HEADER_LIMIT),
+                "emoji": True,
+            },
+        }
+    ]
+    # Leave room for the context and actions blocks.
+    chunks = [chunk for chunk in chunk_text(body, SECTION_LIMIT) if chunk.strip()]
+    for chunk in chunks[: MAX_BLOCKS - 3]:
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": chunk}})
+    firing = sum(1 for alert in message.alerts if alert.get("status") == "firing")
+    blocks.append(
+        {
+            "type": "context",
+            "elements": [
+                {
+                    "type": "mrkdwn",
+                    "text": truncate_text(
+                        f"{message.tenant_name or message.tenant_slug} · "
+                        f"{message.receiver_name} · {firing}/{len(message.alerts)} firing",
+                        SECTION_LIMIT,
+                    ),
+                }
+            ],
+        }
+    )
+    buttons = [
+        {
+            "type": "button",
+            "text": {"type": "plain_text", "text": truncate_text(link.label, BUTTON_TEXT_LIMIT)},
+            "url": link.url,
+            "action_id": f"herald-{link.kind}",
+        }
+        for link in rendered.links
+        if len(link.url) <= BUTTON_URL_LIMIT
+    ]
+    if buttons:
+        blocks.append({"type": "actions", "elements": buttons})
+    return {
+        # Shown in notifications and by clients that cannot show blocks.
+        "text": truncate_text(f"{title}\n{body}", FALLBACK_LIMIT),
+        "blocks": blocks,
+    }
+
+
+class SlackTransport(Transport):
+    kind = "slack"
+    settings_class = SlackSettings
+
+    def send(self, message: AlertMessage) -> SendResult:
+        payload = slack_payload(rendered=self.render(message), message=message)
+        response = self.post(self.settings.secret("url"), json=payload)
+        return SendResult(http_status=response.status_code)
