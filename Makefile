@@ -24,3 +24,6 @@ test: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/python -m ruff check .
+
+bench-ingest: $(STAMP)
+	$(BIN)/python bench/ingest.py $(BENCH_ARGS)

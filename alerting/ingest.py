@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
@@ -61,6 +62,31 @@ ON CONFLICT (fingerprint) DO UPDATE SET
     last_seen_at = EXCLUDED.last_seen_at
 RETURNING group_id, fingerprint, status, starts_at, previous_status, previous_starts_at
 """
+
+
+_UNSTORABLE_ESCAPE = re.compile(r"\\u(0000|d[89a-f])", re.IGNORECASE)
+_UNSTORABLE_CHAR = re.compile("[\x00\ud800-\udfff]")
+
+
+def _storable(value: Any) -> Any:
+    if isinstance(value, str):
+        return _UNSTORABLE_CHAR.sub("\ufffd", value)
+    if isinstance(value, dict):
+        return {_storable(key): _storable(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_storable(item) for item in value]
+    return value
+
+
+def storable_json(value: Any) -> str:
+    """JSON that PostgreSQL's jsonb accepts: NUL and lone surrogates become U+FFFD.
+
+    Validated fields never hold them; unknown fields kept in the raw payload may.
+    """
+    text = json.dumps(value)
+    if _UNSTORABLE_ESCAPE.search(text):
+        text = json.dumps(_storable(value))
+    return text
 
 
 @dataclass(frozen=True)
@@ -124,7 +150,7 @@ def _upsert(
         "firing_count": firing,
         "resolved_count": len(alerts) - firing,
         "truncated": webhook["truncatedAlerts"],
-        "payload": json.dumps(raw_payload),
+        "payload": storable_json(raw_payload),
         "now": now,
         "fingerprints": [alert["fingerprint"] for alert in alerts],
         "statuses": [alert["status"] for alert in alerts],

@@ -8,7 +8,8 @@ from receivers.models import MessageTemplate, Notification, NotificationState, R
 
 
 def receiver_list_enabled() -> list[Receiver]:
-    return list(Receiver.objects.filter(enabled=True).order_by("name"))
+    """Enabled receivers, without their secrets (not decrypted on the ingest path)."""
+    return list(Receiver.objects.filter(enabled=True).only("id", "name", "kind").order_by("name"))
 
 
 def notification_ids_overdue(*, due_before: datetime) -> list[int]:

@@ -10,7 +10,7 @@ from rest_framework.views import APIView
 from alerting.api.authentication import IngestKeyAuthentication, TenantFromCredentialsMixin
 from alerting.api.parsers import BoundedJSONParser
 from alerting.api.throttling import TenantIngestThrottle
-from alerting.api.webhook import WebhookSerializer
+from alerting.api.webhook import WebhookSerializer, validated_webhook
 from alerting.ingest import alert_batch_ingest
 
 
@@ -72,10 +72,8 @@ class AlertmanagerWebhookView(TenantFromCredentialsMixin, APIView):
         return self.ingest(request)
 
     def ingest(self, request) -> Response:
-        serializer = WebhookSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
         result = alert_batch_ingest(
-            webhook=serializer.validated_data, raw_payload=request.data
+            webhook=validated_webhook(request.data), raw_payload=request.data
         )
         return Response(
             {

@@ -3,19 +3,30 @@
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from functools import cache
 
+import redis  # noqa: F401 - `limits` imports it lazily, which races between threads
 from django.conf import settings
 from limits import RateLimitItem, parse, storage, strategies
 from rest_framework.throttling import BaseThrottle
 
 logger = logging.getLogger(__name__)
 
+_limiters: dict[str, strategies.SlidingWindowCounterRateLimiter] = {}
+_limiters_lock = threading.Lock()
 
-@cache
+
 def _limiter(storage_url: str) -> strategies.SlidingWindowCounterRateLimiter:
-    return strategies.SlidingWindowCounterRateLimiter(storage.storage_from_string(storage_url))
+    limiter = _limiters.get(storage_url)
+    if limiter is None:
+        with _limiters_lock:
+            limiter = _limiters.get(storage_url) or strategies.SlidingWindowCounterRateLimiter(
+                storage.storage_from_string(storage_url)
+            )
+            _limiters[storage_url] = limiter
+    return limiter
 
 
 @cache
@@ -35,9 +46,9 @@ class TenantIngestThrottle(BaseThrottle):
         if tenant is None:
             return True
         self.rate = _rate(tenant.ingest_rate_limit or settings.HERALD_INGEST_RATE_LIMIT)
-        self.limiter = _limiter(settings.HERALD_RATE_LIMIT_STORAGE_URL)
         self.key = f"tenant:{tenant.pk}"
         try:
+            self.limiter = _limiter(settings.HERALD_RATE_LIMIT_STORAGE_URL)
             return self.limiter.hit(self.rate, "ingest", self.key)
         except Exception as exc:  # any storage failure: redis-py raises many types
             logger.warning("ingest rate limit not enforced: %s", type(exc).__name__)

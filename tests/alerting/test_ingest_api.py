@@ -199,3 +199,30 @@ def test_ingest_goes_on_when_the_rate_limit_storage_is_down(alpha, client, inges
 
     assert response.status_code == 200
     assert "rate limit not enforced" in caplog.text
+
+
+@pytest.mark.parametrize(
+    "mutate",
+    [
+        lambda p: p["alerts"][0]["labels"].update({"bad\x00name": "x"}),
+        lambda p: p["alerts"][0]["annotations"].update({"\ud800": "x"}),
+        lambda p: p["alerts"][0]["labels"].update({"": "empty name"}),
+    ],
+    ids=["NUL in a label name", "surrogate in a name", "empty name"],
+)
+def test_what_postgresql_cannot_store_gets_400_not_500(alpha, client, ingest_key, mutate):
+    payload = WebhookPayloadFactory()
+    mutate(payload)
+    response = post(client, payload, ingest_key(alpha))
+    assert response.status_code == 400
+    assert stored_counts() == (0, 0, 0)
+
+
+def test_unknown_fields_with_unstorable_text_are_kept_readable(alpha, client, ingest_key):
+    payload = WebhookPayloadFactory(extra={"note\x00": "nul\x00 and \ud800 surrogate"})
+
+    assert post(client, payload, ingest_key(alpha)).status_code == 200
+
+    assert AlertGroup.objects.get().last_payload["extra"] == {
+        "note\ufffd": "nul\ufffd and \ufffd surrogate"
+    }

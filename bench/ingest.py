@@ -1,0 +1,294 @@
+"""Ingest benchmark: Herald under gunicorn vs a bare PostgreSQL upsert, same run.
+
+Starts Herald (gunicorn) on the embedded PostgreSQL (or DATABASE_URL) and an
+embedded Redis (or CELERY_BROKER_URL), posts realistic Alertmanager v4
+payloads from separate client processes over keep-alive connections, and
+prints alerts/s and p50/p95/p99 latency per batch size. The ceiling is a bare
+psycopg `INSERT ... SELECT FROM unnest(...) ON CONFLICT DO UPDATE` of the same
+rows, one commit per batch, with the same number of connections (and, for
+reference, from one connection). Usage: make bench-ingest [BENCH_ARGS=...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import multiprocessing
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+from urllib.parse import quote
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "alerting.settings")
+
+
+def alert(fingerprint: str, n: int) -> dict:
+    return {
+        "status": "firing",
+        "labels": {
+            "alertname": "HighRequestLatency",
+            "severity": "critical",
+            "service": "checkout",
+            "namespace": "prod",
+            "pod": f"checkout-7d9f8-{n:05d}",
+            "instance": f"10.1.{n % 250}.7:9100",
+            "job": "kubernetes-pods",
+            "cluster": "eu-west-1",
+        },
+        "annotations": {
+            "summary": "p99 latency above 2s",
+            "description": f"Pod checkout-7d9f8-{n:05d} answers slower than 2s for 10m.",
+            "runbook_url": "https://runbooks.example/checkout/latency",
+        },
+        "startsAt": "2026-11-23T10:00:00.000Z",
+        "endsAt": "0001-01-01T00:00:00Z",
+        "generatorURL": "http://prometheus:9090/graph?g0.expr=histogram_quantile",
+        "fingerprint": fingerprint,
+    }
+
+
+def payload(batch: int, prefix: str, counter: int) -> bytes:
+    alerts = [alert(f"{prefix}{counter:08x}{i:04x}", i) for i in range(batch)]
+    return json.dumps(
+        {
+            "version": "4",
+            "groupKey": f'{{}}:{{alertname="HighRequestLatency",run="{prefix}{counter}"}}',
+            "truncatedAlerts": 0,
+            "status": "firing",
+            "receiver": "herald",
+            "groupLabels": {"alertname": "HighRequestLatency"},
+            "commonLabels": {"alertname": "HighRequestLatency", "severity": "critical"},
+            "commonAnnotations": {"summary": "p99 latency above 2s"},
+            "externalURL": "http://alertmanager:9093",
+            "alerts": alerts,
+        }
+    ).encode()
+
+
+def client(args: tuple) -> list[float]:
+    """One keep-alive connection posting for `seconds`; returns latencies (s)."""
+    port, key, batch, seconds, worker = args
+    prefix = f"{uuid.uuid4().hex[:8]}{worker:02x}"
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
+    latencies, counter = [], 0
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        body = payload(batch, prefix, counter)
+        counter += 1
+        started = time.perf_counter()
+        connection.request("POST", "/api/v1/alertmanager/", body=body, headers=headers)
+        response = connection.getresponse()
+        response.read()
+        if response.status != 200:
+            raise RuntimeError(f"HTTP {response.status}")
+        latencies.append(time.perf_counter() - started)
+    return latencies
+
+
+def ceiling_client(args: tuple) -> int:
+    """Bare upsert of the same rows, one commit per batch; returns rows written."""
+    dsn, batch, seconds, worker = args
+    import psycopg
+
+    prefix = f"{uuid.uuid4().hex[:8]}{worker:02x}"
+    rows, counter = 0, 0
+    with psycopg.connect(dsn) as conn:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            alerts = [alert(f"{prefix}{counter:08x}{i:04x}", i) for i in range(batch)]
+            counter += 1
+            with conn.transaction():
+                conn.execute(
+                    """INSERT INTO bench_ceiling.alert AS a
+                       (fingerprint, status, labels, annotations, starts_at, generator_url)
+                       SELECT * FROM unnest(%s::text[], %s::text[], %s::jsonb[], %s::jsonb[],
+                                            %s::timestamptz[], %s::text[])
+                       ON CONFLICT (fingerprint) DO UPDATE SET status = EXCLUDED.status,
+                         labels = EXCLUDED.labels, annotations = EXCLUDED.annotations,
+                         starts_at = EXCLUDED.starts_at, generator_url = EXCLUDED.generator_url""",
+                    (
+                        [a["fingerprint"] for a in alerts],
+                        [a["status"] for a in alerts],
+                        [json.dumps(a["labels"]) for a in alerts],
+                        [json.dumps(a["annotations"]) for a in alerts],
+                        [a["startsAt"] for a in alerts],
+                        [a["generatorURL"] for a in alerts],
+                    ),
+                )
+            rows += batch
+    return rows
+
+
+def percentile(values: list[float], q: float) -> float:
+    return (
+        statistics.quantiles(values, n=100, method="inclusive")[q - 1]
+        if len(values) > 1
+        else values[0]
+    )
+
+
+def wait_for_port(port: int, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError("gunicorn did not start")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--batches", default="1,10,100")
+    parser.add_argument("--seconds", type=float, default=8.0)
+    parser.add_argument("--connections", type=int, default=4)
+    parser.add_argument("--web-workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--port", type=int, default=8765)
+    args = parser.parse_args()
+
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.core.management import call_command
+    from django.db import connection
+    from django_tenants.utils import tenant_context
+
+    from alerting.embedded import EmbeddedRedis
+    from receivers.models import Receiver
+    from receivers.services import receiver_create
+    from tenants.models import Tenant
+    from tenants.services import ingest_key_create, tenant_create
+
+    env = dict(os.environ)
+    redis = None
+    if "CELERY_BROKER_URL" not in env:
+        redis = EmbeddedRedis(Path(settings.VAR_DIR) / "bench").start()
+        env["CELERY_BROKER_URL"] = redis.url
+    db = settings.DATABASES["default"]
+    if "DATABASE_URL" not in env:
+        env["DATABASE_URL"] = f"postgres://postgres@{quote(db['HOST'], safe='')}/{db['NAME']}"
+    dsn = f"host={db['HOST']} port={db['PORT'] or 5432} dbname={db['NAME']} user={db['USER']}"
+    if db.get("PASSWORD"):
+        dsn += f" password={db['PASSWORD']}"
+
+    call_command("migrate_schemas", interactive=False, verbosity=0)
+    tenant = Tenant.objects.filter(slug="bench").first() or tenant_create(
+        slug="bench", name="Benchmark", domain="bench.localhost"
+    )
+    tenant.ingest_rate_limit = "1000000/second"
+    tenant.save(update_fields=["ingest_rate_limit"])
+    _, key = ingest_key_create(tenant=tenant, name="bench")
+    with tenant_context(tenant):
+        if not Receiver.objects.filter(name="bench").exists():
+            receiver_create(name="bench", kind="webhook", secrets={"url": "http://127.0.0.1:9/"})
+    with connection.cursor() as cursor:
+        cursor.execute("DROP SCHEMA IF EXISTS bench_ceiling CASCADE; CREATE SCHEMA bench_ceiling")
+        cursor.execute(
+            """CREATE TABLE bench_ceiling.alert (id bigserial PRIMARY KEY,
+               fingerprint varchar(64) UNIQUE, status varchar(16), labels jsonb,
+               annotations jsonb, starts_at timestamptz, generator_url text)"""
+        )
+    connection.close()
+
+    gunicorn = subprocess.Popen(  # noqa: S603
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "alerting.wsgi:application",
+            "--bind",
+            f"127.0.0.1:{args.port}",
+            "--workers",
+            str(args.web_workers),
+            "--threads",
+            str(args.threads),
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env={**env, "HERALD_LOG_LEVEL": "WARNING"},
+        start_new_session=True,
+    )
+    rows = []
+    try:
+        wait_for_port(args.port)
+        with multiprocessing.Pool(args.connections) as pool:
+            pool.map(client, [(args.port, key, 1, 1.0, w) for w in range(args.connections)])  # warm
+            for batch in [int(b) for b in args.batches.split(",")]:
+                runs = pool.map(
+                    client,
+                    [(args.port, key, batch, args.seconds, w) for w in range(args.connections)],
+                )
+                latencies = [lat for run in runs for lat in run]
+                herald_rate = len(latencies) * batch / args.seconds
+                ceiling = sum(
+                    pool.map(
+                        ceiling_client,
+                        [(dsn, batch, args.seconds, w) for w in range(args.connections)],
+                    )
+                )
+                ceiling_rate = ceiling / args.seconds
+                single_rate = ceiling_client((dsn, batch, args.seconds / 2, 99)) / (
+                    args.seconds / 2
+                )
+                rows.append(
+                    {
+                        "batch": batch,
+                        "requests": len(latencies),
+                        "alerts_per_s": herald_rate,
+                        "p50_ms": percentile(latencies, 50) * 1000,
+                        "p95_ms": percentile(latencies, 95) * 1000,
+                        "p99_ms": percentile(latencies, 99) * 1000,
+                        "ceiling_rows_per_s": ceiling_rate,
+                        "ceiling_one_connection_rows_per_s": single_rate,
+                        "ratio": herald_rate / ceiling_rate,
+                    }
+                )
+    finally:
+        gunicorn.send_signal(signal.SIGTERM)
+        gunicorn.wait(15)
+        if redis:
+            redis.stop()
+
+    header = (
+        f"Ingest, {args.connections} connections, gunicorn {args.web_workers}x"
+        f"{args.threads} threads, {args.seconds:.0f} s per batch size"
+    )
+    lines = [
+        header,
+        "",
+        "| batch | alerts/s | p50 ms | p95 ms | p99 ms | ceiling rows/s | ratio | "
+        "ceiling, 1 conn |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    lines += [
+        f"| {r['batch']} | {r['alerts_per_s']:.0f} | {r['p50_ms']:.1f} | {r['p95_ms']:.1f} "
+        f"| {r['p99_ms']:.1f} | {r['ceiling_rows_per_s']:.0f} | {r['ratio']:.0%} "
+        f"| {r['ceiling_one_connection_rows_per_s']:.0f} |"
+        for r in rows
+    ]
+    table = "\n".join(lines)
+    results = ROOT / "bench" / "results"
+    results.mkdir(parents=True, exist_ok=True)
+    (results / "ingest.json").write_text(
+        json.dumps({"settings": vars(args), "rows": rows}, indent=2)
+    )
+    (results / "ingest.md").write_text(table + "\n")
+    print(table)
+
+
+if __name__ == "__main__":
+    main()
