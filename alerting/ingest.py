@@ -21,6 +21,8 @@ from receivers.services import notification_bulk_create, notifications_enqueue
 # concurrent posts for the same group), then upsert every alert by
 # fingerprint. The alert upsert keeps the state it replaces in previous_*,
 # read from the latest committed row, so "did this change?" is race-free.
+# The alerts travel as one JSON document unpacked by PostgreSQL: passing
+# seven arrays costs far more in client-side escaping.
 _UPSERT_SQL = """
 WITH grp AS (
     INSERT INTO alerting_alertgroup AS g (
@@ -47,13 +49,12 @@ INSERT INTO alerting_alert AS a (
     fingerprint, group_id, status, labels, annotations, starts_at, ends_at,
     generator_url, previous_status, previous_starts_at, first_seen_at, last_seen_at
 )
-SELECT t.fingerprint, grp.id, t.status, t.labels::jsonb, t.annotations::jsonb,
+SELECT t.fingerprint, grp.id, t.status, t.labels, t.annotations,
        t.starts_at, t.ends_at, t.generator_url, '', NULL, %(now)s, %(now)s
-FROM grp, unnest(
-    %(fingerprints)s::text[], %(statuses)s::text[], %(labels)s::text[],
-    %(annotations)s::text[], %(starts)s::timestamptz[], %(ends)s::timestamptz[],
-    %(generators)s::text[]
-) AS t(fingerprint, status, labels, annotations, starts_at, ends_at, generator_url)
+FROM grp, jsonb_to_recordset(%(alerts)s::jsonb) AS t(
+    fingerprint text, status text, labels jsonb, annotations jsonb,
+    starts_at timestamptz, ends_at timestamptz, generator_url text
+)
 ON CONFLICT (fingerprint) DO UPDATE SET
     group_id = EXCLUDED.group_id, status = EXCLUDED.status, labels = EXCLUDED.labels,
     annotations = EXCLUDED.annotations, starts_at = EXCLUDED.starts_at,
@@ -152,13 +153,20 @@ def _upsert(
         "truncated": webhook["truncatedAlerts"],
         "payload": storable_json(raw_payload),
         "now": now,
-        "fingerprints": [alert["fingerprint"] for alert in alerts],
-        "statuses": [alert["status"] for alert in alerts],
-        "labels": [json.dumps(alert["labels"]) for alert in alerts],
-        "annotations": [json.dumps(alert["annotations"]) for alert in alerts],
-        "starts": [alert["startsAt"] for alert in alerts],
-        "ends": [alert["endsAt"] for alert in alerts],
-        "generators": [alert["generatorURL"] for alert in alerts],
+        "alerts": json.dumps(
+            [
+                {
+                    "fingerprint": alert["fingerprint"],
+                    "status": alert["status"],
+                    "labels": alert["labels"],
+                    "annotations": alert["annotations"],
+                    "starts_at": alert["startsAt"].isoformat(),
+                    "ends_at": _iso(alert["endsAt"]),
+                    "generator_url": alert["generatorURL"],
+                }
+                for alert in alerts
+            ]
+        ),
     }
     with connection.cursor() as cursor:
         cursor.execute(_UPSERT_SQL, params)

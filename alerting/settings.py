@@ -73,8 +73,9 @@ PUBLIC_SCHEMA_NAME = "public"
 # Hosts that are no tenant's domain (127.0.0.1, the load balancer's name) get
 # the public site: ingest, health, metrics and the operators' admin.
 SHOW_PUBLIC_IF_NO_TENANT_FOUND = True
-# Set the search_path once per schema switch, not before every query.
-TENANT_LIMIT_SET_CALLS = True
+# TENANT_LIMIT_SET_CALLS stays off: django-tenants would SET search_path inside
+# a transaction, a rollback would undo it, and later queries would run in the
+# wrong schema. Re-setting it per cursor costs a cheap round trip.
 
 MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",

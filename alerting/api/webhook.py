@@ -120,9 +120,24 @@ def _labels(value: Any, *, allow_empty: bool = True) -> dict[str, str]:
     return value
 
 
+# The form Alertmanager writes (Go's RFC 3339 with nanoseconds, in UTC); other
+# forms go through DRF's own parser.
+_RFC3339_UTC = re.compile(r"(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(?:\.(\d{1,9}))?Z")
+
+
 def _time(value: Any) -> datetime:
     if type(value) is not str:
         raise _NotFast
+    found = _RFC3339_UTC.fullmatch(value)
+    if found:
+        year, month, day, hour, minute, second, fraction = found.groups()
+        try:
+            return datetime(
+                int(year), int(month), int(day), int(hour), int(minute), int(second),
+                int((fraction or "0")[:6].ljust(6, "0")), tzinfo=UTC,
+            )
+        except ValueError:
+            raise _NotFast from None
     try:
         return _datetime.to_internal_value(value)
     except serializers.ValidationError:

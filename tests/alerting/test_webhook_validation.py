@@ -14,7 +14,10 @@ json_scalars = st.one_of(
     st.none(), st.booleans(), st.integers(-5, 5), st.floats(allow_nan=False),
     st.text(max_size=12),
     st.sampled_from(["4", "firing", "resolved", "", "2026-11-23T10:00:00Z", "2026-11-23",
-                     "0001-01-01T00:00:00Z", "abc123", "ABC", "abc\n", "x\x00y", "\ud800"]),
+                     "0001-01-01T00:00:00Z", "abc123", "ABC", "abc\n", "x\x00y", "\ud800",
+                     "2026-11-23T10:00:00.123456789Z", "2026-11-23T10:00:00.5Z",
+                     "2026-11-23T10:00:00+02:00", "2026-02-30T10:00:00Z", "2026-11-23 10:00:00Z",
+                     "2026-11-23T10:00:00.1234567Z", "2026-11-23T24:00:00Z"]),
 )
 json_values = st.recursive(
     json_scalars,
