@@ -241,7 +241,10 @@ def notification_sweep() -> list[int]:
     return overdue
 
 
-def _settings_validated(*, kind: str, config: dict[str, Any], secrets: dict[str, Any]) -> None:
+def receiver_settings_validate(
+    *, kind: str, config: dict[str, Any], secrets: dict[str, Any]
+) -> None:
+    """Raise ValidationError, one message per setting, unless the settings suit `kind`."""
     try:
         settings_class(kind).parse(config=config, secrets=secrets)
     except SettingsError as exc:
@@ -278,7 +281,7 @@ def receiver_save(
     for name in clear_secrets:
         kept.pop(name, None)
     kept.update({name: value for name, value in secrets.items() if value not in (None, "")})
-    _settings_validated(kind=receiver.kind, config=config, secrets=kept)
+    receiver_settings_validate(kind=receiver.kind, config=config, secrets=kept)
     receiver.config = config
     receiver.secrets = kept
     receiver.full_clean(exclude=["config", "secrets"])
@@ -296,7 +299,7 @@ def receiver_config_update(*, receiver_id: int, changes: dict[str, Any]) -> Rece
     with transaction.atomic():
         receiver = Receiver.objects.select_for_update().get(id=receiver_id)
         config = {**receiver.config, **changes}
-        _settings_validated(kind=receiver.kind, config=config, secrets=receiver.secrets)
+        receiver_settings_validate(kind=receiver.kind, config=config, secrets=receiver.secrets)
         receiver.config = config
         receiver.save(update_fields=["config", "updated_at"])
     logger.info(
@@ -333,17 +336,28 @@ def receiver_secrets_rotate() -> RotationResult:
 
 
 def message_template_save(
-    *, channel: str, language: str, part: str, source: str
+    *,
+    channel: str,
+    language: str,
+    part: str,
+    source: str,
+    template: MessageTemplate | None = None,
 ) -> MessageTemplate:
-    """Create or replace a tenant's template, after checking it in the sandbox.
+    """Store a tenant's template (a new one, or `template` changed), checked in the sandbox.
 
     Raises ValidationError naming the line for syntax errors, for attributes
     the sandbox refuses and for errors rendering a sample alert.
     """
     message_template_validate(channel=channel, part=part, source=source)
-    template, _ = MessageTemplate.objects.update_or_create(
-        channel=channel, language=language, part=part, defaults={"source": source}
-    )
+    if template is None:
+        template = (
+            MessageTemplate.objects.filter(channel=channel, language=language, part=part).first()
+            or MessageTemplate()
+        )
+    template.channel, template.language, template.part = channel, language, part
+    template.source = source
+    template.full_clean()
+    template.save()
     return template
 
 

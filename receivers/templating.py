@@ -145,6 +145,13 @@ class _Sandbox(ImmutableSandboxedEnvironment):
     Loops that only print are bounded by the output budget instead.
     """
 
+    def unsafe_undefined(self, obj: Any, attribute: str) -> Any:
+        # Jinja returns an Undefined that fails only when used, and a
+        # lenient Undefined is never "used": refuse at the access itself.
+        raise SecurityError(
+            f"access to attribute {attribute!r} of {type(obj).__name__!r} object is unsafe"
+        )
+
     def getattr(self, obj: Any, attribute: str) -> Any:
         _check_budget()
         return super().getattr(obj, attribute)

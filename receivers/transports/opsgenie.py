@@ -107,7 +107,8 @@ def opsgenie_create_alert(
 
 def opsgenie_close_alert(*, rendered: RenderedMessage) -> dict[str, Any]:
     """The close-alert body (pure): the resolved text as the note."""
-    return {"source": SOURCE, "note": truncate_text(rendered["description"], NOTE_LIMIT)}
+    note = f"{rendered['message']}\n\n{rendered['description']}"
+    return {"source": SOURCE, "note": truncate_text(note, NOTE_LIMIT)}
 
 
 def opsgenie_request(

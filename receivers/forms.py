@@ -1,0 +1,148 @@
+"""Admin forms: one per receiver kind, built from that kind's typed settings.
+
+Secrets are write-only: their inputs are never filled in, the saved value is
+shown masked beside them, and leaving one empty keeps it. Optional secrets get
+a "clear" box, the only way to remove one.
+"""
+
+from __future__ import annotations
+
+import types
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
+
+from django import forms
+from pydantic import SecretStr
+from pydantic.fields import FieldInfo
+
+from receivers.models import MessageTemplate, Receiver
+from receivers.redaction import secret_mask
+from receivers.services import message_template_validate, receiver_settings_validate
+from receivers.transports import settings_class
+
+_LONG_TEXT = {"body_template"}
+
+
+def _unwrap(annotation: Any) -> tuple[Any, bool]:
+    """The annotation without Annotated and Optional, and whether None was allowed."""
+    optional = False
+    while True:
+        origin = get_origin(annotation)
+        if origin is Annotated:
+            annotation = get_args(annotation)[0]
+        elif origin in (Union, types.UnionType):
+            args = [arg for arg in get_args(annotation) if arg is not type(None)]
+            optional = optional or len(args) < len(get_args(annotation))
+            if len(args) != 1:
+                return annotation, optional  # e.g. int | str: edited as text
+            annotation = args[0]
+        else:
+            return annotation, optional
+
+
+def _form_field(name: str, info: FieldInfo) -> forms.Field:
+    annotation, _ = _unwrap(info.annotation)
+    required = info.is_required()
+    help_text = info.description or ""
+    if annotation is SecretStr:
+        return forms.CharField(
+            required=False,
+            strip=True,
+            widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
+            help_text=help_text + " Write-only: leave empty to keep the saved value.",
+        )
+    if annotation is bool:
+        return forms.BooleanField(required=False, help_text=help_text)
+    if annotation is int:
+        return forms.IntegerField(required=required, help_text=help_text)
+    if annotation is float:
+        return forms.FloatField(required=required, help_text=help_text)
+    if get_origin(annotation) is Literal:
+        choices = [(value, value) for value in get_args(annotation)]
+        return forms.ChoiceField(choices=choices, required=required, help_text=help_text)
+    if get_origin(annotation) in (list, dict):
+        return forms.JSONField(required=False, help_text=help_text + " (JSON)")
+    widget = forms.Textarea(attrs={"rows": 8}) if name in _LONG_TEXT else None
+    return forms.CharField(required=required, widget=widget, help_text=help_text)
+
+
+class ReceiverFormBase(forms.ModelForm):
+    kind: str = ""
+    setting_names: tuple[str, ...] = ()
+    secret_names: tuple[str, ...] = ()
+
+    class Meta:
+        model = Receiver
+        fields = ["name", "enabled", "max_attempts"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.instance.kind = self.kind
+        saved = self.instance.secrets if self.instance.pk else {}
+        defaults = settings_class(self.kind).model_fields
+        for name in self.setting_names:
+            if name in self.instance.config:
+                self.fields[name].initial = self.instance.config[name]
+            elif defaults[name].default not in (None, ...):
+                self.fields[name].initial = defaults[name].get_default(call_default_factory=True)
+        for name in self.secret_names:
+            if isinstance(saved, dict) and saved.get(name):
+                self.fields[name].help_text += f" Saved: {secret_mask(str(saved[name]))}"
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        model_fields = settings_class(self.kind).model_fields
+        config: dict[str, Any] = {}
+        for name in self.setting_names:
+            value = cleaned.get(name)
+            default = model_fields[name].get_default(call_default_factory=True)
+            if value not in (None, "") and value != default:
+                config[name] = value
+        secrets = {name: cleaned[name] for name in self.secret_names if cleaned.get(name)}
+        cleared = tuple(name for name in self.secret_names if cleaned.get(f"clear_{name}"))
+        saved = dict(self.instance.secrets) if self.instance.pk else {}
+        for name in cleared:
+            saved.pop(name, None)
+        try:
+            receiver_settings_validate(kind=self.kind, config=config, secrets={**saved, **secrets})
+        except forms.ValidationError as exc:
+            for name, messages in exc.message_dict.items():
+                field = name.split(".")[0]
+                self.add_error(field if field in self.fields else None, messages)
+        self.settings_config, self.settings_secrets, self.cleared_secrets = config, secrets, cleared
+        return cleaned
+
+
+def receiver_form_class(kind: str) -> type[ReceiverFormBase]:
+    """The admin form for one kind of receiver: only that kind's settings."""
+    model = settings_class(kind)
+    secret_names = model.secret_names()
+    attrs: dict[str, Any] = {
+        "kind": kind,
+        "secret_names": secret_names,
+        "setting_names": tuple(name for name in model.model_fields if name not in secret_names),
+    }
+    for name, info in model.model_fields.items():
+        attrs[name] = _form_field(name, info)
+        if name in secret_names and not info.is_required():
+            attrs[f"clear_{name}"] = forms.BooleanField(
+                required=False, label=f"Clear {name}", help_text="Remove the saved value."
+            )
+    return type(f"{kind.title()}ReceiverForm", (ReceiverFormBase,), attrs)
+
+
+class MessageTemplateForm(forms.ModelForm):
+    class Meta:
+        model = MessageTemplate
+        fields = ["channel", "language", "part", "source"]
+        widgets = {"source": forms.Textarea(attrs={"rows": 16, "cols": 100})}
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if all(cleaned.get(name) for name in ("channel", "part", "source")):
+            try:
+                message_template_validate(
+                    channel=cleaned["channel"], part=cleaned["part"], source=cleaned["source"]
+                )
+            except forms.ValidationError as exc:
+                self.add_error("source", exc.message_dict["source"])
+        return cleaned
