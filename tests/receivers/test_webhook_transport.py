@@ -43,8 +43,16 @@ def test_the_payload_has_alertmanagers_shape():
     assert payload["receiver"] == "ops-hook"
     assert payload["alerts"][0]["labels"]["host"] == "db-ü"
     assert set(payload) == {
-        "version", "groupKey", "truncatedAlerts", "status", "receiver", "groupLabels",
-        "commonLabels", "commonAnnotations", "externalURL", "alerts",
+        "version",
+        "groupKey",
+        "truncatedAlerts",
+        "status",
+        "receiver",
+        "groupLabels",
+        "commonLabels",
+        "commonAnnotations",
+        "externalURL",
+        "alerts",
     }
 
 
@@ -133,3 +141,100 @@ def test_only_http_urls_are_sent_to(url):
     with pytest.raises(TransportError) as failure:
         guard_url(url, allow_private=True)
     assert failure.value.permanent is True
+
+
+def only_request(httpserver, path):
+    # A slow request of an earlier test may still land in the log: pick ours.
+    [request] = [request for request, _ in httpserver.log if request.path == path]
+    return request
+
+
+SIGNING_SECRET = "whsec_9f8e7d6c5b4a"
+
+
+def test_a_signed_send_carries_a_verifiable_hmac_over_timestamp_and_body(httpserver):
+    import hashlib
+    import hmac
+    import time
+
+    httpserver.expect_oneshot_request("/signed", method="POST").respond_with_data("ok")
+    hook = transport_class("webhook")(
+        config={},
+        secrets={"url": httpserver.url_for("/signed"), "signing_secret": SIGNING_SECRET},
+        allow_private=True,
+    )
+
+    hook.send(message())
+
+    request = only_request(httpserver, "/signed")
+    timestamp = request.headers["X-Herald-Timestamp"]
+    assert abs(int(timestamp) - time.time()) < 300
+    expected = hmac.new(
+        SIGNING_SECRET.encode(), timestamp.encode() + b"." + request.data, hashlib.sha256
+    ).hexdigest()
+    assert request.headers["X-Herald-Signature"] == f"sha256={expected}"
+    assert json.loads(request.data)["version"] == "4"
+
+
+def test_the_signature_is_a_pure_function_of_secret_time_and_body():
+    from receivers.transports.webhook import webhook_signature
+
+    one = webhook_signature(secret="k", timestamp="1700000000", body=b"{}")
+    assert one == webhook_signature(secret="k", timestamp="1700000000", body=b"{}")
+    assert one != webhook_signature(secret="k", timestamp="1700000001", body=b"{}")
+    assert one != webhook_signature(secret="k", timestamp="1700000000", body=b"{ }")
+
+
+@pytest.mark.parametrize("status", ["firing", "resolved"])
+def test_a_templated_body_is_sent_with_its_content_type_and_authorization(httpserver, status):
+    httpserver.expect_oneshot_request(
+        "/signed",
+        method="POST",
+        headers={"Content-Type": "text/plain", "Authorization": "Bearer t0ken-abc", "X-A": "1"},
+    ).respond_with_data("ok")
+    hook = transport_class("webhook")(
+        config={
+            "body_template": "{{ status|upper }} {{ alertname }}: {{ alerts|length }} alert(s)",
+            "content_type": "text/plain",
+            "headers": {"X-A": "1"},
+        },
+        secrets={"url": httpserver.url_for("/signed"), "authorization": "Bearer t0ken-abc"},
+        allow_private=True,
+    )
+
+    hook.send(message(status=status))
+
+    request = only_request(httpserver, "/signed")
+    assert request.data.decode() == f"{status.upper()} DiskFull: 1 alert(s)"
+
+
+def test_a_json_body_template_can_use_tojson(httpserver):
+    httpserver.expect_oneshot_request("/signed").respond_with_data("ok")
+    hook = transport_class("webhook")(
+        config={"body_template": '{"text": {{ (alertname ~ " ü <&>")|tojson }}}'},
+        secrets={"url": httpserver.url_for("/signed")},
+        allow_private=True,
+    )
+    hook.send(message())
+    request = only_request(httpserver, "/signed")
+    assert json.loads(request.data) == {"text": "DiskFull ü <&>"}
+
+
+@pytest.mark.parametrize(
+    ("config", "problem"),
+    [
+        ({"body_template": "{{ ''.__class__ }}"}, "body_template"),
+        ({"body_template": "{% if %}"}, "body_template"),
+        ({"headers": {"Bad Header": "x"}}, "headers"),
+        ({"headers": {"X-A": "a\r\nInjected: 1"}}, "headers"),
+        ({"url": "http://example.com"}, "url"),
+        ({"colour": "red"}, "colour"),
+    ],
+)
+def test_invalid_settings_are_refused_permanently_and_named(config, problem):
+    with pytest.raises(TransportError) as failure:
+        transport_class("webhook")(
+            config=config, secrets={"url": "https://hooks.example.com/x"}, allow_private=True
+        )
+    assert failure.value.permanent is True
+    assert problem in failure.value.message
