@@ -2,7 +2,12 @@
 
 Each vendor is played by a local server (pytest-httpserver, aiosmtpd with
 STARTTLS and AUTH); the test checks what each received for a firing alert
-and then for its resolution.
+and then for its resolution. The SMTP fixture sets SSL_CERT_FILE for the whole
+process, so the worker thread trusts the test certificate too.
+
+It lives here rather than in tests/e2e/ for now: a worker that has run tasks
+before tests/e2e/test_ingest_durability.py stops the broker dies there, and
+tests/e2e/test_channels.py would sort first (see the closing report).
 """
 
 from __future__ import annotations
@@ -11,7 +16,6 @@ import hashlib
 import hmac
 import json
 import re
-from collections.abc import Iterator
 
 import pytest
 import requests
@@ -22,7 +26,7 @@ from receivers.services import receiver_create
 from tests.conftest import wait_for
 from tests.factories import WebhookAlertFactory, WebhookPayloadFactory
 from tests.ingest import INGEST
-from tests.receivers.smtp import PASSWORD, USERNAME, Mailbox, self_signed_certificate, smtp_server
+from tests.receivers.smtp import PASSWORD, USERNAME, Mailbox
 
 pytestmark = pytest.mark.e2e
 
@@ -31,15 +35,6 @@ ROUTING_KEY = "e2eR0utingKey0123456789abcdef012"
 GENIE_KEY = "e2e-genie-key-1234"
 SIGNING_SECRET = "whsec_e2e_123456"
 OPSGENIE_CLOSE = re.compile(r"^/v2/alerts/[0-9a-f]{64}/close$")
-
-
-@pytest.fixture
-def smtp(tmp_path, monkeypatch) -> Iterator[Mailbox]:
-    cert = self_signed_certificate(tmp_path)
-    # The worker runs in this process: it trusts the test certificate too.
-    monkeypatch.setenv("SSL_CERT_FILE", str(cert[0]))
-    with smtp_server(cert=cert) as mailbox:
-        yield mailbox
 
 
 def stand_in_vendors(httpserver) -> None:
@@ -105,12 +100,12 @@ def requests_to(httpserver, path) -> list:
 
 
 def test_all_eight_channels_deliver_firing_and_resolved(
-    live_server, committed_tenants, celery_worker_thread, httpserver, smtp, ingest_key
+    live_server, committed_tenants, celery_worker_thread, httpserver, smtp_starttls, ingest_key
 ):
     alpha = committed_tenants["alpha"]
     stand_in_vendors(httpserver)
     with tenant_context(alpha):
-        create_receivers(httpserver, smtp)
+        create_receivers(httpserver, smtp_starttls)
     key = ingest_key(alpha)
     alert = WebhookAlertFactory(annotations={"summary": "Latenz über 2 s 🔥 <b>"})
     firing = WebhookPayloadFactory(alerts=[alert])
@@ -155,9 +150,9 @@ def test_all_eight_channels_deliver_firing_and_resolved(
     assert telegram["chat_id"] == -100200 and telegram["parse_mode"] == "HTML"
     assert "Latenz über 2 s 🔥 &lt;b&gt;" in telegram["text"]
 
-    [mail] = smtp.received
+    [mail] = smtp_starttls.received
     assert mail.rcpt_tos == ["sre@example.com", "oncall@example.com"]
-    assert smtp.logins == [USERNAME]
+    assert smtp_starttls.logins == [USERNAME]
     assert "FIRING" in str(mail.message["Subject"])
 
     resolved = {
@@ -189,4 +184,4 @@ def test_all_eight_channels_deliver_firing_and_resolved(
     assert discord["embeds"][0]["color"] == 0x2E7D32
     telegram = json.loads(requests_to(httpserver, f"/bot{TOKEN}/sendMessage")[1].data)
     assert "RESOLVED" in telegram["text"]
-    assert "RESOLVED" in str(smtp.received[1].message["Subject"])
+    assert "RESOLVED" in str(smtp_starttls.received[1].message["Subject"])
