@@ -7,6 +7,8 @@ real servers: nothing is mocked.
 
 from __future__ import annotations
 
+import os
+import shutil
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -28,10 +30,13 @@ from tenants.services import ingest_key_create, tenant_create
 TENANT_SLUGS = ("alpha", "beta")
 TENANT_TABLE_APPS = ("alerting", "receivers")
 
-broker = EmbeddedRedis(Path(settings.VAR_DIR) / "test")
+# Per run, so two test runs on one machine (two checkouts, two people) do not
+# share a broker or a test database.
+broker = EmbeddedRedis(Path(settings.VAR_DIR) / f"test-{os.getpid()}")
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    settings.DATABASES["default"].setdefault("TEST", {})["NAME"] = f"test_herald_{os.getpid()}"
     # The broker must be known before anything touches the Celery app.
     broker.start()
     celery_app.conf.broker_url = broker.url
@@ -41,6 +46,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     broker.stop()
+    shutil.rmtree(broker.dir, ignore_errors=True)
 
 
 @task_postrun.connect
