@@ -15,4 +15,12 @@ app.conf.beat_schedule = {
         "task": "receivers.tasks.notification_sweep_all_tenants",
         "schedule": float(settings.HERALD_SWEEP_INTERVAL_SECONDS),
     },
+    "escalation-tick": {
+        "task": "escalation.tasks.escalation_tick",
+        "schedule": float(settings.HERALD_ESCALATION_TICK_SECONDS),
+    },
+    "silences-ended": {
+        "task": "alerting.tasks.silences_ended_sweep",
+        "schedule": float(settings.HERALD_ESCALATION_TICK_SECONDS),
+    },
 }

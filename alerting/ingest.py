@@ -6,16 +6,17 @@ import json
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from functools import partial
 from typing import Any
 
 from django.db import connection, transaction
 from django.utils import timezone
 
-from alerting.models import AlertGroup
+from alerting.alert_shape import alertmanager_alert, iso
+from alerting.dispatch import alerts_dispatch
+from alerting.models import AlertGroup, AlertStatus
 from alerting.state import AlertStateChange, alerts_to_notify
-from receivers.selectors import receiver_list_enabled
-from receivers.services import notification_bulk_create, notifications_enqueue
+from escalation.models import EscalationState
+from escalation.services import escalation_stop
 
 # One round trip: upsert the group (locking its row, which serialises
 # concurrent posts for the same group), then upsert every alert by
@@ -42,7 +43,14 @@ WITH grp AS (
         external_url = EXCLUDED.external_url, firing_count = EXCLUDED.firing_count,
         resolved_count = EXCLUDED.resolved_count,
         truncated_alerts = EXCLUDED.truncated_alerts,
-        last_seen_at = EXCLUDED.last_seen_at, last_payload = EXCLUDED.last_payload
+        last_seen_at = EXCLUDED.last_seen_at, last_payload = EXCLUDED.last_payload,
+        -- firing again after a resolve is a new incident: nobody is on it yet
+        acknowledged_at = CASE WHEN g.status = 'resolved' AND EXCLUDED.status = 'firing'
+                               THEN NULL ELSE g.acknowledged_at END,
+        acknowledged_by = CASE WHEN g.status = 'resolved' AND EXCLUDED.status = 'firing'
+                               THEN '' ELSE g.acknowledged_by END,
+        resolved_at = CASE WHEN EXCLUDED.status = 'firing' THEN NULL ELSE g.resolved_at END,
+        resolved_by = CASE WHEN EXCLUDED.status = 'firing' THEN '' ELSE g.resolved_by END
     RETURNING id
 )
 INSERT INTO alerting_alert AS a (
@@ -61,8 +69,21 @@ ON CONFLICT (fingerprint) DO UPDATE SET
     ends_at = EXCLUDED.ends_at, generator_url = EXCLUDED.generator_url,
     previous_status = a.status, previous_starts_at = a.starts_at,
     last_seen_at = EXCLUDED.last_seen_at
-RETURNING group_id, fingerprint, status, starts_at, previous_status, previous_starts_at
+RETURNING group_id, fingerprint, status, starts_at, previous_status, previous_starts_at,
+          suppressed
 """
+
+
+def _as_notified(alert: dict[str, Any]) -> dict[str, Any]:
+    return alertmanager_alert(
+        status=alert["status"],
+        labels=alert["labels"],
+        annotations=alert["annotations"],
+        starts_at=alert["startsAt"],
+        ends_at=alert["endsAt"],
+        generator_url=alert["generatorURL"],
+        fingerprint=alert["fingerprint"],
+    )
 
 
 _UNSTORABLE_ESCAPE = re.compile(r"\\u(0000|d[89a-f])", re.IGNORECASE)
@@ -97,44 +118,6 @@ class IngestResult:
     notification_ids: list[int]
 
 
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat().replace("+00:00", "Z") if value else None
-
-
-def notified_alert(
-    *,
-    status: str,
-    labels: dict[str, str],
-    annotations: dict[str, str],
-    starts_at: datetime,
-    ends_at: datetime | None,
-    generator_url: str,
-    fingerprint: str,
-) -> dict[str, Any]:
-    """An alert in the shape Alertmanager sends it, for a notification record."""
-    return {
-        "status": status,
-        "labels": labels,
-        "annotations": annotations,
-        "startsAt": _iso(starts_at),
-        "endsAt": _iso(ends_at) or "0001-01-01T00:00:00Z",
-        "generatorURL": generator_url,
-        "fingerprint": fingerprint,
-    }
-
-
-def _as_notified(alert: dict[str, Any]) -> dict[str, Any]:
-    return notified_alert(
-        status=alert["status"],
-        labels=alert["labels"],
-        annotations=alert["annotations"],
-        starts_at=alert["startsAt"],
-        ends_at=alert["endsAt"],
-        generator_url=alert["generatorURL"],
-        fingerprint=alert["fingerprint"],
-    )
-
-
 def _upsert(
     webhook: dict[str, Any], raw_payload: Any, now: datetime
 ) -> tuple[int, list[AlertStateChange]]:
@@ -161,7 +144,7 @@ def _upsert(
                     "labels": alert["labels"],
                     "annotations": alert["annotations"],
                     "starts_at": alert["startsAt"].isoformat(),
-                    "ends_at": _iso(alert["endsAt"]),
+                    "ends_at": iso(alert["endsAt"]),
                     "generator_url": alert["generatorURL"],
                 }
                 for alert in alerts
@@ -173,13 +156,14 @@ def _upsert(
         rows = cursor.fetchall()
     changes = [
         AlertStateChange(
-            fingerprint=fingerprint,
-            status=status,
-            starts_at=starts_at,
-            previous_status=previous_status,
-            previous_starts_at=previous_starts_at,
+            fingerprint=row[1],
+            status=row[2],
+            starts_at=row[3],
+            previous_status=row[4],
+            previous_starts_at=row[5],
+            was_suppressed=row[6],
         )
-        for _, fingerprint, status, starts_at, previous_status, previous_starts_at in rows
+        for row in rows
     ]
     return rows[0][0], changes
 
@@ -188,26 +172,26 @@ def alert_batch_ingest(*, webhook: dict[str, Any], raw_payload: Any) -> IngestRe
     """Store a validated webhook payload for the current tenant.
 
     `raw_payload` is the body as received, kept on the group for the audit
-    trail. Alerts are upserted by fingerprint and the group by groupKey. Receivers
-    are owed a notification only when an alert's state (status, startsAt)
+    trail. Alerts are upserted by fingerprint and the group by groupKey.
+    Notifications are owed only for alerts whose state (status, startsAt)
     changed, so Alertmanager's retries and repeats notify nobody twice.
     """
     now = timezone.now()
     with transaction.atomic():
         group_id, changes = _upsert(webhook, raw_payload, now)
-        changed = alerts_to_notify(changes)
+        group = AlertGroup(id=group_id, group_key=webhook["groupKey"])
+        changed = {change.fingerprint for change in alerts_to_notify(changes)}
         notification_ids: list[int] = []
         if changed:
-            receivers = receiver_list_enabled()
-            if receivers:
-                notification_ids = notification_bulk_create(
-                    alert_group=AlertGroup(id=group_id, group_key=webhook["groupKey"]),
-                    receivers=receivers,
-                    status=webhook["status"],
-                    alerts=[_as_notified(alert) for alert in webhook["alerts"]],
-                )
-        if notification_ids:
-            transaction.on_commit(partial(notifications_enqueue, notification_ids=notification_ids))
+            alerts = [_as_notified(a) for a in webhook["alerts"] if a["fingerprint"] in changed]
+            notification_ids = alerts_dispatch(
+                alert_group=group,
+                firing=[a for a in alerts if a["status"] == AlertStatus.FIRING],
+                resolved=[a for a in alerts if a["status"] == AlertStatus.RESOLVED],
+                now=now,
+            )
+        if webhook["status"] == AlertStatus.RESOLVED:
+            escalation_stop(alert_group_id=group_id, state=EscalationState.RESOLVED)
     return IngestResult(
         alert_group_id=group_id,
         alerts_stored=len(changes),

@@ -57,6 +57,18 @@ class Alert(models.Model):
     starts_at = models.DateTimeField()
     ends_at = models.DateTimeField(null=True, blank=True)
     generator_url = models.TextField(blank=True)
+    suppressed = models.BooleanField(
+        default=False, db_default=False,
+        help_text="Firing, but a silence held its notification back; notified when it ends.",
+    )
+    silenced_by = models.ForeignKey(
+        "alerting.Silence",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="silenced_alerts",
+        help_text="The silence that suppressed this alert's last notification.",
+    )
     previous_status = models.CharField(max_length=16, blank=True)
     previous_starts_at = models.DateTimeField(null=True, blank=True)
     first_seen_at = models.DateTimeField()
@@ -71,3 +83,79 @@ class Alert(models.Model):
 
     def __str__(self) -> str:
         return self.labels.get("alertname", self.fingerprint)
+
+
+class Severity(models.IntegerChoices):
+    """Ranks of the `severity` label; an alert without one ranks lowest."""
+
+    NONE = 0, "any"
+    INFO = 1, "info"
+    WARNING = 2, "warning"
+    ERROR = 3, "error"
+    CRITICAL = 4, "critical"
+
+
+class Route(models.Model):
+    """Who hears about which alerts. Routes are tried in order, like Alertmanager's.
+
+    The first route whose matchers and minimum severity fit an alert takes
+    it; with `continue_matching`, later routes are tried too. The default
+    route takes what no other route took.
+    """
+
+    name = models.CharField(max_length=100, unique=True)
+    position = models.PositiveIntegerField(default=0, db_index=True)
+    matchers = models.TextField(
+        blank=True, help_text='Alertmanager matchers: severity="critical", team=~"db|web"'
+    )
+    min_severity = models.PositiveSmallIntegerField(
+        choices=Severity.choices, default=Severity.NONE
+    )
+    continue_matching = models.BooleanField(
+        default=False, help_text="Also try the routes after this one."
+    )
+    is_default = models.BooleanField(
+        default=False, help_text="Takes the alerts that no other route matched."
+    )
+    receivers = models.ManyToManyField("receivers.Receiver", blank=True, related_name="routes")
+    escalation_policy = models.ForeignKey(
+        "escalation.EscalationPolicy",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="routes",
+    )
+
+    class Meta:
+        ordering = ["position", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SilenceKind(models.TextChoices):
+    ONCE = "once", "Once (from start to end)"
+    WEEKLY = "weekly", "Every week (maintenance window)"
+
+
+class Silence(models.Model):
+    """Alerts matching it are stored but nobody is notified while it is active."""
+
+    matchers = models.TextField(help_text='Alertmanager matchers: instance=~"db-.*"')
+    kind = models.CharField(max_length=8, choices=SilenceKind.choices, default=SilenceKind.ONCE)
+    starts_at = models.DateTimeField(null=True, blank=True)
+    ends_at = models.DateTimeField(null=True, blank=True)
+    weekdays = models.JSONField(
+        default=list, blank=True, help_text="Weekly windows: 0 = Monday … 6 = Sunday."
+    )
+    window_start = models.TimeField(null=True, blank=True)
+    window_end = models.TimeField(
+        null=True, blank=True, help_text="Before the start: the window runs past midnight."
+    )
+    time_zone = models.CharField(max_length=64, default="UTC")
+    comment = models.TextField(blank=True)
+    created_by = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.matchers} ({self.get_kind_display()})"

@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
-from django.db.models import QuerySet, TextField, Value
+from django.db.models import Prefetch, Q, QuerySet, TextField, Value
 from django.db.models.fields.json import KT
 from django.db.models.functions import Coalesce
 
-from alerting.matchers import Matcher, MatchType
-from alerting.models import Alert, AlertGroup
+from alerting.alert_shape import alertmanager_alert
+from alerting.matchers import Matcher, MatcherError, MatchType, parse_matchers
+from alerting.models import Alert, AlertGroup, AlertStatus, Route, Silence, SilenceKind
+from alerting.routing import RouteRule
+from alerting.silencing import OneOffWindow, SilenceRule, WeeklyWindow
+from receivers.models import Receiver
+
+logger = logging.getLogger(__name__)
 
 
 def _with_label_matchers(queryset: QuerySet, field: str, matchers: list[Matcher]) -> QuerySet:
@@ -69,3 +77,89 @@ def alert_group_list(
     if until:
         groups = groups.filter(last_seen_at__lte=until)
     return _with_label_matchers(groups, "common_labels", list(matchers))
+
+
+def route_rules() -> list[RouteRule]:
+    """The tenant's routes as pure rules; a route with broken matchers is skipped."""
+    routes = Route.objects.prefetch_related(
+        Prefetch("receivers", queryset=Receiver.objects.filter(enabled=True).only("id"))
+    )
+    rules = []
+    for route in routes:
+        try:
+            matchers = tuple(parse_matchers(route.matchers))
+        except MatcherError as exc:
+            logger.warning("route %s skipped: %s", route.name, exc)
+            continue
+        rules.append(
+            RouteRule(
+                id=route.id,
+                name=route.name,
+                matchers=matchers,
+                min_severity=route.min_severity,
+                continue_matching=route.continue_matching,
+                is_default=route.is_default,
+                receiver_ids=tuple(receiver.id for receiver in route.receivers.all()),
+                escalation_policy_id=route.escalation_policy_id,
+            )
+        )
+    return rules
+
+
+def silence_rules(*, now: datetime) -> list[SilenceRule]:
+    """Silences that are or may become active (not the ones long over)."""
+    silences = Silence.objects.filter(
+        Q(kind=SilenceKind.WEEKLY) | Q(kind=SilenceKind.ONCE, ends_at__gt=now)
+    ).order_by("id")
+    rules = []
+    for silence in silences:
+        try:
+            matchers = tuple(parse_matchers(silence.matchers))
+            window = _silence_window(silence)
+        except (MatcherError, ValueError, TypeError, LookupError) as exc:
+            logger.warning("silence %s skipped: %s", silence.id, exc)
+            continue
+        rules.append(SilenceRule(id=silence.id, matchers=matchers, window=window))
+    return rules
+
+
+def _silence_window(silence: Silence) -> OneOffWindow | WeeklyWindow:
+    if silence.kind == SilenceKind.ONCE:
+        if not (silence.starts_at and silence.ends_at):
+            raise ValueError("a one-off silence needs a start and an end")
+        return OneOffWindow(silence.starts_at, silence.ends_at)
+    if silence.window_start is None or silence.window_end is None:
+        raise ValueError("a weekly silence needs window times")
+    ZoneInfo(silence.time_zone)  # raises for an unknown zone
+    return WeeklyWindow(
+        frozenset(int(day) for day in silence.weekdays),
+        silence.window_start,
+        silence.window_end,
+        silence.time_zone,
+    )
+
+
+def alerts_suppressed() -> QuerySet[Alert]:
+    """Firing alerts a silence held back, waiting for it to end."""
+    return Alert.objects.filter(status=AlertStatus.FIRING, suppressed=True).select_related("group")
+
+
+def alert_group_firing_snapshot(*, alert_group_id: int) -> list[dict]:
+    """The group's firing alerts in Alertmanager's shape, for a notification."""
+    return [
+        notified_alert_from_row(alert)
+        for alert in Alert.objects.filter(group_id=alert_group_id, status=AlertStatus.FIRING)
+        .order_by("id")
+    ]
+
+
+def notified_alert_from_row(alert: Alert) -> dict:
+    return alertmanager_alert(
+        status=alert.status,
+        labels=alert.labels,
+        annotations=alert.annotations,
+        starts_at=alert.starts_at,
+        ends_at=alert.ends_at,
+        generator_url=alert.generator_url,
+        fingerprint=alert.fingerprint,
+    )

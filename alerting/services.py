@@ -1,14 +1,20 @@
-"""Writes on alert groups beyond ingest: acknowledge, resolve by hand."""
+"""Writes on alert groups beyond ingest (acknowledge, resolve by hand) and on silences."""
 
 from __future__ import annotations
 
 from functools import partial
+from zoneinfo import ZoneInfo
 
 from django.db import transaction
 from django.utils import timezone
 
-from alerting.ingest import notified_alert
-from alerting.models import AlertGroup, AlertStatus
+from alerting.dispatch import alerts_dispatch
+from alerting.matchers import MatcherError, parse_matchers
+from alerting.models import Alert, AlertGroup, AlertStatus, Silence, SilenceKind
+from alerting.selectors import alerts_suppressed, notified_alert_from_row, silence_rules
+from alerting.silencing import silence_for
+from escalation.models import EscalationState
+from escalation.services import escalation_stop
 from receivers.selectors import receivers_notified_of
 from receivers.services import notification_bulk_create, notifications_enqueue
 
@@ -27,6 +33,7 @@ def alert_group_acknowledge(*, alert_group_id: int, by: str) -> AlertGroup:
             group.acknowledged_at = timezone.now()
             group.acknowledged_by = by
             group.save(update_fields=["acknowledged_at", "acknowledged_by"])
+            escalation_stop(alert_group_id=group.id, state=EscalationState.ACKNOWLEDGED)
     return group
 
 
@@ -54,23 +61,85 @@ def alert_group_resolve(*, alert_group_id: int, by: str) -> AlertGroup:
         group.save(
             update_fields=["status", "resolved_at", "resolved_by", "firing_count", "resolved_count"]
         )
+        escalation_stop(alert_group_id=group.id, state=EscalationState.RESOLVED)
         notification_ids = notification_bulk_create(
             alert_group=group,
             receivers=receivers_notified_of(alert_group_id=group.id),
             status=AlertStatus.RESOLVED,
-            alerts=[
-                notified_alert(
-                    status=alert.status,
-                    labels=alert.labels,
-                    annotations=alert.annotations,
-                    starts_at=alert.starts_at,
-                    ends_at=alert.ends_at,
-                    generator_url=alert.generator_url,
-                    fingerprint=alert.fingerprint,
-                )
-                for alert in firing
-            ],
+            alerts=[notified_alert_from_row(alert) for alert in firing if not alert.suppressed],
         )
         if notification_ids:
             transaction.on_commit(partial(notifications_enqueue, notification_ids=notification_ids))
     return group
+
+
+def silences_ended_notify() -> int:
+    """Notify the firing alerts whose silence has ended; returns how many.
+
+    Alerts still caught by an active silence stay held back.
+    """
+    now = timezone.now()
+    rules = silence_rules(now=now)
+    released = 0
+    for alert in alerts_suppressed():
+        if silence_for(alert.labels, rules, now) is not None:
+            continue
+        with transaction.atomic():
+            locked = (
+                Alert.objects.select_for_update()
+                .filter(id=alert.id, suppressed=True, status=AlertStatus.FIRING)
+                .first()
+            )
+            if locked is None:  # resolved or released meanwhile
+                continue
+            alerts_dispatch(
+                alert_group=alert.group,
+                firing=[notified_alert_from_row(locked)],
+                resolved=[],
+                now=now,
+            )
+            released += 1
+    return released
+
+
+class SilenceError(ValueError):
+    """The silence is not well formed; the message says why."""
+
+
+def silence_create(
+    *,
+    matchers: str,
+    created_by: str,
+    starts_at=None,
+    ends_at=None,
+    weekdays: list[int] | None = None,
+    window_start=None,
+    window_end=None,
+    time_zone: str = "UTC",
+    comment: str = "",
+) -> Silence:
+    """A one-off silence (starts_at, ends_at) or a weekly window (weekdays and times)."""
+    try:
+        if not parse_matchers(matchers):
+            raise SilenceError("At least one matcher is needed.")
+    except MatcherError as exc:
+        raise SilenceError(str(exc)) from None
+    if weekdays:
+        if window_start is None or window_end is None:
+            raise SilenceError("A weekly silence needs window_start and window_end.")
+        if any(day not in range(7) for day in weekdays):
+            raise SilenceError("Weekdays go from 0 (Monday) to 6 (Sunday).")
+        try:
+            ZoneInfo(time_zone)
+        except (LookupError, ValueError):
+            raise SilenceError(f"Unknown time zone {time_zone!r}.") from None
+        kind = SilenceKind.WEEKLY
+    else:
+        if starts_at is None or ends_at is None or ends_at <= starts_at:
+            raise SilenceError("A one-off silence needs starts_at before ends_at.")
+        kind = SilenceKind.ONCE
+    return Silence.objects.create(
+        matchers=matchers, kind=kind, starts_at=starts_at, ends_at=ends_at,
+        weekdays=sorted(set(weekdays or [])), window_start=window_start, window_end=window_end,
+        time_zone=time_zone, comment=comment, created_by=created_by,
+    )

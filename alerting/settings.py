@@ -64,6 +64,7 @@ TENANT_APPS = [
     "django.contrib.contenttypes",
     "alerting",
     "receivers",
+    "escalation",
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
 
@@ -177,6 +178,13 @@ HERALD_INGEST_RATE_LIMIT = os.environ.get("HERALD_INGEST_RATE_LIMIT", "6000/minu
 HERALD_HTTP_TIMEOUT_SECONDS = float(os.environ.get("HERALD_HTTP_TIMEOUT_SECONDS", "10"))
 HERALD_SWEEP_PENDING_AFTER_SECONDS = int(os.environ.get("HERALD_SWEEP_PENDING_AFTER_SECONDS", "60"))
 HERALD_SWEEP_INTERVAL_SECONDS = int(os.environ.get("HERALD_SWEEP_INTERVAL_SECONDS", "30"))
+# How often due escalation steps and ended silences are looked for.
+HERALD_ESCALATION_TICK_SECONDS = int(os.environ.get("HERALD_ESCALATION_TICK_SECONDS", "15"))
+# Where links in notifications (acknowledge) point; `make run` sets it.
+HERALD_BASE_URL = os.environ.get("HERALD_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+HERALD_ACK_LINK_MAX_AGE_SECONDS = int(
+    os.environ.get("HERALD_ACK_LINK_MAX_AGE_SECONDS", str(7 * 24 * 3600))
+)
 
 # Celery. With no CELERY_BROKER_URL, `make run` starts an embedded Redis and
 # passes its URL down; a bare worker falls back to the local Redis.
@@ -189,6 +197,15 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5,
 }
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
+if CELERY_BROKER_URL.startswith(("redis", "rediss")):
+    # Redis only emulates late acks: it hands unacknowledged messages back
+    # after an hour, and kombu crashes the worker trying to restore them
+    # over a lost connection. The database is what guarantees delivery
+    # here (the sweep re-enqueues lost notifications within a minute, the
+    # escalation tick runs due steps), so Redis does not track them.
+    # RabbitMQ keeps real late acks.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"ack_emulation": False}
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 4
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True

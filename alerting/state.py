@@ -17,21 +17,23 @@ class AlertStateChange:
     starts_at: datetime
     previous_status: str
     previous_starts_at: datetime | None
+    was_suppressed: bool = False
 
 
 def needs_notification(change: AlertStateChange) -> bool:
     """Fingerprint + status + startsAt identify an alert state.
 
     A firing alert notifies when it is new, was resolved, or fires again with
-    a new startsAt. A resolved alert notifies only if we saw it firing: a
-    resolve for an alert never seen is stored but is no news to anyone.
+    a new startsAt. A resolved alert notifies only if someone heard it fire: a
+    resolve for an alert never seen, or held back by a silence, is stored but
+    is no news to anyone.
     """
     if change.status == AlertStatus.FIRING:
         return (
             change.previous_status != AlertStatus.FIRING
             or change.previous_starts_at != change.starts_at
         )
-    return change.previous_status == AlertStatus.FIRING
+    return change.previous_status == AlertStatus.FIRING and not change.was_suppressed
 
 
 def alerts_to_notify(changes: list[AlertStateChange]) -> list[AlertStateChange]:

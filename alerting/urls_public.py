@@ -5,6 +5,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from alerting.api.urls import api_urlpatterns
+from escalation.views import acknowledge
 from tenants.admin import public_admin
 
 urlpatterns = [
@@ -12,6 +13,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("admin/", public_admin.urls),
+    path("ack/<str:token>/", acknowledge, name="acknowledge-link"),
     path("", include("django_prometheus.urls")),
 ]
 

@@ -1,7 +1,14 @@
 """Shared-schema models: who the tenants are and how their traffic finds them."""
 
+import secrets
+
 from django.db import models
 from django_tenants.models import DomainMixin, TenantMixin
+from encrypted_fields.fields import EncryptedCharField
+
+
+def _new_signing_key() -> str:
+    return secrets.token_urlsafe(32)
 
 
 class Tenant(TenantMixin):
@@ -17,6 +24,11 @@ class Tenant(TenantMixin):
         help_text='Ingest requests allowed, e.g. "100/second" or "6000/minute"; '
         "empty for the server's default.",
     )
+    time_zone = models.CharField(
+        max_length=64, default="UTC", help_text="For business hours, e.g. Europe/Berlin."
+    )
+    # Signs the acknowledge links in notifications; encrypted, never shown.
+    link_signing_key = EncryptedCharField(max_length=200, default=_new_signing_key)
     created_at = models.DateTimeField(auto_now_add=True)
 
     auto_create_schema = True

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import factory
 from django.utils import timezone
 from factory.django import DjangoModelFactory
@@ -56,7 +58,8 @@ class AlertGroupFactory(DjangoModelFactory):
     class Meta:
         model = "alerting.AlertGroup"
 
-    group_key = factory.Sequence(lambda n: f'{{}}:{{alertname="HighLatency",group="{n}"}}')
+    # Not the payload factory's keys: both may meet in one test.
+    group_key = factory.Sequence(lambda n: f'{{}}:{{alertname="HighLatency",row="{n}"}}')
     receiver = "herald"
     status = "firing"
     first_seen_at = factory.LazyFunction(timezone.now)
@@ -76,3 +79,48 @@ class NotificationFactory(DjangoModelFactory):
     alert_group = factory.SubFactory(AlertGroupFactory)
     status = "firing"
     alerts = factory.LazyFunction(lambda: [WebhookAlertFactory()])
+
+
+class RouteFactory(DjangoModelFactory):
+    """A route; pass receivers=[...] to say who it notifies."""
+
+    class Meta:
+        model = "alerting.Route"
+        skip_postgeneration_save = True
+
+    name = factory.Sequence(lambda n: f"route-{n}")
+    position = factory.Sequence(int)
+    matchers = ""
+
+    @factory.post_generation
+    def receivers(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.receivers.set(extracted)
+
+
+class SilenceFactory(DjangoModelFactory):
+    """A one-off silence running from an hour ago for two hours."""
+
+    class Meta:
+        model = "alerting.Silence"
+
+    matchers = 'alertname="HighLatency"'
+    kind = "once"
+    starts_at = factory.LazyFunction(lambda: timezone.now() - timedelta(hours=1))
+    ends_at = factory.LazyFunction(lambda: timezone.now() + timedelta(hours=1))
+
+
+class EscalationPolicyFactory(DjangoModelFactory):
+    """A policy; pass levels=[(delay_minutes, [receiver, ...]), ...]."""
+
+    class Meta:
+        model = "escalation.EscalationPolicy"
+        skip_postgeneration_save = True
+
+    name = factory.Sequence(lambda n: f"policy-{n}")
+
+    @factory.post_generation
+    def levels(self, create, extracted, **kwargs):
+        for position, (delay_minutes, receivers) in enumerate(extracted or []):
+            level = self.levels.create(position=position, delay_minutes=delay_minutes)
+            level.receivers.set(receivers)

@@ -212,3 +212,46 @@ def test_a_revoked_token_reads_nothing(alpha):
     row, token = api_token_create(tenant=alpha, name="old")
     hashed_key_revoke(key=row)
     assert Api(token).get("/api/v1/alerts/").status_code == 401
+
+
+def test_silences_are_created_listed_and_expired_over_the_api(api, alpha, ingest):
+    with keep_schema():
+        created = api.client.post(
+            "/api/v1/silences/",
+            {"matchers": 'alertname="HighLatency"', "startsAt": "2026-11-23T00:00:00Z",
+             "endsAt": "2099-01-01T00:00:00Z", "comment": "db migration"},
+            content_type="application/json",
+        )
+    assert created.status_code == 201, created.content
+    silence = created.json()
+    assert (silence["kind"], silence["createdBy"]) == ("once", "api:alpha")
+
+    ReceiverFactory()
+    ingest(alpha)
+    assert Notification.objects.count() == 0  # silenced
+    assert [s["id"] for s in api.get("/api/v1/silences/").json()["results"]] == [silence["id"]]
+
+    with keep_schema():
+        assert api.client.delete(f"/api/v1/silences/{silence['id']}/").status_code == 204
+    ingest(alpha)
+    assert Notification.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("body", "why"),
+    [
+        ({"matchers": "alertname", "startsAt": "2026-11-23T00:00:00Z",
+          "endsAt": "2026-11-24T00:00:00Z"}, "not a matcher"),
+        ({"matchers": 'a="b"', "startsAt": "2026-11-24T00:00:00Z",
+          "endsAt": "2026-11-23T00:00:00Z"}, "before ends_at"),
+        ({"matchers": 'a="b"', "weekdays": [5, 9], "windowStart": "22:00",
+          "windowEnd": "02:00"}, "Weekdays"),
+        ({"matchers": 'a="b"', "weekdays": [5], "windowStart": "22:00", "windowEnd": "02:00",
+          "timeZone": "Mars/Olympus"}, "Unknown time zone"),
+    ],
+)
+def test_a_bad_silence_gets_400_saying_why(api, body, why):
+    with keep_schema():
+        response = api.client.post("/api/v1/silences/", body, content_type="application/json")
+    assert response.status_code == 400
+    assert why in str(response.json())

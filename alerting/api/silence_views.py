@@ -1,0 +1,56 @@
+"""Silences over the API: list, create, look at, expire."""
+
+from __future__ import annotations
+
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.response import Response
+
+from alerting.api.alert_views import NewestFirst
+from alerting.api.authentication import ApiTokenAuthentication, TenantFromCredentialsMixin
+from alerting.models import Silence
+from alerting.services import SilenceError, silence_create
+
+
+class SilenceSerializer(serializers.ModelSerializer):
+    startsAt = serializers.DateTimeField(source="starts_at", required=False, allow_null=True)
+    endsAt = serializers.DateTimeField(source="ends_at", required=False, allow_null=True)
+    weekdays = serializers.ListField(child=serializers.IntegerField(), required=False)
+    windowStart = serializers.TimeField(source="window_start", required=False, allow_null=True)
+    windowEnd = serializers.TimeField(source="window_end", required=False, allow_null=True)
+    timeZone = serializers.CharField(source="time_zone", required=False, default="UTC")
+    createdBy = serializers.CharField(source="created_by", read_only=True)
+
+    class Meta:
+        model = Silence
+        fields = ["id", "matchers", "kind", "startsAt", "endsAt", "weekdays", "windowStart",
+                  "windowEnd", "timeZone", "comment", "createdBy"]
+        read_only_fields = ["id", "kind", "createdBy"]
+
+
+class SilenceViewSet(
+    TenantFromCredentialsMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Alerts matching an active silence are stored but notify nobody."""
+
+    authentication_classes = [ApiTokenAuthentication]
+    serializer_class = SilenceSerializer
+    pagination_class = NewestFirst
+
+    def get_queryset(self):
+        return Silence.objects.all()
+
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            silence = silence_create(
+                created_by=f"api:{request.auth.slug}", **serializer.validated_data
+            )
+        except SilenceError as exc:
+            raise serializers.ValidationError({"silence": [str(exc)]}) from None
+        return Response(self.get_serializer(silence).data, status=status.HTTP_201_CREATED)

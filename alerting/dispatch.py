@@ -1,0 +1,122 @@
+"""Who is told about alerts whose state changed: silences, routes, escalations.
+
+Runs inside the ingest transaction (and for silences that end), so the
+notifications it writes are committed with the alerts: the outbox.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime
+from typing import Any
+
+from django.db import transaction
+
+from alerting.models import Alert, AlertGroup, AlertStatus
+from alerting.routing import routes_for
+from alerting.selectors import route_rules, silence_rules
+from alerting.silencing import silence_for
+from escalation.services import escalation_start
+from receivers.models import Receiver
+from receivers.selectors import receiver_list_enabled, receivers_notified_of
+from receivers.services import notification_bulk_create, notifications_enqueue
+
+
+def _mark_silenced(silenced: dict[str, int]) -> None:
+    by_silence: dict[int, list[str]] = defaultdict(list)
+    for fingerprint, silence_id in silenced.items():
+        by_silence[silence_id].append(fingerprint)
+    for silence_id, fingerprints in by_silence.items():
+        Alert.objects.filter(fingerprint__in=fingerprints).update(
+            suppressed=True, silenced_by_id=silence_id
+        )
+
+
+def _firing_targets(
+    firing: list[dict[str, Any]],
+) -> tuple[dict[int, list[dict[str, Any]]], set[int]]:
+    """Receiver id → alerts routed to it, and the escalation policies matched."""
+    rules = route_rules()
+    targets: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    policies: set[int] = set()
+    if not rules:  # no routes configured: every enabled receiver hears everything
+        for receiver in receiver_list_enabled():
+            targets[receiver.id].extend(firing)
+        return targets, policies
+    for alert in firing:
+        for route in routes_for(alert["labels"], rules):
+            for receiver_id in route.receiver_ids:
+                if alert not in targets[receiver_id]:
+                    targets[receiver_id].append(alert)
+            if route.escalation_policy_id:
+                policies.add(route.escalation_policy_id)
+    return targets, policies
+
+
+def alerts_dispatch(
+    *,
+    alert_group: AlertGroup,
+    firing: list[dict[str, Any]],
+    resolved: list[dict[str, Any]],
+    now: datetime,
+) -> list[int]:
+    """Write the notifications owed for changed alerts (Alertmanager's shape).
+
+    Firing alerts caught by an active silence are marked suppressed instead.
+    Resolved alerts go to the receivers that were told about the group, and
+    only those. Matched escalation policies start for the group.
+    """
+    rules = silence_rules(now=now) if firing else []
+    silenced = {
+        alert["fingerprint"]: silence_id
+        for alert in firing
+        if (silence_id := silence_for(alert["labels"], rules, now)) is not None
+    }
+    _mark_silenced(silenced)
+    routed = [alert for alert in firing if alert["fingerprint"] not in silenced]
+    if routed:
+        Alert.objects.filter(
+            fingerprint__in=[alert["fingerprint"] for alert in routed], suppressed=True
+        ).update(suppressed=False)
+
+    targets, policies = _firing_targets(routed) if routed else ({}, set())
+    if resolved:
+        for receiver in receivers_notified_of(alert_group_id=alert_group.id):
+            targets.setdefault(receiver.id, [])
+            targets[receiver.id] = targets[receiver.id] + resolved
+
+    notification_ids = _notifications_create(alert_group, targets)
+    for policy_id in sorted(policies):
+        escalation_start(alert_group=alert_group, policy_id=policy_id, now=now)
+    if notification_ids:
+        transaction.on_commit(lambda: notifications_enqueue(notification_ids=notification_ids))
+    return notification_ids
+
+
+def _notifications_create(
+    alert_group: AlertGroup, targets: dict[int, list[dict[str, Any]]]
+) -> list[int]:
+    """One notification per receiver; receivers owed the same alerts share one insert."""
+    receivers = {
+        receiver.id: receiver
+        for receiver in Receiver.objects.filter(id__in=list(targets), enabled=True).only(
+            "id", "name", "kind"
+        )
+    }
+    same_alerts: dict[tuple[str, ...], list[Receiver]] = defaultdict(list)
+    for receiver_id, alerts in targets.items():
+        if alerts and receiver_id in receivers:
+            key = tuple(f"{a['fingerprint']}:{a['status']}" for a in alerts)
+            same_alerts[key].append(receivers[receiver_id])
+    ids: list[int] = []
+    for receivers_group in same_alerts.values():
+        alerts = targets[receivers_group[0].id]
+        status = (
+            AlertStatus.FIRING
+            if any(a["status"] == AlertStatus.FIRING for a in alerts)
+            else AlertStatus.RESOLVED
+        )
+        ids += notification_bulk_create(
+            alert_group=alert_group, receivers=receivers_group, status=status, alerts=alerts
+        )
+    return ids

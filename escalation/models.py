@@ -1,0 +1,126 @@
+"""Escalation policies, and the chains running from a snapshot of one."""
+
+from django.db import models
+from django.db.models import Q
+
+
+class BusinessHoursMode(models.TextChoices):
+    ALWAYS = "always", "Always"
+    INSIDE = "inside", "Only inside business hours"
+    OUTSIDE = "outside", "Only outside business hours"
+
+
+class EscalationPolicy(models.Model):
+    name = models.CharField(max_length=100, unique=True)
+    repeat_count = models.PositiveSmallIntegerField(
+        default=0, help_text="How many times the whole chain runs again after its last level."
+    )
+    business_hours = models.CharField(
+        max_length=8, choices=BusinessHoursMode.choices, default=BusinessHoursMode.ALWAYS,
+        help_text="Steps due outside the allowed hours wait for them, in the tenant's time zone.",
+    )
+
+    class Meta:
+        verbose_name_plural = "escalation policies"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class EscalationLevel(models.Model):
+    policy = models.ForeignKey(EscalationPolicy, on_delete=models.CASCADE, related_name="levels")
+    position = models.PositiveSmallIntegerField(default=0)
+    delay_minutes = models.PositiveIntegerField(
+        default=0, help_text="Minutes after the previous level (or the first alert)."
+    )
+    receivers = models.ManyToManyField("receivers.Receiver", related_name="escalation_levels")
+
+    class Meta:
+        ordering = ["policy", "position", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.policy} level {self.position}"
+
+
+class BusinessHoursWindow(models.Model):
+    """One weekly stretch of business hours, in the tenant's time zone."""
+
+    weekday = models.PositiveSmallIntegerField(
+        choices=[(0, "Monday"), (1, "Tuesday"), (2, "Wednesday"), (3, "Thursday"),
+                 (4, "Friday"), (5, "Saturday"), (6, "Sunday")]
+    )
+    start = models.TimeField()
+    end = models.TimeField()
+
+    class Meta:
+        ordering = ["weekday", "start"]
+
+    def __str__(self) -> str:
+        return f"{self.get_weekday_display()} {self.start:%H:%M}-{self.end:%H:%M}"
+
+
+class StepKind(models.TextChoices):
+    NOTIFY = "notify"
+    REPEAT = "repeat"
+
+
+class EscalationState(models.TextChoices):
+    ACTIVE = "active"
+    ACKNOWLEDGED = "acknowledged"
+    RESOLVED = "resolved"
+    FINISHED = "finished", "Finished (no one acknowledged)"
+
+
+class Escalation(models.Model):
+    """A chain running for one alert group, from a snapshot of its policy.
+
+    Edits to the policy do not change a chain in flight. `step` and
+    `repeats_done` say which step runs next; a task carrying other values
+    is stale and exits.
+    """
+
+    alert_group = models.ForeignKey(
+        "alerting.AlertGroup", on_delete=models.CASCADE, related_name="escalations"
+    )
+    policy = models.ForeignKey(
+        EscalationPolicy, null=True, on_delete=models.SET_NULL, related_name="escalations"
+    )
+    policy_name = models.CharField(max_length=100)
+    snapshot = models.JSONField(help_text="The policy's steps when the chain started.")
+    step = models.PositiveSmallIntegerField(default=0)
+    repeats_done = models.PositiveSmallIntegerField(default=0)
+    next_step_at = models.DateTimeField()
+    state = models.CharField(
+        max_length=16, choices=EscalationState.choices, default=EscalationState.ACTIVE
+    )
+    started_at = models.DateTimeField(auto_now_add=True)
+    stopped_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["state", "next_step_at"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["alert_group", "policy_name"],
+                condition=Q(state="active"),
+                name="one_active_escalation_per_group_and_policy",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.policy_name} for group {self.alert_group_id} ({self.state})"
+
+
+class EscalationEvent(models.Model):
+    """What each step did, for the history."""
+
+    escalation = models.ForeignKey(Escalation, on_delete=models.CASCADE, related_name="events")
+    at = models.DateTimeField(auto_now_add=True)
+    kind = models.CharField(max_length=16, choices=StepKind.choices)
+    level = models.PositiveSmallIntegerField(null=True)
+    detail = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["escalation", "at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.level}: {self.detail}"

@@ -1,0 +1,231 @@
+"""Start, run and stop escalation chains.
+
+A chain works from a snapshot of its policy, so edits never change a chain in
+flight. A step locks its row, checks that it is still the step due (a stale or
+duplicate task exits), does its work and schedules the next on commit. The
+due time lives in the database: the periodic tick finds every due step even
+if all processes restarted, and ETA tasks only make it prompt.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+
+from alerting.metrics import escalation_events
+from alerting.models import AlertGroup, AlertStatus
+from alerting.selectors import alert_group_firing_snapshot
+from escalation.hours import HoursWindow, next_allowed
+from escalation.models import (
+    BusinessHoursMode,
+    BusinessHoursWindow,
+    Escalation,
+    EscalationEvent,
+    EscalationPolicy,
+    EscalationState,
+    StepKind,
+)
+from receivers.models import Receiver
+from receivers.services import notification_bulk_create, notifications_enqueue
+
+logger = logging.getLogger(__name__)
+
+
+def policy_snapshot(policy: EscalationPolicy) -> dict:
+    """The policy as the chain will run it: its levels, then a repeat step."""
+    steps = [
+        {
+            "kind": StepKind.NOTIFY,
+            "level": index + 1,
+            "delay_seconds": level.delay_minutes * 60,
+            "receiver_ids": sorted(receiver.id for receiver in level.receivers.all()),
+        }
+        for index, level in enumerate(policy.levels.order_by("position", "id"))
+    ]
+    steps.append({"kind": StepKind.REPEAT, "times": policy.repeat_count})
+    return {"steps": steps, "business_hours": policy.business_hours}
+
+
+def _schedule(escalation: Escalation) -> None:
+    """On commit, an ETA task for the next step (the tick covers a lost one)."""
+    from escalation.tasks import escalation_step
+
+    token = (escalation.id, escalation.step, escalation.repeats_done)
+    eta = escalation.next_step_at
+
+    def send() -> None:
+        try:
+            escalation_step.apply_async(token, eta=eta)
+        except Exception as exc:  # broker down: the periodic tick runs the step
+            logger.warning("escalation step left for the tick: %s", type(exc).__name__)
+
+    transaction.on_commit(send)
+
+
+def escalation_start(
+    *, alert_group: AlertGroup, policy_id: int, now: datetime
+) -> Escalation | None:
+    """Start the policy's chain for the group, unless one is running already."""
+    policy = EscalationPolicy.objects.filter(id=policy_id).first()
+    if policy is None:
+        return None
+    running = Escalation.objects.filter(
+        alert_group_id=alert_group.id, policy_name=policy.name, state=EscalationState.ACTIVE
+    )
+    if running.exists():
+        return None
+    snapshot = policy_snapshot(policy)
+    if len(snapshot["steps"]) == 1:  # no levels: nothing to escalate to
+        return None
+    try:
+        with transaction.atomic():
+            escalation = Escalation.objects.create(
+                alert_group_id=alert_group.id,
+                policy=policy,
+                policy_name=policy.name,
+                snapshot=snapshot,
+                next_step_at=now + timedelta(seconds=snapshot["steps"][0]["delay_seconds"]),
+            )
+    except IntegrityError:  # started by a concurrent request for the same group
+        return None
+    _schedule(escalation)
+    return escalation
+
+
+def escalation_stop(*, alert_group_id: int, state: EscalationState) -> int:
+    """Stop the group's running chains (acknowledged or resolved); returns how many."""
+    return Escalation.objects.filter(
+        alert_group_id=alert_group_id, state=EscalationState.ACTIVE
+    ).update(state=state, stopped_at=timezone.now())
+
+
+def _business_hours_wait(escalation: Escalation, now: datetime) -> datetime | None:
+    """When the step may run, if not now; None when it may run now."""
+    mode = escalation.snapshot.get("business_hours", BusinessHoursMode.ALWAYS)
+    if mode == BusinessHoursMode.ALWAYS:
+        return None
+    windows = [
+        HoursWindow(window.weekday, window.start, window.end)
+        for window in BusinessHoursWindow.objects.all()
+    ]
+    allowed = next_allowed(
+        now, windows, connection.tenant.time_zone, inside=mode == BusinessHoursMode.INSIDE
+    )
+    if allowed is None:
+        logger.warning("escalation %s: no business hours defined; running now", escalation.id)
+        return None
+    return allowed if allowed > now else None
+
+
+def _notify(escalation: Escalation, step: dict, now: datetime) -> None:
+    receivers = list(
+        Receiver.objects.filter(id__in=step["receiver_ids"], enabled=True).only(
+            "id", "name", "kind"
+        )
+    )
+    alerts = alert_group_firing_snapshot(alert_group_id=escalation.alert_group_id)
+    ids = []
+    if receivers and alerts:
+        ids = notification_bulk_create(
+            alert_group=escalation.alert_group,
+            receivers=receivers,
+            status=AlertStatus.FIRING,
+            alerts=alerts,
+        )
+        transaction.on_commit(lambda: notifications_enqueue(notification_ids=ids))
+    EscalationEvent.objects.create(
+        escalation=escalation,
+        kind=StepKind.NOTIFY,
+        level=step["level"],
+        detail=f"{len(ids)} notification(s) to {', '.join(r.name for r in receivers) or 'nobody'}",
+    )
+    escalation_events.labels(
+        tenant=connection.tenant.slug, policy=escalation.policy_name, level=str(step["level"])
+    ).inc()
+
+
+def _enter_notify(escalation: Escalation, step: dict, now: datetime) -> None:
+    escalation.next_step_at = now + timedelta(seconds=step["delay_seconds"])
+
+
+def _enter_repeat(escalation: Escalation, step: dict, now: datetime) -> None:
+    if escalation.repeats_done < step["times"]:
+        escalation.repeats_done += 1
+        escalation.step = 0
+        EscalationEvent.objects.create(
+            escalation=escalation, kind=StepKind.REPEAT, detail=f"run {escalation.repeats_done + 1}"
+        )
+        _ENTER[StepKind.NOTIFY](escalation, escalation.snapshot["steps"][0], now)
+    else:
+        escalation.state = EscalationState.FINISHED
+        escalation.stopped_at = now
+
+
+_RUN: dict[str, Callable[[Escalation, dict, datetime], None]] = {StepKind.NOTIFY: _notify}
+_ENTER: dict[str, Callable[[Escalation, dict, datetime], None]] = {
+    StepKind.NOTIFY: _enter_notify,
+    StepKind.REPEAT: _enter_repeat,
+}
+
+
+def escalation_step_run(
+    *, escalation_id: int, step: int | None = None, repeats_done: int | None = None
+) -> bool:
+    """Run the chain's due step; True if it ran.
+
+    With `step`/`repeats_done` (from an ETA task), anything but exactly that
+    step is stale and exits. Acknowledged or resolved groups stop the chain.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        escalation = (
+            Escalation.objects.select_for_update(of=("self",))
+            .select_related("alert_group")
+            .filter(id=escalation_id)
+            .first()
+        )
+        if escalation is None or escalation.state != EscalationState.ACTIVE:
+            return False
+        if step is not None and (escalation.step, escalation.repeats_done) != (step, repeats_done):
+            return False
+        if escalation.next_step_at > now:
+            return False
+        group = escalation.alert_group
+        if group.acknowledged_at is not None or group.status == AlertStatus.RESOLVED:
+            escalation.state = (
+                EscalationState.ACKNOWLEDGED if group.acknowledged_at else EscalationState.RESOLVED
+            )
+            escalation.stopped_at = now
+            escalation.save(update_fields=["state", "stopped_at"])
+            return False
+        wait_until = _business_hours_wait(escalation, now)
+        if wait_until is not None:
+            escalation.next_step_at = wait_until
+            escalation.save(update_fields=["next_step_at"])
+            _schedule(escalation)
+            return False
+
+        steps = escalation.snapshot["steps"]
+        current = steps[escalation.step]
+        _RUN[current["kind"]](escalation, current, now)
+        escalation.step += 1
+        following = steps[escalation.step]
+        _ENTER[following["kind"]](escalation, following, now)
+        escalation.save(
+            update_fields=["step", "repeats_done", "next_step_at", "state", "stopped_at"]
+        )
+        if escalation.state == EscalationState.ACTIVE:
+            _schedule(escalation)
+    return True
+
+
+def escalation_ids_due(*, now: datetime) -> list[int]:
+    return list(
+        Escalation.objects.filter(state=EscalationState.ACTIVE, next_step_at__lte=now)
+        .order_by("next_step_at")
+        .values_list("id", flat=True)
+    )

@@ -1,0 +1,144 @@
+"""Who hears about an alert: routes, silences, and resolves to those who heard it fire."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.utils import timezone
+
+from alerting.models import Alert, AlertGroup
+from alerting.services import alert_group_acknowledge, silences_ended_notify
+from receivers.models import Notification
+from tests.factories import (
+    ReceiverFactory,
+    RouteFactory,
+    SilenceFactory,
+    WebhookAlertFactory,
+    WebhookPayloadFactory,
+)
+from tests.ingest import post, public_client
+
+
+@pytest.fixture
+def send(alpha, ingest_key):
+    key = ingest_key(alpha)
+
+    def send(**fields):
+        payload = WebhookPayloadFactory(**fields)
+        assert post(public_client(), payload, key).status_code == 200
+        return payload
+
+    return send
+
+
+def told(receiver) -> list[tuple[str, list[str]]]:
+    return [
+        (n.status, [a["labels"]["alertname"] for a in n.alerts])
+        for n in Notification.objects.filter(receiver=receiver).order_by("id")
+    ]
+
+
+def alert(name, status="firing", **labels):
+    return WebhookAlertFactory(status=status, labels={"alertname": name, **labels})
+
+
+def test_routes_send_each_alert_to_its_receivers(send):
+    pager, chat, web = ReceiverFactory(), ReceiverFactory(), ReceiverFactory()
+    RouteFactory(matchers='severity="critical"', receivers=[pager], continue_matching=True)
+    RouteFactory(matchers='team="db"', receivers=[chat])
+    RouteFactory(is_default=True, receivers=[web])
+
+    send(alerts=[alert("DiskFull", severity="critical", team="db"),
+                 alert("Latency", severity="warning", team="web")])
+
+    assert told(pager) == [("firing", ["DiskFull"])]
+    assert told(chat) == [("firing", ["DiskFull"])]
+    assert told(web) == [("firing", ["Latency"])]
+
+
+def test_a_minimum_severity_keeps_lesser_alerts_from_a_route(send):
+    pager = ReceiverFactory()
+    RouteFactory(min_severity=4, receivers=[pager])
+
+    send(alerts=[alert("Latency", severity="warning")])
+
+    assert told(pager) == []
+    assert Alert.objects.count() == 1  # stored all the same
+
+
+def test_without_routes_every_enabled_receiver_hears_everything(send):
+    one, two = ReceiverFactory(), ReceiverFactory()
+    ReceiverFactory(enabled=False)
+
+    send()
+
+    assert len(told(one)) == len(told(two)) == 1
+    assert Notification.objects.count() == 2
+
+
+def test_a_resolve_goes_to_those_who_heard_it_fire_and_only_those(send):
+    db_team, web_team = ReceiverFactory(), ReceiverFactory()
+    RouteFactory(matchers='team="db"', receivers=[db_team])
+    RouteFactory(matchers='team="web"', receivers=[web_team])
+    firing = alert("DiskFull", team="db")
+    payload = send(alerts=[firing])
+
+    send(groupKey=payload["groupKey"], status="resolved",
+         alerts=[{**firing, "status": "resolved", "endsAt": "2026-11-23T11:00:00Z"}])
+
+    assert told(db_team) == [("firing", ["DiskFull"]), ("resolved", ["DiskFull"])]
+    assert told(web_team) == []
+
+
+def test_a_silenced_alert_is_stored_as_suppressed_and_notifies_nobody(send):
+    chat = ReceiverFactory()
+    silence = SilenceFactory(matchers='instance=~"db-.*"')
+
+    send(alerts=[alert("DiskFull", instance="db-1"), alert("DiskFull", instance="web-1")])
+
+    caught = Alert.objects.get(labels__instance="db-1")
+    assert (caught.suppressed, caught.silenced_by_id) == (True, silence.id)
+    assert [n.alerts[0]["labels"]["instance"] for n in Notification.objects.all()] == ["web-1"]
+    assert told(chat) == [("firing", ["DiskFull"])]
+
+
+def test_when_the_silence_ends_still_firing_alerts_notify(send):
+    chat = ReceiverFactory()
+    SilenceFactory(ends_at=timezone.now() + timedelta(minutes=30))
+    send()
+    assert told(chat) == []
+
+    assert silences_ended_notify() == 0  # still silenced
+    with time_machine.travel(timezone.now() + timedelta(minutes=31), tick=False):
+        assert silences_ended_notify() == 1
+
+    assert told(chat) == [("firing", ["HighLatency"])]
+    assert Alert.objects.get().suppressed is False
+    assert silences_ended_notify() == 0
+
+
+def test_a_resolve_for_an_alert_a_silence_held_back_notifies_nobody(send):
+    chat = ReceiverFactory()
+    SilenceFactory()
+    firing = alert("HighLatency")
+    payload = send(alerts=[firing])
+
+    send(groupKey=payload["groupKey"], status="resolved",
+         alerts=[{**firing, "status": "resolved", "endsAt": "2026-11-23T11:00:00Z"}])
+
+    assert told(chat) == []
+
+
+def test_firing_again_after_a_resolve_is_a_new_incident_nobody_acknowledged(send):
+    firing = alert("DiskFull")
+    payload = send(alerts=[firing])
+    alert_group_acknowledge(alert_group_id=AlertGroup.objects.get().id, by="alice")
+
+    send(groupKey=payload["groupKey"], status="resolved",
+         alerts=[{**firing, "status": "resolved", "endsAt": "2026-11-23T11:00:00Z"}])
+    send(groupKey=payload["groupKey"], alerts=[{**firing, "startsAt": "2026-11-23T12:00:00Z"}])
+
+    group = AlertGroup.objects.get()
+    assert (group.status, group.acknowledged_at, group.resolved_at) == ("firing", None, None)
