@@ -11,12 +11,18 @@ from django.utils import timezone
 from alerting.dispatch import alerts_dispatch
 from alerting.matchers import MatcherError, parse_matchers
 from alerting.models import Alert, AlertGroup, AlertStatus, Silence, SilenceKind
-from alerting.selectors import alerts_suppressed, notified_alert_from_row, silence_rules
+from alerting.selectors import (
+    alert_group_firing_snapshot,
+    alerts_suppressed,
+    notified_alert_from_row,
+    silence_rules,
+)
 from alerting.silencing import silence_for
 from escalation.models import EscalationState
 from escalation.services import escalation_stop
 from receivers.selectors import receivers_notified_of
 from receivers.services import notification_bulk_create, notifications_enqueue
+from receivers.transports import transport_class
 
 
 class AlertGroupActionError(Exception):
@@ -34,7 +40,27 @@ def alert_group_acknowledge(*, alert_group_id: int, by: str) -> AlertGroup:
             group.acknowledged_by = by
             group.save(update_fields=["acknowledged_at", "acknowledged_by"])
             escalation_stop(alert_group_id=group.id, state=EscalationState.ACKNOWLEDGED)
+            _acknowledgement_pass_on(group)
     return group
+
+
+def _acknowledgement_pass_on(group: AlertGroup) -> None:
+    """Tell the channels that keep their own incident (PagerDuty, Opsgenie)."""
+    receivers = [
+        receiver
+        for receiver in receivers_notified_of(alert_group_id=group.id)
+        if transport_class(receiver.kind).supports_acknowledge
+    ]
+    if not receivers:
+        return
+    ids = notification_bulk_create(
+        alert_group=group,
+        receivers=receivers,
+        status=AlertStatus.FIRING,
+        alerts=alert_group_firing_snapshot(alert_group_id=group.id),
+        acknowledgement=True,
+    )
+    transaction.on_commit(partial(notifications_enqueue, notification_ids=ids))
 
 
 def alert_group_resolve(*, alert_group_id: int, by: str) -> AlertGroup:

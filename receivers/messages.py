@@ -22,13 +22,14 @@ class AlertMessage:
     alerts: list[dict[str, Any]]
     tenant_name: str = ""
     receiver_kind: str = ""
-    # Filled in once Herald's own acknowledgement exists (escalation); until
-    # then no notification is an acknowledgement and there is no link.
+    # An acknowledgement to pass on (PagerDuty, Opsgenie), not an alert.
     acknowledged: bool = False
     acknowledge_url: str = ""
 
 
-def alert_message_for(notification, *, tenant_slug: str, tenant_name: str = "") -> AlertMessage:
+def alert_message_for(
+    notification, *, tenant_slug: str, tenant_name: str = "", acknowledge_url: str = ""
+) -> AlertMessage:
     group = notification.alert_group
     return AlertMessage(
         notification_id=notification.id,
@@ -44,6 +45,8 @@ def alert_message_for(notification, *, tenant_slug: str, tenant_name: str = "") 
         external_url=group.external_url,
         truncated_alerts=group.truncated_alerts,
         alerts=notification.alerts,
+        acknowledged=notification.acknowledgement,
+        acknowledge_url=acknowledge_url,
     )
 
 

@@ -63,6 +63,11 @@ class Notification(models.Model):
     )
     status = models.CharField(max_length=16, choices=AlertStatus.choices)
     alerts = models.JSONField(help_text="The alerts as notified (Alertmanager's shape).")
+    acknowledgement = models.BooleanField(
+        default=False,
+        db_default=False,
+        help_text="Tells the channel that someone acknowledged (PagerDuty, Opsgenie).",
+    )
     state = models.CharField(
         max_length=16, choices=NotificationState.choices, default=NotificationState.PENDING
     )

@@ -14,6 +14,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from alerting.models import AlertGroup
+from escalation.links import acknowledge_url
 from receivers.backoff import retry_delay_seconds
 from receivers.messages import alert_message_for
 from receivers.models import (
@@ -46,6 +47,7 @@ def notification_bulk_create(
     receivers: list[Receiver],
     status: str,
     alerts: list[dict[str, Any]],
+    acknowledgement: bool = False,
 ) -> list[int]:
     """Record what each receiver is owed; call inside the ingest transaction."""
     now = timezone.now()
@@ -57,6 +59,7 @@ def notification_bulk_create(
             alert_group=alert_group,
             status=status,
             alerts=alerts,
+            acknowledgement=acknowledgement,
             created_at=now,
             next_attempt_at=now,
         )
@@ -134,7 +137,14 @@ def _send(notification: Notification) -> tuple[int | None, str, bool, float | No
             None,
         )
     tenant = connection.tenant
-    message = alert_message_for(notification, tenant_slug=tenant.slug, tenant_name=tenant.name)
+    message = alert_message_for(
+        notification,
+        tenant_slug=tenant.slug,
+        tenant_name=tenant.name,
+        acknowledge_url=acknowledge_url(tenant=tenant, alert_group_id=notification.alert_group_id)
+        if notification.status == "firing" and not notification.acknowledgement
+        else "",
+    )
     try:
         transport = transport_class(receiver.kind)(
             config=receiver.config,

@@ -31,6 +31,8 @@ class Transport(ABC):
 
     kind: ClassVar[str]
     settings_class: ClassVar[type[ChannelSettings]]
+    # Channels with their own incident state hear about acknowledgements too.
+    supports_acknowledge: ClassVar[bool] = False
 
     def __init__(
         self,

@@ -129,6 +129,7 @@ def opsgenie_request(
 
 class OpsgenieTransport(Transport):
     kind = "opsgenie"
+    supports_acknowledge = True
     settings_class = OpsgenieSettings
 
     def send(self, message: AlertMessage) -> SendResult:

@@ -97,6 +97,7 @@ def pagerduty_event(
 
 class PagerDutyTransport(Transport):
     kind = "pagerduty"
+    supports_acknowledge = True
     settings_class = PagerDutySettings
 
     def send(self, message: AlertMessage) -> SendResult:

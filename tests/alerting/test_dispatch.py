@@ -142,3 +142,15 @@ def test_firing_again_after_a_resolve_is_a_new_incident_nobody_acknowledged(send
 
     group = AlertGroup.objects.get()
     assert (group.status, group.acknowledged_at, group.resolved_at) == ("firing", None, None)
+
+
+def test_acknowledging_tells_pagerduty_and_opsgenie_but_not_chat(send):
+    pagerduty = ReceiverFactory(kind="pagerduty", config={}, secrets={"routing_key": "k" * 32})
+    chat = ReceiverFactory()
+    send()
+
+    alert_group_acknowledge(alert_group_id=AlertGroup.objects.get().id, by="alice")
+
+    acknowledgements = Notification.objects.filter(acknowledgement=True)
+    assert [n.receiver_id for n in acknowledgements] == [pagerduty.id]
+    assert told(chat) == [("firing", ["HighLatency"])]

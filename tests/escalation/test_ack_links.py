@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -11,8 +12,11 @@ from django.utils import timezone
 from django_tenants.utils import tenant_context
 
 from alerting.models import AlertGroup
+from alerting.services import alert_group_acknowledge
 from escalation.links import acknowledge_token, acknowledge_url
-from tests.factories import AlertGroupFactory
+from receivers.models import Notification
+from receivers.services import notification_deliver
+from tests.factories import AlertGroupFactory, NotificationFactory, ReceiverFactory
 from tests.ingest import keep_schema
 
 
@@ -105,3 +109,36 @@ def test_another_tenants_key_cannot_sign_for_this_tenant(alpha, beta, group):
     assert post_directly(forged).status_code == 400
     with tenant_context(alpha):
         assert AlertGroup.objects.get(id=group.id).acknowledged_at is None
+
+
+def test_a_delivered_message_carries_a_link_that_acknowledges(alpha, httpserver, settings):
+    settings.HERALD_BASE_URL = "http://127.0.0.1"
+    httpserver.expect_request("/slack").respond_with_data("ok")
+    slack = ReceiverFactory(kind="slack", secrets={"url": httpserver.url_for("/slack")})
+    notification = NotificationFactory(receiver=slack)
+
+    notification_deliver(notification_id=notification.id)
+
+    body = httpserver.log[0][0].get_data(as_text=True)
+    token = re.search(r"/ack/([^/\"]+)/", body).group(1)
+    assert visit(token, method="post").status_code == 200
+    group = AlertGroup.objects.get(id=notification.alert_group_id)
+    assert group.acknowledged_by == "link"
+
+
+def test_pagerduty_hears_the_acknowledgement_with_the_same_dedup_key(alpha, httpserver):
+    httpserver.expect_request("/v2/enqueue").respond_with_data("{}", status=202)
+    pagerduty = ReceiverFactory(
+        kind="pagerduty", secrets={"routing_key": "r" * 32},
+        config={"events_url": httpserver.url_for("/v2/enqueue")},
+    )
+    trigger = NotificationFactory(receiver=pagerduty)
+    notification_deliver(notification_id=trigger.id)
+
+    alert_group_acknowledge(alert_group_id=trigger.alert_group_id, by="alice")
+    acknowledgement = Notification.objects.get(acknowledgement=True)
+    notification_deliver(notification_id=acknowledgement.id)
+
+    events = [request.get_json() for request, _ in httpserver.log]
+    assert [event["event_action"] for event in events] == ["trigger", "acknowledge"]
+    assert events[0]["dedup_key"] == events[1]["dedup_key"]
