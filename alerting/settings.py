@@ -236,3 +236,37 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("HERALD_LOG_LEVEL", "INFO")},
     "loggers": {"pgserver": {"level": "WARNING"}},
 }
+
+# --- Admin and audit (issue 7) ---
+# The audit log lives in each tenant's schema, beside what it records.
+TENANT_APPS.append("alerting.audit")
+# The tenant admin site enforces tenant membership and roles (tenants/sites.py).
+SHARED_APPS[SHARED_APPS.index("django.contrib.admin")] = "tenants.admin_config.HeraldAdminConfig"
+INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
+
+# --- Operability (issue 8) ---
+# /metrics: open unless a bearer token or "user:password" for basic auth is set.
+HERALD_METRICS_BEARER_TOKEN = os.environ.get("HERALD_METRICS_BEARER_TOKEN", "")
+HERALD_METRICS_BASIC_AUTH = os.environ.get("HERALD_METRICS_BASIC_AUTH", "")
+# Readiness: how long the broker and a worker ping may take, and how many
+# overdue notifications make the node "not ready" (unset: reported only).
+HERALD_HEALTH_TIMEOUT_SECONDS = float(os.environ.get("HERALD_HEALTH_TIMEOUT_SECONDS", "1.5"))
+HERALD_HEALTH_MAX_OVERDUE = (
+    int(os.environ["HERALD_HEALTH_MAX_OVERDUE"])
+    if os.environ.get("HERALD_HEALTH_MAX_OVERDUE")
+    else None
+)
+# Structured logs: HERALD_LOG_FORMAT=json gives one JSON object a line with
+# tenant, request id and notification id where known; the redaction filter
+# stays on the handler either way.
+MIDDLEWARE.insert(MIDDLEWARE.index("tenants.middleware.CachedTenantMiddleware") + 1,
+                  "alerting.log_context.RequestContextMiddleware")
+LOGGING["filters"]["context"] = {"()": "alerting.log_context.LogContextFilter"}
+LOGGING["formatters"]["json"] = {
+    "()": "pythonjsonlogger.json.JsonFormatter",
+    "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s",
+    "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+}
+LOGGING["handlers"]["console"]["filters"] = ["redact", "context"]
+if os.environ.get("HERALD_LOG_FORMAT", "plain").strip().lower() == "json":
+    LOGGING["handlers"]["console"]["formatter"] = "json"

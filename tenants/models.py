@@ -69,3 +69,30 @@ class IngestKey(HashedKey):
 
 class ApiToken(HashedKey):
     """Lets a tool read the tenant's alerts and acknowledge or resolve groups."""
+
+
+class Role(models.TextChoices):
+    """What a member may do in a tenant's admin; each includes the one below."""
+
+    ADMIN = "admin", "Admin (everything, incl. members and ingest keys)"
+    EDITOR = "editor", "Editor (configuration and actions)"
+    AUDITOR = "auditor", "Auditor (read-only, no secrets)"
+
+
+class TenantMembership(models.Model):
+    """A user's role in one tenant. Users are shared; the way into a tenant is this."""
+
+    user = models.ForeignKey(
+        "auth.User", on_delete=models.CASCADE, related_name="tenant_memberships"
+    )
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=16, choices=Role.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "tenant"], name="one_membership_per_tenant")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.tenant}: {self.role}"

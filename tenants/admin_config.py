@@ -1,0 +1,7 @@
+"""Makes the tenant admin site (membership and roles) Django's default admin site."""
+
+from django.contrib.admin.apps import AdminConfig
+
+
+class HeraldAdminConfig(AdminConfig):
+    default_site = "tenants.sites.TenantAdminSite"
