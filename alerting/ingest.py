@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from alerting.alert_shape import alertmanager_alert, iso
 from alerting.dispatch import alerts_dispatch
+from alerting.metrics import alerts_received_record
 from alerting.models import AlertGroup, AlertStatus
 from alerting.state import AlertStateChange, alerts_to_notify
 from escalation.models import EscalationState
@@ -192,6 +193,7 @@ def alert_batch_ingest(*, webhook: dict[str, Any], raw_payload: Any) -> IngestRe
             )
         if webhook["status"] == AlertStatus.RESOLVED:
             escalation_stop(alert_group_id=group_id, state=EscalationState.RESOLVED)
+    alerts_received_record(tenant=connection.tenant.slug, alerts=webhook["alerts"])
     return IngestResult(
         alert_group_id=group_id,
         alerts_stored=len(changes),

@@ -1,9 +1,56 @@
-"""Herald's own Prometheus metrics; the names are part of the interface."""
+"""Herald's own Prometheus metrics; the names are part of the interface.
 
-from prometheus_client import Counter
+Labels are bounded on purpose: tenant slugs, policy names and fixed status
+words, never alert names, label values or fingerprints (one series each would
+grow without end).
+
+Several gunicorn and Celery processes each count for themselves; with
+PROMETHEUS_MULTIPROC_DIR set (`runherald` sets it for all of its children),
+prometheus_client keeps every process's values in files there and
+`metrics_registry()` adds them up for /metrics.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter as Tally
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from prometheus_client import REGISTRY, CollectorRegistry, Counter, multiprocess
+
+alerts_received = Counter(
+    "alertmanager_alerts",
+    "Alerts received from Alertmanager and stored, by tenant and status (firing, resolved).",
+    ["tenant", "status"],
+)
 
 escalation_events = Counter(
     "alertmanager_escalation_events",
     "Escalation levels run, by tenant, policy and level.",
     ["tenant", "policy", "level"],
 )
+
+_STATUSES = ("firing", "resolved")
+
+
+def alerts_received_record(*, tenant: str, alerts: Iterable[Mapping[str, Any]]) -> None:
+    """Count a stored batch of alerts; call once the batch is committed."""
+    counts = Tally(
+        alert.get("status") if alert.get("status") in _STATUSES else "other" for alert in alerts
+    )
+    for status, count in counts.items():
+        alerts_received.labels(tenant=tenant, status=status).inc(count)
+
+
+def multiprocess_dir() -> str | None:
+    return os.environ.get("PROMETHEUS_MULTIPROC_DIR") or None
+
+
+def metrics_registry() -> CollectorRegistry:
+    """What /metrics shows: every process's values in multiprocess mode, else this one's."""
+    if multiprocess_dir() is None:
+        return REGISTRY
+    registry = CollectorRegistry()
+    multiprocess.MultiProcessCollector(registry)
+    return registry

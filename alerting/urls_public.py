@@ -1,9 +1,10 @@
-"""URLs on hosts that are no tenant's domain: ingest, API docs, operators' admin."""
+"""URLs on hosts that are no tenant's domain: ingest, API docs, operators' admin, ops."""
 
 from django.conf import settings
-from django.urls import include, path
+from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from alerting import ops_views
 from alerting.api.urls import api_urlpatterns
 from escalation.views import acknowledge
 from tenants.admin import public_admin
@@ -14,7 +15,10 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("admin/", public_admin.urls),
     path("ack/<str:token>/", acknowledge, name="acknowledge-link"),
-    path("", include("django_prometheus.urls")),
+    path("api/v1/health", ops_views.health, name="health"),
+    path("api/v1/health/ready", ops_views.health_ready, name="health-ready"),
+    # Herald's view, not django_prometheus': it adds up all processes and may ask for auth.
+    path("metrics", ops_views.metrics, name="metrics"),
 ]
 
 if settings.HERALD_DEMO:

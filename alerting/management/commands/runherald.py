@@ -14,6 +14,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 from urllib.parse import quote
 
 from django.conf import settings
@@ -66,6 +67,7 @@ class Command(BaseCommand):
             if "DATABASE_URL" not in os.environ:
                 socket_dir = settings.DATABASES["default"]["HOST"]
                 env["DATABASE_URL"] = f"postgres://postgres@{quote(socket_dir, safe='')}/postgres"
+            env["PROMETHEUS_MULTIPROC_DIR"] = str(self._fresh_metrics_dir())
             if "CELERY_BROKER_URL" not in os.environ:
                 redis = EmbeddedRedis(settings.VAR_DIR).start()
                 env["CELERY_BROKER_URL"] = redis.url
@@ -102,6 +104,7 @@ class Command(BaseCommand):
         python = sys.executable
         return [
             [python, "-m", "gunicorn", "alerting.wsgi:application",
+             "--config", "python:alerting.gunicorn_conf",
              "--bind", f"{host}:{port}", "--workers", str(web_workers),
              "--graceful-timeout", "5", "--log-level", "warning"],
             [python, "-m", "celery", "-A", "alerting", "worker", "--pool", "threads",
@@ -110,6 +113,20 @@ class Command(BaseCommand):
             [python, "-m", "celery", "-A", "alerting", "beat", "--loglevel", "WARNING",
              "--schedule", settings.CELERY_BEAT_SCHEDULE_FILENAME],
         ]
+
+    def _fresh_metrics_dir(self) -> Path:
+        """Where every child writes its metrics (prometheus_client multiprocess mode).
+
+        Emptied at start: files of an earlier run would add its totals to ours.
+        """
+        path = Path(
+            os.environ.get("PROMETHEUS_MULTIPROC_DIR") or settings.VAR_DIR / "prometheus"
+        )
+        if path.exists():
+            for stale in path.glob("*.db"):
+                stale.unlink()
+        path.mkdir(parents=True, exist_ok=True)
+        return path
 
     def _spawn(self, command: list[str], env: dict[str, str]) -> subprocess.Popen:
         return subprocess.Popen(  # noqa: S603 - our own interpreter and modules

@@ -1,0 +1,17 @@
+"""Gunicorn settings module (`gunicorn -c python:alerting.gunicorn_conf`).
+
+With prometheus_client's multiprocess mode, a worker that exits leaves its
+metric files behind: counters must stay (they are totals), but its live
+gauges must go, or /metrics would report a dead process's values forever.
+"""
+
+from __future__ import annotations
+
+import os
+
+
+def child_exit(server, worker) -> None:
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)

@@ -1,0 +1,131 @@
+"""/metrics: Herald's own metrics after real activity, summed over processes."""
+
+from __future__ import annotations
+
+import base64
+import subprocess
+import sys
+import textwrap
+
+from django.conf import settings
+from prometheus_client import CollectorRegistry, multiprocess
+from prometheus_client.parser import text_string_to_metric_families
+
+from alerting.metrics import alerts_received
+from tests.factories import WebhookAlertFactory, WebhookPayloadFactory
+from tests.ingest import keep_schema, post, public_client
+
+
+def samples(text: str) -> dict[tuple[str, tuple], float]:
+    return {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+    }
+
+
+def scrape(**headers) -> str:
+    with keep_schema():
+        response = public_client().get("/metrics", **headers)
+    assert response.status_code == 200, response.content
+    return response.content.decode()
+
+
+def test_ingest_counts_alerts_by_tenant_and_status(alpha, ingest_key):
+    key = ingest_key(alpha)
+    before = alerts_received.labels(tenant="alpha", status="firing")._value.get()
+    resolved_before = alerts_received.labels(tenant="alpha", status="resolved")._value.get()
+    payload = WebhookPayloadFactory(
+        alerts=[*WebhookAlertFactory.build_batch(2), WebhookAlertFactory(status="resolved")]
+    )
+
+    assert post(public_client(), payload, key).status_code == 200
+
+    found = samples(scrape())
+    assert found[("alertmanager_alerts_total", (("status", "firing"), ("tenant", "alpha")))] == (
+        before + 2
+    )
+    assert found[
+        ("alertmanager_alerts_total", (("status", "resolved"), ("tenant", "alpha")))
+    ] == resolved_before + 1
+    # django-prometheus' own request metrics are there too.
+    assert any(name.startswith("django_http_requests") for name, _ in found)
+
+
+def test_labels_are_bounded(alpha, ingest_key):
+    """No alert names, instances or fingerprints as labels: only tenant and status."""
+    key = ingest_key(alpha)
+    post(public_client(), WebhookPayloadFactory(), key)
+    for family in text_string_to_metric_families(scrape()):
+        if family.name.startswith("alertmanager_"):
+            for sample in family.samples:
+                assert set(sample.labels) <= {
+                    "tenant", "status", "receiver", "channel", "policy", "level", "reason",
+                    "code", "state",
+                }, sample
+
+
+_CHILD = textwrap.dedent(
+    """
+    import sys
+    from alerting.metrics import alerts_received_record, escalation_events
+    count = int(sys.argv[1])
+    alerts_received_record(tenant="alpha", alerts=[{"status": "firing"}] * count)
+    escalation_events.labels(tenant="alpha", policy="db", level="1").inc()
+    """
+)
+
+
+def test_several_processes_add_up(tmp_path, monkeypatch, db):
+    """Two worker processes count in one PROMETHEUS_MULTIPROC_DIR; /metrics shows the sum."""
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "PROMETHEUS_MULTIPROC_DIR": str(tmp_path),
+        "DJANGO_SETTINGS_MODULE": "alerting.settings",
+        "HERALD_VAR_DIR": str(settings.VAR_DIR),
+        "XDG_RUNTIME_DIR": str(settings.VAR_DIR / "run"),
+    }
+    for count in (3, 4):
+        subprocess.run(  # noqa: S603 - our own interpreter and code
+            [sys.executable, "-c", _CHILD, str(count)],
+            env=env, cwd=settings.BASE_DIR, check=True, timeout=60,
+        )
+    assert len(list(tmp_path.glob("counter_*.db"))) == 2  # one file per process
+
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
+    found = samples(scrape())
+
+    assert found[("alertmanager_alerts_total", (("status", "firing"), ("tenant", "alpha")))] == 7
+    assert found[
+        ("alertmanager_escalation_events_total",
+         (("level", "1"), ("policy", "db"), ("tenant", "alpha")))
+    ] == 2
+    # The same as prometheus_client's own aggregation of those files.
+    registry = CollectorRegistry()
+    multiprocess.MultiProcessCollector(registry, path=str(tmp_path))
+    assert registry.get_sample_value(
+        "alertmanager_alerts_total", {"tenant": "alpha", "status": "firing"}
+    ) == 7
+
+
+def test_metrics_may_require_a_bearer_token(db, settings):
+    settings.HERALD_METRICS_BEARER_TOKEN = "s3cret-token"
+    with keep_schema():
+        client = public_client()
+        refused = client.get("/metrics")
+        wrong = client.get("/metrics", HTTP_AUTHORIZATION="Bearer nope")
+        allowed = client.get("/metrics", HTTP_AUTHORIZATION="Bearer s3cret-token")
+    assert refused.status_code == wrong.status_code == 401
+    assert refused["WWW-Authenticate"].startswith("Bearer")
+    assert allowed.status_code == 200
+
+
+def test_metrics_may_require_basic_auth(db, settings):
+    settings.HERALD_METRICS_BASIC_AUTH = "prometheus:pa55"
+    good = base64.b64encode(b"prometheus:pa55").decode()
+    bad = base64.b64encode(b"prometheus:guess").decode()
+    with keep_schema():
+        client = public_client()
+        assert client.get("/metrics").status_code == 401
+        assert client.get("/metrics", HTTP_AUTHORIZATION=f"Basic {bad}").status_code == 401
+        assert client.get("/metrics", HTTP_AUTHORIZATION=f"Basic {good}").status_code == 200
