@@ -270,3 +270,20 @@ LOGGING["formatters"]["json"] = {
 LOGGING["handlers"]["console"]["filters"] = ["redact", "context"]
 if os.environ.get("HERALD_LOG_FORMAT", "plain").strip().lower() == "json":
     LOGGING["handlers"]["console"]["formatter"] = "json"
+
+# --- Delivery (issue 5) ---
+# Circuit breaker per receiver: open after this many failures in a row
+# (timeouts, connection errors, 5xx), probe once after the cool-down.
+HERALD_BREAKER_FAILURE_THRESHOLD = int(os.environ.get("HERALD_BREAKER_FAILURE_THRESHOLD", "5"))
+HERALD_BREAKER_COOLDOWN_SECONDS = float(os.environ.get("HERALD_BREAKER_COOLDOWN_SECONDS", "60"))
+# Messages per tenant and per receiver (a receiver may set its own), in the
+# `limits` notation; notifications over them are folded into one digest.
+HERALD_TENANT_DELIVERY_RATE_LIMIT = os.environ.get(
+    "HERALD_TENANT_DELIVERY_RATE_LIMIT", "1200/minute"
+)
+HERALD_RECEIVER_RATE_LIMIT = os.environ.get("HERALD_RECEIVER_RATE_LIMIT", "60/minute")
+# Later notifications of one group to one receiver within this window go out
+# as one message (the first one is never held back). 0 turns grouping off.
+HERALD_GROUP_WINDOW_SECONDS = float(os.environ.get("HERALD_GROUP_WINDOW_SECONDS", "5"))
+# How long one attempt holds a notification; 0: twice the HTTP timeout + 5 s.
+HERALD_DELIVERY_LEASE_SECONDS = float(os.environ.get("HERALD_DELIVERY_LEASE_SECONDS", "0"))

@@ -32,6 +32,23 @@ class Receiver(models.Model):
     # URLs, tokens and keys: Fernet-encrypted at rest, never shown back once saved.
     secrets = EncryptedJSONField(default=dict, blank=True)
     max_attempts = models.PositiveSmallIntegerField(default=6)
+    max_age_seconds = models.PositiveIntegerField(
+        default=6 * 3600, help_text="Give up retrying a notification this old."
+    )
+    rate_limit = models.CharField(
+        max_length=64,
+        blank=True,
+        help_text="Messages allowed, e.g. '30/minute'; empty uses HERALD_RECEIVER_RATE_LIMIT. "
+        "Notifications over it are folded into one digest.",
+    )
+    fallback = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="fallback_for",
+        help_text="Gets the notification when this receiver's circuit is open or it failed.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -44,6 +61,22 @@ class NotificationState(models.TextChoices):
     SENDING = "sending"
     DELIVERED = "delivered"
     FAILED = "failed"
+    # Final states whose alerts travel in another notification (`folded_into`):
+    FOLDED = "folded", "Folded into a digest (rate limit)"
+    MERGED = "merged", "Merged into one message (grouping window)"
+    # Final: this receiver could not take it; `failovers` holds the copy for the fallback.
+    FAILED_OVER = "failed_over", "Sent through the fallback receiver"
+
+
+FINAL_STATES = frozenset(
+    {
+        NotificationState.DELIVERED,
+        NotificationState.FAILED,
+        NotificationState.FOLDED,
+        NotificationState.MERGED,
+        NotificationState.FAILED_OVER,
+    }
+)
 
 
 class Notification(models.Model):
@@ -79,10 +112,33 @@ class Notification(models.Model):
     last_http_status = models.PositiveSmallIntegerField(null=True, blank=True)
     last_latency_ms = models.PositiveIntegerField(null=True, blank=True)
     last_error = models.TextField(blank=True)
+    is_digest = models.BooleanField(
+        default=False, help_text="Carries the alerts of notifications over the rate limit."
+    )
+    folded_count = models.PositiveIntegerField(
+        default=0, help_text="Notifications folded or merged into this one."
+    )
+    folded_into = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="folded",
+        help_text="The digest or grouped message that carried this notification's alerts.",
+    )
+    failover_of = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="failovers",
+        help_text="The notification whose receiver could not take it.",
+    )
 
     class Meta:
         indexes = [
             models.Index(fields=["state", "next_attempt_at"]),
+            models.Index(fields=["receiver", "alert_group", "state"]),
             models.Index(fields=["-created_at"]),
         ]
 
@@ -106,12 +162,47 @@ class DeliveryAttempt(models.Model):
     http_status = models.PositiveSmallIntegerField(null=True, blank=True)
     latency_ms = models.PositiveIntegerField()
     error = models.TextField(blank=True)
+    retry_in_seconds = models.FloatField(
+        null=True, blank=True, help_text="The backoff chosen after this attempt."
+    )
 
     class Meta:
         ordering = ["notification", "number"]
+        indexes = [models.Index(fields=["started_at"])]
 
     def __str__(self) -> str:
         return f"attempt {self.number}: {self.outcome}"
+
+
+class CircuitState(models.TextChoices):
+    CLOSED = "closed"
+    OPEN = "open"
+    HALF_OPEN = "half_open", "Half-open"
+
+
+class ReceiverCircuit(models.Model):
+    """A receiver's circuit breaker, shared by every worker through this row.
+
+    Transitions happen under the row's lock (see receivers.circuit), so one
+    worker at a time probes a half-open circuit.
+    """
+
+    receiver = models.OneToOneField(
+        Receiver, primary_key=True, on_delete=models.CASCADE, related_name="circuit"
+    )
+    state = models.CharField(
+        max_length=16, choices=CircuitState.choices, default=CircuitState.CLOSED
+    )
+    consecutive_failures = models.PositiveIntegerField(default=0)
+    opened_at = models.DateTimeField(null=True, blank=True)
+    probe_started_at = models.DateTimeField(null=True, blank=True)
+    last_success_at = models.DateTimeField(null=True, blank=True)
+    last_failure_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.receiver_id}: {self.state}"
 
 
 class MessageTemplate(models.Model):

@@ -2,9 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
-from receivers.models import MessageTemplate, Notification, NotificationState, Receiver
+from django.db.models import Count
+from django.utils import timezone
+
+from receivers.models import (
+    AttemptOutcome,
+    CircuitState,
+    DeliveryAttempt,
+    MessageTemplate,
+    Notification,
+    NotificationState,
+    Receiver,
+    ReceiverCircuit,
+)
 
 
 def receiver_list_enabled() -> list[Receiver]:
@@ -52,3 +65,48 @@ def message_template_sources(*, channel: str) -> dict[tuple[str, str], str]:
             "language", "part", "source"
         )
     }
+
+
+@dataclass(frozen=True)
+class ReceiverHealth:
+    receiver_id: int
+    name: str
+    kind: str
+    state: str  # closed, open, half_open
+    consecutive_failures: int
+    last_success_at: datetime | None
+    last_failure_at: datetime | None
+    last_error: str
+    failures_last_hour: int
+
+
+def receiver_health_list(*, now: datetime | None = None) -> list[ReceiverHealth]:
+    """Each receiver's circuit and recent failures, for the admin's health view."""
+    now = now or timezone.now()
+    circuits = {circuit.receiver_id: circuit for circuit in ReceiverCircuit.objects.all()}
+    failures = dict(
+        DeliveryAttempt.objects.filter(
+            started_at__gte=now - timedelta(hours=1),
+            outcome__in=[AttemptOutcome.RETRY, AttemptOutcome.FAILED],
+        )
+        .values_list("notification__receiver_id")
+        .annotate(count=Count("id"))
+        .values_list("notification__receiver_id", "count")
+    )
+    health = []
+    for receiver in Receiver.objects.only("id", "name", "kind").order_by("name"):
+        circuit = circuits.get(receiver.id) or ReceiverCircuit(receiver_id=receiver.id)
+        health.append(
+            ReceiverHealth(
+                receiver_id=receiver.id,
+                name=receiver.name,
+                kind=receiver.kind,
+                state=circuit.state or CircuitState.CLOSED,
+                consecutive_failures=circuit.consecutive_failures,
+                last_success_at=circuit.last_success_at,
+                last_failure_at=circuit.last_failure_at,
+                last_error=circuit.last_error,
+                failures_last_hour=failures.get(receiver.id, 0),
+            )
+        )
+    return health

@@ -1,10 +1,16 @@
-"""Writes: notifications (outbox, delivery, sweep), receivers, their secrets, templates."""
+"""Writes: notifications (outbox, delivery, sweep), receivers, their secrets, templates.
+
+Delivery in one place: the claim decides under the notification's lock
+(circuit, grouping window, rate limit, max age, failover), one send happens
+outside any transaction, and its outcome is recorded with the next step
+(delivered, retry with backoff, failed or handed to the fallback).
+"""
 
 from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
 
@@ -15,9 +21,14 @@ from django.utils import timezone
 
 from alerting.models import AlertGroup
 from escalation.links import acknowledge_url
+from receivers import metrics
 from receivers.backoff import retry_delay_seconds
-from receivers.messages import alert_message_for
+from receivers.circuit import circuit_admit, circuit_record_failure, circuit_record_success
+from receivers.digest import alerts_merge, digest_text
+from receivers.messages import AlertMessage, alert_message_for
+from receivers.metrics import error_reason
 from receivers.models import (
+    FINAL_STATES,
     AttemptOutcome,
     DeliveryAttempt,
     MessageTemplate,
@@ -25,6 +36,7 @@ from receivers.models import (
     NotificationState,
     Receiver,
 )
+from receivers.ratelimit import delivery_rate_take
 from receivers.redaction import secrets_scrub
 from receivers.selectors import message_template_sources, notification_ids_overdue
 from receivers.templating import TemplateError, template_source_check
@@ -32,12 +44,9 @@ from receivers.transports import SettingsError, TransportError, settings_class, 
 
 logger = logging.getLogger(__name__)
 
-_FINAL_STATES = (NotificationState.DELIVERED, NotificationState.FAILED)
-
-
 @dataclass(frozen=True)
 class DeliveryResult:
-    outcome: AttemptOutcome | None  # None: nothing to do (already final, or gone)
+    outcome: str | None  # an AttemptOutcome, a final state, or None: nothing was sent
     retry_in: float | None = None
 
 
@@ -68,7 +77,7 @@ def notification_bulk_create(
     return [notification.id for notification in created]
 
 
-def notifications_enqueue(*, notification_ids: list[int]) -> None:
+def notifications_enqueue(*, notification_ids: list[int], countdown: float | None = None) -> None:
     """Hand notifications to the workers; run it on commit.
 
     A broker outage must not fail the request that already committed the
@@ -78,7 +87,7 @@ def notifications_enqueue(*, notification_ids: list[int]) -> None:
 
     for notification_id in notification_ids:
         try:
-            deliver_notification.delay(notification_id)
+            deliver_notification.apply_async((notification_id,), countdown=countdown)
         except Exception as exc:  # kombu raises several types; all mean "not now"
             logger.warning(
                 "broker unavailable, notification %s left for the sweep: %s",
@@ -90,14 +99,53 @@ def notifications_enqueue(*, notification_ids: list[int]) -> None:
 
 def _lease_seconds() -> float:
     # Long enough for one send to finish or time out.
-    return 2 * settings.HERALD_HTTP_TIMEOUT_SECONDS + 5
+    return settings.HERALD_DELIVERY_LEASE_SECONDS or 2 * settings.HERALD_HTTP_TIMEOUT_SECONDS + 5
 
 
-def _notification_claim(notification_id: int) -> Notification | float | None:
-    """Lease the notification for one attempt.
+def _labels(notification: Notification) -> dict[str, str]:
+    return {
+        "tenant": connection.tenant.schema_name,
+        "receiver": notification.receiver_name,
+        "channel": notification.channel,
+    }
 
-    Returns the notification, None when there is nothing to do, or the seconds
-    until another worker's lease on it runs out (it may be sending right now).
+
+def _count(notification: Notification, status: str) -> None:
+    metrics.notifications_total.labels(**_labels(notification), status=status).inc()
+
+
+@dataclass
+class _Claim:
+    """What the claim decided: send `notification`, or `result` says why not."""
+
+    notification: Notification | None = None
+    result: DeliveryResult | None = None
+    probe: bool = False
+
+
+def _postpone(notification: Notification, *, seconds: float, reason: str, now) -> _Claim:
+    """Put it back without counting an attempt: nothing was sent."""
+    notification.state = NotificationState.PENDING
+    notification.next_attempt_at = now + timedelta(seconds=seconds)
+    notification.last_error = reason
+    notification.save(update_fields=["state", "next_attempt_at", "last_error", "updated_at"])
+    return _Claim(result=DeliveryResult(outcome=None, retry_in=seconds))
+
+
+def _too_old(notification: Notification, now) -> bool:
+    receiver = notification.receiver
+    max_age = receiver.max_age_seconds if receiver else 0
+    return now >= notification.created_at + timedelta(seconds=max_age)
+
+
+def _notification_claim(notification_id: int) -> _Claim:
+    """Decide, under the notification's lock, whether to send it now.
+
+    In order: final or leased elsewhere (nothing to do); too old (give up,
+    fail over); circuit open (fail over, or wait for the cool-down); inside
+    the grouping window (wait, then carry every alert that came meanwhile);
+    over the rate limit (fold into the receiver's digest). Otherwise lease it
+    for one attempt.
     """
     now = timezone.now()
     with transaction.atomic():
@@ -107,35 +155,224 @@ def _notification_claim(notification_id: int) -> Notification | float | None:
             .filter(id=notification_id)
             .first()
         )
-        if notification is None or notification.state in _FINAL_STATES:
-            return None
+        if notification is None or notification.state in FINAL_STATES:
+            return _Claim(result=DeliveryResult(outcome=None))
         if notification.state == NotificationState.SENDING and notification.next_attempt_at > now:
-            return (notification.next_attempt_at - now).total_seconds()
+            wait = (notification.next_attempt_at - now).total_seconds()
+            return _Claim(result=DeliveryResult(outcome=None, retry_in=wait))
+        receiver = notification.receiver
+        probe = False
+        if receiver is not None and receiver.enabled:
+            if _too_old(notification, now) and notification.attempts:
+                error = notification.last_error or "no attempt succeeded"
+                outcome = _give_up(notification, reason=f"gave up after max age: {error}")
+                return _Claim(result=DeliveryResult(outcome=outcome))
+            admission = circuit_admit(
+                receiver=receiver, now=now, probe_lease_seconds=_lease_seconds()
+            )
+            if not admission.allowed:
+                metrics.notification_errors_total.labels(
+                    **_labels(notification), reason="circuit_open"
+                ).inc()
+                if _failover(notification, reason="the receiver's circuit is open"):
+                    return _Claim(result=DeliveryResult(outcome=NotificationState.FAILED_OVER))
+                if _too_old(notification, now):
+                    outcome = _give_up(notification, reason="gave up: the circuit stayed open")
+                    return _Claim(result=DeliveryResult(outcome=outcome))
+                return _postpone(
+                    notification,
+                    seconds=admission.wait_seconds,
+                    reason="circuit open: waiting for the cool-down",
+                    now=now,
+                )
+            probe = admission.probe
+            if not notification.acknowledgement and not notification.is_digest:
+                wait = _group_window_wait(notification, now)
+                if wait:
+                    return _postpone(
+                        notification, seconds=wait, reason="grouping window", now=now
+                    )
+                _group_merge(notification)
+            rate = delivery_rate_take(
+                tenant_key=connection.tenant.schema_name,
+                receiver_key=_rate_key(receiver),
+                receiver_rate=receiver.rate_limit,
+            )
+            if not rate.allowed:
+                if notification.is_digest:
+                    return _postpone(
+                        notification, seconds=rate.wait_seconds, reason="rate limited", now=now
+                    )
+                _fold_into_digest(notification, wait=rate.wait_seconds, now=now)
+                return _Claim(result=DeliveryResult(outcome=NotificationState.FOLDED))
         notification.state = NotificationState.SENDING
         notification.attempts += 1
         notification.next_attempt_at = now + timedelta(seconds=_lease_seconds())
         notification.save(update_fields=["state", "attempts", "next_attempt_at", "updated_at"])
-    return notification
+    return _Claim(notification=notification, probe=probe)
 
 
-def _send(notification: Notification) -> tuple[int | None, str, bool, float | None]:
-    """Send once. Returns (http status, error text, permanent failure, retry-after).
+def _rate_key(receiver: Receiver) -> str:
+    # With its creation time: a receiver re-created under a reused id starts afresh.
+    return f"{receiver.pk}.{receiver.created_at.timestamp():.6f}"
 
-    The error text is stored and shown: any secret of the receiver that a
-    vendor echoed back is masked in it.
+
+def _group_window_wait(notification: Notification, now) -> float:
+    """Seconds to hold a notification so later alerts of its group join it.
+
+    The first message of a group goes out at once; what follows for the same
+    receiver and group within the window waits for the window to pass and
+    then goes out as one message.
     """
-    receiver = notification.receiver
-    if receiver is None or not receiver.enabled:
-        return None, "the receiver was deleted or disabled", True, None
-    if not isinstance(receiver.secrets, dict):
-        # Decryption failed: a key was dropped from HERALD_ENCRYPTION_KEYS
-        # too early. Putting it back makes the retries succeed.
-        return (
-            None,
-            "the receiver's secrets cannot be decrypted with the configured keys",
-            False,
-            None,
+    window = settings.HERALD_GROUP_WINDOW_SECONDS
+    if window <= 0:
+        return 0.0
+    siblings = Notification.objects.filter(
+        receiver_id=notification.receiver_id, alert_group_id=notification.alert_group_id
+    ).exclude(id=notification.id)
+    if siblings.filter(state=NotificationState.SENDING).exists():
+        return window
+    last_sent = (
+        siblings.filter(state=NotificationState.DELIVERED, is_digest=False)
+        .order_by("-delivered_at")
+        .values_list("delivered_at", flat=True)
+        .first()
+    )
+    if last_sent is None:
+        return 0.0
+    return max(0.0, (last_sent + timedelta(seconds=window) - now).total_seconds())
+
+
+def _group_merge(notification: Notification) -> None:
+    """Carry the alerts of the group's other waiting notifications in this one."""
+    others = list(
+        Notification.objects.select_for_update(skip_locked=True)
+        .filter(
+            receiver_id=notification.receiver_id,
+            alert_group_id=notification.alert_group_id,
+            state=NotificationState.PENDING,
+            acknowledgement=False,
+            is_digest=False,
         )
+        .exclude(id=notification.id)
+        .order_by("created_at", "id")
+    )
+    if not others:
+        return
+    notification.alerts = alerts_merge([notification.alerts, *(o.alerts for o in others)])
+    if any(alert.get("status") == "firing" for alert in notification.alerts):
+        notification.status = "firing"
+    notification.folded_count += sum(1 + o.folded_count for o in others)
+    notification.save(update_fields=["alerts", "status", "folded_count", "updated_at"])
+    Notification.objects.filter(id__in=[o.id for o in others]).update(
+        state=NotificationState.MERGED, folded_into=notification, updated_at=timezone.now()
+    )
+    for other in others:
+        _count(other, NotificationState.MERGED)
+
+
+def _fold_into_digest(notification: Notification, *, wait: float, now) -> None:
+    """Over the rate limit: not dropped, but carried by the receiver's next digest."""
+    # The receiver's lock makes workers agree on one open digest per receiver.
+    Receiver.objects.select_for_update().filter(id=notification.receiver_id).first()
+    digest = (
+        Notification.objects.select_for_update()
+        .filter(
+            receiver_id=notification.receiver_id,
+            is_digest=True,
+            state=NotificationState.PENDING,
+            attempts=0,
+        )
+        .first()
+    )
+    created = digest is None
+    if created:
+        digest = Notification(
+            receiver=notification.receiver,
+            receiver_name=notification.receiver_name,
+            channel=notification.channel,
+            alert_group=notification.alert_group,
+            status=notification.status,
+            alerts=[],
+            is_digest=True,
+            created_at=now,
+            next_attempt_at=now + timedelta(seconds=wait),
+        )
+    digest.alerts = alerts_merge([digest.alerts, notification.alerts])
+    if notification.status == "firing":
+        digest.status = "firing"
+    digest.folded_count += 1 + notification.folded_count
+    digest.save()
+    notification.state = NotificationState.FOLDED
+    notification.folded_into = digest
+    notification.last_error = "rate limited: folded into a digest"
+    notification.save(update_fields=["state", "folded_into", "last_error", "updated_at"])
+    _count(notification, NotificationState.FOLDED)
+    if created:
+        digest_id = digest.id
+        transaction.on_commit(
+            lambda: notifications_enqueue(notification_ids=[digest_id], countdown=wait)
+        )
+
+
+def _failover_target(notification: Notification) -> Receiver | None:
+    """The receiver's fallback, unless it already had this notification (no loops)."""
+    receiver = notification.receiver
+    fallback = receiver.fallback if receiver else None
+    if fallback is None or not fallback.enabled:
+        return None
+    seen = {notification.receiver_id}
+    ancestor_id = notification.failover_of_id
+    while ancestor_id is not None and ancestor_id not in seen:
+        row = (
+            Notification.objects.filter(id=ancestor_id)
+            .values("receiver_id", "failover_of_id")
+            .first()
+        )
+        if row is None:
+            break
+        seen.add(row["receiver_id"])
+        ancestor_id = row["failover_of_id"]
+    return None if fallback.id in seen else fallback
+
+
+def _failover(notification: Notification, *, reason: str) -> bool:
+    """Hand the notification to the receiver's fallback; False if there is none to use."""
+    fallback = _failover_target(notification)
+    if fallback is None:
+        return False
+    copy = Notification.objects.create(
+        receiver=fallback,
+        receiver_name=fallback.name,
+        channel=fallback.kind,
+        alert_group=notification.alert_group,
+        status=notification.status,
+        alerts=notification.alerts,
+        acknowledgement=notification.acknowledgement,
+        is_digest=notification.is_digest,
+        folded_count=notification.folded_count,
+        failover_of=notification,
+    )
+    notification.state = NotificationState.FAILED_OVER
+    notification.last_error = f"{reason}; sent through the fallback receiver {fallback.name!r}"
+    notification.save(update_fields=["state", "last_error", "updated_at"])
+    _count(notification, NotificationState.FAILED_OVER)
+    transaction.on_commit(lambda: notifications_enqueue(notification_ids=[copy.id]))
+    return True
+
+
+def _give_up(notification: Notification, *, reason: str) -> str:
+    """Failed for good here: the fallback takes it, or it is recorded as failed."""
+    if _failover(notification, reason=reason):
+        return NotificationState.FAILED_OVER
+    notification.state = NotificationState.FAILED
+    notification.last_error = reason
+    notification.save(update_fields=["state", "last_error", "updated_at"])
+    _count(notification, NotificationState.FAILED)
+    return NotificationState.FAILED
+
+
+def _message(notification: Notification) -> AlertMessage:
     tenant = connection.tenant
     message = alert_message_for(
         notification,
@@ -143,16 +380,56 @@ def _send(notification: Notification) -> tuple[int | None, str, bool, float | No
         tenant_name=tenant.name,
         acknowledge_url=acknowledge_url(tenant=tenant, alert_group_id=notification.alert_group_id)
         if notification.status == "firing" and not notification.acknowledgement
+        and not notification.is_digest
         else "",
     )
+    if not notification.is_digest:
+        return message
+    text = digest_text(
+        alerts=notification.alerts, since=notification.created_at, now=timezone.now()
+    )
+    # Its own group key: vendors that deduplicate (PagerDuty, Opsgenie) keep
+    # each digest apart from the groups it summarises.
+    return replace(
+        message,
+        group_key=f"herald-digest/{notification.id}",
+        group_labels={"alertname": "HeraldDigest"},
+        common_labels={"alertname": "HeraldDigest"},
+        common_annotations={"summary": text, "description": text},
+    )
+
+
+@dataclass(frozen=True)
+class _SendOutcome:
+    http_status: int | None = None
+    error: str = ""
+    permanent: bool = False
+    retry_after: float | None = None
+
+
+def _send(notification: Notification) -> _SendOutcome:
+    """Send once.
+
+    The error text is stored and shown: any secret of the receiver that a
+    vendor echoed back is masked in it.
+    """
+    receiver = notification.receiver
+    if receiver is None or not receiver.enabled:
+        return _SendOutcome(error="the receiver was deleted or disabled", permanent=True)
+    if not isinstance(receiver.secrets, dict):
+        # Decryption failed: a key was dropped from HERALD_ENCRYPTION_KEYS
+        # too early. Putting it back makes the retries succeed.
+        return _SendOutcome(
+            error="the receiver's secrets cannot be decrypted with the configured keys"
+        )
     try:
         transport = transport_class(receiver.kind)(
             config=receiver.config,
             secrets=receiver.secrets,
-            allow_private=tenant.allow_private_targets,
+            allow_private=connection.tenant.allow_private_targets,
             templates=message_template_sources(channel=receiver.kind),
         )
-        result = transport.send(message)
+        result = transport.send(_message(notification))
     except TransportError as exc:
         if exc.config_update:
             receiver_config_update(receiver_id=receiver.id, changes=exc.config_update)
@@ -164,57 +441,94 @@ def _send(notification: Notification) -> tuple[int | None, str, bool, float | No
             "permanent" if exc.permanent else "will retry",
             error,
         )
-        return exc.http_status, error, exc.permanent, exc.retry_after
+        return _SendOutcome(exc.http_status, error, exc.permanent, exc.retry_after)
     except TemplateError as exc:
         error = secrets_scrub(f"template error: {exc}", receiver.secrets)
         logger.warning("notification %s to receiver %r: %s", notification.id, receiver.name, error)
-        return None, error, True, None
-    return result.http_status, "", False, None
+        return _SendOutcome(error=error, permanent=True)
+    return _SendOutcome(http_status=result.http_status)
+
+
+def _outage(sent: _SendOutcome) -> bool:
+    """Does this failure say the receiver is down (counts for its circuit)?
+
+    A 429 is the vendor pacing us (its Retry-After is honoured), and a
+    permanent failure is this message's or this receiver's settings' fault.
+    """
+    return bool(sent.error) and not sent.permanent and sent.http_status != 429
 
 
 def notification_deliver(*, notification_id: int) -> DeliveryResult:
-    """Make one delivery attempt and record it.
+    """Make at most one delivery attempt and record it.
 
-    A notification already delivered or failed is left alone, so a task that
-    is redelivered (worker lost, sweep) does not send twice.
+    A notification already delivered or otherwise final is left alone, so a
+    task that is redelivered (worker lost, sweep) does not send twice.
     """
-    notification = _notification_claim(notification_id)
-    if notification is None:
-        return DeliveryResult(outcome=None)
-    if isinstance(notification, float):
-        return DeliveryResult(outcome=None, retry_in=notification)
+    claim = _notification_claim(notification_id)
+    if claim.notification is None:
+        return claim.result
+    notification = claim.notification
+    receiver = notification.receiver
 
     started_at = timezone.now()
     clock = time.perf_counter()
-    http_status, error, permanent, retry_after = _send(notification)
-    latency_ms = round((time.perf_counter() - clock) * 1000)
+    sent = _send(notification)
+    duration = time.perf_counter() - clock
+    latency_ms = round(duration * 1000)
+    metrics.notification_duration_seconds.labels(channel=notification.channel).observe(duration)
+    if sent.http_status is not None or sent.error:
+        code = str(sent.http_status) if sent.http_status is not None else "error"
+        metrics.integration_requests_total.labels(channel=notification.channel, code=code).inc()
+
+    now = timezone.now()
+    if receiver is not None:
+        if not sent.error:
+            circuit_record_success(receiver=receiver, now=now)
+        elif _outage(sent):
+            circuit_record_failure(receiver=receiver, now=now, error=sent.error)
 
     retry_in = None
-    if not error:
+    if not sent.error:
         outcome = AttemptOutcome.DELIVERED
         notification.state = NotificationState.DELIVERED
-        notification.delivered_at = timezone.now()
-    elif permanent or notification.attempts >= _max_attempts(notification):
-        outcome = AttemptOutcome.FAILED
-        notification.state = NotificationState.FAILED
+        notification.delivered_at = now
     else:
-        outcome = AttemptOutcome.RETRY
-        retry_in = retry_delay_seconds(attempt=notification.attempts, retry_after=retry_after)
-        notification.state = NotificationState.PENDING
-        notification.next_attempt_at = timezone.now() + timedelta(seconds=retry_in)
+        metrics.notification_errors_total.labels(
+            **_labels(notification),
+            reason=error_reason(
+                http_status=sent.http_status, permanent=sent.permanent, error=sent.error
+            ),
+        ).inc()
+        retry_in = retry_delay_seconds(attempt=notification.attempts, retry_after=sent.retry_after)
+        deadline = notification.created_at + timedelta(
+            seconds=receiver.max_age_seconds if receiver else 0
+        )
+        exhausted = (
+            notification.attempts >= _max_attempts(notification)
+            or now + timedelta(seconds=retry_in) > deadline
+        )
+        if sent.permanent or exhausted:
+            outcome = AttemptOutcome.FAILED
+            notification.state = NotificationState.FAILED
+            retry_in = None
+        else:
+            outcome = AttemptOutcome.RETRY
+            notification.state = NotificationState.PENDING
+            notification.next_attempt_at = now + timedelta(seconds=retry_in)
 
-    notification.last_http_status = http_status
+    notification.last_http_status = sent.http_status
     notification.last_latency_ms = latency_ms
-    notification.last_error = error
+    notification.last_error = sent.error
     with transaction.atomic():
         DeliveryAttempt.objects.create(
             notification=notification,
             number=notification.attempts,
             started_at=started_at,
             outcome=outcome,
-            http_status=http_status,
+            http_status=sent.http_status,
             latency_ms=latency_ms,
-            error=error,
+            error=sent.error,
+            retry_in_seconds=retry_in,
         )
         notification.save(
             update_fields=[
@@ -227,6 +541,12 @@ def notification_deliver(*, notification_id: int) -> DeliveryResult:
                 "updated_at",
             ]
         )
+        final = outcome
+        if outcome == AttemptOutcome.FAILED and _failover(
+            notification, reason=f"failed for good: {sent.error}"
+        ):
+            final = NotificationState.FAILED_OVER
+    _count(notification, "digest_" + outcome if notification.is_digest else final)
     return DeliveryResult(outcome=outcome, retry_in=retry_in)
 
 

@@ -28,6 +28,7 @@ from receivers.transports.base import SendResult, Transport, TransportError
 from receivers.transports.settings import ChannelSettings, SecretUrl
 
 TIMESTAMP_HEADER = "X-Herald-Timestamp"
+IDEMPOTENCY_HEADER = "Idempotency-Key"
 _HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
 
 
@@ -105,7 +106,13 @@ def webhook_request(
     else:
         body = json.dumps(webhook_payload(message), separators=(",", ":")).encode()
         content_type = "application/json"
-    headers = {**settings.headers, "Content-Type": content_type}
+    # The same key on every attempt of a notification: a receiver that
+    # deduplicates drops the rare second send after a worker died mid-send.
+    headers = {
+        **settings.headers,
+        "Content-Type": content_type,
+        IDEMPOTENCY_HEADER: f"{message.tenant_slug}-{message.notification_id}",
+    }
     if settings.authorization:
         headers["Authorization"] = settings.secret("authorization")
     if settings.signing_secret:

@@ -1,0 +1,76 @@
+"""Delivery rate limits per tenant and per receiver, counted where every worker sees them.
+
+Sliding-window counters from `limits` in the broker's Redis (or
+HERALD_RATE_LIMIT_STORAGE_URL). Fails open: a counter store that is down
+must not hold up pages.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from functools import cache
+
+import redis  # noqa: F401 - `limits` imports it lazily, which races between threads
+from django.conf import settings
+from limits import RateLimitItem, parse, storage, strategies
+
+logger = logging.getLogger(__name__)
+
+_limiters: dict[str, strategies.SlidingWindowCounterRateLimiter] = {}
+_lock = threading.Lock()
+
+
+def _limiter() -> strategies.SlidingWindowCounterRateLimiter:
+    url = settings.HERALD_RATE_LIMIT_STORAGE_URL
+    limiter = _limiters.get(url)
+    if limiter is None:
+        with _lock:
+            limiter = _limiters.get(url) or strategies.SlidingWindowCounterRateLimiter(
+                storage.storage_from_string(url)
+            )
+            _limiters[url] = limiter
+    return limiter
+
+
+@cache
+def _rate(text: str) -> RateLimitItem:
+    return parse(text)
+
+
+@dataclass(frozen=True)
+class RateDecision:
+    allowed: bool
+    wait_seconds: float = 0.0  # when refused: until the window lets one more through
+
+
+def delivery_rate_take(*, tenant_key: str, receiver_key: str, receiver_rate: str) -> RateDecision:
+    """Take one message from the tenant's and the receiver's allowance, if both have one."""
+    checks = [
+        (_rate(settings.HERALD_TENANT_DELIVERY_RATE_LIMIT), "tenant", tenant_key),
+        (_rate(receiver_rate or settings.HERALD_RECEIVER_RATE_LIMIT), "receiver", receiver_key),
+    ]
+    try:
+        limiter = _limiter()
+        for rate, scope, key in checks:
+            if not limiter.test(rate, "delivery", scope, key):
+                stats = limiter.get_window_stats(rate, "delivery", scope, key)
+                wait = max(0.5, stats.reset_time - time.time())
+                return RateDecision(allowed=False, wait_seconds=wait)
+        for rate, scope, key in checks:
+            limiter.hit(rate, "delivery", scope, key)
+    except Exception as exc:  # any storage failure: redis-py raises many types
+        logger.warning("delivery rate limit not enforced: %s", type(exc).__name__)
+    return RateDecision(allowed=True)
+
+
+def rate_limits_reset(*, tenant_key: str, receiver_key: str, receiver_rate: str) -> None:
+    """Forget the counters (tests, and an operator who raised a limit)."""
+    limiter = _limiter()
+    for rate, scope, key in (
+        (_rate(settings.HERALD_TENANT_DELIVERY_RATE_LIMIT), "tenant", tenant_key),
+        (_rate(receiver_rate or settings.HERALD_RECEIVER_RATE_LIMIT), "receiver", receiver_key),
+    ):
+        limiter.clear(rate, "delivery", scope, key)
