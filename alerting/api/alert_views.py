@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 from django.db import DataError, transaction
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import exceptions, mixins, pagination, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -25,8 +31,8 @@ _LIST_PARAMETERS = [
     OpenApiParameter(
         "matcher", many=True, description='Alertmanager matcher, repeatable: severity="critical"'
     ),
-    OpenApiParameter("since", str, description="ISO 8601 date-time"),
-    OpenApiParameter("until", str, description="ISO 8601 date-time"),
+    OpenApiParameter("since", OpenApiTypes.DATETIME, description="ISO 8601 date-time"),
+    OpenApiParameter("until", OpenApiTypes.DATETIME, description="ISO 8601 date-time"),
 ]
 
 
@@ -35,6 +41,13 @@ class NewestFirst(pagination.CursorPagination):
     page_size = 100
     page_size_query_param = "limit"
     max_page_size = 1000
+
+    def decode_cursor(self, request):
+        # DRF answers 404 for a cursor it cannot read; it is bad input.
+        try:
+            return super().decode_cursor(request)
+        except exceptions.NotFound:
+            raise exceptions.ValidationError({"cursor": ["Invalid cursor."]}) from None
 
 
 class InvalidFilter(exceptions.ValidationError):
@@ -106,12 +119,21 @@ class AlertGroupViewSet(_TenantReadViewSet):
         group.refresh_from_db()
         return Response(AlertGroupDetailSerializer(group).data)
 
-    @extend_schema(request=None, responses={200: AlertGroupDetailSerializer})
+    @extend_schema(
+        request=None,
+        responses={200: AlertGroupDetailSerializer, 409: OpenApiResponse(description="Resolved.")},
+    )
     @action(detail=True, methods=["post"])
     def acknowledge(self, request, pk=None) -> Response:
         return self._act(alert_group_acknowledge, request)
 
-    @extend_schema(request=None, responses={200: AlertGroupDetailSerializer})
+    @extend_schema(
+        request=None,
+        responses={
+            200: AlertGroupDetailSerializer,
+            409: OpenApiResponse(description="Already resolved."),
+        },
+    )
     @action(detail=True, methods=["post"])
     def resolve(self, request, pk=None) -> Response:
         return self._act(alert_group_resolve, request)

@@ -22,6 +22,11 @@ _NO_END = datetime(1, 1, 1, tzinfo=UTC)
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 _FINGERPRINT = r"\A[0-9a-fA-F]{1,64}\Z"
 _STATUSES = frozenset(AlertStatus.values)
+# Bounds of the columns behind them: a unique btree entry must fit in a third
+# of a page, an integer column in 32 bits, the receiver name in varchar(255).
+MAX_GROUP_KEY_BYTES = 2000
+MAX_RECEIVER_CHARS = 255
+MAX_TRUNCATED_ALERTS = 2**31 - 1
 
 
 class StrictCharField(serializers.CharField):
@@ -66,9 +71,13 @@ class WebhookAlertSerializer(serializers.Serializer):
 class WebhookSerializer(serializers.Serializer):
     version = StrictCharField()
     groupKey = StrictCharField(trim_whitespace=False)
-    truncatedAlerts = serializers.IntegerField(min_value=0, required=False, default=0)
+    truncatedAlerts = serializers.IntegerField(
+        min_value=0, max_value=MAX_TRUNCATED_ALERTS, required=False, default=0
+    )
     status = serializers.ChoiceField(choices=AlertStatus.choices)
-    receiver = StrictCharField(allow_blank=True, trim_whitespace=False)
+    receiver = StrictCharField(
+        allow_blank=True, trim_whitespace=False, max_length=MAX_RECEIVER_CHARS
+    )
     groupLabels = LabelSetField(required=False, default=dict)
     commonLabels = LabelSetField(required=False, default=dict)
     commonAnnotations = LabelSetField(required=False, default=dict)
@@ -76,6 +85,13 @@ class WebhookSerializer(serializers.Serializer):
         required=False, allow_blank=True, default="", trim_whitespace=False
     )
     alerts = WebhookAlertSerializer(many=True, allow_empty=False)
+
+    def validate_groupKey(self, value: str) -> str:
+        if len(value.encode()) > MAX_GROUP_KEY_BYTES:
+            raise serializers.ValidationError(
+                f"Longer than {MAX_GROUP_KEY_BYTES} bytes; Herald cannot index it."
+            )
+        return value
 
     def validate_version(self, value: str) -> str:
         if value != "4":
@@ -177,7 +193,11 @@ def _fast(data: Any) -> dict[str, Any]:
     if type(data) is not dict or data.get("version") != "4":
         raise _NotFast
     truncated = data.get("truncatedAlerts", 0)
-    if type(truncated) is not int or truncated < 0:
+    if type(truncated) is not int or not 0 <= truncated <= MAX_TRUNCATED_ALERTS:
+        raise _NotFast
+    group_key = _text(data.get("groupKey"), blank=False)
+    receiver = _text(data.get("receiver"))
+    if len(group_key.encode()) > MAX_GROUP_KEY_BYTES or len(receiver) > MAX_RECEIVER_CHARS:
         raise _NotFast
     alerts = data.get("alerts")
     if type(alerts) is not list or not alerts:
@@ -185,10 +205,10 @@ def _fast(data: Any) -> dict[str, Any]:
     seen: set[str] = set()
     return {
         "version": "4",
-        "groupKey": _text(data.get("groupKey"), blank=False),
+        "groupKey": group_key,
         "truncatedAlerts": truncated,
         "status": _status(data.get("status")),
-        "receiver": _text(data.get("receiver")),
+        "receiver": receiver,
         "groupLabels": _labels(data.get("groupLabels", {})),
         "commonLabels": _labels(data.get("commonLabels", {})),
         "commonAnnotations": _labels(data.get("commonAnnotations", {})),

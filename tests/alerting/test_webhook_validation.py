@@ -12,6 +12,7 @@ from tests.factories import WebhookAlertFactory, WebhookPayloadFactory
 
 json_scalars = st.one_of(
     st.none(), st.booleans(), st.integers(-5, 5), st.floats(allow_nan=False),
+    st.sampled_from([2**31 - 1, 2**31, 2**40, "r" * 255, "r" * 256, "é" * 1000, "k" * 2001]),
     st.text(max_size=12),
     st.sampled_from(["4", "firing", "resolved", "", "2026-11-23T10:00:00Z", "2026-11-23",
                      "0001-01-01T00:00:00Z", "abc123", "ABC", "abc\n", "x\x00y", "\ud800",
