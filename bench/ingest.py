@@ -15,20 +15,19 @@ import argparse
 import http.client
 import json
 import multiprocessing
-import os
-import signal
-import socket
-import statistics
-import subprocess
 import sys
 import time
 import uuid
-from pathlib import Path
-from urllib.parse import quote
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "alerting.settings")
+from common import (
+    bench_environment,
+    bench_tenant,
+    percentile,
+    results_write,
+    spawn,
+    stop,
+    wait_for_port,
+)
 
 
 def alert(fingerprint: str, n: int) -> dict:
@@ -129,25 +128,6 @@ def ceiling_client(args: tuple) -> int:
     return rows
 
 
-def percentile(values: list[float], q: float) -> float:
-    return (
-        statistics.quantiles(values, n=100, method="inclusive")[q - 1]
-        if len(values) > 1
-        else values[0]
-    )
-
-
-def wait_for_port(port: int, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError("gunicorn did not start")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--batches", default="1,10,100")
@@ -158,42 +138,11 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8765)
     args = parser.parse_args()
 
-    import django
-
-    django.setup()
-    from django.conf import settings
-    from django.core.management import call_command
     from django.db import connection
-    from django_tenants.utils import tenant_context
 
-    from alerting.embedded import EmbeddedRedis
-    from receivers.models import Receiver
-    from receivers.services import receiver_create
-    from tenants.models import Tenant
-    from tenants.services import ingest_key_create, tenant_create
-
-    env = dict(os.environ)
-    redis = None
-    if "CELERY_BROKER_URL" not in env:
-        redis = EmbeddedRedis(Path(settings.VAR_DIR) / "bench").start()
-        env["CELERY_BROKER_URL"] = redis.url
-    db = settings.DATABASES["default"]
-    if "DATABASE_URL" not in env:
-        env["DATABASE_URL"] = f"postgres://postgres@{quote(db['HOST'], safe='')}/{db['NAME']}"
-    dsn = f"host={db['HOST']} port={db['PORT'] or 5432} dbname={db['NAME']} user={db['USER']}"
-    if db.get("PASSWORD"):
-        dsn += f" password={db['PASSWORD']}"
-
-    call_command("migrate_schemas", interactive=False, verbosity=0)
-    tenant = Tenant.objects.filter(slug="bench").first() or tenant_create(
-        slug="bench", name="Benchmark", domain="bench.localhost"
-    )
-    tenant.ingest_rate_limit = "1000000/second"
-    tenant.save(update_fields=["ingest_rate_limit"])
-    _, key = ingest_key_create(tenant=tenant, name="bench")
-    with tenant_context(tenant):
-        if not Receiver.objects.filter(name="bench").exists():
-            receiver_create(name="bench", kind="webhook", secrets={"url": "http://127.0.0.1:9/"})
+    environment = bench_environment()
+    env, dsn = environment.env, environment.dsn
+    _, key = bench_tenant(slug="bench", receiver_url="http://127.0.0.1:9/")
     with connection.cursor() as cursor:
         cursor.execute("DROP SCHEMA IF EXISTS bench_ceiling CASCADE; CREATE SCHEMA bench_ceiling")
         cursor.execute(
@@ -203,28 +152,15 @@ def main() -> None:
         )
     connection.close()
 
-    gunicorn = subprocess.Popen(  # noqa: S603
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "alerting.wsgi:application",
-            "--bind",
-            f"127.0.0.1:{args.port}",
-            "--workers",
-            str(args.web_workers),
-            "--threads",
-            str(args.threads),
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
-        env={**env, "HERALD_LOG_LEVEL": "WARNING"},
-        start_new_session=True,
+    gunicorn = spawn(
+        [sys.executable, "-m", "gunicorn", "alerting.wsgi:application",
+         "--bind", f"127.0.0.1:{args.port}", "--workers", str(args.web_workers),
+         "--threads", str(args.threads), "--log-level", "warning"],
+        env,
     )
     rows = []
     try:
-        wait_for_port(args.port)
+        wait_for_port(args.port, "gunicorn")
         with multiprocessing.Pool(args.connections) as pool:
             pool.map(client, [(args.port, key, 1, 1.0, w) for w in range(args.connections)])  # warm
             for batch in [int(b) for b in args.batches.split(",")]:
@@ -258,10 +194,8 @@ def main() -> None:
                     }
                 )
     finally:
-        gunicorn.send_signal(signal.SIGTERM)
-        gunicorn.wait(15)
-        if redis:
-            redis.stop()
+        stop([gunicorn])
+        environment.close()
 
     header = (
         f"Ingest, {args.connections} connections, gunicorn {args.web_workers}x"
@@ -280,14 +214,7 @@ def main() -> None:
         f"| {r['ceiling_one_connection_rows_per_s']:.0f} |"
         for r in rows
     ]
-    table = "\n".join(lines)
-    results = ROOT / "bench" / "results"
-    results.mkdir(parents=True, exist_ok=True)
-    (results / "ingest.json").write_text(
-        json.dumps({"settings": vars(args), "rows": rows}, indent=2)
-    )
-    (results / "ingest.md").write_text(table + "\n")
-    print(table)
+    results_write("ingest", {"settings": vars(args), "rows": rows}, "\n".join(lines))
 
 
 if __name__ == "__main__":
