@@ -557,16 +557,28 @@ def _max_attempts(notification: Notification) -> int:
 def notification_sweep() -> list[int]:
     """Re-enqueue this tenant's notifications whose task was lost; returns their ids."""
     now = timezone.now()
-    overdue = notification_ids_overdue(
-        due_before=now - timedelta(seconds=settings.HERALD_SWEEP_PENDING_AFTER_SECONDS)
-    )
+    due_before = now - timedelta(seconds=settings.HERALD_SWEEP_PENDING_AFTER_SECONDS)
+    overdue = notification_ids_overdue(due_before=due_before)
     if overdue:
-        # Make them due now, so the next sweep does not enqueue them again
-        # while the re-enqueued tasks are still in the queue; a lease that ran
-        # out means its worker died mid-send, so the work is pending again.
-        Notification.objects.filter(id__in=overdue).update(
-            state=NotificationState.PENDING, next_attempt_at=now, updated_at=now
-        )
+        with transaction.atomic():
+            # Checked again under the rows' locks: a worker may have claimed
+            # one since the read, and resetting its fresh lease would let a
+            # second worker send it again.
+            overdue = list(
+                Notification.objects.select_for_update(skip_locked=True)
+                .filter(
+                    id__in=overdue,
+                    state__in=[NotificationState.PENDING, NotificationState.SENDING],
+                    next_attempt_at__lt=due_before,
+                )
+                .values_list("id", flat=True)
+            )
+            # Make them due now, so the next sweep does not enqueue them again
+            # while the re-enqueued tasks are still in the queue; a lease that
+            # ran out means its worker died mid-send, so the work is pending again.
+            Notification.objects.filter(id__in=overdue).update(
+                state=NotificationState.PENDING, next_attempt_at=now, updated_at=now
+            )
         notifications_enqueue(notification_ids=overdue)
     return overdue
 
