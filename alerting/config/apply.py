@@ -1,0 +1,221 @@
+"""Applying a configuration document to the current tenant: one transaction, audited.
+
+Idempotent: the plan compares the file with what is stored, and only its
+changes are written, so applying the same file twice changes nothing.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+
+from django.db import transaction
+
+from alerting.audit.models import AuditSource
+from alerting.audit.services import audit_record
+from alerting.config.envrefs import env_resolve
+from alerting.config.export import CONFIG_SILENCE_CREATOR, config_current, silence_spec
+from alerting.config.plan import Change, config_plan, spec_comparable, spec_key
+from alerting.config.schema import SEVERITIES, WEEKDAYS, ConfigDocument
+from alerting.models import Route, Silence
+from alerting.services import silence_create
+from escalation.models import BusinessHoursWindow, EscalationPolicy
+from receivers.models import MessageTemplate, Receiver
+from receivers.services import message_template_save, receiver_create, receiver_save
+
+
+class ConfigApplyError(ValueError):
+    """The document cannot be applied (an unset variable, a failed save); nothing was."""
+
+
+def document_resolve(*, document: ConfigDocument, env: Mapping[str, str]) -> ConfigDocument:
+    """The document with every ${ENV_VAR} in secrets replaced by its value."""
+    if document.receivers is None:
+        return document
+    receivers = []
+    for receiver in document.receivers:
+        secrets = {}
+        for name, value in receiver.secrets.items():
+            resolved, missing = env_resolve(value, env)
+            if missing:
+                raise ConfigApplyError(
+                    f"receiver {receiver.name!r}: {', '.join(missing)} not set in the environment"
+                )
+            secrets[name] = resolved
+        receivers.append(receiver.model_copy(update={"secrets": secrets}))
+    return document.model_copy(update={"receivers": receivers})
+
+
+def config_apply(
+    *,
+    document: ConfigDocument,
+    env: Mapping[str, str],
+    actor: str,
+    prune: bool = True,
+    dry_run: bool = False,
+) -> list[Change]:
+    """Make the tenant's configuration what the document says; returns the changes.
+
+    With `dry_run`, only the changes are computed. Every change is written to
+    the audit log (secrets redacted) in the same transaction.
+    """
+    desired = document_resolve(document=document, env=env)
+    changes = config_plan(
+        desired=desired, current=config_current(plain_secrets=True), prune=prune
+    )
+    if dry_run or not changes:
+        return changes
+    with transaction.atomic():
+        for change in changes:
+            if change.action != "removed":
+                _APPLY[change.section](change, desired)
+        for change in reversed(changes):
+            if change.action == "removed":
+                _REMOVE[change.section](change)
+        for change in changes:
+            audit_record(
+                actor=actor, source=AuditSource.COMMAND, action=f"config_{change.action}",
+                obj_type=f"config.{change.section}", obj_id=change.key[:64],
+                obj_repr=(change.label or change.key)[:300],
+                before=change.before, after=change.after,
+            )
+    return changes
+
+
+def _spec(section: str, desired: ConfigDocument, key: str):
+    make_key = spec_key(section)
+    for index, spec in enumerate(getattr(desired, section)):
+        if make_key(spec_comparable(section, spec, index)) == key:
+            return index, spec
+    raise LookupError(key)
+
+
+def _receiver_apply(change: Change, desired: ConfigDocument) -> None:
+    _, spec = _spec("receivers", desired, change.key)
+    try:
+        receiver = Receiver.objects.filter(name=spec.name).first()
+        if receiver is None:
+            receiver_create(
+                name=spec.name, kind=spec.kind, config=spec.config, secrets=spec.secrets,
+                enabled=spec.enabled, max_attempts=spec.max_attempts,
+            )
+            return
+        stored = receiver.secrets if isinstance(receiver.secrets, dict) else {}
+        receiver.kind, receiver.enabled = spec.kind, spec.enabled
+        receiver.max_attempts = spec.max_attempts
+        receiver_save(
+            receiver=receiver, config=spec.config, secrets=spec.secrets,
+            clear_secrets=tuple(name for name in stored if name not in spec.secrets),
+        )
+    except Exception as exc:  # ValidationError and friends: name the receiver, roll back
+        raise ConfigApplyError(f"receiver {spec.name!r}: {exc}") from None
+
+
+def _template_apply(change: Change, desired: ConfigDocument) -> None:
+    _, spec = _spec("templates", desired, change.key)
+    try:
+        message_template_save(
+            channel=spec.channel, language=spec.language, part=spec.part, source=spec.source
+        )
+    except Exception as exc:
+        raise ConfigApplyError(f"template {change.key}: {exc}") from None
+
+
+def _receivers_named(names: list[str]) -> list[Receiver]:
+    found = list(Receiver.objects.filter(name__in=names))
+    missing = set(names) - {receiver.name for receiver in found}
+    if missing:
+        raise ConfigApplyError(f"no receiver named {', '.join(sorted(missing))}")
+    return found
+
+
+def _policy_apply(change: Change, desired: ConfigDocument) -> None:
+    _, spec = _spec("escalation_policies", desired, change.key)
+    policy, _ = EscalationPolicy.objects.update_or_create(
+        name=spec.name,
+        defaults={"repeat_count": spec.repeat, "business_hours": spec.business_hours},
+    )
+    # Running chains work from their snapshot: replacing the levels is safe.
+    policy.levels.all().delete()
+    for position, level_spec in enumerate(spec.levels):
+        level = policy.levels.create(position=position, delay_minutes=level_spec.delay_minutes)
+        level.receivers.set(_receivers_named(level_spec.receivers))
+
+
+def _route_apply(change: Change, desired: ConfigDocument) -> None:
+    index, spec = _spec("routes", desired, change.key)
+    policy = None
+    if spec.escalation_policy:
+        policy = EscalationPolicy.objects.filter(name=spec.escalation_policy).first()
+        if policy is None:
+            raise ConfigApplyError(f"no escalation policy named {spec.escalation_policy!r}")
+    route, _ = Route.objects.update_or_create(
+        name=spec.name,
+        defaults={
+            "position": index,
+            "matchers": ", ".join(spec.matchers),
+            "min_severity": SEVERITIES.index(spec.min_severity),
+            "continue_matching": spec.continue_matching,
+            "is_default": spec.default,
+            "escalation_policy": policy,
+        },
+    )
+    route.receivers.set(_receivers_named(spec.receivers))
+
+
+def _hours_apply(change: Change, desired: ConfigDocument) -> None:
+    _, spec = _spec("business_hours", desired, change.key)
+    BusinessHoursWindow.objects.create(
+        weekday=WEEKDAYS.index(spec.weekday), start=spec.start, end=spec.end
+    )
+
+
+def _silence_apply(change: Change, desired: ConfigDocument) -> None:
+    _, spec = _spec("silences", desired, change.key)
+    silence_create(
+        matchers=", ".join(spec.matchers), created_by=CONFIG_SILENCE_CREATOR,
+        starts_at=spec.starts_at, ends_at=spec.ends_at,
+        weekdays=[WEEKDAYS.index(day) for day in spec.weekdays],
+        window_start=spec.window_start, window_end=spec.window_end,
+        time_zone=spec.time_zone, comment=spec.comment,
+    )
+
+
+def _silence_remove(change: Change) -> None:
+    for silence in Silence.objects.filter(created_by=CONFIG_SILENCE_CREATOR):
+        data = spec_comparable("silences", silence_spec(silence), 0)
+        if json.dumps(data, sort_keys=True) == change.key:
+            silence.delete()
+
+
+def _template_remove(change: Change) -> None:
+    channel, language, part = change.key.split("/")
+    MessageTemplate.objects.filter(channel=channel, language=language, part=part).delete()
+
+
+def _hours_remove(change: Change) -> None:
+    weekday, span = change.key.split(" ")
+    start, end = span.split("-")
+    BusinessHoursWindow.objects.filter(
+        weekday=WEEKDAYS.index(weekday), start=start, end=end
+    ).delete()
+
+
+_APPLY = {
+    "receivers": _receiver_apply,
+    "templates": _template_apply,
+    "escalation_policies": _policy_apply,
+    "routes": _route_apply,
+    "business_hours": _hours_apply,
+    "silences": _silence_apply,
+}
+_REMOVE = {
+    "receivers": lambda change: Receiver.objects.filter(name=change.key).delete(),
+    "templates": _template_remove,
+    "escalation_policies": lambda change: EscalationPolicy.objects.filter(
+        name=change.key
+    ).delete(),
+    "routes": lambda change: Route.objects.filter(name=change.key).delete(),
+    "business_hours": _hours_remove,
+    "silences": _silence_remove,
+}

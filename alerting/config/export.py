@@ -1,0 +1,166 @@
+"""The tenant's current configuration as a document, and documents as YAML.
+
+Exported secrets are ${ENV_VAR} references (HERALD_<RECEIVER>_<SECRET>),
+never values: the file is meant for git.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.scalarstring import LiteralScalarString
+
+from alerting.config.envrefs import env_name_for
+from alerting.config.schema import (
+    SEVERITIES,
+    WEEKDAYS,
+    ConfigDocument,
+    HoursSpec,
+    LevelSpec,
+    PolicySpec,
+    ReceiverSpec,
+    RouteSpec,
+    SilenceSpec,
+    TemplateSpec,
+)
+from alerting.matchers import MatcherError, parse_matchers
+from alerting.models import Route, Silence, SilenceKind
+from escalation.models import BusinessHoursWindow, EscalationPolicy
+from receivers.models import MessageTemplate, Receiver
+
+logger = logging.getLogger(__name__)
+
+# Silences written by applying a file; others (made in an incident) are not the file's.
+CONFIG_SILENCE_CREATOR = "config"
+
+
+def _matchers(text: str) -> list[str]:
+    try:
+        return [str(matcher) for matcher in parse_matchers(text)]
+    except MatcherError:
+        return [text] if text.strip() else []
+
+
+def _reference(receiver: str, secret: str) -> str:
+    return "${" + env_name_for(receiver=receiver, secret=secret) + "}"
+
+
+def _receiver(receiver: Receiver, *, plain_secrets: bool) -> ReceiverSpec:
+    stored = receiver.secrets
+    if not isinstance(stored, dict):
+        logger.warning("receiver %r: secrets cannot be decrypted; exported without", receiver.name)
+        stored = {}
+    secrets = {
+        name: str(value) if plain_secrets else _reference(receiver.name, name)
+        for name, value in sorted(stored.items())
+        if value not in (None, "")
+    }
+    return ReceiverSpec(
+        name=receiver.name, kind=receiver.kind, enabled=receiver.enabled,
+        max_attempts=receiver.max_attempts, config=dict(receiver.config or {}), secrets=secrets,
+    )
+
+
+def config_current(*, plain_secrets: bool = False) -> ConfigDocument:
+    """Every managed section of the current tenant, as a file would state it.
+
+    `plain_secrets` gives the decrypted values, for comparing with a file
+    being applied; never write such a document anywhere.
+    """
+    receivers = [
+        _receiver(receiver, plain_secrets=plain_secrets)
+        for receiver in Receiver.objects.order_by("name")
+    ]
+    templates = [
+        TemplateSpec(channel=t.channel, language=t.language, part=t.part, source=t.source)
+        for t in MessageTemplate.objects.order_by("channel", "language", "part")
+    ]
+    policies = [
+        PolicySpec(
+            name=policy.name, repeat=policy.repeat_count, business_hours=policy.business_hours,
+            levels=[
+                LevelSpec(
+                    delay_minutes=level.delay_minutes,
+                    receivers=sorted(receiver.name for receiver in level.receivers.all()),
+                )
+                for level in policy.levels.order_by("position", "id")
+            ],
+        )
+        for policy in EscalationPolicy.objects.order_by("name").prefetch_related(
+            "levels__receivers"
+        )
+        if policy.levels.exists()
+    ]
+    routes = [
+        RouteSpec(
+            name=route.name, matchers=_matchers(route.matchers),
+            min_severity=SEVERITIES[route.min_severity], continue_matching=route.continue_matching,
+            default=route.is_default,
+            receivers=sorted(receiver.name for receiver in route.receivers.all()),
+            escalation_policy=route.escalation_policy.name if route.escalation_policy else None,
+        )
+        for route in Route.objects.order_by("position", "id")
+        .select_related("escalation_policy").prefetch_related("receivers")
+    ]
+    hours = [
+        HoursSpec(weekday=WEEKDAYS[window.weekday], start=window.start, end=window.end)
+        for window in BusinessHoursWindow.objects.order_by("weekday", "start")
+    ]
+    silences = [
+        silence_spec(silence)
+        for silence in Silence.objects.filter(created_by=CONFIG_SILENCE_CREATOR).order_by("id")
+    ]
+    return ConfigDocument(
+        receivers=receivers, templates=templates, escalation_policies=policies, routes=routes,
+        business_hours=hours, silences=silences,
+    )
+
+
+def silence_spec(silence: Silence) -> SilenceSpec:
+    if silence.kind == SilenceKind.WEEKLY:
+        return SilenceSpec(
+            matchers=_matchers(silence.matchers), comment=silence.comment,
+            weekdays=[WEEKDAYS[day] for day in silence.weekdays],
+            window_start=silence.window_start, window_end=silence.window_end,
+            time_zone=silence.time_zone,
+        )
+    return SilenceSpec(
+        matchers=_matchers(silence.matchers), comment=silence.comment,
+        starts_at=silence.starts_at, ends_at=silence.ends_at, time_zone=silence.time_zone,
+    )
+
+
+def _literal_blocks(value: Any) -> Any:
+    """Multi-line text (templates) as `|` blocks, readable in review."""
+    if isinstance(value, dict):
+        return {key: _literal_blocks(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_literal_blocks(item) for item in value]
+    if isinstance(value, str) and "\n" in value:
+        return LiteralScalarString(value)
+    return value
+
+
+def document_data(document: ConfigDocument) -> dict[str, Any]:
+    """The document as a file states it: defaults left out, sections kept even if empty."""
+    data = document.model_dump(mode="json", by_alias=True, exclude_defaults=True)
+    for section in ConfigDocument.SECTIONS:
+        value = getattr(document, section)
+        if value is not None:
+            data.setdefault(section, [])
+    return {section: data[section] for section in ConfigDocument.SECTIONS if section in data}
+
+
+def config_dump(document: ConfigDocument, *, header: str = "") -> str:
+    yaml = YAML()
+    yaml.default_flow_style = False
+    yaml.width = 100
+    yaml.indent(mapping=2, sequence=4, offset=2)
+    out = io.StringIO()
+    if header:
+        out.write("".join(f"# {line}\n" if line else "#\n" for line in header.splitlines()))
+    yaml.dump(_literal_blocks(document_data(document)), out)
+    return out.getvalue()

@@ -1,0 +1,133 @@
+"""What applying a file would change: created, changed, removed (pure).
+
+Both sides are documents; secrets on both sides are plain values here (the
+file's references resolved, the database's decrypted), so a changed secret
+is noticed. Changes carry only redacted copies: a plan is printed and
+audited, and must never show a secret.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from alerting.config.schema import ConfigDocument
+
+REDACTED = "[redacted]"
+REDACTED_CHANGED = "[redacted, changed]"
+Action = Literal["created", "changed", "removed"]
+_SYMBOLS = {"created": "+", "changed": "~", "removed": "-"}
+
+
+@dataclass(frozen=True)
+class Change:
+    section: str
+    key: str
+    action: Action
+    fields: tuple[str, ...] = ()
+    before: dict[str, Any] | None = None  # redacted
+    after: dict[str, Any] | None = None  # redacted
+    label: str = ""  # what people read, where the key is not it (silences)
+
+    def format(self) -> str:
+        detail = f" ({', '.join(self.fields)})" if self.fields else ""
+        return f"{_SYMBOLS[self.action]} {self.section}/{self.label or self.key}{detail}"
+
+
+def spec_comparable(section: str, spec: Any, index: int) -> dict[str, Any]:
+    data = spec.model_dump(mode="json", by_alias=True)
+    if section == "routes":
+        data["receivers"] = sorted(data["receivers"])
+        data["position"] = index  # the order of routes is their meaning
+    if section == "escalation_policies":
+        for level in data["levels"]:
+            level["receivers"] = sorted(level["receivers"])
+    return data
+
+
+def spec_key(section: str) -> Callable[[dict[str, Any]], str]:
+    if section == "templates":
+        return lambda data: f"{data['channel']}/{data['language']}/{data['part']}"
+    if section == "business_hours":
+        return lambda data: f"{data['weekday']} {data['start'][:5]}-{data['end'][:5]}"
+    if section == "silences":
+        # Silences have no name: one is its content, and an edit replaces it.
+        return lambda data: json.dumps(data, sort_keys=True)
+    return lambda data: data["name"]
+
+
+def _redacted(data: dict[str, Any] | None, other: dict[str, Any] | None) -> dict[str, Any] | None:
+    if data is None or "secrets" not in data:
+        return data
+    others = (other or {}).get("secrets") or {}
+    secrets = {
+        name: REDACTED_CHANGED if other is not None and others.get(name) != value else REDACTED
+        for name, value in data["secrets"].items()
+    }
+    return {**data, "secrets": secrets}
+
+
+def _changed_fields(before: dict[str, Any], after: dict[str, Any]) -> tuple[str, ...]:
+    fields = []
+    for name in sorted(set(before) | set(after)):
+        old, new = before.get(name), after.get(name)
+        if old == new:
+            continue
+        if name in ("secrets", "config") and isinstance(old, dict) and isinstance(new, dict):
+            fields += [
+                f"{name}.{key}"
+                for key in sorted(set(old) | set(new))
+                if old.get(key) != new.get(key)
+            ]
+        else:
+            fields.append(name)
+    return tuple(fields)
+
+
+def _label(section: str, data: dict[str, Any]) -> str:
+    return ", ".join(data["matchers"]) if section == "silences" else ""
+
+
+def config_plan(
+    *, desired: ConfigDocument, current: ConfigDocument, prune: bool = True
+) -> list[Change]:
+    """The changes, section by section in the order they are applied.
+
+    Sections the desired document leaves out are not touched; without
+    `prune`, nothing is removed (imports add to what is there).
+    """
+    changes: list[Change] = []
+    for section in ConfigDocument.SECTIONS:
+        wanted = getattr(desired, section)
+        if wanted is None:
+            continue
+        key = spec_key(section)
+        new = {
+            key(data): data
+            for data in (spec_comparable(section, spec, i) for i, spec in enumerate(wanted))
+        }
+        old = {
+            key(data): data
+            for data in (
+                spec_comparable(section, spec, i)
+                for i, spec in enumerate(getattr(current, section) or [])
+            )
+        }
+        for name, after in new.items():
+            before = old.get(name)
+            if before is None:
+                changes.append(Change(section, name, "created", after=_redacted(after, None),
+                                      label=_label(section, after)))
+            elif before != after:
+                changes.append(Change(
+                    section, name, "changed", fields=_changed_fields(before, after),
+                    before=_redacted(before, None), after=_redacted(after, before),
+                ))
+        if prune:
+            for name, before in old.items():
+                if name not in new:
+                    changes.append(Change(section, name, "removed", before=_redacted(before, None),
+                                          label=_label(section, before)))
+    return changes

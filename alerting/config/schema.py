@@ -1,0 +1,151 @@
+"""The configuration file's shape: one pydantic model per section (pure).
+
+A section left out of the file is not managed: applying the file leaves it
+as it is. A section that is present (even empty) is made exactly so.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, time
+from typing import Any, ClassVar, Literal, Self
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from alerting.matchers import MatcherError, parse_matchers
+from receivers.models import ReceiverKind
+from receivers.templating import CHANNEL_PARTS, LANGUAGES
+
+Kind = Literal[tuple(ReceiverKind.values)]  # type: ignore[valid-type]
+TemplatedChannel = Literal[tuple(CHANNEL_PARTS)]  # type: ignore[valid-type]
+Language = Literal[LANGUAGES]  # type: ignore[valid-type]
+Severity = Literal["any", "info", "warning", "error", "critical"]
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+WEEKDAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+SEVERITIES: tuple[str, ...] = ("any", "info", "warning", "error", "critical")
+
+
+class _Spec(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, str_strip_whitespace=True)
+
+
+def canonical_matchers(matchers: list[str]) -> list[str]:
+    """Each matcher in one spelling (`name="value"`), so equal sets compare equal."""
+    out: list[str] = []
+    for text in matchers:
+        try:
+            out += [str(matcher) for matcher in parse_matchers(text)]
+        except MatcherError as exc:
+            raise ValueError(str(exc)) from None
+    return out
+
+
+class ReceiverSpec(_Spec):
+    name: str = Field(min_length=1, max_length=100)
+    kind: Kind
+    enabled: bool = True
+    max_attempts: int = Field(6, ge=1, le=50)
+    config: dict[str, Any] = Field(default_factory=dict)
+    # Values are ${ENV_VAR} references (resolved when applied) or, below the
+    # strict level, plain text.
+    secrets: dict[str, str] = Field(default_factory=dict)
+
+
+class TemplateSpec(_Spec):
+    # Whitespace in a template is the template's: keep it as written.
+    model_config = ConfigDict(str_strip_whitespace=False)
+
+    channel: TemplatedChannel
+    language: Language = "en"
+    part: str
+    source: str = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _part_of_channel(self) -> Self:
+        parts = CHANNEL_PARTS[self.channel]
+        if self.part not in parts:
+            raise ValueError(
+                f"'{self.part}' is not a part of {self.channel} messages ({', '.join(parts)})"
+            )
+        return self
+
+
+class RouteSpec(_Spec):
+    name: str = Field(min_length=1, max_length=100)
+    matchers: list[str] = Field(default_factory=list)
+    min_severity: Severity = "any"
+    continue_matching: bool = Field(False, alias="continue")
+    default: bool = False
+    receivers: list[str] = Field(default_factory=list)
+    escalation_policy: str | None = None
+
+    @field_validator("matchers")
+    @classmethod
+    def _matchers_parse(cls, value: list[str]) -> list[str]:
+        return canonical_matchers(value)
+
+
+class LevelSpec(_Spec):
+    delay_minutes: int = Field(0, ge=0)
+    receivers: list[str] = Field(min_length=1)
+
+
+class PolicySpec(_Spec):
+    name: str = Field(min_length=1, max_length=100)
+    repeat: int = Field(0, ge=0, le=100)
+    business_hours: Literal["always", "inside", "outside"] = "always"
+    levels: list[LevelSpec] = Field(min_length=1)
+
+
+class HoursSpec(_Spec):
+    weekday: Weekday
+    start: time
+    end: time
+
+    @model_validator(mode="after")
+    def _start_before_end(self) -> Self:
+        if self.start >= self.end:
+            raise ValueError("start must be before end")
+        return self
+
+
+class SilenceSpec(_Spec):
+    """One-off (starts_at, ends_at) or weekly (weekdays, window_start, window_end)."""
+
+    matchers: list[str] = Field(min_length=1)
+    comment: str = ""
+    starts_at: datetime | None = None
+    ends_at: datetime | None = None
+    weekdays: list[Weekday] = Field(default_factory=list)
+    window_start: time | None = None
+    window_end: time | None = None
+    time_zone: str = "UTC"
+
+    @field_validator("matchers")
+    @classmethod
+    def _matchers_parse(cls, value: list[str]) -> list[str]:
+        return canonical_matchers(value)
+
+    @model_validator(mode="after")
+    def _once_or_weekly(self) -> Self:
+        if self.weekdays:
+            if self.window_start is None or self.window_end is None:
+                raise ValueError("a weekly silence needs window_start and window_end")
+            if self.starts_at or self.ends_at:
+                raise ValueError("a weekly silence has no starts_at or ends_at")
+        elif self.starts_at is None or self.ends_at is None or self.ends_at <= self.starts_at:
+            raise ValueError("a one-off silence needs starts_at before ends_at")
+        return self
+
+
+class ConfigDocument(_Spec):
+    receivers: list[ReceiverSpec] | None = None
+    templates: list[TemplateSpec] | None = None
+    routes: list[RouteSpec] | None = None
+    escalation_policies: list[PolicySpec] | None = None
+    business_hours: list[HoursSpec] | None = None
+    silences: list[SilenceSpec] | None = None
+
+    # In the order they are applied: what a later section refers to comes first.
+    SECTIONS: ClassVar[tuple[str, ...]] = (
+        "receivers", "templates", "escalation_policies", "routes", "business_hours", "silences",
+    )

@@ -1,0 +1,352 @@
+"""The validation levels, each including the ones before it.
+
+basic     YAML and the schema, names unique, each receiver's settings fit its kind
+standard  references resolve (receivers and policies named exist, ${ENV_VAR}s
+          are set) and templates compile
+strict    no private-network targets unless allowed, every secret an ${ENV_VAR}
+          reference (no plain text), nothing secret-looking in plain config
+paranoid  every template rendered in the sandbox against sample alerts, and
+          rendered parts within the vendors' limits
+
+Pure but for the strict level's DNS lookups (the private-network guard).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from alerting.config.envrefs import env_name_for, env_resolve, has_reference
+from alerting.config.limits import PART_LIMITS
+from alerting.config.loading import LoadedConfig, Path, Problem, position_of
+from alerting.config.schema import ConfigDocument, ReceiverSpec, TemplateSpec
+from receivers.messages import AlertMessage
+from receivers.templating import (
+    CHANNEL_PARTS,
+    HTML_PARTS,
+    TemplateError,
+    message_render,
+    sample_message,
+    template_context,
+    template_render_source,
+    template_source_check,
+)
+from receivers.transports import SettingsError, TransportError, settings_class
+from receivers.transports.http import guard_host, guard_url
+
+LEVELS = ("basic", "standard", "strict", "paranoid")
+_URL_SETTINGS = ("events_url", "api_url", "avatar_url")
+_SECRET_LOOKING = re.compile(r"authorization|token|api[-_]?key|secret|password|passwd", re.I)
+
+
+def config_validate(
+    *,
+    loaded: LoadedConfig,
+    level: str,
+    env: Mapping[str, str],
+    allow_private: bool = False,
+    known: ConfigDocument | None = None,
+) -> list[Problem]:
+    """Every problem of the file at `level`; `known` stands in for sections the file leaves out."""
+    if level not in LEVELS:
+        raise ValueError(f"unknown level {level!r}; one of {', '.join(LEVELS)}")
+    problems = list(loaded.problems)
+    document = loaded.document
+    if document is None:
+        return problems
+    rank = LEVELS.index(level)
+    checks = _Checks(loaded, document, env, known or ConfigDocument())
+    problems += checks.basic(resolve=rank >= 1)
+    if rank >= 1:
+        problems += checks.standard()
+    if rank >= 2:
+        problems += checks.strict(allow_private=allow_private)
+    if rank >= 3:
+        problems += checks.paranoid()
+    return problems
+
+
+def has_errors(problems: Iterable[Problem]) -> bool:
+    return any(problem.severity == "error" for problem in problems)
+
+
+@dataclasses.dataclass
+class _Checks:
+    loaded: LoadedConfig
+    document: ConfigDocument
+    env: Mapping[str, str]
+    known: ConfigDocument
+
+    def at(self, path: Path, message: str, severity: str = "error") -> Problem:
+        return self.loaded.at(path, message, severity)
+
+    # --- basic -------------------------------------------------------------
+
+    def basic(self, *, resolve: bool) -> list[Problem]:
+        problems = self._duplicates()
+        for index, receiver in enumerate(self.document.receivers or []):
+            problems += self._receiver_settings(index, receiver, resolve=resolve)
+        return problems
+
+    def _duplicates(self) -> list[Problem]:
+        problems = []
+        keyed = {
+            "receivers": lambda spec: spec.name,
+            "routes": lambda spec: spec.name,
+            "escalation_policies": lambda spec: spec.name,
+            "templates": lambda spec: (spec.channel, spec.language, spec.part),
+        }
+        for section, key in keyed.items():
+            seen: dict[Any, int] = {}
+            for index, spec in enumerate(getattr(self.document, section) or []):
+                value = key(spec)
+                if value in seen:
+                    problems.append(
+                        self.at((section, index), f"{value!r} is defined twice (first at "
+                                f"{section}[{seen[value]}])")
+                    )
+                seen.setdefault(value, index)
+        return problems
+
+    def _receiver_settings(
+        self, index: int, receiver: ReceiverSpec, *, resolve: bool
+    ) -> list[Problem]:
+        """The kind's own checks on config and secrets.
+
+        Unresolved references cannot be checked for shape; at `standard` they
+        are resolved from the environment first (and missing ones reported).
+        """
+        problems = []
+        base: Path = ("receivers", index)
+        secrets: dict[str, str] = {}
+        unchecked: set[str] = set()
+        for name, value in receiver.secrets.items():
+            if not has_reference(value):
+                secrets[name] = value
+            elif resolve:
+                resolved, missing = env_resolve(value, self.env)
+                for variable in missing:
+                    problems.append(self.at((*base, "secrets", name),
+                                            f"environment variable {variable} is not set"))
+                secrets[name] = resolved
+                if missing:
+                    unchecked.add(name)
+            else:
+                secrets[name] = ""
+                unchecked.add(name)
+        try:
+            settings_class(receiver.kind).parse(config=receiver.config, secrets=secrets)
+        except SettingsError as exc:
+            for name, problem in exc.errors.items():
+                top = name.split(".")[0]
+                if top in unchecked:
+                    continue
+                if top in receiver.secrets:
+                    path: Path = (*base, "secrets", top)
+                elif top in receiver.config:
+                    path = (*base, "config", *_split(name))
+                else:
+                    path, problem = base, f"{name} {problem}"
+                problems.append(self.at(path, problem))
+        return problems
+
+    # --- standard ----------------------------------------------------------
+
+    def standard(self) -> list[Problem]:
+        problems = []
+        receivers = self._names("receivers")
+        policies = self._names("escalation_policies")
+        for index, route in enumerate(self.document.routes or []):
+            for position, name in enumerate(route.receivers):
+                problems += self._reference(("routes", index, "receivers", position), name,
+                                            receivers, "receiver")
+            if route.escalation_policy:
+                problems += self._reference(("routes", index, "escalation_policy"),
+                                            route.escalation_policy, policies, "escalation policy")
+        for index, policy in enumerate(self.document.escalation_policies or []):
+            for level_index, level in enumerate(policy.levels):
+                for position, name in enumerate(level.receivers):
+                    path = ("escalation_policies", index, "levels", level_index, "receivers",
+                            position)
+                    problems += self._reference(path, name, receivers, "receiver")
+        for index, template in enumerate(self.document.templates or []):
+            try:
+                template_source_check(
+                    channel=template.channel, part=template.part, source=template.source
+                )
+            except TemplateError as exc:
+                problems.append(self._template_problem(index, exc))
+        return problems
+
+    def _names(self, section: str) -> set[str] | None:
+        specs = getattr(self.document, section)
+        if specs is None:
+            specs = getattr(self.known, section)
+        return None if specs is None else {spec.name for spec in specs}
+
+    def _reference(self, path: Path, name: str, names: set[str] | None, what: str):
+        if names is None:
+            return [self.at(path, f"{what} {name!r} not checked: the file has no such section",
+                            "warning")]
+        if name not in names:
+            return [self.at(path, f"no {what} named {name!r}")]
+        return []
+
+    def _template_problem(self, index: int, exc: TemplateError, prefix: str = "") -> Problem:
+        path: Path = ("templates", index, "source")
+        line, column = position_of(self.loaded.raw, path)
+        # A block scalar (`source: |`) starts on the line after its key.
+        if line is not None and exc.line:
+            line += exc.line
+        return Problem(path=path, message=f"{prefix}{exc}", line=line, column=column)
+
+    # --- strict ------------------------------------------------------------
+
+    def strict(self, *, allow_private: bool) -> list[Problem]:
+        problems = []
+        for index, receiver in enumerate(self.document.receivers or []):
+            base: Path = ("receivers", index)
+            names = settings_class(receiver.kind).secret_names()
+            for name in names:
+                value = receiver.secrets.get(name)
+                if value is not None and not has_reference(value):
+                    hint = env_name_for(receiver=receiver.name, secret=name)
+                    problems.append(self.at((*base, "secrets", name),
+                                            f"plain-text secret: reference an environment "
+                                            f"variable instead, e.g. ${{{hint}}}"))
+            problems += self._secret_looking_config(base, receiver.config)
+            problems += self._targets(base, receiver, allow_private=allow_private)
+        return problems
+
+    def _secret_looking_config(self, base: Path, config: Mapping[str, Any]) -> list[Problem]:
+        problems = []
+        for header in (config.get("headers") or {}) if isinstance(config, Mapping) else {}:
+            if _SECRET_LOOKING.search(str(header)):
+                problems.append(self.at((*base, "config", "headers", header),
+                                        "looks like a secret in plain config: use the "
+                                        "receiver's secrets (e.g. authorization)"))
+        return problems
+
+    def _targets(self, base: Path, receiver: ReceiverSpec, *, allow_private: bool):
+        targets: list[tuple[Path, str]] = []
+        for name, value in receiver.secrets.items():
+            resolved, missing = env_resolve(value, self.env)
+            if not missing and resolved.startswith(("http://", "https://")):
+                targets.append(((*base, "secrets", name), resolved))
+        for name in _URL_SETTINGS:
+            value = receiver.config.get(name)
+            if isinstance(value, str) and value:
+                targets.append(((*base, "config", name), value))
+        problems = []
+        for path, url in targets:
+            problems += self._guard(
+                path, lambda url=url: guard_url(url, allow_private=allow_private)
+            )
+        if receiver.kind == "email" and isinstance(receiver.config.get("host"), str):
+            port = receiver.config.get("port") or 587
+            problems += self._guard((*base, "config", "host"), lambda: guard_host(
+                receiver.config["host"], int(port), allow_private=allow_private))
+        return problems
+
+    def _guard(self, path: Path, check) -> list[Problem]:
+        try:
+            check()
+        except TransportError as exc:
+            if exc.permanent:
+                return [self.at(path, f"unsafe target: {exc.message} (allow_private_targets "
+                                      "is off)")]
+            return [self.at(path, f"not checked: {exc.message}", "warning")]
+        return []
+
+    # --- paranoid ----------------------------------------------------------
+
+    def paranoid(self) -> list[Problem]:
+        problems = []
+        templates = self.document.templates or []
+        for index, template in enumerate(templates):
+            html = (template.channel, template.part) in HTML_PARTS
+            for label, message in _samples():
+                try:
+                    template_render_source(
+                        template.source, template_context(message=message), html=html
+                    )
+                except TemplateError as exc:
+                    problems.append(self._template_problem(index, exc, f"{label} sample: "))
+        for index, receiver in enumerate(self.document.receivers or []):
+            problems += self._rendered_limits(index, receiver, templates)
+        problems += self._unused_receivers()
+        return problems
+
+    def _rendered_limits(
+        self, index: int, receiver: ReceiverSpec, templates: list[TemplateSpec]
+    ) -> list[Problem]:
+        if receiver.kind not in CHANNEL_PARTS:
+            return []  # the webhook sends JSON; its body_template was rendered at basic
+        language = receiver.config.get("language", "en")
+        overrides = {
+            (template.language, template.part): template.source
+            for template in templates
+            if template.channel == receiver.kind
+        }
+        problems = []
+        longest: dict[str, tuple[int, str]] = {}
+        for label, sample in _samples():
+            message = dataclasses.replace(
+                sample, receiver_name=receiver.name, receiver_kind=receiver.kind
+            )
+            rendered = message_render(
+                channel=receiver.kind, message=message, language=language, overrides=overrides
+            )
+            for problem in rendered.problems:
+                problems.append(self.at(("receivers", index), f"{label} sample: {problem}"))
+            for part, text in rendered.parts.items():
+                if len(text) > longest.get(part, (-1, ""))[0]:
+                    longest[part] = (len(text), label)
+        for part, (length, label) in longest.items():
+            vendor, limit = PART_LIMITS.get((receiver.kind, part), ("", 0))
+            if limit and length > limit:
+                problems.append(self.at(("receivers", index),
+                                        f"the '{part}' renders to {length} characters for the "
+                                        f"{label} sample; {vendor} allows {limit} and it would "
+                                        "be cut"))
+        return problems
+
+    def _unused_receivers(self) -> list[Problem]:
+        used = {name for route in self.document.routes or [] for name in route.receivers}
+        used |= {
+            name
+            for policy in self.document.escalation_policies or []
+            for level in policy.levels
+            for name in level.receivers
+        }
+        if self.document.routes is None and not used:
+            return []
+        return [
+            self.at(("receivers", index), f"receiver {receiver.name!r} is used by no route or "
+                                          "escalation policy", "warning")
+            for index, receiver in enumerate(self.document.receivers or [])
+            if receiver.name not in used and self.document.routes
+        ]
+
+
+def _split(name: str) -> tuple[str | int, ...]:
+    return tuple(int(part) if part.isdigit() else part for part in name.split("."))
+
+
+def _samples() -> list[tuple[str, AlertMessage]]:
+    """Sample alert groups: the admin's firing and resolved ones, and a bare alert
+    (no severity, no annotations) that templates assuming more must survive."""
+    firing = sample_message(status="firing")
+    bare_alert = {
+        **firing.alerts[0],
+        "labels": {"alertname": "Watchdog"},
+        "annotations": {},
+        "generatorURL": "",
+    }
+    bare = dataclasses.replace(
+        firing, alerts=[bare_alert], group_labels={}, common_labels={"alertname": "Watchdog"},
+        common_annotations={}, external_url="", acknowledge_url="",
+    )
+    return [("firing", firing), ("resolved", sample_message(status="resolved")), ("bare", bare)]

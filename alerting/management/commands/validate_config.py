@@ -1,0 +1,42 @@
+"""Check a configuration file at a level; each problem with its place in the file."""
+
+import os
+
+from django.core.management.base import BaseCommand, CommandError
+from django_tenants.utils import tenant_context
+
+from alerting.config.cli import file_read, problems_write, tenant_by_slug
+from alerting.config.export import config_current
+from alerting.config.loading import config_load
+from alerting.config.validation import LEVELS, config_validate, has_errors
+
+
+class Command(BaseCommand):
+    help = "Validate a Herald configuration file (basic, standard, strict or paranoid)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("file")
+        parser.add_argument("--level", choices=LEVELS, default="standard")
+        parser.add_argument(
+            "--allow-private", action="store_true",
+            help="Private-network targets are allowed (as for tenants with allow_private_targets).",
+        )
+        parser.add_argument(
+            "--tenant", help="Check references and private targets against this tenant."
+        )
+
+    def handle(self, *args, file, level, allow_private, tenant, **options):
+        loaded = config_load(file_read(file))
+        known = None
+        if tenant:
+            found = tenant_by_slug(tenant)
+            allow_private = allow_private or found.allow_private_targets
+            with tenant_context(found):
+                known = config_current()
+        problems = config_validate(
+            loaded=loaded, level=level, env=os.environ, allow_private=allow_private, known=known
+        )
+        problems_write(problems, filename=file, out=self.stdout)
+        if has_errors(problems):
+            raise CommandError(f"{file} is not valid at level {level}")
+        self.stdout.write(f"{file} is valid at level {level}")

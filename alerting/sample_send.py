@@ -1,0 +1,58 @@
+"""A sample alert rendered for one receiver and, unless only previewed, sent to it.
+
+For `manage.py test_notifications`: goes straight through the receiver's
+transport (the same render and send a delivery uses), without a
+notification row, so checking a receiver leaves no history behind.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+from receivers.models import Receiver
+from receivers.redaction import secrets_scrub
+from receivers.selectors import message_template_sources
+from receivers.templating import CHANNEL_PARTS, TemplateError, sample_message
+from receivers.transports import TransportError, transport_class
+from receivers.transports.webhook import webhook_payload
+
+
+@dataclasses.dataclass(frozen=True)
+class SampleSendOutcome:
+    parts: dict[str, str]
+    sent: bool = False
+    http_status: int | None = None
+    error: str = ""
+    permanent: bool = False
+
+
+def receiver_sample_send(*, receiver: Receiver, tenant, dry_run: bool) -> SampleSendOutcome:
+    message = dataclasses.replace(
+        sample_message(status="firing"),
+        tenant_slug=tenant.slug, tenant_name=tenant.name,
+        receiver_name=receiver.name, receiver_kind=receiver.kind,
+    )
+    secrets = receiver.secrets if isinstance(receiver.secrets, dict) else {}
+    try:
+        transport = transport_class(receiver.kind)(
+            config=receiver.config, secrets=secrets,
+            allow_private=tenant.allow_private_targets,
+            templates=message_template_sources(channel=receiver.kind),
+        )
+        if receiver.kind in CHANNEL_PARTS:
+            parts = dict(transport.render(message).parts)
+        else:
+            parts = {"body": json.dumps(webhook_payload(message), indent=2)}
+    except (TransportError, TemplateError) as exc:
+        return SampleSendOutcome(parts={}, error=secrets_scrub(str(exc), secrets), permanent=True)
+    if dry_run:
+        return SampleSendOutcome(parts=parts)
+    try:
+        result = transport.send(message)
+    except TransportError as exc:
+        return SampleSendOutcome(
+            parts=parts, http_status=exc.http_status,
+            error=secrets_scrub(exc.message, secrets), permanent=exc.permanent,
+        )
+    return SampleSendOutcome(parts=parts, sent=True, http_status=result.http_status)

@@ -1,0 +1,118 @@
+"""validate_config: each level catches its class of problem, at its place in the file."""
+
+from __future__ import annotations
+
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from alerting.config.loading import config_load
+from alerting.config.validation import LEVELS, config_validate
+
+SAMPLES = Path(__file__).parent / "samples"
+ENV = {
+    "SRE_SLACK_URL": "https://93.184.216.34/services/T0/B0/x",
+    "DBA_PAGERDUTY_KEY": "0123456789abcdef0123456789abcdef",
+    "AUDIT_HOOK_URL": "https://93.184.216.34/hook",
+    "AUDIT_HOOK_TOKEN": "tok",
+    "ONCALL_SMTP_PASSWORD": "pw",
+    "PRIVATE_HOOK_URL": "http://10.1.2.3/hook",
+}
+
+
+@pytest.fixture
+def env(monkeypatch) -> dict[str, str]:
+    for name, value in ENV.items():
+        monkeypatch.setenv(name, value)
+    return ENV
+
+
+def validate(sample: str, level: str) -> tuple[bool, str]:
+    out = StringIO()
+    try:
+        call_command("validate_config", str(SAMPLES / sample), level=level, stdout=out)
+    except CommandError:
+        return False, out.getvalue()
+    return True, out.getvalue()
+
+
+# Each sample is fine up to the level before `fails_at`, and fails from there on.
+CASES = {
+    "basic_bad.yaml": ("basic", [
+        "basic_bad.yaml:4:11: error: receivers[0].kind: Input should be 'webhook'",
+        "basic_bad.yaml:19:5: error: routes[0].matchers: team=~'(db': bad regex",
+        "basic_bad.yaml:21:12: error: routes[0].retry: Extra inputs are not permitted",
+    ]),
+    "basic_bad_settings.yaml": ("basic", [
+        "basic_bad_settings.yaml:6:15: error: receivers[0].config.colour: is not a setting",
+        "basic_bad_settings.yaml:9:5: error: receivers[1]: 'pager' is defined twice",
+        "basic_bad_settings.yaml:13:21: error: receivers[1].config.from_address: must be an email",
+    ]),
+    "standard_bad.yaml": ("standard", [
+        "standard_bad.yaml:6:12: error: receivers[0].secrets.url: environment variable "
+        "UNSET_SLACK_URL is not set",
+        "standard_bad.yaml:12:13: error: templates[0].source: line 2: unexpected '}'",
+        "standard_bad.yaml:17:21: error: escalation_policies[0].levels[0].receivers[0]: "
+        "no receiver named 'dba-pager'",
+        "standard_bad.yaml:20:28: error: routes[0].receivers[1]: no receiver named 'nobody'",
+        "standard_bad.yaml:21:24: error: routes[0].escalation_policy: no escalation policy "
+        "named 'no-such-policy'",
+    ]),
+    "strict_bad.yaml": ("strict", [
+        "strict_bad.yaml:7:12: error: receivers[0].secrets.url: plain-text secret: reference "
+        "an environment variable instead, e.g. ${HERALD_SRE_SLACK_URL}",
+        "strict_bad.yaml:12:20: error: receivers[1].config.headers.X-Api-Key: looks like a "
+        "secret in plain config",
+        "strict_bad.yaml:14:12: error: receivers[1].secrets.url: unsafe target: the receiver's "
+        "host resolves to a private or loopback address",
+    ]),
+    "paranoid_bad.yaml": ("paranoid", [
+        "paranoid_bad.yaml:12:13: error: templates[0].source: bare sample: line 1: "
+        "UndefinedError: 'dict object' has no attribute 'summary'",
+        "paranoid_bad.yaml:4:5: error: receivers[0]: the 'title' renders to 177 characters for "
+        "the firing sample; Slack (header block) allows 150",
+    ]),
+}
+
+
+@pytest.mark.parametrize("sample", sorted(CASES))
+def test_each_level_catches_its_class_of_problem(env, sample):
+    fails_at, expected = CASES[sample]
+    for level in LEVELS:
+        ok, output = validate(sample, level)
+        if LEVELS.index(level) < LEVELS.index(fails_at):
+            assert ok, f"{sample} should pass {level}:\n{output}"
+            continue
+        assert not ok, f"{sample} should fail {level}"
+        for line in expected:
+            assert line in output, f"{line!r} missing at {level}:\n{output}"
+
+
+def test_the_full_example_is_valid_at_every_level(env):
+    for level in LEVELS:
+        ok, output = validate("valid.yaml", level)
+        assert ok, output
+        assert f"valid at level {level}" in output
+
+
+def test_a_private_target_is_fine_when_allowed(env):
+    loaded = config_load((SAMPLES / "strict_bad.yaml").read_text())
+    problems = config_validate(loaded=loaded, level="strict", env=env, allow_private=True)
+    assert not any("unsafe target" in problem.message for problem in problems)
+
+
+def test_yaml_errors_name_their_line():
+    loaded = config_load("receivers:\n  - name: a\n    kind: [slack\n")
+    (problem,) = config_validate(loaded=loaded, level="basic", env={})
+    assert problem.line == 4
+    assert problem.message.startswith("YAML:")
+
+
+def test_a_secret_value_never_appears_in_problems(env, monkeypatch):
+    monkeypatch.setenv("SRE_SLACK_URL", "not a url but a s3cr3t")
+    ok, output = validate("valid.yaml", "standard")
+    assert not ok
+    assert "receivers[0].secrets.url: must be an http:// or https:// URL" in output
+    assert "s3cr3t" not in output
