@@ -1,14 +1,25 @@
-"""The tenant admin for alerts and alert groups (read-only: Alertmanager owns them)."""
+"""The tenant admin for alerts, alert groups, routes and silences.
+
+Alerts and groups are read-only (Alertmanager owns them); acknowledge and
+resolve are actions for editors and admins, done through the services.
+"""
 
 from django import forms
 from django.contrib import admin, messages
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
 
+from alerting.audit.admin import AuditedAdminMixin, PeriodFilter
+from alerting.audit.models import AuditSource
+from alerting.audit.services import audit_record
 from alerting.matchers import MatcherError, parse_matchers
 from alerting.models import Alert, AlertGroup, Route, Silence
-from alerting.services import AlertGroupActionError, alert_group_acknowledge
+from alerting.services import AlertGroupActionError, alert_group_acknowledge, alert_group_resolve
+from tenants.roles import RolePermissionsMixin
+from tenants.sites import client_ip
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(RolePermissionsMixin, admin.ModelAdmin):
     def has_add_permission(self, request, obj=None):
         return False
 
@@ -25,41 +36,146 @@ class AlertInline(admin.TabularInline):
     fields = ["fingerprint", "status", "labels", "starts_at", "ends_at"]
     readonly_fields = fields
 
+    def has_view_permission(self, request, obj=None):
+        return True  # the parent admin decided who sees the group
+
     def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
         return False
 
     def has_delete_permission(self, request, obj=None):
         return False
 
 
+class SeverityFilter(admin.SimpleListFilter):
+    title = "severity"
+    parameter_name = "severity"
+    label_path = "common_labels__severity"
+
+    def lookups(self, request, model_admin):
+        return [(label, label) for label in ("critical", "error", "warning", "info")]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(**{self.label_path: self.value()}) if self.value() else queryset
+
+
+class AlertSeverityFilter(SeverityFilter):
+    label_path = "labels__severity"
+
+
+class GroupPeriodFilter(PeriodFilter):
+    """On when last seen (groups and alerts alike)."""
+
+    period_field = "last_seen_at"
+
+
+class LabelSearchMixin:
+    """Search also takes `name=value` and matches that label exactly."""
+
+    label_field = "labels"
+
+    def get_search_results(self, request, queryset, search_term):
+        if "=" in search_term:
+            name, _, value = search_term.partition("=")
+            lookup = {f"{self.label_field}__contains": {name.strip(): value.strip().strip('"')}}
+            return queryset.filter(**lookup), False
+        return super().get_search_results(request, queryset, search_term)
+
+
+def _audited_group_action(modeladmin, request, queryset, *, service, verb: str) -> None:
+    done = 0
+    for group in queryset:
+        try:
+            service(alert_group_id=group.id, by=request.user.get_username())
+        except AlertGroupActionError as exc:
+            modeladmin.message_user(request, f"{group}: {exc}", messages.WARNING)
+            continue
+        audit_record(
+            actor=request.user.get_username(), source=AuditSource.ADMIN, action=verb,
+            obj_type="alerting.alertgroup", obj_id=group.id, obj_repr=str(group)[:300],
+            ip=client_ip(request),
+        )
+        done += 1
+    modeladmin.message_user(request, f"{verb.title()}d {done} alert group(s).")
+
+
 @admin.register(AlertGroup)
-class AlertGroupAdmin(ReadOnlyAdmin):
-    actions = ["acknowledge"]
-
-    @admin.action(description="Acknowledge the selected alert groups")
-    def acknowledge(self, request, queryset):
-        done = 0
-        for group in queryset:
-            try:
-                alert_group_acknowledge(alert_group_id=group.id, by=request.user.get_username())
-                done += 1
-            except AlertGroupActionError as exc:
-                self.message_user(request, f"{group}: {exc}", messages.WARNING)
-        self.message_user(request, f"Acknowledged {done} alert group(s).")
-
+class AlertGroupAdmin(LabelSearchMixin, ReadOnlyAdmin):
+    label_field = "common_labels"
+    actions = ["acknowledge", "resolve"]
     list_display = [
-        "group_key", "receiver", "status", "firing_count", "resolved_count", "last_seen_at",
+        "alertname", "severity", "status", "firing_count", "resolved_count", "acknowledged",
+        "last_seen_at",
     ]
-    list_filter = ["status", "receiver"]
+    list_filter = ["status", SeverityFilter, GroupPeriodFilter, "receiver"]
     search_fields = ["group_key"]
+    date_hierarchy = "last_seen_at"
     inlines = [AlertInline]
+    readonly_fields = ["notifications"]
+
+    @admin.display(description="Alert name")
+    def alertname(self, obj: AlertGroup) -> str:
+        return obj.common_labels.get("alertname") or obj.group_key
+
+    @admin.display(description="Severity")
+    def severity(self, obj: AlertGroup) -> str:
+        return obj.common_labels.get("severity", "")
+
+    @admin.display(description="Acknowledged")
+    def acknowledged(self, obj: AlertGroup) -> str:
+        if not obj.acknowledged_at:
+            return "—"
+        return f"{obj.acknowledged_by} at {obj.acknowledged_at:%Y-%m-%d %H:%M}"
+
+    @admin.display(description="Notifications and their attempts")
+    def notifications(self, obj: AlertGroup) -> str:
+        from receivers.selectors import notification_list_for_group
+
+        rows = []
+        for notification in notification_list_for_group(alert_group_id=obj.id):
+            url = reverse("admin:receivers_notification_change", args=[notification.id])
+            attempts = format_html_join(
+                "", "<li>#{} {} {} HTTP {} {} ms {}</li>",
+                ((a.number, a.started_at.strftime("%H:%M:%S"), a.outcome, a.http_status or "—",
+                  a.latency_ms, a.error) for a in notification.delivery_attempts.all()),
+            )
+            rows.append(format_html(
+                '<li><a href="{}">{} → {} ({})</a>: {}<ul>{}</ul></li>',
+                url, notification.status, notification.receiver_name, notification.channel,
+                notification.state, attempts,
+            ))
+        return format_html("<ul>{}</ul>", format_html_join("", "{}", ((r,) for r in rows))) \
+            if rows else "—"
+
+    @admin.action(description="Acknowledge the selected alert groups", permissions=["act"])
+    def acknowledge(self, request, queryset):
+        _audited_group_action(
+            self, request, queryset, service=alert_group_acknowledge, verb="acknowledge"
+        )
+
+    @admin.action(description="Resolve the selected alert groups", permissions=["act"])
+    def resolve(self, request, queryset):
+        _audited_group_action(self, request, queryset, service=alert_group_resolve, verb="resolve")
 
 
 @admin.register(Alert)
-class AlertAdmin(ReadOnlyAdmin):
-    list_display = ["__str__", "fingerprint", "status", "starts_at", "ends_at", "last_seen_at"]
-    list_filter = ["status"]
+class AlertAdmin(LabelSearchMixin, ReadOnlyAdmin):
+    list_display = ["__str__", "severity", "status", "instance", "starts_at", "ends_at",
+                    "last_seen_at"]
+    list_filter = ["status", AlertSeverityFilter, GroupPeriodFilter, "suppressed"]
     search_fields = ["fingerprint"]
+    date_hierarchy = "starts_at"
+    list_select_related = ["group"]
+
+    @admin.display(description="Severity")
+    def severity(self, obj: Alert) -> str:
+        return obj.labels.get("severity", "")
+
+    @admin.display(description="Instance")
+    def instance(self, obj: Alert) -> str:
+        return obj.labels.get("instance", "")
 
 
 def _clean_matchers(value: str, *, required: bool) -> str:
@@ -85,7 +201,7 @@ class RouteForm(forms.ModelForm):
 
 
 @admin.register(Route)
-class RouteAdmin(admin.ModelAdmin):
+class RouteAdmin(RolePermissionsMixin, AuditedAdminMixin, admin.ModelAdmin):
     form = RouteForm
     list_display = ["position", "name", "matchers", "min_severity", "continue_matching",
                     "is_default", "escalation_policy"]
@@ -106,7 +222,7 @@ class SilenceForm(forms.ModelForm):
 
 
 @admin.register(Silence)
-class SilenceAdmin(admin.ModelAdmin):
+class SilenceAdmin(RolePermissionsMixin, AuditedAdminMixin, admin.ModelAdmin):
     form = SilenceForm
     list_display = ["matchers", "kind", "starts_at", "ends_at", "weekdays", "window_start",
                     "window_end", "time_zone", "created_by"]
@@ -115,3 +231,4 @@ class SilenceAdmin(admin.ModelAdmin):
         if not change:
             obj.created_by = request.user.get_username()
         super().save_model(request, obj, form, change)
+

@@ -29,6 +29,7 @@ class TenantAdminSite(admin.AdminSite):
     site_header = "Herald"
     site_title = "Herald"
     login_form = TenantAuthenticationForm
+    index_template = "admin/herald_index.html"
 
     def has_permission(self, request: HttpRequest) -> bool:
         return request.user.is_active and request_role(request) is not None
@@ -47,6 +48,16 @@ class TenantAdminSite(admin.AdminSite):
                 ip=client_ip(request),
             )
         return response
+
+    def get_urls(self):
+        from django.urls import path
+
+        from alerting.overview import overview_view
+
+        return [
+            path("overview/", self.admin_view(overview_view(self)), name="overview"),
+            *super().get_urls(),
+        ]
 
 
 def client_ip(request: HttpRequest) -> str:

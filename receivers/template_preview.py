@@ -1,0 +1,57 @@
+"""The live preview of a template being edited: rendered in the sandbox, errors with a line."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.db import connection
+
+from receivers.messages import alert_message_for
+from receivers.models import Notification
+from receivers.templating import (
+    HTML_PARTS,
+    TemplateError,
+    sample_message,
+    template_context,
+    template_render_source,
+    template_source_check,
+)
+
+
+@dataclass(frozen=True)
+class Preview:
+    rendered: dict[str, str] = field(default_factory=dict)  # status -> text
+    error: str = ""
+    line: int | None = None
+
+
+def template_preview(
+    *, channel: str, language: str, part: str, source: str, notification_id: int | None = None
+) -> Preview:
+    """Render the source for a sample (firing and resolved) or one recent real notification."""
+    try:
+        template_source_check(channel=channel, part=part, source=source)
+        html = (channel, part) in HTML_PARTS
+        if notification_id:
+            notification = Notification.objects.select_related("alert_group").get(
+                id=notification_id
+            )
+            tenant = connection.tenant
+            messages = {
+                notification.status: alert_message_for(
+                    notification, tenant_slug=tenant.slug, tenant_name=tenant.name
+                )
+            }
+        else:
+            messages = {status: sample_message(status=status) for status in ("firing", "resolved")}
+        rendered = {
+            status: template_render_source(
+                source, template_context(message=message, language=language), html=html
+            )
+            for status, message in messages.items()
+        }
+    except TemplateError as exc:
+        return Preview(error=str(exc), line=exc.line)
+    except Notification.DoesNotExist:
+        return Preview(error="That notification no longer exists.")
+    return Preview(rendered=rendered)
