@@ -6,11 +6,13 @@ import base64
 import subprocess
 import sys
 import textwrap
+from types import SimpleNamespace
 
 from django.conf import settings
 from prometheus_client import CollectorRegistry, multiprocess
 from prometheus_client.parser import text_string_to_metric_families
 
+from alerting.gunicorn_conf import child_exit
 from alerting.metrics import alerts_received
 from tests.factories import WebhookAlertFactory, WebhookPayloadFactory
 from tests.ingest import keep_schema, post, public_client
@@ -67,11 +69,17 @@ def test_labels_are_bounded(alpha, ingest_key):
 
 _CHILD = textwrap.dedent(
     """
-    import sys
+    import os, sys
     from alerting.metrics import alerts_received_record, escalation_events
+    from receivers.metrics import notifications_total, receiver_health
     count = int(sys.argv[1])
     alerts_received_record(tenant="alpha", alerts=[{"status": "firing"}] * count)
     escalation_events.labels(tenant="alpha", policy="db", level="1").inc()
+    notifications_total.labels(
+        tenant="alpha", receiver="hook", channel="webhook", status="delivered"
+    ).inc(count)
+    receiver_health.labels(tenant="alpha", receiver="hook", channel="webhook").set(1)
+    print(os.getpid())
     """
 )
 
@@ -85,11 +93,14 @@ def test_several_processes_add_up(tmp_path, monkeypatch, db):
         "HERALD_VAR_DIR": str(settings.VAR_DIR),
         "XDG_RUNTIME_DIR": str(settings.VAR_DIR / "run"),
     }
-    for count in (3, 4):
-        subprocess.run(  # noqa: S603 - our own interpreter and code
+    pids = [
+        int(subprocess.run(  # noqa: S603 - our own interpreter and code
             [sys.executable, "-c", _CHILD, str(count)],
-            env=env, cwd=settings.BASE_DIR, check=True, timeout=60,
-        )
+            env=env, cwd=settings.BASE_DIR, check=True, timeout=60, capture_output=True,
+            text=True,
+        ).stdout.split()[-1])
+        for count in (3, 4)
+    ]
     assert len(list(tmp_path.glob("counter_*.db"))) == 2  # one file per process
 
     monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
@@ -100,6 +111,25 @@ def test_several_processes_add_up(tmp_path, monkeypatch, db):
         ("alertmanager_escalation_events_total",
          (("level", "1"), ("policy", "db"), ("tenant", "alpha")))
     ] == 2
+    assert found[
+        ("alertmanager_notifications_total",
+         (("channel", "webhook"), ("receiver", "hook"), ("status", "delivered"),
+          ("tenant", "alpha")))
+    ] == 7
+    health = {
+        dict(labels)["pid"]: value for (name, labels), value in found.items()
+        if name == "alertmanager_receiver_health"
+    }
+    assert health == {str(pids[0]): 1, str(pids[1]): 1}
+
+    # gunicorn's child_exit hook forgets a dead worker's live gauges, keeps its counters.
+    child_exit(server=None, worker=SimpleNamespace(pid=pids[0]))
+    found = samples(scrape())
+    assert [
+        dict(labels)["pid"] for (name, labels) in found if name == "alertmanager_receiver_health"
+    ] == [str(pids[1])]
+    assert found[("alertmanager_alerts_total", (("status", "firing"), ("tenant", "alpha")))] == 7
+
     # The same as prometheus_client's own aggregation of those files.
     registry = CollectorRegistry()
     multiprocess.MultiProcessCollector(registry, path=str(tmp_path))
