@@ -63,7 +63,7 @@ def test_labels_are_bounded(alpha, ingest_key):
             for sample in family.samples:
                 assert set(sample.labels) <= {
                     "tenant", "status", "receiver", "channel", "policy", "level", "reason",
-                    "code", "state",
+                    "code", "state", "le",
                 }, sample
 
 
