@@ -6,14 +6,6 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-# The browser tests drive Debian's Chromium (Playwright's own download needs
-# the internet); installed once, skipped when present.
-CHROMIUM := /usr/bin/chromium
-
-$(CHROMIUM):
-	$(if $(filter 0,$(shell id -u)),,sudo )apt-get update -qq
-	DEBIAN_FRONTEND=noninteractive $(if $(filter 0,$(shell id -u)),,sudo )apt-get install -y -qq --no-install-recommends chromium
-
 .PHONY: run test lint bench bench-ingest
 
 $(STAMP): pyproject.toml
@@ -38,3 +30,14 @@ bench-ingest: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/e2e.py $(BENCH_ARGS)
+
+# The browser tests drive Debian's Chromium (Playwright's own download needs
+# the internet); installed once, skipped when present.
+# After the other targets: the first one is what a bare `make` runs.
+CHROMIUM := /usr/bin/chromium
+
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo )
+
+$(CHROMIUM):
+	$(SUDO)apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $(SUDO)apt-get install -y -qq --no-install-recommends chromium
