@@ -5,6 +5,10 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+# The browser tests drive Debian's Chromium (Playwright's own download needs
+# the internet); `make test` installs it.
+CHROMIUM := /usr/bin/chromium
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo )
 
 .PHONY: run test lint bench bench-ingest
 
@@ -31,13 +35,7 @@ bench-ingest: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/e2e.py $(BENCH_ARGS)
 
-# The browser tests drive Debian's Chromium (Playwright's own download needs
-# the internet); installed once, skipped when present.
-# After the other targets: the first one is what a bare `make` runs.
-CHROMIUM := /usr/bin/chromium
-
-SUDO := $(if $(filter 0,$(shell id -u)),,sudo )
-
+# Installed once, skipped when present. (Last: a bare `make` runs the first rule.)
 $(CHROMIUM):
 	$(SUDO)apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive $(SUDO)apt-get install -y -qq --no-install-recommends chromium
