@@ -1,0 +1,84 @@
+"""/metrics under `runherald`: two gunicorn workers and a Celery worker, one set of totals."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import requests
+from django.conf import settings
+from prometheus_client.parser import text_string_to_metric_families
+
+from tests.conftest import wait_for
+from tests.e2e.test_run_command import _free_port, _read_until, _servers_using
+from tests.factories import WebhookAlertFactory, WebhookPayloadFactory
+
+pytestmark = pytest.mark.e2e
+
+
+def _value(text: str, name: str, **labels: str) -> float:
+    return sum(
+        sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+        if sample.name == name and labels.items() <= sample.labels.items()
+    )
+
+
+def test_ingest_and_delivery_metrics_add_up_over_all_processes():
+    var_dir = Path(settings.BASE_DIR) / ".var" / "run-test-metrics"
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items()
+           if k not in {"DATABASE_URL", "CELERY_BROKER_URL", "PROMETHEUS_MULTIPROC_DIR"}}
+    env["HERALD_VAR_DIR"] = str(var_dir)
+    process = subprocess.Popen(  # noqa: S603
+        [sys.executable, "manage.py", "runherald", "--demo", "--port", str(port),
+         "--web-workers", "2", "--worker-concurrency", "2"],
+        cwd=settings.BASE_DIR, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        text=True, start_new_session=True,
+    )
+    try:
+        banner = _read_until(process, r"Press Ctrl-C to stop", timeout=90)
+        key = re.search(r"Ingest key:\s+(\S+)", banner).group(1)
+        base = f"http://127.0.0.1:{port}"
+        session = requests.Session()
+        for _ in range(3):
+            payload = WebhookPayloadFactory(alerts=WebhookAlertFactory.build_batch(2))
+            # A new connection each time, so both gunicorn workers take some.
+            response = requests.post(
+                f"{base}/api/v1/alertmanager/", json=payload, timeout=10,
+                headers={"Authorization": f"Bearer {key}", "Connection": "close"},
+            )
+            assert response.status_code == 200, response.text
+
+        def totals() -> tuple[float, float]:
+            text = session.get(f"{base}/metrics", timeout=5).text
+            return (
+                _value(text, "alertmanager_alerts_total", tenant="demo", status="firing"),
+                _value(text, "alertmanager_notifications_total", tenant="demo",
+                       status="delivered"),
+            )
+
+        # Delivered counts come from the Celery worker process, alerts from gunicorn's.
+        wait_for(lambda: totals() == (6, 3), timeout=20)
+        for _ in range(6):  # whichever worker answers, the totals are the same
+            assert totals() == (6, 3)
+        files = list((var_dir / "prometheus").glob("counter_*.db"))
+        assert len(files) >= 3  # two web workers and the Celery worker at least
+        health = session.get(f"{base}/api/v1/health/ready", timeout=10)
+        assert health.status_code == 200, health.text
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            raise
+        process.stdout.close()
+    assert process.returncode == 0
+    wait_for(lambda: not _servers_using(var_dir), timeout=5)
