@@ -7,6 +7,7 @@ import re
 import signal
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 
 import pytest
@@ -47,8 +48,12 @@ def test_ingest_and_delivery_metrics_add_up_over_all_processes():
         key = re.search(r"Ingest key:\s+(\S+)", banner).group(1)
         base = f"http://127.0.0.1:{port}"
         session = requests.Session()
-        for _ in range(3):
-            payload = WebhookPayloadFactory(alerts=WebhookAlertFactory.build_batch(2))
+        run = uuid.uuid4().hex[:8]  # the demo tenant's data outlives a run: new alerts each time
+        for batch in range(3):
+            payload = WebhookPayloadFactory(
+                groupKey=f'{{}}:{{run="{run}",batch="{batch}"}}',
+                alerts=[WebhookAlertFactory(fingerprint=f"{run}{batch}{n:07x}") for n in range(2)],
+            )
             # A new connection each time, so both gunicorn workers take some.
             response = requests.post(
                 f"{base}/api/v1/alertmanager/", json=payload, timeout=10,
