@@ -17,6 +17,7 @@ from collections import Counter as Tally
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from celery.signals import worker_process_shutdown
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, multiprocess
 
 alerts_received = Counter(
@@ -54,3 +55,11 @@ def metrics_registry() -> CollectorRegistry:
     registry = CollectorRegistry()
     multiprocess.MultiProcessCollector(registry)
     return registry
+
+
+@worker_process_shutdown.connect(weak=False)
+def _pool_process_exited(pid: int | None = None, **kwargs: Any) -> None:
+    """A Celery prefork child that exits must not leave its live gauges behind
+    (gunicorn's workers are handled by its child_exit hook)."""
+    if multiprocess_dir() is not None:
+        multiprocess.mark_process_dead(pid or os.getpid())

@@ -8,6 +8,7 @@ import sys
 import textwrap
 from types import SimpleNamespace
 
+from celery.signals import worker_process_shutdown
 from django.conf import settings
 from prometheus_client import CollectorRegistry, multiprocess
 from prometheus_client.parser import text_string_to_metric_families
@@ -129,6 +130,9 @@ def test_several_processes_add_up(tmp_path, monkeypatch, db):
         dict(labels)["pid"] for (name, labels) in found if name == "alertmanager_receiver_health"
     ] == [str(pids[1])]
     assert found[("alertmanager_alerts_total", (("status", "firing"), ("tenant", "alpha")))] == 7
+    # So does a Celery pool process that exits.
+    worker_process_shutdown.send(sender=None, pid=pids[1], exitcode=0)
+    assert not any(name == "alertmanager_receiver_health" for name, _ in samples(scrape()))
 
     # The same as prometheus_client's own aggregation of those files.
     registry = CollectorRegistry()
