@@ -123,3 +123,19 @@ def test_auditors_browse_the_audit_log(alpha, users, client_as):
     entry = AuditEntry.objects.get(action="create")
     detail = get(client_as("auditor"), f"/admin/audit/auditentry/{entry.pk}/change/")
     assert entry.hash in detail.content.decode()
+
+
+def test_history_page_shows_the_objects_audit_entries(alpha, users, client_as):
+    client = client_as("editor")
+    post(
+        client,
+        "/admin/alerting/route/add/",
+        {"name": "web", "position": 1, "matchers": "", "min_severity": 0},
+    )
+    from alerting.models import Route
+
+    route = Route.objects.get(name="web")
+    page = get(client_as("auditor"), f"/admin/alerting/route/{route.pk}/history/")
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "editor-alpha" in text and "create" in text
