@@ -104,3 +104,31 @@ def test_overview_counts_the_last_day(alpha, client_as):
     assert "<svg" in page and "4 notifications" in page
     assert "<td>DiskFull</td><td>4</td>" in page
     assert "75.0 %" in page
+
+
+def test_alert_lists_filter_by_status_severity_time_and_label(alpha, client_as):
+    from tests.factories import AlertGroupFactory
+
+    AlertGroupFactory(common_labels={"alertname": "DiskFull", "severity": "critical", "team": "db"})
+    AlertGroupFactory(common_labels={"alertname": "CpuHigh", "severity": "warning", "team": "web"})
+    client = client_as("auditor")
+    by_label = get(client, "/admin/alerting/alertgroup/?q=team%3Ddb").content.decode()
+    assert "DiskFull" in by_label and "CpuHigh" not in by_label
+    by_severity = get(client, "/admin/alerting/alertgroup/?severity=warning").content.decode()
+    assert "CpuHigh" in by_severity and "DiskFull" not in by_severity
+    recent = get(client, "/admin/alerting/alertgroup/?period=1h&status__exact=firing")
+    assert "DiskFull" in recent.content.decode()
+    assert get(client, "/admin/alerting/alert/?period=24h&severity=critical").status_code == 200
+
+
+def test_operators_add_members_on_the_public_admin(alpha, users):
+    from django.test import Client
+
+    from tenants.models import TenantMembership
+
+    client = Client(HTTP_HOST="127.0.0.1")
+    client.force_login(users["operator"])
+    url = f"/admin/tenants/tenant/{alpha.pk}/change/"
+    page = get(client, url)
+    assert page.status_code == 200 and "memberships-TOTAL_FORMS" in page.content.decode()
+    assert TenantMembership.objects.filter(tenant=alpha).count() == 3
