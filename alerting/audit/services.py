@@ -128,8 +128,14 @@ def audit_snapshot(
 
 
 def audit_notification_outcome(*, notification: Any) -> AuditEntry | None:
-    """Record a notification that reached a final state (delivered or failed for good)."""
-    if notification.state not in ("delivered", "failed"):
+    """Record a notification that reached a final state; call it where the state is saved.
+
+    Anything not final yet (pending, sending) is ignored, so the caller need
+    not check.
+    """
+    from receivers.models import FINAL_STATES
+
+    if notification.state not in FINAL_STATES:
         return None
     return audit_record(
         actor="system",

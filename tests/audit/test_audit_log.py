@@ -135,3 +135,15 @@ def test_concurrent_writers_keep_one_chain(committed_tenants):
     connection.set_tenant(tenant)
     assert AuditEntry.objects.filter(action="ping").count() == 40
     assert audit_chain_verify().intact
+
+
+def test_notification_outcomes_are_recorded_only_when_final(alpha):
+    from alerting.audit.services import audit_notification_outcome
+    from tests.factories import NotificationFactory
+
+    pending = NotificationFactory()
+    assert audit_notification_outcome(notification=pending) is None
+    failed = NotificationFactory(state="failed", last_error="HTTP 500", last_http_status=500)
+    entry = audit_notification_outcome(notification=failed)
+    assert (entry.action, entry.actor, entry.source) == ("notification_failed", "system", "system")
+    assert entry.after["error"] == "HTTP 500" and entry.after["receiver"] == failed.receiver_name
