@@ -4,16 +4,14 @@ a live preview, notification history (filters, attempts, retry, CSV)."""
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from dataclasses import asdict
 from typing import Any
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Max, OuterRef, Q, Subquery
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.views.decorators.http import require_POST
 
@@ -22,7 +20,6 @@ from alerting.audit.admin import AuditedAdminMixin, PeriodFilter
 from receivers.forms import MessageTemplateForm, receiver_form_class
 from receivers.manual_sends import RetryError, notification_retry, receiver_test_send
 from receivers.models import (
-    AttemptOutcome,
     DeliveryAttempt,
     MessageTemplate,
     Notification,
@@ -31,54 +28,12 @@ from receivers.models import (
     ReceiverKind,
 )
 from receivers.redaction import secret_mask
+from receivers.selectors import receiver_health_list
 from receivers.services import message_template_save, receiver_save
 from receivers.template_preview import template_preview
 from receivers.templating import message_preview
 from tenants.roles import RolePermissionsMixin
 from tenants.sites import client_ip
-
-try:  # the circuit breaker's own view of health, where it exists
-    from receivers.selectors import receiver_health_list
-except ImportError:  # pragma: no cover - before the breaker landed
-    receiver_health_list = None
-
-
-def _health_from_history(receiver_ids: list[int]) -> dict[int, dict[str, Any]]:
-    """Health from the delivery records alone (no breaker state)."""
-    since = timezone.now() - timedelta(hours=1)
-    failed = [AttemptOutcome.RETRY, AttemptOutcome.FAILED]
-    last_error = DeliveryAttempt.objects.filter(
-        notification__receiver=OuterRef("pk"), outcome__in=failed
-    ).order_by("-started_at")
-    rows = (
-        Receiver.objects.filter(id__in=receiver_ids)
-        .annotate(
-            last_success_at=Max("notifications__delivered_at"),
-            failures_last_hour=Count(
-                "notifications__delivery_attempts",
-                filter=Q(notifications__delivery_attempts__started_at__gte=since,
-                         notifications__delivery_attempts__outcome__in=failed),
-            ),
-            last_error=Subquery(last_error.values("error")[:1]),
-            last_failure_at=Subquery(last_error.values("started_at")[:1]),
-        )
-        .values("id", "last_success_at", "failures_last_hour", "last_error", "last_failure_at")
-    )
-    return {row["id"]: {**row, "state": "—"} for row in rows}
-
-
-def receiver_health(receiver_ids: list[int]) -> dict[int, dict[str, Any]]:
-    health = _health_from_history(receiver_ids)
-    if receiver_health_list is not None:
-        for item in receiver_health_list():
-            if item.receiver_id in health:
-                health[item.receiver_id].update(
-                    state=item.state, last_success_at=item.last_success_at or
-                    health[item.receiver_id]["last_success_at"],
-                    failures_last_hour=item.failures_last_hour,
-                )
-    return health
-
 
 _STATE_COLOURS = {"closed": "#2e7d32", "open": "#c62828", "half_open": "#ef6c00"}
 
@@ -101,9 +56,9 @@ class ReceiverAdmin(RolePermissionsMixin, AuditedAdminMixin, admin.ModelAdmin):
 
         def health(obj: Receiver) -> dict[str, Any]:
             if not page_health:
-                page_health.update(receiver_health(
-                    list(self.get_queryset(request).values_list("id", flat=True)[:500])
-                ))
+                page_health.update(
+                    (item.receiver_id, asdict(item)) for item in receiver_health_list()
+                )
             return page_health.get(obj.id, {})
 
         @admin.display(description="Circuit")
@@ -120,7 +75,10 @@ class ReceiverAdmin(RolePermissionsMixin, AuditedAdminMixin, admin.ModelAdmin):
 
         @admin.display(description="Last error")
         def last_error(obj):
-            return (health(obj).get("last_error") or "—")[:120]
+            item = health(obj)
+            if not item.get("last_error"):
+                return "—"
+            return f"{item['last_failure_at']:%Y-%m-%d %H:%M}: {item['last_error'][:120]}"
 
         @admin.display(description="Failures (1 h)")
         def failures_last_hour(obj):

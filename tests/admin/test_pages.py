@@ -132,3 +132,21 @@ def test_operators_add_members_on_the_public_admin(alpha, users):
     page = get(client, url)
     assert page.status_code == 200 and "memberships-TOTAL_FORMS" in page.content.decode()
     assert TenantMembership.objects.filter(tenant=alpha).count() == 3
+
+
+def test_receiver_list_shows_health_at_a_glance(alpha, client_as):
+    from django.utils import timezone
+
+    receiver = ReceiverFactory(name="flaky")
+    notification = NotificationFactory(receiver=receiver, state="failed")
+    notification.delivery_attempts.create(
+        number=1,
+        started_at=timezone.now(),
+        outcome="failed",
+        http_status=502,
+        latency_ms=5,
+        error="HTTP 502: bad gateway",
+    )
+    page = get(client_as("auditor"), "/admin/receivers/receiver/").content.decode()
+    assert "Circuit" in page and "Failures (1 h)" in page and "Last success" in page
+    assert "flaky" in page and "closed" in page
