@@ -72,6 +72,11 @@ def config_apply(
         for change in reversed(changes):
             if change.action == "removed":
                 _REMOVE[change.section](change)
+        if any(change.section == "routes" for change in changes):
+            # Routes left unchanged keep their old numbers: number them all again, so
+            # the stored order is the file's (routes the file does not name stay put).
+            for index, spec in enumerate(desired.routes):
+                Route.objects.filter(name=spec.name).update(position=index)
         for change in changes:
             audit_record(
                 actor=actor, source=AuditSource.COMMAND, action=f"config_{change.action}",

@@ -90,6 +90,23 @@ def _label(section: str, data: dict[str, Any]) -> str:
     return ", ".join(data["matchers"]) if section == "silences" else ""
 
 
+def _relative_order(wanted: list[Any], current: list[Any]) -> list[tuple[int, Any]]:
+    """Current specs numbered among those the desired list also has.
+
+    Only the relative order of routes means anything: routes the file does
+    not name (being removed, or kept by an import) must not shift the others.
+    """
+    names = {getattr(spec, "name", None) for spec in wanted}
+    ranked, index = [], 0
+    for spec in current:
+        if getattr(spec, "name", None) in names:
+            ranked.append((index, spec))
+            index += 1
+        else:
+            ranked.append((-1, spec))
+    return ranked
+
+
 def config_plan(
     *, desired: ConfigDocument, current: ConfigDocument, prune: bool = True
 ) -> list[Change]:
@@ -112,7 +129,7 @@ def config_plan(
             key(data): data
             for data in (
                 spec_comparable(section, spec, i)
-                for i, spec in enumerate(getattr(current, section) or [])
+                for i, spec in _relative_order(wanted, getattr(current, section) or [])
             )
         }
         for name, after in new.items():

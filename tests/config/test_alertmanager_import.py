@@ -14,7 +14,7 @@ from alerting.models import Route
 from alerting.routing import RouteRule, routes_for
 from receivers.models import Receiver
 from tests.config.test_validation import SAMPLES
-from tests.factories import ReceiverFactory
+from tests.factories import ReceiverFactory, RouteFactory
 
 AM = (SAMPLES / "alertmanager.yml").read_text()
 
@@ -171,7 +171,8 @@ def run(path, *, dry_run=False) -> str:
 
 
 def test_the_command_imports_into_the_tenant_once(alpha):
-    ReceiverFactory(name="kept")
+    kept = ReceiverFactory(name="kept")
+    RouteFactory(name="own-route", receivers=[kept])
     path = SAMPLES / "alertmanager.yml"
 
     dry = run(path, dry_run=True)
@@ -182,6 +183,7 @@ def test_the_command_imports_into_the_tenant_once(alpha):
 
     assert "16 change(s)" in output
     assert "Not imported, or only approximately:" in output
+    assert "the tenant's own routes (own-route) were kept: check their order" in output
     assert "credentials: <the tenant's ingest key" in output
     assert Receiver.objects.filter(name="kept").exists()  # an import removes nothing
     pager = Receiver.objects.get(name="db-pager-pagerduty-1")

@@ -13,7 +13,7 @@ from alerting.models import Route, Silence
 from escalation.models import BusinessHoursWindow, EscalationPolicy
 from receivers.models import MessageTemplate, Receiver
 from tests.config.test_validation import ENV, SAMPLES
-from tests.factories import ReceiverFactory, SilenceFactory
+from tests.factories import ReceiverFactory, RouteFactory, SilenceFactory
 
 
 @pytest.fixture
@@ -173,3 +173,19 @@ def test_export_round_trips_through_deploy_without_secret_values(alpha, env, tmp
 
     assert deploy(path).strip() == "no changes"
     assert export() == exported
+
+
+def test_routes_end_up_in_the_files_order(alpha, tmp_path):
+    hook = ReceiverFactory(name="hook")
+    RouteFactory(name="a", position=5, receivers=[hook])
+    RouteFactory(name="b", position=6, receivers=[hook])
+    path = tmp_path / "routes.yaml"
+    path.write_text("routes:\n" + "".join(
+        f"  - name: {name}\n    receivers: [hook]\n" for name in ("a", "b", "c")
+    ))
+
+    assert deploy(path).strip().splitlines() == ["+ routes/c", "1 created, 0 changed, 0 removed"]
+    assert list(Route.objects.order_by("position").values_list("name", flat=True)) == [
+        "a", "b", "c",
+    ]
+    assert deploy(path).strip() == "no changes"

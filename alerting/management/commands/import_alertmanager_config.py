@@ -7,6 +7,7 @@ from django_tenants.utils import tenant_context
 from alerting.config.alertmanager import AlertmanagerConfigError, alertmanager_import
 from alerting.config.apply import ConfigApplyError, config_apply
 from alerting.config.cli import file_read, tenant_by_slug
+from alerting.config.export import config_current
 
 
 class Command(BaseCommand):
@@ -23,7 +24,9 @@ class Command(BaseCommand):
         except AlertmanagerConfigError as exc:
             raise CommandError(f"{file}: {exc}") from None
         # Added to what the tenant has: nothing of its own is removed.
+        imported = {route.name for route in result.document.routes or []}
         with tenant_context(tenant_by_slug(tenant)):
+            others = [r.name for r in config_current().routes or [] if r.name not in imported]
             try:
                 changes = config_apply(
                     document=result.document, env={}, actor="import_alertmanager_config",
@@ -35,6 +38,11 @@ class Command(BaseCommand):
             self.stdout.write(change.format())
         summary = f"{len(changes)} change(s)" if changes else "no changes"
         self.stdout.write(f"{summary}{' (dry run: nothing applied)' if dry_run else ''}")
+        if others:
+            result.notes.append(
+                f"the tenant's own routes ({', '.join(others)}) were kept: check their order "
+                f"against the imported ones (positions 0 to {len(imported) - 1})"
+            )
         if result.notes:
             self.stdout.write("\nNot imported, or only approximately:")
             for note in result.notes:
