@@ -172,7 +172,7 @@ def run(path, *, dry_run=False) -> str:
 
 def test_the_command_imports_into_the_tenant_once(alpha):
     kept = ReceiverFactory(name="kept")
-    RouteFactory(name="own-route", receivers=[kept])
+    RouteFactory(name="own-route", receivers=[kept], position=99)
     path = SAMPLES / "alertmanager.yml"
 
     dry = run(path, dry_run=True)
@@ -189,7 +189,8 @@ def test_the_command_imports_into_the_tenant_once(alpha):
     pager = Receiver.objects.get(name="db-pager-pagerduty-1")
     assert pager.secrets == {"routing_key": "0123456789abcdef0123456789abcdef"}
     assert pager.config["client"] == "Alertmanager (prod)"
-    assert [route.name for route in Route.objects.order_by("position")][-1] == "am-default"
+    ordered = [route.name for route in Route.objects.order_by("position", "id")]
+    assert [name for name in ordered if name.startswith("am")][-1] == "am-default"
     default = Route.objects.get(name="am-default")
     assert default.is_default and [r.name for r in default.receivers.all()] == ["default-slack"]
 
