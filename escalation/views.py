@@ -7,6 +7,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
 from django_tenants.utils import tenant_context
 
+from alerting.audit.services import audit_record
 from alerting.models import AlertGroup
 from alerting.services import AlertGroupActionError, alert_group_acknowledge
 from escalation.links import LinkError, acknowledge_token_read
@@ -31,6 +32,11 @@ def acknowledge(request: HttpRequest, token: str) -> HttpResponse:
             try:
                 group = alert_group_acknowledge(alert_group_id=group.id, by="link")
                 done = True
+                audit_record(
+                    actor="link", source="system", action="acknowledge",
+                    obj_type="alerting.alertgroup", obj_id=group.id, obj_repr=str(group)[:300],
+                    ip=request.META.get("REMOTE_ADDR", ""),
+                )
             except AlertGroupActionError as exc:
                 return _problem(request, str(exc), 409)
         context = {

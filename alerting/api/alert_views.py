@@ -22,6 +22,7 @@ from alerting.api.alert_serializers import (
     ListFilterSerializer,
 )
 from alerting.api.authentication import ApiTokenAuthentication, TenantFromCredentialsMixin
+from alerting.audit.services import audit_record
 from alerting.models import Alert, AlertGroup
 from alerting.selectors import alert_group_list, alert_list
 from alerting.services import AlertGroupActionError, alert_group_acknowledge, alert_group_resolve
@@ -117,6 +118,15 @@ class AlertGroupViewSet(_TenantReadViewSet):
         except AlertGroupActionError as exc:
             return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
         group.refresh_from_db()
+        audit_record(
+            actor=token_name,
+            source="api",
+            action=service.__name__.removeprefix("alert_group_"),
+            obj_type="alerting.alertgroup",
+            obj_id=group.id,
+            obj_repr=str(group)[:300],
+            ip=request.META.get("REMOTE_ADDR", ""),
+        )
         return Response(AlertGroupDetailSerializer(group).data)
 
     @extend_schema(

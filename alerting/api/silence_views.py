@@ -7,6 +7,7 @@ from rest_framework.response import Response
 
 from alerting.api.alert_views import NewestFirst
 from alerting.api.authentication import ApiTokenAuthentication, TenantFromCredentialsMixin
+from alerting.audit.services import audit_record
 from alerting.models import Silence
 from alerting.services import SilenceError, silence_create
 
@@ -53,4 +54,23 @@ class SilenceViewSet(
             )
         except SilenceError as exc:
             raise serializers.ValidationError({"silence": [str(exc)]}) from None
-        return Response(self.get_serializer(silence).data, status=status.HTTP_201_CREATED)
+        data = self.get_serializer(silence).data
+        self._audit("create", silence, after=data)
+        return Response(data, status=status.HTTP_201_CREATED)
+
+    def perform_destroy(self, instance: Silence) -> None:
+        before = self.get_serializer(instance).data
+        super().perform_destroy(instance)
+        self._audit("delete", instance, before=before)
+
+    def _audit(self, action: str, silence: Silence, **change) -> None:
+        audit_record(
+            actor=f"api:{self.request.auth.slug}",
+            source="api",
+            action=action,
+            obj_type="alerting.silence",
+            obj_id=silence.id or "",
+            obj_repr=silence.matchers[:300],
+            ip=self.request.META.get("REMOTE_ADDR", ""),
+            **change,
+        )

@@ -255,3 +255,27 @@ def test_a_bad_silence_gets_400_saying_why(api, body, why):
         response = api.client.post("/api/v1/silences/", body, content_type="application/json")
     assert response.status_code == 400
     assert why in str(response.json())
+
+
+def test_api_actions_and_silence_changes_are_audited(api, alpha, ingest):
+    from alerting.audit.models import AuditEntry
+
+    ingest(alpha)
+    group = AlertGroup.objects.get()
+    api.post(f"/api/v1/alert-groups/{group.id}/acknowledge/")
+    with keep_schema():
+        created = api.client.post(
+            "/api/v1/silences/",
+            {"matchers": 'team="db"', "startsAt": "2026-11-23T00:00:00Z",
+             "endsAt": "2099-01-01T00:00:00Z"},
+            content_type="application/json",
+        ).json()
+        api.client.delete(f"/api/v1/silences/{created['id']}/")
+
+    entries = list(AuditEntry.objects.order_by("id").values_list("actor", "source", "action",
+                                                                 "object_type"))
+    assert entries == [
+        ("api:alpha", "api", "acknowledge", "alerting.alertgroup"),
+        ("api:alpha", "api", "create", "alerting.silence"),
+        ("api:alpha", "api", "delete", "alerting.silence"),
+    ]

@@ -1,5 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
+from django_tenants.utils import tenant_context
 
+from alerting.audit.services import audit_record
 from tenants.models import Tenant
 from tenants.services import api_token_create, ingest_key_create
 
@@ -19,4 +21,10 @@ class Command(BaseCommand):
         if found is None:
             raise CommandError(f"No tenant with slug {tenant!r}.")
         row, key = _CREATE[kind](tenant=found, name=name)
+        with tenant_context(found):
+            audit_record(
+                actor="manage.py", source="command", action=f"create {kind} key",
+                obj_type=f"tenants.{type(row).__name__.lower()}", obj_id=row.id,
+                obj_repr=f"{row.name} ({row.prefix}…)",
+            )
         self.stdout.write(f"Created {kind} key {row.name!r} for {found.slug} (shown once): {key}")

@@ -1,5 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
+from django_tenants.utils import tenant_context
 
+from alerting.audit.services import audit_record
 from tenants.models import Tenant
 from tenants.services import ingest_key_create, tenant_create
 
@@ -23,6 +25,14 @@ class Command(BaseCommand):
         tenant = tenant_create(
             slug=slug, name=name, domain=domain, allow_private_targets=allow_private_targets
         )
-        _, key = ingest_key_create(tenant=tenant, name="default")
+        ingest_key, key = ingest_key_create(tenant=tenant, name="default")
+        with tenant_context(tenant):
+            audit_record(
+                actor="manage.py", source="command", action="create tenant",
+                obj_type="tenants.tenant", obj_id=tenant.id, obj_repr=tenant.slug,
+                after={"slug": slug, "name": name, "domain": domain,
+                       "allow_private_targets": allow_private_targets,
+                       "ingest_key": f"{ingest_key.prefix}…"},
+            )
         self.stdout.write(f"Created tenant {tenant.slug} (schema {tenant.schema_name}) at {domain}")
         self.stdout.write(f"Ingest key (shown once): {key}")
