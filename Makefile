@@ -39,3 +39,6 @@ bench: $(STAMP)
 $(CHROMIUM):
 	$(SUDO)apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive $(SUDO)apt-get install -y -qq --no-install-recommends chromium
+
+bench-delivery: $(STAMP)
+	$(BIN)/python bench/delivery.py $(BENCH_ARGS)

@@ -58,13 +58,21 @@ def _gauge(receiver: Receiver, state: str) -> None:
     ).set(breaker_health(state))
 
 
-def circuit_admit(*, receiver: Receiver, now: datetime, probe_lease_seconds: float) -> Admission:
-    """May a delivery to `receiver` be attempted now? Marks a probe when half-opening."""
-    state = (
-        ReceiverCircuit.objects.filter(receiver=receiver).values_list("state", flat=True).first()
+def circuit_admit(
+    *, receiver: Receiver, now: datetime, probe_lease_seconds: float
+) -> tuple[Admission, tuple | None]:
+    """May a delivery to `receiver` be attempted now? Marks a probe when half-opening.
+
+    Also returns what was read of the circuit (state, failures, last success),
+    for `circuit_record_success` to skip a write that would change nothing.
+    """
+    seen = (
+        ReceiverCircuit.objects.filter(receiver=receiver)
+        .values_list("state", "consecutive_failures", "last_success_at")
+        .first()
     )
-    if state in (None, CircuitState.CLOSED):  # the common case takes no lock
-        return Admission(allowed=True, breaker=Breaker())
+    if seen is None or seen[0] == CircuitState.CLOSED:  # the common case takes no lock
+        return Admission(allowed=True, breaker=Breaker()), seen
     with transaction.atomic():
         circuit = _locked(receiver)
         admission = breaker_admit(
@@ -77,19 +85,19 @@ def circuit_admit(*, receiver: Receiver, now: datetime, probe_lease_seconds: flo
             _store(circuit, admission.breaker)
             circuit.save()
             _gauge(receiver, circuit.state)
-    return admission
+    return admission, None
 
 
-def circuit_record_success(*, receiver: Receiver, now: datetime) -> None:
-    circuit = ReceiverCircuit.objects.filter(receiver=receiver).first()
-    if (
-        circuit is not None
-        and circuit.state == CircuitState.CLOSED
-        and circuit.consecutive_failures == 0
-        and circuit.last_success_at is not None
-        and now - circuit.last_success_at < _SUCCESS_REFRESH
-    ):
-        return
+def circuit_record_success(*, receiver: Receiver, now: datetime, seen: tuple | None) -> None:
+    if seen is not None:
+        state, failures, last_success_at = seen
+        if (
+            state == CircuitState.CLOSED
+            and failures == 0
+            and last_success_at is not None
+            and now - last_success_at < _SUCCESS_REFRESH
+        ):
+            return
     with transaction.atomic():
         circuit = _locked(receiver)
         _store(circuit, breaker_succeeded(_breaker_of(circuit)))

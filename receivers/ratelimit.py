@@ -55,12 +55,12 @@ def delivery_rate_take(*, tenant_key: str, receiver_key: str, receiver_rate: str
     try:
         limiter = _limiter()
         for rate, scope, key in checks:
-            if not limiter.test(rate, "delivery", scope, key):
+            # One round trip each; a message refused by the receiver's limit
+            # has used one of the tenant's, which errs on the side of fewer.
+            if not limiter.hit(rate, "delivery", scope, key):
                 stats = limiter.get_window_stats(rate, "delivery", scope, key)
                 wait = max(0.5, stats.reset_time - time.time())
                 return RateDecision(allowed=False, wait_seconds=wait)
-        for rate, scope, key in checks:
-            limiter.hit(rate, "delivery", scope, key)
     except Exception as exc:  # any storage failure: redis-py raises many types
         logger.warning("delivery rate limit not enforced: %s", type(exc).__name__)
     return RateDecision(allowed=True)

@@ -121,6 +121,7 @@ class _Claim:
     notification: Notification | None = None
     result: DeliveryResult | None = None
     probe: bool = False
+    circuit_seen: tuple | None = None
 
 
 def _postpone(notification: Notification, *, seconds: float, reason: str, now) -> _Claim:
@@ -161,13 +162,13 @@ def _notification_claim(notification_id: int) -> _Claim:
             wait = (notification.next_attempt_at - now).total_seconds()
             return _Claim(result=DeliveryResult(outcome=None, retry_in=wait))
         receiver = notification.receiver
-        probe = False
+        probe, circuit_seen = False, None
         if receiver is not None and receiver.enabled:
             if _too_old(notification, now) and notification.attempts:
                 error = notification.last_error or "no attempt succeeded"
                 outcome = _give_up(notification, reason=f"gave up after max age: {error}")
                 return _Claim(result=DeliveryResult(outcome=outcome))
-            admission = circuit_admit(
+            admission, circuit_seen = circuit_admit(
                 receiver=receiver, now=now, probe_lease_seconds=_lease_seconds()
             )
             if not admission.allowed:
@@ -192,7 +193,6 @@ def _notification_claim(notification_id: int) -> _Claim:
                     return _postpone(
                         notification, seconds=wait, reason="grouping window", now=now
                     )
-                _group_merge(notification)
             rate = delivery_rate_take(
                 tenant_key=connection.tenant.schema_name,
                 receiver_key=_rate_key(receiver),
@@ -209,7 +209,7 @@ def _notification_claim(notification_id: int) -> _Claim:
         notification.attempts += 1
         notification.next_attempt_at = now + timedelta(seconds=_lease_seconds())
         notification.save(update_fields=["state", "attempts", "next_attempt_at", "updated_at"])
-    return _Claim(notification=notification, probe=probe)
+    return _Claim(notification=notification, probe=probe, circuit_seen=circuit_seen)
 
 
 def _rate_key(receiver: Receiver) -> str:
@@ -218,29 +218,40 @@ def _rate_key(receiver: Receiver) -> str:
 
 
 def _group_window_wait(notification: Notification, now) -> float:
-    """Seconds to hold a notification so later alerts of its group join it.
+    """Seconds to hold a notification so later alerts of its group join it; 0: send now.
 
     The first message of a group goes out at once; what follows for the same
     receiver and group within the window waits for the window to pass and
-    then goes out as one message.
+    then goes out as one message. Waiting siblings are merged into this one.
     """
     window = settings.HERALD_GROUP_WINDOW_SECONDS
     if window <= 0:
         return 0.0
-    siblings = Notification.objects.filter(
-        receiver_id=notification.receiver_id, alert_group_id=notification.alert_group_id
-    ).exclude(id=notification.id)
-    if siblings.filter(state=NotificationState.SENDING).exists():
-        return window
-    last_sent = (
-        siblings.filter(state=NotificationState.DELIVERED, is_digest=False)
-        .order_by("-delivered_at")
-        .values_list("delivered_at", flat=True)
-        .first()
+    # One query on the hot path: usually a group has no other notification.
+    siblings = list(
+        Notification.objects.filter(
+            receiver_id=notification.receiver_id, alert_group_id=notification.alert_group_id
+        )
+        .exclude(id=notification.id)
+        .values_list("state", "delivered_at", "is_digest", "acknowledgement")
     )
-    if last_sent is None:
+    if not siblings:
         return 0.0
-    return max(0.0, (last_sent + timedelta(seconds=window) - now).total_seconds())
+    if any(state == NotificationState.SENDING for state, *_ in siblings):
+        return window
+    sent = [
+        delivered_at
+        for state, delivered_at, is_digest, _ in siblings
+        if state == NotificationState.DELIVERED and not is_digest and delivered_at
+    ]
+    if sent and (wait := (max(sent) + timedelta(seconds=window) - now).total_seconds()) > 0:
+        return wait
+    if any(
+        state == NotificationState.PENDING and not is_digest and not acknowledgement
+        for state, _, is_digest, acknowledgement in siblings
+    ):
+        _group_merge(notification)
+    return 0.0
 
 
 def _group_merge(notification: Notification) -> None:
@@ -483,7 +494,7 @@ def notification_deliver(*, notification_id: int) -> DeliveryResult:
     now = timezone.now()
     if receiver is not None:
         if not sent.error:
-            circuit_record_success(receiver=receiver, now=now)
+            circuit_record_success(receiver=receiver, now=now, seen=claim.circuit_seen)
         elif _outage(sent):
             circuit_record_failure(receiver=receiver, now=now, error=sent.error)
 
