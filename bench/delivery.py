@@ -31,6 +31,9 @@ from common import bench_environment, bench_tenant, results_write, spawn, stop  
 
 class Receiver(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, as vendors' APIs do
+    # Headers and body go out in separate writes: with Nagle's algorithm the
+    # body would wait for the client's delayed ACK (~40 ms per request).
+    disable_nagle_algorithm = True
     delay = {"/instant": 0.0, "/slow": 0.2}
     received = 0
     lock = threading.Lock()
