@@ -74,9 +74,10 @@ PUBLIC_SCHEMA_NAME = "public"
 # Hosts that are no tenant's domain (127.0.0.1, the load balancer's name) get
 # the public site: ingest, health, metrics and the operators' admin.
 SHOW_PUBLIC_IF_NO_TENANT_FOUND = True
-# TENANT_LIMIT_SET_CALLS stays off: django-tenants would SET search_path inside
-# a transaction, a rollback would undo it, and later queries would run in the
-# wrong schema. Re-setting it per cursor costs a cheap round trip.
+# Set the search_path once per schema switch, not before every query (a round
+# trip each). django-tenants forgets it on rollback and savepoint rollback,
+# which undo the SET; tests/tenants/test_search_path.py holds it to that.
+TENANT_LIMIT_SET_CALLS = True
 
 MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
