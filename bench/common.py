@@ -41,7 +41,13 @@ def bench_environment() -> BenchEnvironment:
 
     from alerting.embedded import EmbeddedRedis
 
-    env = {**os.environ, "HERALD_LOG_LEVEL": "WARNING"}
+    # Latency and throughput are measured, not Herald's rate limits.
+    env = {
+        **os.environ,
+        "HERALD_LOG_LEVEL": "WARNING",
+        "HERALD_TENANT_DELIVERY_RATE_LIMIT": "1000000/second",
+        "HERALD_RECEIVER_RATE_LIMIT": "1000000/second",
+    }
     redis = None
     if "CELERY_BROKER_URL" not in os.environ:
         redis = EmbeddedRedis(Path(settings.VAR_DIR) / "bench").start()
@@ -75,9 +81,11 @@ def bench_tenant(*, slug: str, receiver_url: str):
     with tenant_context(tenant):
         receiver = Receiver.objects.filter(name="bench").first()
         if receiver is None:
-            receiver_create(name="bench", kind="webhook", secrets={"url": receiver_url})
+            receiver = receiver_create(name="bench", kind="webhook", secrets={"url": receiver_url})
         else:
             receiver_secret_set(receiver=receiver, name="url", value=receiver_url)
+        receiver.rate_limit = "1000000/second"
+        receiver.save(update_fields=["rate_limit"])
     return tenant, key
 
 
