@@ -8,36 +8,14 @@ must not hold up pages.
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from dataclasses import dataclass
-from functools import cache
 
-import redis  # noqa: F401 - `limits` imports it lazily, which races between threads
 from django.conf import settings
-from limits import RateLimitItem, parse, storage, strategies
+
+from alerting.rate_limits import rate_item, shared_limiter
 
 logger = logging.getLogger(__name__)
-
-_limiters: dict[str, strategies.SlidingWindowCounterRateLimiter] = {}
-_lock = threading.Lock()
-
-
-def _limiter() -> strategies.SlidingWindowCounterRateLimiter:
-    url = settings.HERALD_RATE_LIMIT_STORAGE_URL
-    limiter = _limiters.get(url)
-    if limiter is None:
-        with _lock:
-            limiter = _limiters.get(url) or strategies.SlidingWindowCounterRateLimiter(
-                storage.storage_from_string(url)
-            )
-            _limiters[url] = limiter
-    return limiter
-
-
-@cache
-def _rate(text: str) -> RateLimitItem:
-    return parse(text)
 
 
 @dataclass(frozen=True)
@@ -49,11 +27,11 @@ class RateDecision:
 def delivery_rate_take(*, tenant_key: str, receiver_key: str, receiver_rate: str) -> RateDecision:
     """Take one message from the tenant's and the receiver's allowance, if both have one."""
     checks = [
-        (_rate(settings.HERALD_TENANT_DELIVERY_RATE_LIMIT), "tenant", tenant_key),
-        (_rate(receiver_rate or settings.HERALD_RECEIVER_RATE_LIMIT), "receiver", receiver_key),
+        (rate_item(settings.HERALD_TENANT_DELIVERY_RATE_LIMIT), "tenant", tenant_key),
+        (rate_item(receiver_rate or settings.HERALD_RECEIVER_RATE_LIMIT), "receiver", receiver_key),
     ]
     try:
-        limiter = _limiter()
+        limiter = shared_limiter()
         for rate, scope, key in checks:
             # One round trip each; a message refused by the receiver's limit
             # has used one of the tenant's, which errs on the side of fewer.
@@ -68,9 +46,9 @@ def delivery_rate_take(*, tenant_key: str, receiver_key: str, receiver_rate: str
 
 def rate_limits_reset(*, tenant_key: str, receiver_key: str, receiver_rate: str) -> None:
     """Forget the counters (tests, and an operator who raised a limit)."""
-    limiter = _limiter()
+    limiter = shared_limiter()
     for rate, scope, key in (
-        (_rate(settings.HERALD_TENANT_DELIVERY_RATE_LIMIT), "tenant", tenant_key),
-        (_rate(receiver_rate or settings.HERALD_RECEIVER_RATE_LIMIT), "receiver", receiver_key),
+        (rate_item(settings.HERALD_TENANT_DELIVERY_RATE_LIMIT), "tenant", tenant_key),
+        (rate_item(receiver_rate or settings.HERALD_RECEIVER_RATE_LIMIT), "receiver", receiver_key),
     ):
         limiter.clear(rate, "delivery", scope, key)

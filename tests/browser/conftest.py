@@ -35,7 +35,7 @@ def page(monkeypatch, live_server) -> Iterator:
     duration; the database flush after the test runs once Playwright is gone.
     """
     if not Path(CHROMIUM).exists():
-        pytest.skip(f"no Chromium at {CHROMIUM} (make test installs it: apt-get install chromium)")
+        pytest.fail(f"no Chromium at {CHROMIUM} (make test installs it: apt-get install chromium)")
     from playwright.sync_api import sync_playwright
 
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
