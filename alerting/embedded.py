@@ -111,3 +111,21 @@ class EmbeddedRedis:
             except subprocess.TimeoutExpired:
                 self.process.kill()
         self.process = None
+
+
+def postgres_restart(var_dir: Path) -> None:
+    """Restart the embedded PostgreSQL (for fault tests), keeping pgserver's books.
+
+    pgserver decides at exit whether to stop the server by the postmaster PID
+    it saw at start; after a restart that PID is gone, so tell it the new one,
+    or the restarted server would outlive the last process using it.
+    """
+    import pgserver
+    from pgserver.utils import PostmasterInfo
+
+    data_dir = var_dir / "pgdata"
+    server = pgserver.get_server(data_dir, cleanup_mode="stop")
+    pgserver.pg_ctl(
+        ["-w", "-m", "fast", "restart"], pgdata=data_dir, user=server.system_user
+    )
+    server._postmaster_info = PostmasterInfo.read_from_pgdata(data_dir)

@@ -9,8 +9,10 @@ counts are printed and written to test-artifacts/faults.json.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -27,6 +29,7 @@ from django.db import connection, connections
 from django_tenants.utils import tenant_context
 from werkzeug import Response
 
+from alerting.embedded import postgres_restart
 from tests.conftest import broker, wait_for
 from tests.factories import ReceiverFactory, WebhookAlertFactory, WebhookPayloadFactory
 from tests.ingest import INGEST
@@ -66,13 +69,13 @@ def workers(tmp_path) -> Iterator:
         return process
 
     yield start
-    for process in started:
-        if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(10)
-            except subprocess.TimeoutExpired:
-                process.kill()
+    for process in started:  # each in its own group, with its beat child
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
 
 
 class Flow:
@@ -185,7 +188,7 @@ def test_a_worker_killed_while_alerts_flow(setup, workers):
     flow, stand_in, worker = setup()
     flow.start()
     time.sleep(0.5)
-    worker.kill()  # SIGKILL, whatever it was doing
+    os.killpg(worker.pid, signal.SIGKILL)  # the worker and its beat, whatever they did
     worker.wait()
     workers()  # its replacement
     assert_nothing_lost(settle_and_count("worker SIGKILL", flow, stand_in))
@@ -195,13 +198,7 @@ def _restart_postgresql() -> None:
     """A real restart of the embedded server; with DATABASE_URL, every
     connection of the test database is dropped, as a restart would."""
     if not os.environ.get("DATABASE_URL"):
-        import pgserver
-
-        pgserver.pg_ctl(
-            ["-w", "-m", "fast", "restart"],
-            pgdata=Path(settings.VAR_DIR) / "pgdata",
-            user="pgserver" if os.geteuid() == 0 else None,
-        )
+        postgres_restart(Path(settings.VAR_DIR))
         return
     with connection.cursor() as cursor:
         cursor.execute(
