@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import re
-import signal
-import subprocess
-import sys
 import uuid
 from pathlib import Path
 
@@ -16,8 +12,8 @@ from django.conf import settings
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.conftest import wait_for
-from tests.e2e.test_run_command import _free_port, _read_until, _servers_using
 from tests.factories import WebhookAlertFactory, WebhookPayloadFactory
+from tests.runherald import running_herald
 
 pytestmark = pytest.mark.e2e
 
@@ -33,20 +29,9 @@ def _value(text: str, name: str, **labels: str) -> float:
 
 def test_ingest_and_delivery_metrics_add_up_over_all_processes():
     var_dir = Path(settings.BASE_DIR) / ".var" / "run-test-metrics"
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items()
-           if k not in {"DATABASE_URL", "CELERY_BROKER_URL", "PROMETHEUS_MULTIPROC_DIR"}}
-    env["HERALD_VAR_DIR"] = str(var_dir)
-    process = subprocess.Popen(  # noqa: S603
-        [sys.executable, "manage.py", "runherald", "--demo", "--port", str(port),
-         "--web-workers", "2", "--worker-concurrency", "2"],
-        cwd=settings.BASE_DIR, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-        text=True, start_new_session=True,
-    )
-    try:
-        banner = _read_until(process, r"Press Ctrl-C to stop", timeout=90)
-        key = re.search(r"Ingest key:\s+(\S+)", banner).group(1)
-        base = f"http://127.0.0.1:{port}"
+    with running_herald(var_dir, web_workers=2) as herald:
+        key = re.search(r"Ingest key:\s+(\S+)", herald.banner).group(1)
+        base = herald.base_url
         session = requests.Session()
         run = uuid.uuid4().hex[:8]  # the demo tenant's data outlives a run: new alerts each time
         for batch in range(3):
@@ -77,13 +62,3 @@ def test_ingest_and_delivery_metrics_add_up_over_all_processes():
         assert len(files) >= 3  # two web workers and the Celery worker at least
         health = session.get(f"{base}/api/v1/health/ready", timeout=10)
         assert health.status_code == 200, health.text
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            raise
-        process.stdout.close()
-    assert process.returncode == 0
-    wait_for(lambda: not _servers_using(var_dir), timeout=5)
