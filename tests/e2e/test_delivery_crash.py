@@ -8,21 +8,14 @@ own so the suite's in-process worker does not take their tasks.
 
 from __future__ import annotations
 
-import contextlib
+import functools
 import os
 import signal
-import subprocess
-import sys
 import threading
 import time
 import uuid
-from collections.abc import Iterator
-from pathlib import Path
-from urllib.parse import quote
 
 import pytest
-from django.conf import settings
-from django.db import connection
 from django_tenants.utils import tenant_context
 from werkzeug import Response
 
@@ -34,62 +27,13 @@ from tests.factories import NotificationFactory, ReceiverFactory
 pytestmark = pytest.mark.e2e
 
 
-def _popen(command: list[str], env: dict[str, str], log) -> subprocess.Popen:
-    return subprocess.Popen(  # noqa: S603 - our own interpreter and module
-        command,
-        cwd=Path(settings.BASE_DIR),
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-
-
 @pytest.fixture
-def worker_process(tmp_path) -> Iterator:
-    """Start `celery worker -B` subprocesses on a private queue; all are stopped at the end."""
+def worker_process(celery_worker_processes):
+    """Start workers on a private queue, so the suite's in-process worker leaves it alone."""
     queue = f"crash-{uuid.uuid4().hex[:8]}"
-    started: list[subprocess.Popen] = []
-    db = connection.settings_dict
-
-    def start() -> subprocess.Popen:
-        env = {
-            **os.environ,
-            "DATABASE_URL": f"postgres://{db['USER']}@{quote(db['HOST'], safe='')}/{db['NAME']}",
-            "CELERY_BROKER_URL": broker.url,
-            "HERALD_CELERY_QUEUE": queue,
-            "HERALD_VAR_DIR": str(settings.VAR_DIR),
-            # A killed worker's lease runs out soon, and the beat's sweep
-            # (every second) takes up at once whatever is overdue.
-            "HERALD_DELIVERY_LEASE_SECONDS": "2",
-            "HERALD_SWEEP_INTERVAL_SECONDS": "1",
-            "HERALD_SWEEP_PENDING_AFTER_SECONDS": "0",
-        }
-        with (tmp_path / f"worker-{len(started)}.log").open("w") as log:
-            process = _popen(
-                [
-                    sys.executable, "-m", "celery", "-A", "alerting", "worker",
-                    "--pool", "threads", "--concurrency", "4", "-Q", queue,
-                    "--beat", "--schedule", str(tmp_path / f"beat-{len(started)}"),
-                    "--without-mingle", "--without-gossip", "--loglevel", "WARNING",
-                    "--hostname", f"{queue}-{len(started)}@%h",
-                ],
-                env,
-                log,
-            )
-        started.append(process)
-        return process
-
+    start = functools.partial(celery_worker_processes, queue=queue)
     start.queue = queue
-    yield start
-    for process in started:  # each in its own group, with its beat child
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+    return start
 
 
 def state_of(tenant, notification_id: int) -> Notification:

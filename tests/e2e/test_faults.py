@@ -9,18 +9,13 @@ counts are printed and written to test-artifacts/faults.json.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import signal
-import subprocess
-import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import quote
 
 import pytest
 import requests
@@ -38,44 +33,6 @@ pytestmark = [pytest.mark.e2e, pytest.mark.faults]
 
 ALERTS = 24
 ARTIFACT = Path(settings.BASE_DIR) / "test-artifacts" / "faults.json"
-
-
-@pytest.fixture
-def workers(tmp_path) -> Iterator:
-    """`celery worker -B` subprocesses on the test database and broker; sweep every second."""
-    started: list[subprocess.Popen] = []
-    db = connection.settings_dict
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"postgres://{db['USER']}@{quote(db['HOST'], safe='')}/{db['NAME']}",
-        "CELERY_BROKER_URL": broker.url,
-        "HERALD_VAR_DIR": str(settings.VAR_DIR),
-        "HERALD_DELIVERY_LEASE_SECONDS": "2",
-        "HERALD_SWEEP_INTERVAL_SECONDS": "1",
-        "HERALD_SWEEP_PENDING_AFTER_SECONDS": "0",
-    }
-
-    def start() -> subprocess.Popen:
-        with (tmp_path / f"worker-{len(started)}.log").open("w") as log:
-            process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
-                [sys.executable, "-m", "celery", "-A", "alerting", "worker", "--pool",
-                 "threads", "--concurrency", "4", "--beat",
-                 "--schedule", str(tmp_path / f"beat-{len(started)}"),
-                 "--without-mingle", "--without-gossip", "--loglevel", "WARNING"],
-                cwd=settings.BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        started.append(process)
-        return process
-
-    yield start
-    for process in started:  # each in its own group, with its beat child
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
 
 
 class Flow:
@@ -156,13 +113,13 @@ def settle_and_count(name: str, flow: Flow, stand_in: StandIn) -> dict:
 
 
 @pytest.fixture
-def setup(committed_tenants, httpserver, ingest_key, live_server, workers):
+def setup(committed_tenants, httpserver, ingest_key, live_server, celery_worker_processes):
     def make(flapping: bool = False):
         alpha = committed_tenants["alpha"]
         stand_in = StandIn(httpserver, flapping=flapping)
         with tenant_context(alpha):
             ReceiverFactory(secrets={"url": stand_in.url}, max_attempts=10)
-        worker = workers()
+        worker = celery_worker_processes()
         return Flow(live_server.url + INGEST, ingest_key(alpha)), stand_in, worker
 
     return make
@@ -184,13 +141,13 @@ def test_broker_stopped_and_restarted_while_alerts_flow(setup):
     assert_nothing_lost(settle_and_count("broker restart", flow, stand_in))
 
 
-def test_a_worker_killed_while_alerts_flow(setup, workers):
+def test_a_worker_killed_while_alerts_flow(setup, celery_worker_processes):
     flow, stand_in, worker = setup()
     flow.start()
     time.sleep(0.5)
     os.killpg(worker.pid, signal.SIGKILL)  # the worker and its beat, whatever they did
     worker.wait()
-    workers()  # its replacement
+    celery_worker_processes()  # its replacement
     assert_nothing_lost(settle_and_count("worker SIGKILL", flow, stand_in))
 
 
