@@ -24,6 +24,11 @@ class RateDecision:
     wait_seconds: float = 0.0  # when refused: until the window lets one more through
 
 
+def receiver_rate_key(receiver) -> str:
+    """The receiver's counter key; with its creation time, a re-created receiver starts afresh."""
+    return f"{receiver.pk}.{receiver.created_at.timestamp():.6f}"
+
+
 def delivery_rate_take(*, tenant_key: str, receiver_key: str, receiver_rate: str) -> RateDecision:
     """Take one message from the tenant's and the receiver's allowance, if both have one."""
     checks = [

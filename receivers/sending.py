@@ -1,0 +1,173 @@
+"""One send of a notification through its receiver's transport.
+
+Preparing a send reads the database (templates, the tenant's signing key);
+the prepared send itself is pure I/O, so a batch can run its sends side by
+side in other threads. A batch prepares every send with one `Sends`, which
+reads each channel's templates and builds each receiver's transport once.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+
+from django.db import connection
+from django.utils import timezone
+
+from escalation.links import acknowledge_url
+from receivers.digest import digest_text
+from receivers.messages import AlertMessage, alert_message_for
+from receivers.models import Notification
+from receivers.redaction import secrets_scrub
+from receivers.selectors import message_template_sources
+from receivers.templating import TemplateError
+from receivers.transports import Transport, TransportError, transport_class
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class SendOutcome:
+    """What one send did; `error` is empty on success and never holds a secret."""
+
+    http_status: int | None = None
+    error: str = ""
+    permanent: bool = False
+    retry_after: float | None = None
+    # Settings the vendor told us to change (a Telegram group became a supergroup).
+    config_update: dict[str, Any] | None = None
+    started_at: datetime | None = None
+    duration: float = 0.0
+
+    @property
+    def outage(self) -> bool:
+        """Does this failure say the receiver is down (counts for its circuit)?
+
+        A 429 is the vendor pacing us (its Retry-After is honoured), and a
+        permanent failure is this message's or this receiver's settings' fault.
+        """
+        return bool(self.error) and not self.permanent and self.http_status != 429
+
+
+Send = Callable[[], SendOutcome]
+
+
+def notification_message(notification: Notification) -> AlertMessage:
+    """The message a notification carries, with its acknowledge link when it has one."""
+    tenant = connection.tenant
+    wants_link = (
+        notification.status == "firing"
+        and not notification.acknowledgement
+        and not notification.is_digest
+    )
+    message = alert_message_for(
+        notification,
+        tenant_slug=tenant.slug,
+        tenant_name=tenant.name,
+        acknowledge_url=acknowledge_url(tenant=tenant, alert_group_id=notification.alert_group_id)
+        if wants_link
+        else "",
+    )
+    if not notification.is_digest:
+        return message
+    text = digest_text(
+        alerts=notification.alerts, since=notification.created_at, now=timezone.now()
+    )
+    # Its own group key: vendors that deduplicate (PagerDuty, Opsgenie) keep
+    # each digest apart from the groups it summarises.
+    return replace(
+        message,
+        group_key=f"herald-digest/{notification.id}",
+        group_labels={"alertname": "HeraldDigest"},
+        common_labels={"alertname": "HeraldDigest"},
+        common_annotations={"summary": text, "description": text},
+    )
+
+
+class Sends:
+    """Prepares the sends of one tenant's notifications (in the thread that holds the tenant)."""
+
+    def __init__(self) -> None:
+        self._templates: dict[str, dict[tuple[str, str], str]] = {}
+        self._transports: dict[int, Transport | SendOutcome] = {}
+
+    def prepare(self, notification: Notification) -> Send:
+        """A send to run once, in any thread; it touches no database."""
+        receiver = notification.receiver
+        if receiver is None or not receiver.enabled:
+            return _known(SendOutcome(error="the receiver was deleted or disabled", permanent=True))
+        transport = self._transport(notification)
+        if isinstance(transport, SendOutcome):
+            return _known(transport)
+        message = notification_message(notification)
+        secrets = receiver.secrets
+        label = f"notification {notification.id} to receiver {receiver.name!r}"
+        return lambda: _send(transport, message, secrets=secrets, label=label)
+
+    def _transport(self, notification: Notification) -> Transport | SendOutcome:
+        receiver = notification.receiver
+        if receiver.id not in self._transports:
+            self._transports[receiver.id] = self._build(receiver)
+        return self._transports[receiver.id]
+
+    def _build(self, receiver) -> Transport | SendOutcome:
+        if not isinstance(receiver.secrets, dict):
+            # Decryption failed: a key was dropped from HERALD_ENCRYPTION_KEYS
+            # too early. Putting it back makes the retries succeed.
+            return SendOutcome(
+                error="the receiver's secrets cannot be decrypted with the configured keys"
+            )
+        if receiver.kind not in self._templates:
+            self._templates[receiver.kind] = message_template_sources(channel=receiver.kind)
+        try:
+            return transport_class(receiver.kind)(
+                config=receiver.config,
+                secrets=receiver.secrets,
+                allow_private=connection.tenant.allow_private_targets,
+                templates=self._templates[receiver.kind],
+            )
+        except TransportError as exc:
+            error = secrets_scrub(exc.message, receiver.secrets)
+            logger.warning("receiver %r cannot send: %s", receiver.name, error)
+            return SendOutcome(error=error, permanent=exc.permanent)
+
+
+def _known(outcome: SendOutcome) -> Send:
+    return lambda: replace(outcome, started_at=timezone.now())
+
+
+def _send(transport: Transport, message: AlertMessage, *, secrets: Any, label: str) -> SendOutcome:
+    """Send once. Any secret of the receiver that the vendor echoed back is masked."""
+    started_at = timezone.now()
+    clock = time.perf_counter()
+    try:
+        result = transport.send(message)
+    except TransportError as exc:
+        error = secrets_scrub(exc.message, secrets)
+        logger.warning(
+            "%s failed (%s): %s", label, "permanent" if exc.permanent else "will retry", error
+        )
+        return SendOutcome(
+            http_status=exc.http_status,
+            error=error,
+            permanent=exc.permanent,
+            retry_after=exc.retry_after,
+            config_update=exc.config_update or None,
+            started_at=started_at,
+            duration=time.perf_counter() - clock,
+        )
+    except TemplateError as exc:
+        error = secrets_scrub(f"template error: {exc}", secrets)
+        logger.warning("%s: %s", label, error)
+        return SendOutcome(
+            error=error, permanent=True, started_at=started_at, duration=time.perf_counter() - clock
+        )
+    return SendOutcome(
+        http_status=result.http_status,
+        started_at=started_at,
+        duration=time.perf_counter() - clock,
+    )

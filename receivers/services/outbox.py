@@ -1,0 +1,103 @@
+"""Writes on the outbox: notifications owed, handed to the workers, swept when lost.
+
+Notifications are written in the transaction that decided them and enqueued
+on commit; the sweep re-enqueues whatever a lost task or broker left behind.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from alerting.models import AlertGroup
+from receivers.models import (
+    Notification,
+    NotificationState,
+    Receiver,
+)
+from receivers.selectors import notification_ids_overdue
+
+logger = logging.getLogger(__name__)
+
+
+def notification_bulk_create(
+    *,
+    alert_group: AlertGroup,
+    receivers: list[Receiver],
+    status: str,
+    alerts: list[dict[str, Any]],
+    acknowledgement: bool = False,
+) -> list[int]:
+    """Record what each receiver is owed; call inside the ingest transaction."""
+    now = timezone.now()
+    created = Notification.objects.bulk_create(
+        Notification(
+            receiver=receiver,
+            receiver_name=receiver.name,
+            channel=receiver.kind,
+            alert_group=alert_group,
+            status=status,
+            alerts=alerts,
+            acknowledgement=acknowledgement,
+            created_at=now,
+            next_attempt_at=now,
+        )
+        for receiver in receivers
+    )
+    return [notification.id for notification in created]
+
+
+def notifications_enqueue(*, notification_ids: list[int], countdown: float | None = None) -> None:
+    """Hand notifications to the workers; run it on commit.
+
+    A broker outage must not fail the request that already committed the
+    work: the sweep enqueues whatever is still pending later.
+    """
+    from receivers.tasks import deliver_notification
+
+    for notification_id in notification_ids:
+        try:
+            deliver_notification.apply_async((notification_id,), countdown=countdown)
+        except Exception as exc:  # kombu raises several types; all mean "not now"
+            logger.warning(
+                "broker unavailable, notification %s left for the sweep: %s",
+                notification_id,
+                type(exc).__name__,
+            )
+            return
+
+
+
+def notification_sweep() -> list[int]:
+    """Re-enqueue this tenant's notifications whose task was lost; returns their ids."""
+    now = timezone.now()
+    due_before = now - timedelta(seconds=settings.HERALD_SWEEP_PENDING_AFTER_SECONDS)
+    overdue = notification_ids_overdue(due_before=due_before)
+    if overdue:
+        with transaction.atomic():
+            # Checked again under the rows' locks: a worker may have claimed
+            # one since the read, and resetting its fresh lease would let a
+            # second worker send it again.
+            overdue = list(
+                Notification.objects.select_for_update(skip_locked=True)
+                .filter(
+                    id__in=overdue,
+                    state__in=[NotificationState.PENDING, NotificationState.SENDING],
+                    next_attempt_at__lt=due_before,
+                )
+                .values_list("id", flat=True)
+            )
+            # Make them due now, so the next sweep does not enqueue them again
+            # while the re-enqueued tasks are still in the queue; a lease that
+            # ran out means its worker died mid-send, so the work is pending again.
+            Notification.objects.filter(id__in=overdue).update(
+                state=NotificationState.PENDING, next_attempt_at=now, updated_at=now
+            )
+        notifications_enqueue(notification_ids=overdue)
+    return overdue
+
