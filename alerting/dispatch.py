@@ -14,11 +14,11 @@ from django.db import transaction
 
 from alerting.models import Alert, AlertGroup, AlertStatus
 from alerting.routing import routes_for
-from alerting.selectors import route_rules, silence_rules
+from alerting.selectors import DispatchConfig, config_version, dispatch_config
 from alerting.silencing import silence_for
 from escalation.services import escalation_start
 from receivers.models import Receiver
-from receivers.selectors import receiver_list_enabled, receivers_notified_of
+from receivers.selectors import receivers_notified_of
 from receivers.services import notification_bulk_create, notifications_enqueue
 
 
@@ -33,15 +33,15 @@ def _mark_silenced(silenced: dict[str, int]) -> None:
 
 
 def _firing_targets(
-    firing: list[dict[str, Any]],
+    firing: list[dict[str, Any]], config: DispatchConfig
 ) -> tuple[dict[int, list[dict[str, Any]]], set[int]]:
     """Receiver id → alerts routed to it, and the escalation policies matched."""
-    rules = route_rules()
+    rules = config.routes
     targets: dict[int, list[dict[str, Any]]] = defaultdict(list)
     policies: set[int] = set()
     if not rules:  # no routes configured: every enabled receiver hears everything
-        for receiver in receiver_list_enabled():
-            targets[receiver.id].extend(firing)
+        for receiver_id in config.receivers:
+            targets[receiver_id].extend(firing)
         return targets, policies
     for alert in firing:
         for route in routes_for(alert["labels"], rules):
@@ -59,33 +59,42 @@ def alerts_dispatch(
     firing: list[dict[str, Any]],
     resolved: list[dict[str, Any]],
     now: datetime,
+    version: int | None = None,
+    held_back: set[str] | None = None,
 ) -> list[int]:
     """Write the notifications owed for changed alerts (Alertmanager's shape).
 
     Firing alerts caught by an active silence are marked suppressed instead.
     Resolved alerts go to the receivers that were told about the group, and
     only those. Matched escalation policies start for the group.
+
+    `version` is the configuration version read in this transaction (read
+    here if not given). `held_back` names the alerts stored as suppressed, if
+    the caller knows them: only those need releasing.
     """
-    rules = silence_rules(now=now) if firing else []
+    config = dispatch_config(version=config_version() if version is None else version, now=now)
     silenced = {
         alert["fingerprint"]: silence_id
         for alert in firing
-        if (silence_id := silence_for(alert["labels"], rules, now)) is not None
+        if (silence_id := silence_for(alert["labels"], config.silences, now)) is not None
     }
     _mark_silenced(silenced)
     routed = [alert for alert in firing if alert["fingerprint"] not in silenced]
-    if routed:
-        Alert.objects.filter(
-            fingerprint__in=[alert["fingerprint"] for alert in routed], suppressed=True
-        ).update(suppressed=False)
+    released = [
+        alert["fingerprint"]
+        for alert in routed
+        if held_back is None or alert["fingerprint"] in held_back
+    ]
+    if released:
+        Alert.objects.filter(fingerprint__in=released, suppressed=True).update(suppressed=False)
 
-    targets, policies = _firing_targets(routed) if routed else ({}, set())
+    targets, policies = _firing_targets(routed, config) if routed else ({}, set())
     if resolved:
         for receiver in receivers_notified_of(alert_group_id=alert_group.id):
             targets.setdefault(receiver.id, [])
             targets[receiver.id] = targets[receiver.id] + resolved
 
-    notification_ids = _notifications_create(alert_group, targets)
+    notification_ids = _notifications_create(alert_group, targets, config)
     for policy_id in sorted(policies):
         escalation_start(alert_group=alert_group, policy_id=policy_id, now=now)
     if notification_ids:
@@ -94,14 +103,13 @@ def alerts_dispatch(
 
 
 def _notifications_create(
-    alert_group: AlertGroup, targets: dict[int, list[dict[str, Any]]]
+    alert_group: AlertGroup, targets: dict[int, list[dict[str, Any]]], config: DispatchConfig
 ) -> list[int]:
-    """One notification per receiver; receivers owed the same alerts share one insert."""
+    """One notification per enabled receiver; receivers owed the same alerts share one insert."""
     receivers = {
-        receiver.id: receiver
-        for receiver in Receiver.objects.filter(id__in=list(targets), enabled=True).only(
-            "id", "name", "kind"
-        )
+        receiver_id: Receiver(id=receiver_id, name=name, kind=kind)
+        for receiver_id, (name, kind) in config.receivers.items()
+        if receiver_id in targets
     }
     same_alerts: dict[tuple[str, ...], list[Receiver]] = defaultdict(list)
     for receiver_id, alerts in targets.items():

@@ -24,7 +24,9 @@ from escalation.services import escalation_stop
 # fingerprint. The alert upsert keeps the state it replaces in previous_*,
 # read from the latest committed row, so "did this change?" is race-free.
 # The alerts travel as one JSON document unpacked by PostgreSQL: passing
-# seven arrays costs far more in client-side escaping.
+# seven arrays costs far more in client-side escaping. It also returns the
+# configuration version, so dispatch knows without a query whether its
+# cached routes, silences and receivers are current.
 _UPSERT_SQL = """
 WITH grp AS (
     INSERT INTO alerting_alertgroup AS g (
@@ -71,7 +73,7 @@ ON CONFLICT (fingerprint) DO UPDATE SET
     previous_status = a.status, previous_starts_at = a.starts_at,
     last_seen_at = EXCLUDED.last_seen_at
 RETURNING group_id, fingerprint, status, starts_at, previous_status, previous_starts_at,
-          suppressed
+          suppressed, (SELECT version FROM alerting_config_version)
 """
 
 
@@ -119,9 +121,14 @@ class IngestResult:
     notification_ids: list[int]
 
 
-def _upsert(
-    webhook: dict[str, Any], raw_payload: Any, now: datetime
-) -> tuple[int, list[AlertStateChange]]:
+@dataclass(frozen=True)
+class _Upserted:
+    group_id: int
+    changes: list[AlertStateChange]
+    config_version: int | None
+
+
+def _upsert(webhook: dict[str, Any], raw_payload: Any, now: datetime) -> _Upserted:
     alerts = webhook["alerts"]
     firing = sum(1 for alert in alerts if alert["status"] == "firing")
     params = {
@@ -166,7 +173,7 @@ def _upsert(
         )
         for row in rows
     ]
-    return rows[0][0], changes
+    return _Upserted(group_id=rows[0][0], changes=changes, config_version=rows[0][7])
 
 
 def alert_batch_ingest(*, webhook: dict[str, Any], raw_payload: Any) -> IngestResult:
@@ -179,7 +186,8 @@ def alert_batch_ingest(*, webhook: dict[str, Any], raw_payload: Any) -> IngestRe
     """
     now = timezone.now()
     with transaction.atomic():
-        group_id, changes = _upsert(webhook, raw_payload, now)
+        upserted = _upsert(webhook, raw_payload, now)
+        group_id, changes = upserted.group_id, upserted.changes
         group = AlertGroup(id=group_id, group_key=webhook["groupKey"])
         changed = {change.fingerprint for change in alerts_to_notify(changes)}
         notification_ids: list[int] = []
@@ -190,6 +198,8 @@ def alert_batch_ingest(*, webhook: dict[str, Any], raw_payload: Any) -> IngestRe
                 firing=[a for a in alerts if a["status"] == AlertStatus.FIRING],
                 resolved=[a for a in alerts if a["status"] == AlertStatus.RESOLVED],
                 now=now,
+                version=upserted.config_version,
+                held_back={change.fingerprint for change in changes if change.was_suppressed},
             )
         if webhook["status"] == AlertStatus.RESOLVED:
             escalation_stop(alert_group_id=group_id, state=EscalationState.RESOLVED)

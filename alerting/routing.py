@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from alerting.matchers import Matcher, matches_all
@@ -31,7 +32,7 @@ class RouteRule:
         )
 
 
-def routes_for(labels: dict[str, str], rules: list[RouteRule]) -> list[RouteRule]:
+def routes_for(labels: dict[str, str], rules: Sequence[RouteRule]) -> list[RouteRule]:
     """The routes an alert goes to, in order.
 
     The first matching route stops the search unless it says `continue`;

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from django.db import connection
 from django.db.models import Prefetch, Q, QuerySet, TextField, Value
 from django.db.models.fields.json import KT
 from django.db.models.functions import Coalesce
@@ -121,6 +123,50 @@ def silence_rules(*, now: datetime) -> list[SilenceRule]:
             continue
         rules.append(SilenceRule(id=silence.id, matchers=matchers, window=window))
     return rules
+
+
+@dataclass(frozen=True)
+class DispatchConfig:
+    """What dispatch reads about a tenant's configuration, as pure data."""
+
+    routes: tuple[RouteRule, ...]
+    silences: tuple[SilenceRule, ...]  # whether one is active is decided at each use
+    receivers: dict[int, tuple[str, str]]  # enabled receivers by name: id -> (name, kind)
+
+
+# Per process: (schema, tenant id) -> (version, config); the tenant id tells a
+# schema dropped and made again under the same name. See migration 0006.
+_dispatch_configs: dict[tuple[str, object], tuple[int, DispatchConfig]] = {}
+
+
+def config_version() -> int | None:
+    """The current tenant's configuration version (None if the row is gone)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT version FROM alerting_config_version")
+        row = cursor.fetchone()
+    return row[0] if row else None
+
+
+def dispatch_config(*, version: int | None, now: datetime) -> DispatchConfig:
+    """Routes, silences and enabled receivers, cached while `version` is unchanged.
+
+    `version` is read in the caller's transaction before this, so the
+    configuration loaded under it is at least as new; any write to those
+    tables changes it (a trigger), in every process at once. None: no cache.
+    """
+    schema = (connection.schema_name, getattr(connection.tenant, "pk", None))
+    cached = _dispatch_configs.get(schema)
+    if version is not None and cached is not None and cached[0] == version:
+        return cached[1]
+    receivers = Receiver.objects.filter(enabled=True).order_by("name")
+    config = DispatchConfig(
+        routes=tuple(route_rules()),
+        silences=tuple(silence_rules(now=now)),
+        receivers={r.id: (r.name, r.kind) for r in receivers.only("id", "name", "kind")},
+    )
+    if version is not None:
+        _dispatch_configs[schema] = (version, config)
+    return config
 
 
 def _silence_window(silence: Silence) -> OneOffWindow | WeeklyWindow:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -52,7 +53,7 @@ class SilenceRule:
         return self.window.active_at(now) and matches_all(list(self.matchers), labels)
 
 
-def silence_for(labels: dict[str, str], rules: list[SilenceRule], now: datetime) -> int | None:
+def silence_for(labels: dict[str, str], rules: Sequence[SilenceRule], now: datetime) -> int | None:
     """The id of the first active silence that catches these labels, if any."""
     for rule in rules:
         if rule.silences(labels, now):
