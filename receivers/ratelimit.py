@@ -29,8 +29,10 @@ def receiver_rate_key(receiver) -> str:
     return f"{receiver.pk}.{receiver.created_at.timestamp():.6f}"
 
 
-def delivery_rate_take(*, tenant_key: str, receiver_key: str, receiver_rate: str) -> RateDecision:
-    """Take one message from the tenant's and the receiver's allowance, if both have one."""
+def delivery_rate_take(
+    *, tenant_key: str, receiver_key: str, receiver_rate: str, count: int = 1
+) -> RateDecision:
+    """Take `count` messages from the tenant's and the receiver's allowance, if both have them."""
     checks = [
         (rate_item(settings.HERALD_TENANT_DELIVERY_RATE_LIMIT), "tenant", tenant_key),
         (rate_item(receiver_rate or settings.HERALD_RECEIVER_RATE_LIMIT), "receiver", receiver_key),
@@ -40,7 +42,7 @@ def delivery_rate_take(*, tenant_key: str, receiver_key: str, receiver_rate: str
         for rate, scope, key in checks:
             # One round trip each; a message refused by the receiver's limit
             # has used one of the tenant's, which errs on the side of fewer.
-            if not limiter.hit(rate, "delivery", scope, key):
+            if not limiter.hit(rate, "delivery", scope, key, cost=count):
                 stats = limiter.get_window_stats(rate, "delivery", scope, key)
                 wait = max(0.5, stats.reset_time - time.time())
                 return RateDecision(allowed=False, wait_seconds=wait)

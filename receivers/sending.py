@@ -9,12 +9,16 @@ reads each channel's templates and builds each receiver's transport once.
 from __future__ import annotations
 
 import logging
+import os
+import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
+from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
@@ -171,3 +175,24 @@ def _send(transport: Transport, message: AlertMessage, *, secrets: Any, label: s
         started_at=started_at,
         duration=time.perf_counter() - clock,
     )
+
+
+_pool: tuple[int, ThreadPoolExecutor] | None = None
+_pool_lock = threading.Lock()
+
+
+def _executor() -> ThreadPoolExecutor:
+    """The process's send threads, made after any fork (a forked pool has no threads)."""
+    global _pool
+    with _pool_lock:
+        if _pool is None or _pool[0] != os.getpid():
+            workers = settings.HERALD_DELIVERY_SEND_CONCURRENCY
+            _pool = (os.getpid(), ThreadPoolExecutor(workers, thread_name_prefix="herald-send"))
+        return _pool[1]
+
+
+def sends_run(sends: list[Send]) -> list[SendOutcome]:
+    """Run prepared sends side by side, so one slow receiver holds up no other send."""
+    if len(sends) <= 1:
+        return [send() for send in sends]
+    return list(_executor().map(lambda send: send(), sends))

@@ -5,8 +5,21 @@ from __future__ import annotations
 from django_tenants.utils import tenant_context
 
 from alerting.celery import app
-from receivers.services import notification_deliver, notification_sweep
+from receivers.services import notification_deliver, notification_sweep, notifications_deliver
 from tenants.selectors import tenant_list
+
+
+@app.task(acks_late=True, reject_on_worker_lost=True)
+def deliver_notifications(notification_ids: list[int]) -> dict[str, int]:
+    """First attempts, as a batch; a notification owed another attempt is retried on its own."""
+    results = notifications_deliver(notification_ids=notification_ids)
+    outcomes: dict[str, int] = {}
+    for notification_id, result in results.items():
+        if result.retry_in is not None:
+            deliver_notification.apply_async((notification_id,), countdown=result.retry_in)
+        outcome = str(result.outcome)
+        outcomes[outcome] = outcomes.get(outcome, 0) + 1
+    return outcomes
 
 
 @app.task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=None)

@@ -1,6 +1,7 @@
 """Writes of the receivers app: the outbox, delivery, receivers and templates."""
 
 from receivers.services.delivery import DeliveryResult, notification_deliver
+from receivers.services.delivery_batch import notifications_deliver
 from receivers.services.outbox import (
     notification_bulk_create,
     notification_sweep,
@@ -26,6 +27,7 @@ __all__ = [
     "notification_bulk_create",
     "notification_deliver",
     "notification_sweep",
+    "notifications_deliver",
     "notifications_enqueue",
     "receiver_config_update",
     "receiver_create",

@@ -53,24 +53,25 @@ def notification_bulk_create(
 
 
 def notifications_enqueue(*, notification_ids: list[int], countdown: float | None = None) -> None:
-    """Hand notifications to the workers; run it on commit.
+    """Hand notifications to the workers, in batches; run it on commit.
 
     A broker outage must not fail the request that already committed the
     work: the sweep enqueues whatever is still pending later.
     """
-    from receivers.tasks import deliver_notification
+    from receivers.tasks import deliver_notifications
 
-    for notification_id in notification_ids:
+    size = settings.HERALD_DELIVERY_BATCH_SIZE
+    for start in range(0, len(notification_ids), size):
+        batch = notification_ids[start : start + size]
         try:
-            deliver_notification.apply_async((notification_id,), countdown=countdown)
+            deliver_notifications.apply_async((batch,), countdown=countdown)
         except Exception as exc:  # kombu raises several types; all mean "not now"
             logger.warning(
-                "broker unavailable, notification %s left for the sweep: %s",
-                notification_id,
+                "broker unavailable, %d notifications left for the sweep: %s",
+                len(notification_ids) - start,
                 type(exc).__name__,
             )
             return
-
 
 
 def notification_sweep() -> list[int]:

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import ipaddress
+import os
 import socket
 import threading
+import urllib.request
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -23,7 +26,41 @@ def _session() -> requests.Session:
     if session is None:
         session = _local.session = requests.Session()
         session.headers["User-Agent"] = "Herald/1"
+        # requests would re-read the environment on every request (proxies,
+        # NO_PROXY, CA bundle, ~/.netrc): about 40 % of a send's CPU, and a
+        # ~/.netrc login has no business going to a tenant's URL. The
+        # environment is read once per process instead (_ENVIRONMENT).
+        session.trust_env = False
+        session.verify = _ENVIRONMENT.ca_bundle or True
     return session
+
+
+@dataclass(frozen=True)
+class _Environment:
+    proxies: dict[str, str]
+    no_proxy: str
+    ca_bundle: str
+
+
+def _environment() -> _Environment:
+    proxies = urllib.request.getproxies_environment()
+    return _Environment(
+        proxies={scheme: url for scheme, url in proxies.items() if scheme in ("http", "https")},
+        no_proxy=proxies.get("no", ""),
+        ca_bundle=os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or "",
+    )
+
+
+_ENVIRONMENT = _environment()
+
+
+def _proxies(host: str) -> dict[str, str]:
+    """HTTP(S)_PROXY, unless NO_PROXY names the host (the same rules as urllib's)."""
+    if not _ENVIRONMENT.proxies or urllib.request.proxy_bypass_environment(
+        host, proxies={"no": _ENVIRONMENT.no_proxy}
+    ):
+        return {}
+    return _ENVIRONMENT.proxies
 
 
 def _is_public(address: str) -> bool:
@@ -31,8 +68,8 @@ def _is_public(address: str) -> bool:
     return ip.is_global and not ip.is_multicast
 
 
-def guard_url(url: str, *, allow_private: bool) -> None:
-    """Refuse URLs that are not http(s), or that resolve into private networks.
+def guard_url(url: str, *, allow_private: bool) -> str:
+    """Refuse URLs that are not http(s), or that resolve into private networks; the host.
 
     Guards against a receiver being used to reach the cloud metadata service
     or internal hosts. The error never repeats the URL: it may hold a token.
@@ -41,6 +78,7 @@ def guard_url(url: str, *, allow_private: bool) -> None:
     if parts.scheme not in {"http", "https"} or not parts.hostname:
         raise TransportError("the receiver URL is not an http(s) URL", permanent=True)
     guard_host(parts.hostname, parts.port or 443, allow_private=allow_private)
+    return parts.hostname
 
 
 def guard_host(host: str, port: int, *, allow_private: bool) -> None:
@@ -68,7 +106,7 @@ def http_post(
     headers: dict[str, str] | None = None,
     timeout: float | None = None,
 ) -> requests.Response:
-    guard_url(url, allow_private=allow_private)
+    host = guard_url(url, allow_private=allow_private)
     read_timeout = timeout or settings.HERALD_HTTP_TIMEOUT_SECONDS
     try:
         return _session().post(
@@ -78,6 +116,7 @@ def http_post(
             headers=headers,
             timeout=(min(5.0, read_timeout), read_timeout),
             allow_redirects=False,
+            proxies=_proxies(host),
         )
     except requests.Timeout:
         raise TransportError("the receiver did not answer in time") from None
