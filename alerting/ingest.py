@@ -128,7 +128,16 @@ class _Upserted:
     config_version: int | None
 
 
-def _upsert(webhook: dict[str, Any], raw_payload: Any, now: datetime) -> _Upserted:
+def _payload_json(raw_payload: Any, raw_text: str | None) -> str:
+    """The payload as received when PostgreSQL can store that text as it is."""
+    if raw_text is not None and not _UNSTORABLE_ESCAPE.search(raw_text):
+        return raw_text
+    return storable_json(raw_payload)
+
+
+def _upsert(
+    webhook: dict[str, Any], raw_payload: Any, raw_text: str | None, now: datetime
+) -> _Upserted:
     alerts = webhook["alerts"]
     firing = sum(1 for alert in alerts if alert["status"] == "firing")
     params = {
@@ -142,7 +151,7 @@ def _upsert(webhook: dict[str, Any], raw_payload: Any, now: datetime) -> _Upsert
         "firing_count": firing,
         "resolved_count": len(alerts) - firing,
         "truncated": webhook["truncatedAlerts"],
-        "payload": storable_json(raw_payload),
+        "payload": _payload_json(raw_payload, raw_text),
         "now": now,
         "alerts": json.dumps(
             [
@@ -176,17 +185,20 @@ def _upsert(webhook: dict[str, Any], raw_payload: Any, now: datetime) -> _Upsert
     return _Upserted(group_id=rows[0][0], changes=changes, config_version=rows[0][7])
 
 
-def alert_batch_ingest(*, webhook: dict[str, Any], raw_payload: Any) -> IngestResult:
+def alert_batch_ingest(
+    *, webhook: dict[str, Any], raw_payload: Any, raw_text: str | None = None
+) -> IngestResult:
     """Store a validated webhook payload for the current tenant.
 
     `raw_payload` is the body as received, kept on the group for the audit
-    trail. Alerts are upserted by fingerprint and the group by groupKey.
+    trail; `raw_text`, if given, is its strict-JSON text, stored verbatim.
+    Alerts are upserted by fingerprint and the group by groupKey.
     Notifications are owed only for alerts whose state (status, startsAt)
     changed, so Alertmanager's retries and repeats notify nobody twice.
     """
     now = timezone.now()
     with transaction.atomic():
-        upserted = _upsert(webhook, raw_payload, now)
+        upserted = _upsert(webhook, raw_payload, raw_text, now)
         group_id, changes = upserted.group_id, upserted.changes
         group = AlertGroup(id=group_id, group_key=webhook["groupKey"])
         changed = {change.fingerprint for change in alerts_to_notify(changes)}

@@ -73,7 +73,9 @@ class AlertmanagerWebhookView(TenantFromCredentialsMixin, APIView):
 
     def ingest(self, request) -> Response:
         result = alert_batch_ingest(
-            webhook=validated_webhook(request.data), raw_payload=request.data
+            webhook=validated_webhook(request.data),
+            raw_payload=request.data,
+            raw_text=getattr(request, "json_text", None),
         )
         return Response(
             {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 
 from django.conf import settings
 from rest_framework import exceptions, parsers, status
@@ -13,8 +14,24 @@ class PayloadTooLarge(exceptions.APIException):
     default_code = "payload_too_large"
 
 
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):  # 1e400: PostgreSQL's jsonb has no infinity
+        raise ValueError(f"number out of range: {text}")
+    return value
+
+
+def _no_constant(name: str) -> float:
+    raise ValueError(f"{name} is not JSON")
+
+
 class BoundedJSONParser(parsers.JSONParser):
-    """Reads at most HERALD_INGEST_MAX_BODY_BYTES, whether or not a length was sent."""
+    """Reads at most HERALD_INGEST_MAX_BODY_BYTES, whether or not a length was sent.
+
+    Strict JSON only (no NaN or Infinity, which PostgreSQL could not store).
+    A UTF-8 body is kept as `request.json_text`, so ingest can store the
+    payload as received instead of serialising it again.
+    """
 
     def parse(self, stream, media_type=None, parser_context=None):
         limit = settings.HERALD_INGEST_MAX_BODY_BYTES
@@ -26,7 +43,16 @@ class BoundedJSONParser(parsers.JSONParser):
         if len(body) > limit:
             raise too_large
         try:
-            return json.loads(body)
+            text = body.decode("utf-8")
+        except UnicodeDecodeError:
+            text = None
+        if text is not None and text.startswith("\ufeff"):
+            text = None  # json.loads takes a BOM only in bytes
+        request.json_text = text
+        try:
+            return json.loads(
+                body if text is None else text, parse_constant=_no_constant, parse_float=_finite
+            )
         except UnicodeDecodeError:
             raise exceptions.ParseError("The body is not valid UTF-8.") from None
         except (ValueError, RecursionError) as exc:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from django.test import Client
 
@@ -155,6 +157,24 @@ def test_a_body_that_is_not_a_json_object_gets_400(alpha, client, ingest_key, bo
     response = post(client, body, ingest_key(alpha))
     assert response.status_code == 400
     assert stored_counts() == (0, 0, 0)
+
+
+@pytest.mark.parametrize("number", ["NaN", "Infinity", "-Infinity", "1e400"])
+def test_numbers_postgresql_cannot_store_get_400_not_500(alpha, client, ingest_key, number):
+    body = json.dumps(WebhookPayloadFactory()).replace('"version"', f'"extra": {number}, "version"')
+    response = post(client, body, ingest_key(alpha))
+    assert response.status_code == 400
+    assert "not valid JSON" in response.json()["detail"]
+    assert stored_counts() == (0, 0, 0)
+
+
+def test_the_payload_is_kept_as_received(alpha, client, ingest_key):
+    payload = WebhookPayloadFactory(extra={"big": 10**30, "ratio": 0.25, "nested": [None, True]})
+    body = json.dumps(payload, indent=1)  # any spacing: only the content counts
+
+    assert post(client, body, ingest_key(alpha)).status_code == 200
+
+    assert AlertGroup.objects.get().last_payload == payload
 
 
 def test_a_non_json_content_type_gets_415(alpha, client, ingest_key):
