@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.db import connection
 from django.db.models import Count
 from django.utils import timezone
 
@@ -110,3 +111,50 @@ def receiver_health_list(*, now: datetime | None = None) -> list[ReceiverHealth]
             )
         )
     return health
+
+
+@dataclass
+class _DeliveryConfig:
+    version: int
+    receivers: dict[int, Receiver]
+    templates: dict[str, dict[tuple[str, str], str]]
+
+
+# Per process: (schema, tenant id) -> what delivery read under one configuration
+# version. Any write to receivers or templates bumps the version (a trigger,
+# alerting migration 0006), so a cached receiver is never older than a commit
+# the worker has seen. Entries are shared by threads and only ever read.
+_delivery_configs: dict[tuple[str, object], _DeliveryConfig] = {}
+
+
+def _delivery_config(version: int | None) -> _DeliveryConfig | None:
+    if version is None:
+        return None
+    key = (connection.schema_name, getattr(connection.tenant, "pk", None))
+    config = _delivery_configs.get(key)
+    if config is None or config.version != version:
+        config = _delivery_configs[key] = _DeliveryConfig(version, {}, {})
+    return config
+
+
+def receivers_for_delivery(*, ids: set[int], version: int | None) -> dict[int, Receiver]:
+    """Receivers with their decrypted secrets, cached while the configuration version holds."""
+    config = _delivery_config(version)
+    if config is None:
+        return Receiver.objects.in_bulk(ids)
+    missing = ids - config.receivers.keys()
+    if missing:
+        config.receivers.update(Receiver.objects.in_bulk(missing))
+    return {id_: config.receivers[id_] for id_ in ids if id_ in config.receivers}
+
+
+def message_templates_for_delivery(
+    *, channel: str, version: int | None
+) -> dict[tuple[str, str], str]:
+    """The channel's template overrides, cached like `receivers_for_delivery`."""
+    config = _delivery_config(version)
+    if config is None:
+        return message_template_sources(channel=channel)
+    if channel not in config.templates:
+        config.templates[channel] = message_template_sources(channel=channel)
+    return config.templates[channel]

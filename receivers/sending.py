@@ -95,7 +95,13 @@ def notification_message(notification: Notification) -> AlertMessage:
 class Sends:
     """Prepares the sends of one tenant's notifications (in the thread that holds the tenant)."""
 
-    def __init__(self) -> None:
+    def __init__(
+        self, *, templates: Callable[[str], dict[tuple[str, str], str]] | None = None
+    ) -> None:
+        # The tenant's template overrides for a channel; read here unless given.
+        self._templates_of = templates or (
+            lambda channel: message_template_sources(channel=channel)
+        )
         self._templates: dict[str, dict[tuple[str, str], str]] = {}
         self._transports: dict[int, Transport | SendOutcome] = {}
 
@@ -126,7 +132,7 @@ class Sends:
                 error="the receiver's secrets cannot be decrypted with the configured keys"
             )
         if receiver.kind not in self._templates:
-            self._templates[receiver.kind] = message_template_sources(channel=receiver.kind)
+            self._templates[receiver.kind] = self._templates_of(receiver.kind)
         try:
             return transport_class(receiver.kind)(
                 config=receiver.config,

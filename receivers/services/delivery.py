@@ -394,40 +394,51 @@ def attempt_apply(notification: Notification, sent: SendOutcome, *, now) -> Reco
     return Recorded(notification=notification, attempt=attempt, sent=sent, retry_in=retry_in)
 
 
-# One statement for a whole batch: Django's bulk_update builds a CASE per
-# field and row, which cost more CPU than the sends it records.
-_RECORD_OUTCOMES = """
-UPDATE receivers_notification n
-SET state = v.state, delivered_at = v.delivered_at, next_attempt_at = v.next_attempt_at,
-    last_http_status = v.last_http_status, last_latency_ms = v.last_latency_ms,
-    last_error = v.last_error, updated_at = v.updated_at
-FROM unnest(%s::bigint[], %s::varchar[], %s::timestamptz[], %s::timestamptz[], %s::int[],
-            %s::int[], %s::text[], %s::timestamptz[])
-     AS v(id, state, delivered_at, next_attempt_at, last_http_status, last_latency_ms,
-          last_error, updated_at)
-WHERE n.id = v.id
+# The attempts and their notifications' new state in one statement for a
+# whole batch: the ORM's bulk_update builds a CASE per field and row, and
+# with bulk_create it cost more CPU than the sends it recorded.
+_RECORD = """
+WITH outcome AS (
+    UPDATE receivers_notification n
+    SET state = v.state, delivered_at = v.delivered_at, next_attempt_at = v.next_attempt_at,
+        last_http_status = v.http_status, last_latency_ms = v.latency_ms,
+        last_error = v.error, updated_at = %(now)s
+    FROM unnest(%(id)s::bigint[], %(state)s::varchar[], %(delivered_at)s::timestamptz[],
+                %(next_attempt_at)s::timestamptz[], %(http_status)s::int[],
+                %(latency_ms)s::int[], %(error)s::text[])
+         AS v(id, state, delivered_at, next_attempt_at, http_status, latency_ms, error)
+    WHERE n.id = v.id
+)
+INSERT INTO receivers_deliveryattempt
+    (notification_id, number, started_at, outcome, http_status, latency_ms, error,
+     retry_in_seconds)
+SELECT * FROM unnest(%(id)s::bigint[], %(number)s::int[], %(started_at)s::timestamptz[],
+                     %(outcome)s::varchar[], %(http_status)s::int[], %(latency_ms)s::int[],
+                     %(error)s::text[], %(retry_in)s::float8[])
 """
 
 
-def _outcomes_save(notifications: list[Notification]) -> None:
-    columns = zip(
-        *(
-            (
-                n.id,
-                n.state,
-                n.delivered_at,
-                n.next_attempt_at,
-                n.last_http_status,
-                n.last_latency_ms,
-                n.last_error,
-                n.updated_at,
-            )
-            for n in notifications
-        ),
-        strict=True,
-    )
+def _attempts_save(recorded: list[Recorded], *, now) -> None:
+    notifications = [item.notification for item in recorded]
+    attempts = [item.attempt for item in recorded]
     with connection.cursor() as cursor:
-        cursor.execute(_RECORD_OUTCOMES, [list(column) for column in columns])
+        cursor.execute(
+            _RECORD,
+            {
+                "now": now,
+                "id": [n.id for n in notifications],
+                "state": [n.state for n in notifications],
+                "delivered_at": [n.delivered_at for n in notifications],
+                "next_attempt_at": [n.next_attempt_at for n in notifications],
+                "http_status": [a.http_status for a in attempts],
+                "latency_ms": [a.latency_ms for a in attempts],
+                "error": [a.error for a in attempts],
+                "number": [a.number for a in attempts],
+                "started_at": [a.started_at for a in attempts],
+                "outcome": [a.outcome for a in attempts],
+                "retry_in": [a.retry_in_seconds for a in attempts],
+            },
+        )
 
 
 def attempts_record(
@@ -459,8 +470,7 @@ def attempts_record(
     results: dict[int, DeliveryResult] = {}
     finals: dict[int, str] = {}
     with transaction.atomic():
-        DeliveryAttempt.objects.bulk_create([item.attempt for item in recorded])
-        _outcomes_save([item.notification for item in recorded])
+        _attempts_save(recorded, now=now)
         for item in recorded:
             finals[item.notification.id] = item.outcome
             if item.outcome == AttemptOutcome.FAILED and _failover(

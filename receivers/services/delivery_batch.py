@@ -13,16 +13,18 @@ which owns those decisions, so both paths behave the same.
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F
 from django.utils import timezone
 
-from receivers.models import Notification, NotificationState, Receiver
+from alerting.models import AlertGroup
+from receivers.models import Notification, Receiver
 from receivers.ratelimit import delivery_rate_take, receiver_rate_key
+from receivers.selectors import message_templates_for_delivery, receivers_for_delivery
 from receivers.sending import Sends, sends_run
 from receivers.services.delivery import (
     DeliveryResult,
@@ -35,7 +37,8 @@ from receivers.services.delivery import (
 # Rows locked with SKIP LOCKED: a notification another worker holds is left
 # to the one-by-one path, which waits for its lock and then sees its state.
 _ELIGIBLE = """
-SELECT n.id, n.receiver_id, c.state, c.consecutive_failures, c.last_success_at
+SELECT n.id, n.receiver_id, c.state, c.consecutive_failures, c.last_success_at,
+       (SELECT version FROM alerting_config_version)
 FROM receivers_notification n
 JOIN receivers_receiver r ON r.id = n.receiver_id
 LEFT JOIN receivers_receivercircuit c ON c.receiver_id = n.receiver_id
@@ -53,14 +56,45 @@ ORDER BY n.id
 FOR UPDATE OF n SKIP LOCKED
 """
 
+# What a message needs of its group; never the group's raw last payload.
+_GROUP_FIELDS = (
+    "id",
+    "group_key",
+    "group_labels",
+    "common_labels",
+    "common_annotations",
+    "external_url",
+    "truncated_alerts",
+)
+_NOTIFICATION_FIELDS = tuple(f.attname for f in Notification._meta.concrete_fields)
+_JSON_FIELDS = {"alerts", "group_labels", "common_labels", "common_annotations"}
+
+# The lease and the rows to send, in one statement without the ORM's
+# query compilation (which cost more CPU than a send).
+_LEASE = """
+UPDATE receivers_notification n
+SET state = 'sending', attempts = n.attempts + 1, next_attempt_at = %(lease_until)s,
+    updated_at = %(now)s
+FROM alerting_alertgroup g
+WHERE n.id = ANY(%(ids)s) AND g.id = n.alert_group_id
+RETURNING {notification}, {group}
+""".format(
+    notification=", ".join(f"n.{name}" for name in _NOTIFICATION_FIELDS),
+    group=", ".join(f"g.{name}" for name in _GROUP_FIELDS),
+)
+
 
 def notifications_deliver(*, notification_ids: list[int]) -> dict[int, DeliveryResult]:
     """Make at most one delivery attempt for each notification; results by id."""
     now = timezone.now()
-    claimed, circuit_seen = _batch_claim(notification_ids, now=now)
+    claimed, circuit_seen, version = _batch_claim(notification_ids, now=now)
     results: dict[int, DeliveryResult] = {}
     if claimed:
-        sends = Sends()
+        sends = Sends(
+            templates=lambda channel: message_templates_for_delivery(
+                channel=channel, version=version
+            )
+        )
         outcomes = sends_run([sends.prepare(notification) for notification in claimed])
         now = timezone.now()
         recorded = [
@@ -76,25 +110,30 @@ def notifications_deliver(*, notification_ids: list[int]) -> dict[int, DeliveryR
 
 def _batch_claim(
     notification_ids: list[int], *, now: datetime
-) -> tuple[list[Notification], dict[int, tuple | None]]:
-    """Lease the notifications that need no decision; what each circuit looked like."""
-    with transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute(
-                _ELIGIBLE,
-                {
-                    "ids": list(notification_ids),
-                    "now": now,
-                    "grouping": settings.HERALD_GROUP_WINDOW_SECONDS > 0,
-                },
-            )
-            rows = cursor.fetchall()
+) -> tuple[list[Notification], dict[int, tuple | None], int | None]:
+    """Lease the notifications that need no decision.
+
+    Also returns what each receiver's circuit looked like, and the
+    configuration version the receivers were read under.
+    """
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            _ELIGIBLE,
+            {
+                "ids": list(notification_ids),
+                "now": now,
+                "grouping": settings.HERALD_GROUP_WINDOW_SECONDS > 0,
+            },
+        )
+        rows = cursor.fetchall()
         if not rows:
-            return [], {}
-        receivers = Receiver.objects.in_bulk({receiver_id for _, receiver_id, *_ in rows})
+            return [], {}, None
+        version = rows[0][5]
+        receivers = receivers_for_delivery(ids={row[1] for row in rows}, version=version)
         by_receiver: dict[int, list[int]] = defaultdict(list)
         for notification_id, receiver_id, *_ in rows:
-            by_receiver[receiver_id].append(notification_id)
+            if receiver_id in receivers:
+                by_receiver[receiver_id].append(notification_id)
         leased = [
             notification_id
             for receiver_id, ids in by_receiver.items()
@@ -102,23 +141,36 @@ def _batch_claim(
             for notification_id in ids
         ]
         if not leased:
-            return [], {}
-        Notification.objects.filter(id__in=leased).update(
-            state=NotificationState.SENDING,
-            attempts=F("attempts") + 1,
-            next_attempt_at=now + timedelta(seconds=lease_seconds()),
-            updated_at=now,
+            return [], {}, version
+        cursor.execute(
+            _LEASE,
+            {
+                "ids": leased,
+                "now": now,
+                "lease_until": now + timedelta(seconds=lease_seconds()),
+            },
         )
-    claimed = list(
-        Notification.objects.select_related("alert_group").filter(id__in=leased).order_by("id")
-    )
-    for notification in claimed:
-        notification.receiver = receivers[notification.receiver_id]
+        claimed = sorted(
+            (_notification_of(row, receivers) for row in cursor.fetchall()), key=lambda n: n.id
+        )
     circuit_seen = {
         receiver_id: (state, failures, last_success_at) if state is not None else None
-        for _, receiver_id, state, failures, last_success_at in rows
+        for _, receiver_id, state, failures, last_success_at, _ in rows
     }
-    return claimed, circuit_seen
+    return claimed, circuit_seen, version
+
+
+def _notification_of(row: tuple, receivers: dict[int, Receiver]) -> Notification:
+    """Model instances from a _LEASE row, as the ORM would build them."""
+    size = len(_NOTIFICATION_FIELDS)
+    values = [
+        json.loads(value) if name in _JSON_FIELDS and isinstance(value, str) else value
+        for name, value in zip(_NOTIFICATION_FIELDS + _GROUP_FIELDS, row, strict=True)
+    ]
+    notification = Notification.from_db(connection.alias, _NOTIFICATION_FIELDS, values[:size])
+    notification.alert_group = AlertGroup.from_db(connection.alias, _GROUP_FIELDS, values[size:])
+    notification.receiver = receivers[notification.receiver_id]
+    return notification
 
 
 def _rate_take(receiver: Receiver, *, count: int) -> bool:

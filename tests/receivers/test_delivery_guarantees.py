@@ -226,11 +226,12 @@ def test_over_the_rate_limit_notifications_are_folded_into_one_digest(alpha, htt
 
     waiting = deliver(digest)  # still over the limit: the digest waits its turn
     assert waiting.outcome is None and waiting.retry_in > 0
-    from receivers.ratelimit import rate_limits_reset
-    from receivers.ratelimit import receiver_rate_key
+    from receivers.ratelimit import rate_limits_reset, receiver_rate_key
 
     rate_limits_reset(
-        tenant_key=alpha.schema_name, receiver_key=receiver_rate_key(receiver), receiver_rate="2/minute"
+        tenant_key=alpha.schema_name,
+        receiver_key=receiver_rate_key(receiver),
+        receiver_rate="2/minute",
     )  # the window has passed
     assert deliver(digest).outcome == "delivered"
     body = httpserver.log[-1][0].get_json()
