@@ -293,10 +293,8 @@ HERALD_GROUP_WINDOW_SECONDS = float(os.environ.get("HERALD_GROUP_WINDOW_SECONDS"
 # How long one attempt holds a notification; 0: twice the HTTP timeout + 5 s.
 HERALD_DELIVERY_LEASE_SECONDS = float(os.environ.get("HERALD_DELIVERY_LEASE_SECONDS", "0"))
 # Notifications enqueued together go to one task of at most this many: one
-# claim, one record and concurrent sends for the batch (issue 5's throughput).
+# claim and one record for the batch, its sends side by side when the
+# receiver is slow (receivers/batch_sends.py).
 HERALD_DELIVERY_BATCH_SIZE = int(os.environ.get("HERALD_DELIVERY_BATCH_SIZE", "25"))
-# Sends in flight at once per worker process, across its batches: I/O-bound
-# waits on slow receivers hold a thread each, not a worker.
-HERALD_DELIVERY_SEND_CONCURRENCY = int(os.environ.get("HERALD_DELIVERY_SEND_CONCURRENCY", "64"))
 # The queue this installation's tasks go to, so several can share a broker.
 CELERY_TASK_DEFAULT_QUEUE = os.environ.get("HERALD_CELERY_QUEUE", "celery")

@@ -1,24 +1,21 @@
 """One send of a notification through its receiver's transport.
 
 Preparing a send reads the database (templates, the tenant's signing key);
-the prepared send itself is pure I/O, so a batch can run its sends side by
-side in other threads. A batch prepares every send with one `Sends`, which
-reads each channel's templates and builds each receiver's transport once.
+the prepared send itself is pure I/O, so a batch can run its sends in other
+threads (receivers.batch_sends). A batch prepares every send with one
+`Sends`, which reads each channel's templates and builds each receiver's
+transport once.
 """
 
 from __future__ import annotations
 
 import logging
-import os
-import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
@@ -57,7 +54,12 @@ class SendOutcome:
         return bool(self.error) and not self.permanent and self.http_status != 429
 
 
-Send = Callable[[], SendOutcome]
+@dataclass(frozen=True)
+class Send:
+    """A prepared send: `run` it once, in any thread."""
+
+    receiver_id: int | None
+    run: Callable[[], SendOutcome]
 
 
 def notification_message(notification: Notification) -> AlertMessage:
@@ -109,14 +111,18 @@ class Sends:
         """A send to run once, in any thread; it touches no database."""
         receiver = notification.receiver
         if receiver is None or not receiver.enabled:
-            return _known(SendOutcome(error="the receiver was deleted or disabled", permanent=True))
+            return _known(
+                None, SendOutcome(error="the receiver was deleted or disabled", permanent=True)
+            )
         transport = self._transport(notification)
         if isinstance(transport, SendOutcome):
-            return _known(transport)
+            return _known(receiver.id, transport)
         message = notification_message(notification)
         secrets = receiver.secrets
         label = f"notification {notification.id} to receiver {receiver.name!r}"
-        return lambda: _send(transport, message, secrets=secrets, label=label)
+        return Send(
+            receiver.id, lambda: _send(transport, message, secrets=secrets, label=label)
+        )
 
     def _transport(self, notification: Notification) -> Transport | SendOutcome:
         receiver = notification.receiver
@@ -146,8 +152,8 @@ class Sends:
             return SendOutcome(error=error, permanent=exc.permanent)
 
 
-def _known(outcome: SendOutcome) -> Send:
-    return lambda: replace(outcome, started_at=timezone.now())
+def _known(receiver_id: int | None, outcome: SendOutcome) -> Send:
+    return Send(receiver_id, lambda: replace(outcome, started_at=timezone.now()))
 
 
 def _send(transport: Transport, message: AlertMessage, *, secrets: Any, label: str) -> SendOutcome:
@@ -181,24 +187,3 @@ def _send(transport: Transport, message: AlertMessage, *, secrets: Any, label: s
         started_at=started_at,
         duration=time.perf_counter() - clock,
     )
-
-
-_pool: tuple[int, ThreadPoolExecutor] | None = None
-_pool_lock = threading.Lock()
-
-
-def _executor() -> ThreadPoolExecutor:
-    """The process's send threads, made after any fork (a forked pool has no threads)."""
-    global _pool
-    with _pool_lock:
-        if _pool is None or _pool[0] != os.getpid():
-            workers = settings.HERALD_DELIVERY_SEND_CONCURRENCY
-            _pool = (os.getpid(), ThreadPoolExecutor(workers, thread_name_prefix="herald-send"))
-        return _pool[1]
-
-
-def sends_run(sends: list[Send]) -> list[SendOutcome]:
-    """Run prepared sends side by side, so one slow receiver holds up no other send."""
-    if len(sends) <= 1:
-        return [send() for send in sends]
-    return list(_executor().map(lambda send: send(), sends))

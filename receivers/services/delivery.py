@@ -495,7 +495,7 @@ def notification_deliver(*, notification_id: int) -> DeliveryResult:
     if claim.notification is None:
         return claim.result
     notification = claim.notification
-    sent = Sends().prepare(notification)()
+    sent = Sends().prepare(notification).run()
     now = timezone.now()
     recorded = attempt_apply(notification, sent, now=now)
     seen = {notification.receiver_id: claim.circuit_seen}

@@ -22,10 +22,11 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from alerting.models import AlertGroup
+from receivers.batch_sends import sends_run
 from receivers.models import Notification, Receiver
 from receivers.ratelimit import delivery_rate_take, receiver_rate_key
 from receivers.selectors import message_templates_for_delivery, receivers_for_delivery
-from receivers.sending import Sends, sends_run
+from receivers.sending import Sends
 from receivers.services.delivery import (
     DeliveryResult,
     attempt_apply,

@@ -6,12 +6,13 @@ on commit; the sweep re-enqueues whatever a lost task or broker left behind.
 
 from __future__ import annotations
 
+import json
 import logging
 from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from alerting.models import AlertGroup
@@ -25,6 +26,22 @@ from receivers.selectors import notification_ids_overdue
 logger = logging.getLogger(__name__)
 
 
+# One statement however many receivers, the alerts serialised once for all of
+# them: it runs inside every ingest that changes an alert's state.
+_CREATE = """
+INSERT INTO receivers_notification
+    (receiver_id, receiver_name, channel, alert_group_id, status, alerts, acknowledgement,
+     state, attempts, created_at, updated_at, next_attempt_at, last_error, is_digest,
+     folded_count)
+SELECT r.id, r.name, r.kind, %(group)s, %(status)s, %(alerts)s::jsonb, %(acknowledgement)s,
+       'pending', 0, %(now)s, %(now)s, %(now)s, '', false, 0
+FROM unnest(%(ids)s::bigint[], %(names)s::varchar[], %(kinds)s::varchar[])
+     WITH ORDINALITY AS r(id, name, kind, position)
+ORDER BY r.position
+RETURNING id
+"""
+
+
 def notification_bulk_create(
     *,
     alert_group: AlertGroup,
@@ -34,22 +51,23 @@ def notification_bulk_create(
     acknowledgement: bool = False,
 ) -> list[int]:
     """Record what each receiver is owed; call inside the ingest transaction."""
-    now = timezone.now()
-    created = Notification.objects.bulk_create(
-        Notification(
-            receiver=receiver,
-            receiver_name=receiver.name,
-            channel=receiver.kind,
-            alert_group=alert_group,
-            status=status,
-            alerts=alerts,
-            acknowledgement=acknowledgement,
-            created_at=now,
-            next_attempt_at=now,
+    if not receivers:
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _CREATE,
+            {
+                "group": alert_group.id,
+                "status": status,
+                "alerts": json.dumps(alerts, separators=(",", ":")),
+                "acknowledgement": acknowledgement,
+                "now": timezone.now(),
+                "ids": [receiver.id for receiver in receivers],
+                "names": [receiver.name for receiver in receivers],
+                "kinds": [receiver.kind for receiver in receivers],
+            },
         )
-        for receiver in receivers
-    )
-    return [notification.id for notification in created]
+        return [row[0] for row in cursor.fetchall()]
 
 
 def notifications_enqueue(*, notification_ids: list[int], countdown: float | None = None) -> None:

@@ -7,12 +7,16 @@ template reaches the very next batch, though receivers are cached per process.
 
 from __future__ import annotations
 
+import threading
+import time
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from werkzeug import Response
 
+from receivers.batch_sends import SLOW_SECONDS
 from receivers.models import CircuitState, Notification, NotificationState, ReceiverCircuit
 from receivers.services import (
     message_template_save,
@@ -182,3 +186,44 @@ def test_an_open_circuit_keeps_the_batch_away_from_the_receiver(alpha, httpserve
     assert all(result.retry_in > 0 for result in results.values())
     assert states(notifications) == [NotificationState.PENDING] * 2
     assert httpserver.log == []
+
+
+@pytest.fixture
+def threaded_server():
+    from pytest_httpserver import HTTPServer
+
+    server = HTTPServer(threaded=True)
+    server.start()
+    yield server
+    server.clear()
+    server.stop()
+
+
+def test_a_slow_receiver_holds_up_a_batch_by_one_send_only(alpha, threaded_server):
+    """After one slow answer the rest of the batch is sent side by side.
+
+    The server answers the first request slowly, then lets the next four
+    through only once all four are waiting at once: sent one after the
+    other, they would be refused.
+    """
+    together = threading.Barrier(4, timeout=5)
+    seen = []
+
+    def answer(request):
+        seen.append(request)
+        if len(seen) == 1:
+            time.sleep(SLOW_SECONDS * 2)
+            return Response("ok")
+        try:
+            together.wait()
+        except threading.BrokenBarrierError:
+            return Response("sent one by one", status=503)
+        return Response("ok")
+
+    threaded_server.expect_request("/slow").respond_with_handler(answer)
+    receiver = ReceiverFactory(secrets={"url": threaded_server.url_for("/slow")})
+    notifications = backlog(receiver, 5)
+
+    results = notifications_deliver(notification_ids=[n.id for n in notifications])
+
+    assert [results[n.id].outcome for n in notifications] == ["delivered"] * 5
