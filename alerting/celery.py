@@ -2,7 +2,9 @@
 
 import os
 
+from celery.signals import task_postrun, task_prerun
 from django.conf import settings
+from django.db import close_old_connections
 from tenant_schemas_celery.app import CeleryApp
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "alerting.settings")
@@ -24,3 +26,12 @@ app.conf.beat_schedule = {
         "schedule": float(settings.HERALD_ESCALATION_TICK_SECONDS),
     },
 }
+
+
+# Celery's Django fixup would close every database connection around each
+# task (settings.CELERY_DB_REUSE_MAX turns that off): a new PostgreSQL
+# connection per delivery cost more than the delivery. Connections are kept
+# and, as Django does around each request, dropped only when broken (after a
+# PostgreSQL restart, say) or older than CONN_MAX_AGE.
+task_prerun.connect(lambda **_: close_old_connections(), weak=False)
+task_postrun.connect(lambda **_: close_old_connections(), weak=False)

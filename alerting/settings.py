@@ -214,6 +214,11 @@ if CELERY_BROKER_URL.startswith(("redis", "rediss")):
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 4
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Keep database connections across tasks (alerting/celery.py drops the broken
+# and the old ones instead), and look a task's tenant up once per minute, not
+# once per task: a tenant's settings reach the workers within that minute.
+CELERY_DB_REUSE_MAX = 1_000_000_000
+CELERY_TASK_TENANT_CACHE_SECONDS = 60
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 
