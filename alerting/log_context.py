@@ -10,6 +10,8 @@ from __future__ import annotations
 import logging
 import re
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 
 from celery.signals import task_postrun, task_prerun
@@ -54,6 +56,16 @@ class RequestContextMiddleware:
             request_id_var.reset(token)
         response["X-Request-ID"] = request_id
         return response
+
+
+@contextmanager
+def notification_log_context(notification_id: int | None) -> Iterator[None]:
+    """Name the notification on every log line within, in whichever thread sends it."""
+    token = notification_id_var.set(notification_id)
+    try:
+        yield
+    finally:
+        notification_id_var.reset(token)
 
 
 @task_prerun.connect(weak=False)

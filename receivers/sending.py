@@ -19,6 +19,7 @@ from typing import Any
 from django.db import connection
 from django.utils import timezone
 
+from alerting.log_context import notification_log_context
 from escalation.links import acknowledge_url
 from receivers.digest import digest_text
 from receivers.messages import AlertMessage, alert_message_for
@@ -121,7 +122,8 @@ class Sends:
         secrets = receiver.secrets
         label = f"notification {notification.id} to receiver {receiver.name!r}"
         return Send(
-            receiver.id, lambda: _send(transport, message, secrets=secrets, label=label)
+            receiver.id,
+            lambda: _send(transport, message, secrets=secrets, label=label),
         )
 
     def _transport(self, notification: Notification) -> Transport | SendOutcome:
@@ -158,6 +160,13 @@ def _known(receiver_id: int | None, outcome: SendOutcome) -> Send:
 
 def _send(transport: Transport, message: AlertMessage, *, secrets: Any, label: str) -> SendOutcome:
     """Send once. Any secret of the receiver that the vendor echoed back is masked."""
+    with notification_log_context(message.notification_id):
+        return _send_once(transport, message, secrets=secrets, label=label)
+
+
+def _send_once(
+    transport: Transport, message: AlertMessage, *, secrets: Any, label: str
+) -> SendOutcome:
     started_at = timezone.now()
     clock = time.perf_counter()
     try:

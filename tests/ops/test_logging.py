@@ -93,3 +93,24 @@ def test_herald_log_format_json_switches_the_console_to_json():
     line = json.loads(result.stderr.strip().splitlines()[-1])
     assert line["message"] == "key hk_[redacted] leaked?"
     assert line["level"] == "WARNING" and "time" in line and "request_id" in line
+
+
+def test_each_send_of_a_batch_names_its_notification(alpha, json_log, httpserver):
+    from receivers.services import notifications_deliver
+    from tests.factories import NotificationFactory, ReceiverFactory
+
+    logger, lines = json_log
+    sending_logger = logging.getLogger("receivers.sending")
+    sending_logger.addHandler(logger.handlers[0])
+    httpserver.expect_request("/hook").respond_with_data("down", status=503)
+    receiver = ReceiverFactory(secrets={"url": httpserver.url_for("/hook")})
+    notifications = [NotificationFactory(receiver=receiver) for _ in range(3)]
+    try:
+        notifications_deliver(notification_ids=[n.id for n in notifications])
+    finally:
+        sending_logger.removeHandler(logger.handlers[0])
+
+    failures = [line for line in lines() if "failed (will retry)" in line["message"]]
+    assert sorted(line["notification_id"] for line in failures) == sorted(
+        n.id for n in notifications
+    )
