@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from receivers.models import Receiver
+from tests.factories import ReceiverFactory
 from tests.receivers.smtp import Mailbox, self_signed_certificate, smtp_server
 
 
@@ -58,3 +59,13 @@ def encryption_keys(settings) -> Iterator[Callable[[list[str]], None]]:
 
     yield use
     _forget_cached_keys()  # `settings` restores SALT_KEY after this fixture ends
+
+
+@pytest.fixture
+def hook(alpha, httpserver):
+    """A receiver posting to the local server's /hook."""
+
+    def make(**fields):
+        return ReceiverFactory(secrets={"url": httpserver.url_for("/hook")}, **fields)
+
+    return make

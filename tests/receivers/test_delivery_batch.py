@@ -27,16 +27,6 @@ from tests.factories import AlertGroupFactory, NotificationFactory, ReceiverFact
 from tests.receivers.helpers import alert
 
 
-@pytest.fixture
-def hook(alpha, httpserver):
-    """A receiver posting to the local server's /hook."""
-
-    def make(**fields):
-        return ReceiverFactory(secrets={"url": httpserver.url_for("/hook")}, **fields)
-
-    return make
-
-
 def backlog(receiver, count: int) -> list[Notification]:
     return [
         NotificationFactory(receiver=receiver, alerts=[alert(n=n)]) for n in range(1, count + 1)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import time
 from datetime import timedelta
 
-import pytest
 from django.utils import timezone
 from prometheus_client import REGISTRY
 from werkzeug import Response
@@ -31,16 +30,6 @@ def deliver(notification: Notification):
 
 def sample(name: str, **labels) -> float:
     return REGISTRY.get_sample_value(name, labels) or 0.0
-
-
-@pytest.fixture
-def hook(alpha, httpserver):
-    """A receiver posting to the local server's /hook."""
-
-    def make(**fields):
-        return ReceiverFactory(secrets={"url": httpserver.url_for("/hook")}, **fields)
-
-    return make
 
 
 def test_a_timeout_is_retried_then_delivered(alpha, httpserver, hook):
