@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 
+import msgspec
 from django.conf import settings
 from rest_framework import exceptions, parsers, status
 
@@ -28,9 +29,12 @@ def _no_constant(name: str) -> float:
 class BoundedJSONParser(parsers.JSONParser):
     """Reads at most HERALD_INGEST_MAX_BODY_BYTES, whether or not a length was sent.
 
-    Strict JSON only (no NaN or Infinity, which PostgreSQL could not store).
-    A UTF-8 body is kept as `request.json_text`, so ingest can store the
-    payload as received instead of serialising it again.
+    Strict JSON only (no NaN or Infinity, and no number beyond a double,
+    which PostgreSQL could not store). msgspec decodes what it can, twice as
+    fast as `json`; the rest (a BOM, a lone surrogate, a huge integer, an
+    error to explain) goes to `json`. A UTF-8 body is kept as
+    `request.json_text`, so ingest can store the payload as received instead
+    of serialising it again.
     """
 
     def parse(self, stream, media_type=None, parser_context=None):
@@ -42,6 +46,13 @@ class BoundedJSONParser(parsers.JSONParser):
         body = stream.read(limit + 1) if stream is not None else b""
         if len(body) > limit:
             raise too_large
+        try:
+            data = msgspec.json.decode(body)
+        except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):
+            pass  # json decides, and explains
+        else:
+            request.json_text = body.decode("utf-8")
+            return data
         try:
             text = body.decode("utf-8")
         except UnicodeDecodeError:

@@ -177,6 +177,16 @@ def test_the_payload_is_kept_as_received(alpha, client, ingest_key):
     assert AlertGroup.objects.get().last_payload == payload
 
 
+def test_a_body_with_a_byte_order_mark_is_read_as_json(alpha, client, ingest_key):
+    """msgspec refuses the mark; the json fallback reads it, as it always did."""
+    payload = WebhookPayloadFactory()
+    body = b"\xef\xbb\xbf" + json.dumps(payload).encode()
+
+    assert post(client, body, ingest_key(alpha)).status_code == 200
+
+    assert AlertGroup.objects.get().last_payload == payload
+
+
 def test_a_non_json_content_type_gets_415(alpha, client, ingest_key):
     response = post(client, "version=4", ingest_key(alpha), content_type="text/plain")
     assert response.status_code == 415
