@@ -8,13 +8,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import msgspec
 from django.db import connection, transaction
 from django.utils import timezone
 
-from alerting.alert_shape import alertmanager_alert, iso
+from alerting.alert_shape import alertmanager_alert
 from alerting.dispatch import alerts_dispatch
 from alerting.metrics import alerts_received_record
 from alerting.models import AlertGroup, AlertStatus
+from alerting.sql import server_bound_cursor
 from alerting.state import AlertStateChange, alerts_to_notify
 from escalation.models import EscalationState
 from escalation.services import escalation_stop
@@ -22,7 +24,9 @@ from escalation.services import escalation_stop
 # One round trip: upsert the group (locking its row, which serialises
 # concurrent posts for the same group), then upsert every alert by
 # fingerprint. The alert upsert keeps the state it replaces in previous_*,
-# read from the latest committed row, so "did this change?" is race-free.
+# read from the latest committed row, so "did this change?" is race-free; it
+# answers whether startsAt changed, rather than returning both timestamps
+# (parsing 200 of them cost more than the rest of the answer).
 # The alerts travel as one JSON document unpacked by PostgreSQL: passing
 # seven arrays costs far more in client-side escaping. It also returns the
 # configuration version, so dispatch knows without a query whether its
@@ -72,8 +76,9 @@ ON CONFLICT (fingerprint) DO UPDATE SET
     ends_at = EXCLUDED.ends_at, generator_url = EXCLUDED.generator_url,
     previous_status = a.status, previous_starts_at = a.starts_at,
     last_seen_at = EXCLUDED.last_seen_at
-RETURNING group_id, fingerprint, status, starts_at, previous_status, previous_starts_at,
-          suppressed, (SELECT version FROM alerting_config_version)
+RETURNING group_id, fingerprint, status, previous_status,
+          starts_at IS DISTINCT FROM previous_starts_at, suppressed,
+          (SELECT version FROM alerting_config_version)
 """
 
 
@@ -153,36 +158,36 @@ def _upsert(
         "truncated": webhook["truncatedAlerts"],
         "payload": _payload_json(raw_payload, raw_text),
         "now": now,
-        "alerts": json.dumps(
+        # msgspec writes the datetimes as RFC 3339, which PostgreSQL reads.
+        "alerts": msgspec.json.encode(
             [
                 {
                     "fingerprint": alert["fingerprint"],
                     "status": alert["status"],
                     "labels": alert["labels"],
                     "annotations": alert["annotations"],
-                    "starts_at": alert["startsAt"].isoformat(),
-                    "ends_at": iso(alert["endsAt"]),
+                    "starts_at": alert["startsAt"],
+                    "ends_at": alert["endsAt"],
                     "generator_url": alert["generatorURL"],
                 }
                 for alert in alerts
             ]
-        ),
+        ).decode(),
     }
-    with connection.cursor() as cursor:
+    with server_bound_cursor() as cursor:
         cursor.execute(_UPSERT_SQL, params)
         rows = cursor.fetchall()
     changes = [
         AlertStateChange(
             fingerprint=row[1],
             status=row[2],
-            starts_at=row[3],
-            previous_status=row[4],
-            previous_starts_at=row[5],
-            was_suppressed=row[6],
+            previous_status=row[3],
+            started_anew=row[4],
+            was_suppressed=row[5],
         )
         for row in rows
     ]
-    return _Upserted(group_id=rows[0][0], changes=changes, config_version=rows[0][7])
+    return _Upserted(group_id=rows[0][0], changes=changes, config_version=rows[0][6])
 
 
 def alert_batch_ingest(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 
 from alerting.models import AlertStatus
 
@@ -14,9 +13,8 @@ class AlertStateChange:
 
     fingerprint: str
     status: str
-    starts_at: datetime
     previous_status: str
-    previous_starts_at: datetime | None
+    started_anew: bool  # its startsAt differs from the stored one (or it is new)
     was_suppressed: bool = False
 
 
@@ -29,10 +27,7 @@ def needs_notification(change: AlertStateChange) -> bool:
     is no news to anyone.
     """
     if change.status == AlertStatus.FIRING:
-        return (
-            change.previous_status != AlertStatus.FIRING
-            or change.previous_starts_at != change.starts_at
-        )
+        return change.previous_status != AlertStatus.FIRING or change.started_anew
     return change.previous_status == AlertStatus.FIRING and not change.was_suppressed
 
 

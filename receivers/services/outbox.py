@@ -6,16 +6,17 @@ on commit; the sweep re-enqueues whatever a lost task or broker left behind.
 
 from __future__ import annotations
 
-import json
 import logging
 from datetime import timedelta
 from typing import Any
 
+import msgspec
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from alerting.models import AlertGroup
+from alerting.sql import server_bound_cursor
 from receivers.models import (
     Notification,
     NotificationState,
@@ -53,13 +54,13 @@ def notification_bulk_create(
     """Record what each receiver is owed; call inside the ingest transaction."""
     if not receivers:
         return []
-    with connection.cursor() as cursor:
+    with server_bound_cursor() as cursor:
         cursor.execute(
             _CREATE,
             {
                 "group": alert_group.id,
                 "status": status,
-                "alerts": json.dumps(alerts, separators=(",", ":")),
+                "alerts": msgspec.json.encode(alerts).decode(),
                 "acknowledgement": acknowledgement,
                 "now": timezone.now(),
                 "ids": [receiver.id for receiver in receivers],

@@ -14,9 +14,8 @@ def change(status, previous_status="", starts_at=T1, previous_starts_at=None):
     return AlertStateChange(
         fingerprint="abc",
         status=status,
-        starts_at=starts_at,
         previous_status=previous_status,
-        previous_starts_at=previous_starts_at,
+        started_anew=starts_at != previous_starts_at,
     )
 
 
