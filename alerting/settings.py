@@ -131,6 +131,16 @@ DATABASES["default"].update(
     CONN_MAX_AGE=int(os.environ.get("DATABASE_CONN_MAX_AGE", "60")),
     CONN_HEALTH_CHECKS=True,
 )
+# Ingest's hot statements run on server-binding cursors (alerting/sql.py),
+# which psycopg prepares after this many runs on a connection, sparing
+# PostgreSQL their planning; Django's own cursors bind on the client and are
+# never prepared. Set it empty behind a pooler in transaction mode that cannot
+# keep prepared statements (PgBouncer before 1.21 without
+# max_prepared_statements).
+_prepare_threshold = os.environ.get("DATABASE_PREPARE_THRESHOLD", "5")
+DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = (
+    int(_prepare_threshold) if _prepare_threshold else None
+)
 DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
