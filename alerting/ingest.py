@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -18,6 +17,7 @@ from alerting.metrics import alerts_received_record
 from alerting.models import AlertGroup, AlertStatus
 from alerting.sql import server_bound_cursor
 from alerting.state import AlertStateChange, alerts_to_notify
+from alerting.storable import json_text_is_storable, storable_json
 from escalation.models import EscalationState
 from escalation.services import escalation_stop
 
@@ -94,31 +94,6 @@ def _as_notified(alert: dict[str, Any]) -> dict[str, Any]:
     )
 
 
-_UNSTORABLE_ESCAPE = re.compile(r"\\u(0000|d[89a-f])", re.IGNORECASE)
-_UNSTORABLE_CHAR = re.compile("[\x00\ud800-\udfff]")
-
-
-def _storable(value: Any) -> Any:
-    if isinstance(value, str):
-        return _UNSTORABLE_CHAR.sub("\ufffd", value)
-    if isinstance(value, dict):
-        return {_storable(key): _storable(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_storable(item) for item in value]
-    return value
-
-
-def storable_json(value: Any) -> str:
-    """JSON that PostgreSQL's jsonb accepts: NUL and lone surrogates become U+FFFD.
-
-    Validated fields never hold them; unknown fields kept in the raw payload may.
-    """
-    text = json.dumps(value)
-    if _UNSTORABLE_ESCAPE.search(text):
-        text = json.dumps(_storable(value))
-    return text
-
-
 @dataclass(frozen=True)
 class IngestResult:
     alert_group_id: int
@@ -135,7 +110,7 @@ class _Upserted:
 
 def _payload_json(raw_payload: Any, raw_text: str | None) -> str:
     """The payload as received when PostgreSQL can store that text as it is."""
-    if raw_text is not None and not _UNSTORABLE_ESCAPE.search(raw_text):
+    if raw_text is not None and json_text_is_storable(raw_text):
         return raw_text
     return storable_json(raw_payload)
 

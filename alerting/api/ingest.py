@@ -72,10 +72,11 @@ class AlertmanagerWebhookView(TenantFromCredentialsMixin, APIView):
         return self.ingest(request)
 
     def ingest(self, request) -> Response:
+        text = getattr(request, "json_text", None)
         result = alert_batch_ingest(
-            webhook=validated_webhook(request.data),
+            webhook=validated_webhook(request.data, text=text),
             raw_payload=request.data,
-            raw_text=getattr(request, "json_text", None),
+            raw_text=text,
         )
         return Response(
             {

@@ -18,11 +18,10 @@ import msgspec
 from rest_framework import serializers
 
 from alerting.models import AlertStatus
+from alerting.storable import UNSTORABLE_CHAR, json_text_is_storable
 
 # Alertmanager's zero time.Time, sent as endsAt while an alert has no end.
 _NO_END = datetime(1, 1, 1, tzinfo=UTC)
-# PostgreSQL cannot store NUL in text or jsonb, and lone surrogates are not UTF-8.
-_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 _FINGERPRINT = r"\A[0-9a-fA-F]{1,64}\Z"
 _STATUSES = frozenset(AlertStatus.values)
 # Bounds of the columns behind them: a unique btree entry must fit in a third
@@ -51,7 +50,7 @@ class LabelSetField(serializers.DictField):
     def to_internal_value(self, data):
         value = super().to_internal_value(data)
         for name in value:
-            if not name or _UNSTORABLE.search(name):
+            if not name or UNSTORABLE_CHAR.search(name):
                 raise serializers.ValidationError(f"{name!r} is not a valid label name.")
         return value
 
@@ -164,7 +163,7 @@ def _storable(webhook: _FastWebhook) -> bool:
         texts += labels
         texts += labels.values()
     # One search over all strings: a call per string costs more than the check.
-    return not _UNSTORABLE.search("\n".join(texts))
+    return not UNSTORABLE_CHAR.search("\n".join(texts))
 
 
 # The form Alertmanager writes (Go's RFC 3339 with nanoseconds, in UTC); other
@@ -232,19 +231,24 @@ def _validated(webhook: _FastWebhook) -> dict[str, Any]:
     }
 
 
-def validated_webhook_fast(data: Any) -> dict[str, Any] | None:
-    """The validated payload, or None when only the serializers can judge it."""
+def validated_webhook_fast(data: Any, *, text: str | None = None) -> dict[str, Any] | None:
+    """The validated payload, or None when only the serializers can judge it.
+
+    `text`, the JSON `data` was decoded from, if known, spares checking each
+    string for what PostgreSQL cannot store.
+    """
     try:
         webhook = msgspec.convert(data, _FastWebhook)
-        return _validated(webhook) if _storable(webhook) else None
+        clean = text is not None and json_text_is_storable(text)
+        return _validated(webhook) if clean or _storable(webhook) else None
     # msgspec cannot encode a lone surrogate to check it against a pattern
     except (msgspec.ValidationError, UnicodeEncodeError, _NotFast):
         return None
 
 
-def validated_webhook(data: Any) -> dict[str, Any]:
+def validated_webhook(data: Any, *, text: str | None = None) -> dict[str, Any]:
     """Validate a webhook body; raises DRF's ValidationError naming each bad field."""
-    fast = validated_webhook_fast(data)
+    fast = validated_webhook_fast(data, text=text)
     if fast is not None:
         return fast
     serializer = WebhookSerializer(data=data)
