@@ -72,11 +72,10 @@ class AlertmanagerWebhookView(TenantFromCredentialsMixin, APIView):
         return self.ingest(request)
 
     def ingest(self, request) -> Response:
-        text = getattr(request, "json_text", None)
+        data = request.data
+        text = getattr(request, "json_text", None)  # set by the parser, so read after it
         result = alert_batch_ingest(
-            webhook=validated_webhook(request.data, text=text),
-            raw_payload=request.data,
-            raw_text=text,
+            webhook=validated_webhook(data, text=text), raw_payload=data, raw_text=text
         )
         return Response(
             {
