@@ -41,7 +41,7 @@ WITH grp AS (
         %(group_key)s, %(receiver)s, %(status)s, %(group_labels)s::jsonb,
         %(common_labels)s::jsonb, %(common_annotations)s::jsonb, %(external_url)s,
         %(firing_count)s, %(resolved_count)s, %(truncated)s, %(now)s, %(now)s,
-        %(payload)s::jsonb
+        %(payload)s::json
     )
     ON CONFLICT (group_key) DO UPDATE SET
         receiver = EXCLUDED.receiver, status = EXCLUDED.status,

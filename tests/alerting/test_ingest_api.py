@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from django.db import connection
 from django.test import Client
 
 from alerting.models import Alert, AlertGroup
@@ -175,6 +176,17 @@ def test_the_payload_is_kept_as_received(alpha, client, ingest_key):
     assert post(client, body, ingest_key(alpha)).status_code == 200
 
     assert AlertGroup.objects.get().last_payload == payload
+
+
+def test_the_audit_trail_keeps_the_body_byte_for_byte(alpha, client, ingest_key):
+    payload = WebhookPayloadFactory()
+    body = json.dumps({"zeta": 1, **payload, "alpha": [1.50, "\u00e9"]}, indent=3)
+
+    assert post(client, body, ingest_key(alpha)).status_code == 200
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT last_payload::text FROM alerting_alertgroup")
+        assert cursor.fetchone()[0] == body
 
 
 def test_a_body_with_a_byte_order_mark_is_read_as_json(alpha, client, ingest_key):
