@@ -6,7 +6,9 @@ payloads from separate client processes over keep-alive connections, and
 prints alerts/s and p50/p95/p99 latency per batch size. The ceiling is a bare
 psycopg `INSERT ... SELECT FROM unnest(...) ON CONFLICT DO UPDATE` of the same
 rows, one commit per batch, with the same number of connections (and, for
-reference, from one connection). Usage: make bench-ingest [BENCH_ARGS=...]
+reference, from one connection). Herald and the ceiling run in alternating
+rounds, and the ratio is the median of the rounds' ratios.
+Usage: make bench-ingest [BENCH_ARGS=...]
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import argparse
 import http.client
 import json
 import multiprocessing
+import statistics
 import sys
 import time
 import uuid
@@ -128,10 +131,52 @@ def ceiling_client(args: tuple) -> int:
     return rows
 
 
+def measure(pool, args, key: str, dsn: str, batch: int) -> dict:
+    """Herald and the bare upsert in alternating slices, so drift hits both alike.
+
+    The machine's speed drifts by tens of percent over a minute; comparing one
+    long Herald phase with one long ceiling phase measured the drift as much
+    as Herald. Each round runs both for `seconds / rounds`, in alternating
+    order; the ratio quoted is the median of the rounds' ratios.
+    """
+    slice_seconds = args.seconds / args.rounds
+    connections = range(args.connections)
+    latencies, ceiling_rows, ratios = [], 0, []
+    for round_ in range(args.rounds):
+        steps = ["herald", "ceiling"] if round_ % 2 == 0 else ["ceiling", "herald"]
+        for step in steps:
+            if step == "herald":
+                runs = pool.map(
+                    client, [(args.port, key, batch, slice_seconds, w) for w in connections]
+                )
+                round_latencies = [lat for run in runs for lat in run]
+            else:
+                round_rows = sum(
+                    pool.map(ceiling_client, [(dsn, batch, slice_seconds, w) for w in connections])
+                )
+        latencies += round_latencies
+        ceiling_rows += round_rows
+        ratios.append(len(round_latencies) * batch / round_rows)
+    single_rate = ceiling_client((dsn, batch, args.seconds / 2, 99)) / (args.seconds / 2)
+    return {
+        "batch": batch,
+        "requests": len(latencies),
+        "alerts_per_s": len(latencies) * batch / args.seconds,
+        "p50_ms": percentile(latencies, 50) * 1000,
+        "p95_ms": percentile(latencies, 95) * 1000,
+        "p99_ms": percentile(latencies, 99) * 1000,
+        "ceiling_rows_per_s": ceiling_rows / args.seconds,
+        "ceiling_one_connection_rows_per_s": single_rate,
+        "ratio": statistics.median(ratios),
+        "round_ratios": ratios,
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--batches", default="1,10,100")
     parser.add_argument("--seconds", type=float, default=8.0)
+    parser.add_argument("--rounds", type=int, default=4, help="Herald/ceiling alternations")
     parser.add_argument("--connections", type=int, default=4)
     parser.add_argument("--web-workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=2)
@@ -164,53 +209,27 @@ def main() -> None:
         with multiprocessing.Pool(args.connections) as pool:
             pool.map(client, [(args.port, key, 1, 1.0, w) for w in range(args.connections)])  # warm
             for batch in [int(b) for b in args.batches.split(",")]:
-                runs = pool.map(
-                    client,
-                    [(args.port, key, batch, args.seconds, w) for w in range(args.connections)],
-                )
-                latencies = [lat for run in runs for lat in run]
-                herald_rate = len(latencies) * batch / args.seconds
-                ceiling = sum(
-                    pool.map(
-                        ceiling_client,
-                        [(dsn, batch, args.seconds, w) for w in range(args.connections)],
-                    )
-                )
-                ceiling_rate = ceiling / args.seconds
-                single_rate = ceiling_client((dsn, batch, args.seconds / 2, 99)) / (
-                    args.seconds / 2
-                )
-                rows.append(
-                    {
-                        "batch": batch,
-                        "requests": len(latencies),
-                        "alerts_per_s": herald_rate,
-                        "p50_ms": percentile(latencies, 50) * 1000,
-                        "p95_ms": percentile(latencies, 95) * 1000,
-                        "p99_ms": percentile(latencies, 99) * 1000,
-                        "ceiling_rows_per_s": ceiling_rate,
-                        "ceiling_one_connection_rows_per_s": single_rate,
-                        "ratio": herald_rate / ceiling_rate,
-                    }
-                )
+                rows.append(measure(pool, args, key, dsn, batch))
     finally:
         stop([gunicorn])
         environment.close()
 
     header = (
         f"Ingest, {args.connections} connections, gunicorn {args.web_workers}x"
-        f"{args.threads} threads, {args.seconds:.0f} s per batch size"
+        f"{args.threads} threads, {args.seconds:.0f} s per batch size for each side, "
+        f"in {args.rounds} alternating rounds"
     )
     lines = [
         header,
         "",
-        "| batch | alerts/s | p50 ms | p95 ms | p99 ms | ceiling rows/s | ratio | "
-        "ceiling, 1 conn |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| batch | alerts/s | p50 ms | p95 ms | p99 ms | ceiling rows/s | ratio (median) | "
+        "rounds' ratios | ceiling, 1 conn |",
+        "|---:|---:|---:|---:|---:|---:|---:|---|---:|",
     ]
     lines += [
         f"| {r['batch']} | {r['alerts_per_s']:.0f} | {r['p50_ms']:.1f} | {r['p95_ms']:.1f} "
         f"| {r['p99_ms']:.1f} | {r['ceiling_rows_per_s']:.0f} | {r['ratio']:.0%} "
+        f"| {' '.join(f'{x:.0%}' for x in r['round_ratios'])} "
         f"| {r['ceiling_one_connection_rows_per_s']:.0f} |"
         for r in rows
     ]
