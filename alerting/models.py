@@ -3,27 +3,12 @@
 from django.contrib.postgres.indexes import GinIndex
 from django.db import models
 
+from alerting.fields import PlainJSONField
+
 
 class AlertStatus(models.TextChoices):
     FIRING = "firing"
     RESOLVED = "resolved"
-
-
-class VerbatimJSONField(models.JSONField):
-    """JSON kept as PostgreSQL's json type: the text as received, checked, not rebuilt.
-
-    jsonb would rewrite it (key order, duplicate keys, spacing), and building
-    jsonb from a hundred-alert body costs PostgreSQL about a millisecond on
-    every ingest. Nothing queries inside it.
-    """
-
-    def db_type(self, connection):
-        return "json"
-
-    def from_db_value(self, value, expression, connection):
-        if value is None or not isinstance(value, str):
-            return value  # psycopg decodes json (Django only asks jsonb for text)
-        return super().from_db_value(value, expression, connection)
 
 
 class AlertGroup(models.Model):
@@ -41,7 +26,7 @@ class AlertGroup(models.Model):
     truncated_alerts = models.PositiveIntegerField(default=0)
     first_seen_at = models.DateTimeField()
     last_seen_at = models.DateTimeField()
-    last_payload = VerbatimJSONField(
+    last_payload = PlainJSONField(
         help_text="The last webhook body as received, kept for the audit trail."
     )
     acknowledged_at = models.DateTimeField(null=True, blank=True)

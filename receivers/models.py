@@ -4,6 +4,7 @@ from django.db import models
 from django.utils import timezone
 from encrypted_fields.fields import EncryptedJSONField
 
+from alerting.fields import PlainJSONField
 from alerting.models import AlertGroup, AlertStatus
 
 
@@ -95,7 +96,7 @@ class Notification(models.Model):
         AlertGroup, on_delete=models.PROTECT, related_name="notifications"
     )
     status = models.CharField(max_length=16, choices=AlertStatus.choices)
-    alerts = models.JSONField(help_text="The alerts as notified (Alertmanager's shape).")
+    alerts = PlainJSONField(help_text="The alerts as notified (Alertmanager's shape).")
     acknowledgement = models.BooleanField(
         default=False,
         db_default=False,

@@ -34,7 +34,7 @@ INSERT INTO receivers_notification
     (receiver_id, receiver_name, channel, alert_group_id, status, alerts, acknowledgement,
      state, attempts, created_at, updated_at, next_attempt_at, last_error, is_digest,
      folded_count)
-SELECT r.id, r.name, r.kind, %(group)s, %(status)s, %(alerts)s::jsonb, %(acknowledgement)s,
+SELECT r.id, r.name, r.kind, %(group)s, %(status)s, %(alerts)s::json, %(acknowledgement)s,
        'pending', 0, %(now)s, %(now)s, %(now)s, '', false, 0
 FROM unnest(%(ids)s::bigint[], %(names)s::varchar[], %(kinds)s::varchar[])
      WITH ORDINALITY AS r(id, name, kind, position)
