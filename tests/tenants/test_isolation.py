@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from django.db import connection
 from django.test import Client
 from django_tenants.utils import tenant_context
 
 from alerting.models import Alert
-from receivers.models import Receiver
+from receivers.models import Notification, Receiver
 from tests.factories import ReceiverFactory, WebhookPayloadFactory
 from tests.ingest import post, public_client
 
@@ -47,3 +48,32 @@ def test_the_same_fingerprint_in_two_tenants_is_two_alerts(alpha, beta, ingest_k
     for tenant in (alpha, beta):
         with tenant_context(tenant):
             assert Alert.objects.get().fingerprint == payload["alerts"][0]["fingerprint"]
+
+
+def test_prepared_ingest_statements_follow_the_tenant_of_each_request(alpha, beta, ingest_key):
+    """psycopg prepares the upsert after a few runs on a connection; each run
+    must still write into the schema of the request's tenant."""
+    keys = {alpha: ingest_key(alpha), beta: ingest_key(beta)}
+    sent = {alpha: [], beta: []}
+    with tenant_context(alpha):
+        ReceiverFactory()
+    for _ in range(8):
+        for tenant in (alpha, beta):
+            payload = WebhookPayloadFactory()
+            assert post(public_client(), payload, keys[tenant]).status_code == 200
+            sent[tenant].append(payload["alerts"][0]["fingerprint"])
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s",
+            ["%INSERT INTO alerting_alertgroup%"],
+        )
+        assert cursor.fetchone()[0] == 1
+    for tenant in (alpha, beta):
+        with tenant_context(tenant):
+            stored = set(Alert.objects.values_list("fingerprint", flat=True))
+            assert stored == set(sent[tenant])
+    with tenant_context(alpha):
+        assert Notification.objects.count() == 8
+    with tenant_context(beta):
+        assert Notification.objects.count() == 0
