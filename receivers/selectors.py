@@ -42,9 +42,14 @@ def notification_ids_overdue(*, due_before: datetime) -> list[int]:
 
 
 def receivers_notified_of(*, alert_group_id: int) -> list[Receiver]:
-    """Enabled receivers that were sent (or owed) a notification about the group."""
+    """Enabled receivers that were sent (or owed) a notification about the group.
+
+    Only their id, name and kind are loaded: callers address notifications,
+    and decrypting each receiver's secrets for that was wasted work.
+    """
     return list(
         Receiver.objects.filter(enabled=True, notifications__alert_group_id=alert_group_id)
+        .only("id", "name", "kind")
         .distinct()
         .order_by("name")
     )
