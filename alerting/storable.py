@@ -30,7 +30,7 @@ def _cleaned(value: Any) -> Any:
 
 
 def storable_json(value: Any) -> str:
-    """JSON that PostgreSQL's jsonb accepts: NUL and lone surrogates become U+FFFD.
+    """JSON PostgreSQL accepts as json or jsonb: NUL and lone surrogates become U+FFFD.
 
     Validated fields never hold them; unknown fields kept in the raw payload may.
     """

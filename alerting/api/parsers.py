@@ -31,7 +31,7 @@ class BoundedJSONParser(parsers.JSONParser):
 
     Strict JSON only (no NaN or Infinity, and no number beyond a double,
     which PostgreSQL could not store). msgspec decodes what it can, twice as
-    fast as `json`; the rest (a BOM, a lone surrogate, a huge integer, an
+    fast as `json`; the rest (a BOM, a lone surrogate, deep nesting, an
     error to explain) goes to `json`. A UTF-8 body is kept as
     `request.json_text`, so ingest can store the payload as received instead
     of serialising it again.
