@@ -3,7 +3,8 @@
 Starts Herald (gunicorn) on the embedded PostgreSQL (or DATABASE_URL) and an
 embedded Redis (or CELERY_BROKER_URL), posts realistic Alertmanager v4
 payloads from separate client processes over keep-alive connections, and
-prints alerts/s and p50/p95/p99 latency per batch size. The ceiling is a bare
+prints alerts/s and p50/p95/p99 latency per batch size, and for 100 alerts
+re-posted unchanged (Alertmanager's steady state). The ceiling is a bare
 psycopg `INSERT ... SELECT FROM unnest(...) ON CONFLICT DO UPDATE` of the same
 rows, one commit per batch, with the same number of connections (and, for
 reference, from one connection). Herald and the ceiling run in alternating
@@ -78,7 +79,7 @@ def payload(batch: int, prefix: str, counter: int) -> bytes:
 
 def client(args: tuple) -> list[float]:
     """One keep-alive connection posting for `seconds`; returns latencies (s)."""
-    port, key, batch, seconds, worker = args
+    port, key, batch, seconds, worker, repeat = args
     prefix = f"{uuid.uuid4().hex[:8]}{worker:02x}"
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
@@ -86,7 +87,7 @@ def client(args: tuple) -> list[float]:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         body = payload(batch, prefix, counter)
-        counter += 1
+        counter += not repeat
         started = time.perf_counter()
         connection.request("POST", "/api/v1/alertmanager/", body=body, headers=headers)
         response = connection.getresponse()
@@ -99,7 +100,7 @@ def client(args: tuple) -> list[float]:
 
 def ceiling_client(args: tuple) -> int:
     """Bare upsert of the same rows, one commit per batch; returns rows written."""
-    dsn, batch, seconds, worker = args
+    dsn, batch, seconds, worker, repeat = args
     import psycopg
 
     prefix = f"{uuid.uuid4().hex[:8]}{worker:02x}"
@@ -108,7 +109,7 @@ def ceiling_client(args: tuple) -> int:
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
             alerts = [alert(f"{prefix}{counter:08x}{i:04x}", i) for i in range(batch)]
-            counter += 1
+            counter += not repeat
             with conn.transaction():
                 conn.execute(
                     """INSERT INTO bench_ceiling.alert AS a
@@ -131,7 +132,7 @@ def ceiling_client(args: tuple) -> int:
     return rows
 
 
-def measure(pool, args, key: str, dsn: str, batch: int) -> dict:
+def measure(pool, args, key: str, dsn: str, batch: int, repeat: bool) -> dict:
     """Herald and the bare upsert in alternating slices, so drift hits both alike.
 
     The machine's speed drifts by tens of percent over a minute; comparing one
@@ -147,19 +148,24 @@ def measure(pool, args, key: str, dsn: str, batch: int) -> dict:
         for step in steps:
             if step == "herald":
                 runs = pool.map(
-                    client, [(args.port, key, batch, slice_seconds, w) for w in connections]
+                    client,
+                    [(args.port, key, batch, slice_seconds, w, repeat) for w in connections],
                 )
                 round_latencies = [lat for run in runs for lat in run]
             else:
                 round_rows = sum(
-                    pool.map(ceiling_client, [(dsn, batch, slice_seconds, w) for w in connections])
+                    pool.map(
+                        ceiling_client,
+                        [(dsn, batch, slice_seconds, w, repeat) for w in connections],
+                    )
                 )
         latencies += round_latencies
         ceiling_rows += round_rows
         ratios.append(len(round_latencies) * batch / round_rows)
-    single_rate = ceiling_client((dsn, batch, args.seconds / 2, 99)) / (args.seconds / 2)
+    single = ceiling_client((dsn, batch, args.seconds / 2, 99, repeat))
+    single_rate = single / (args.seconds / 2)
     return {
-        "batch": batch,
+        "batch": f"{batch} (repeated)" if repeat else str(batch),
         "requests": len(latencies),
         "alerts_per_s": len(latencies) * batch / args.seconds,
         "p50_ms": percentile(latencies, 50) * 1000,
@@ -174,7 +180,12 @@ def measure(pool, args, key: str, dsn: str, batch: int) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--batches", default="1,10,100")
+    parser.add_argument(
+        "--batches",
+        default="1,10,100,100r",
+        help="alerts per post; 'r' re-posts the same alerts, as Alertmanager does every "
+        "group_interval (nothing changes, nothing notifies)",
+    )
     parser.add_argument("--seconds", type=float, default=8.0)
     parser.add_argument("--rounds", type=int, default=4, help="Herald/ceiling alternations")
     parser.add_argument("--connections", type=int, default=4)
@@ -207,9 +218,11 @@ def main() -> None:
     try:
         wait_for_port(args.port, "gunicorn")
         with multiprocessing.Pool(args.connections) as pool:
-            pool.map(client, [(args.port, key, 1, 1.0, w) for w in range(args.connections)])  # warm
-            for batch in [int(b) for b in args.batches.split(",")]:
-                rows.append(measure(pool, args, key, dsn, batch))
+            warm = [(args.port, key, 1, 1.0, w, False) for w in range(args.connections)]
+            pool.map(client, warm)
+            for spec in args.batches.split(","):
+                repeat = spec.endswith("r")
+                rows.append(measure(pool, args, key, dsn, int(spec.rstrip("r")), repeat))
     finally:
         stop([gunicorn])
         environment.close()
