@@ -11,6 +11,7 @@ from typing import Any, ClassVar
 import requests
 
 from receivers.messages import AlertMessage
+from receivers.redaction import SecretScrubber, secret_scrubber
 from receivers.templating import RenderedMessage, message_render
 from receivers.transports.errors import TransportError, parse_retry_after
 from receivers.transports.http import http_post
@@ -19,6 +20,9 @@ from receivers.transports.settings import ChannelSettings, SettingsError
 logger = logging.getLogger(__name__)
 
 __all__ = ["SendResult", "Transport", "TransportError", "parse_retry_after"]
+
+# How much of a vendor's answer an error keeps: enough to say what is wrong.
+ERROR_TEXT_LIMIT = 300
 
 
 @dataclass(frozen=True)
@@ -49,6 +53,9 @@ class Transport(ABC):
                 f"the receiver's settings are invalid: {exc}", permanent=True
             ) from None
         self.allow_private = allow_private
+        # Built once per receiver: every vendor text that becomes an error
+        # passes through it before anything stores, logs or shows it.
+        self.scrubber: SecretScrubber = secret_scrubber(secrets)
         # The tenant's template overrides for this channel: (language, part) -> source.
         self.templates = templates or {}
 
@@ -75,6 +82,13 @@ class Transport(ABC):
         self.raise_for_response(response)
         return response
 
+    def error_text(self, text: str) -> str:
+        """A vendor's text fit for an error: this receiver's secrets masked, then cut.
+
+        Masked before the cut, so a secret split by the cut is masked too.
+        """
+        return self.scrubber.scrub_cut(text, ERROR_TEXT_LIMIT)
+
     def raise_for_response(self, response: requests.Response) -> None:
         """Turn a vendor's answer into success or a TransportError.
 
@@ -85,7 +99,7 @@ class Transport(ABC):
             return
         retryable = response.status_code == 429 or response.status_code >= 500
         raise TransportError(
-            f"HTTP {response.status_code}: {response.text[:300]}",
+            f"HTTP {response.status_code}: {self.error_text(response.text)}",
             permanent=not retryable,
             http_status=response.status_code,
             retry_after=parse_retry_after(response.headers.get("Retry-After")),

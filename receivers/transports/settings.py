@@ -4,12 +4,17 @@ Non-secret settings live in `Receiver.config`; secrets (annotated `SecretStr`)
 live in the encrypted `Receiver.secrets`. A model refuses unknown keys and a
 secret stored in the plain config. Errors name the setting and never repeat
 its value: a rejected value may be a token.
+
+A mapping of secrets (a webhook's secret headers) is stored one secret per
+entry under a prefix, `header:X-Api-Key`, so that every stored secret stays a
+string: the admin masks each, config-as-code names each (`secrets:` in YAML,
+one ${ENV_VAR} per header), and rotation and audit need no special case.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Annotated, Any, Literal, Self, get_args
+from typing import Annotated, Any, ClassVar, Literal, Self, get_args
 from urllib.parse import urlsplit
 
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -73,6 +78,9 @@ class ChannelSettings(BaseModel):
         None, gt=0, le=60, description="Read timeout; the server default when empty."
     )
 
+    # Stored-secret prefix -> the dict[str, SecretStr] setting it fills.
+    secret_maps: ClassVar[dict[str, str]] = {}
+
     @classmethod
     def secret_names(cls) -> tuple[str, ...]:
         return tuple(
@@ -89,10 +97,17 @@ class ChannelSettings(BaseModel):
         for name in config:
             if name in secret_names:
                 errors[name] = "is a secret: store it in the receiver's secrets, not its config"
-        for name in secrets:
-            if name not in secret_names:
+        values = {**config}
+        for name, value in secrets.items():
+            prefix = next((p for p in cls.secret_maps if name.startswith(p)), None)
+            if prefix is not None and len(name) > len(prefix):
+                values.setdefault(cls.secret_maps[prefix], {})[name[len(prefix) :]] = value
+            elif name in cls.secret_maps.values():
+                errors[name] = f"is stored one secret per entry: {_prefix_of(cls, name)}<name>"
+            elif name in secret_names:
+                values[name] = value
+            else:
                 errors[name] = "is not a secret of this kind of receiver"
-        values = {**config, **{k: v for k, v in secrets.items() if k in secret_names}}
         try:
             settings = cls.model_validate(values)
         except ValidationError as exc:
@@ -103,6 +118,15 @@ class ChannelSettings(BaseModel):
             raise SettingsError(errors)
         return settings
 
+    @classmethod
+    def secret_map_name(cls, setting: str, key: str) -> str:
+        """The stored secret of one entry of a secret mapping: 'header:X-Api-Key'."""
+        return _prefix_of(cls, setting) + key
+
     def secret(self, name: str) -> str:
         value = getattr(self, name)
         return value.get_secret_value() if value is not None else ""
+
+
+def _prefix_of(cls: type[ChannelSettings], setting: str) -> str:
+    return next(prefix for prefix, name in cls.secret_maps.items() if name == setting)

@@ -122,7 +122,7 @@ class TelegramTransport(Transport):
         if 200 <= response.status_code < 300 and answer.get("ok", True):
             return
         parameters = answer.get("parameters") or {}
-        description = str(answer.get("description") or response.reason or "")[:300]
+        description = self.error_text(str(answer.get("description") or response.reason or ""))
         status = response.status_code
         if "migrate_to_chat_id" in parameters:
             raise TransportError(

@@ -4,6 +4,12 @@ The signature lets the receiving end check that the body came from Herald and
 is fresh: `X-Herald-Signature: sha256=<hex>` is HMAC-SHA256, keyed with the
 receiver's `signing_secret`, over `<timestamp>.<body>`, where the timestamp
 (Unix seconds) is sent in `X-Herald-Timestamp`.
+
+Headers that carry a credential (an API key, a token) are secrets: stored
+encrypted as `header:<Name>` (e.g. `header:X-Api-Key`), sent like the plain
+`headers`, never shown back. The admin form moves a plain header whose name
+looks like a credential there (`receivers.redaction.header_looks_secret`);
+plain ones saved before keep working.
 """
 
 from __future__ import annotations
@@ -15,7 +21,7 @@ import re
 import time
 from typing import Any
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 
 from receivers.messages import AlertMessage
 from receivers.templating import (
@@ -32,9 +38,24 @@ IDEMPOTENCY_HEADER = "Idempotency-Key"
 _HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
 
 
+def _valid_headers(headers: dict[str, str]) -> None:
+    # The value is never repeated: a header may carry a credential.
+    for name, value in headers.items():
+        if not _HEADER_NAME.match(name):
+            raise ValueError(f"'{name}' is not a valid header name")
+        if "\r" in value or "\n" in value:
+            raise ValueError(f"the value of '{name}' contains a line break")
+
+
 class WebhookSettings(ChannelSettings):
+    secret_maps = {"header:": "secret_headers"}
+
     url: SecretUrl = Field(description="Where to POST. Secret: URLs often carry tokens.")
     headers: dict[str, str] = Field(default_factory=dict, description="Extra request headers.")
+    secret_headers: dict[str, SecretStr] = Field(
+        default_factory=dict,
+        description="Extra request headers that carry credentials, stored encrypted.",
+    )
     authorization: SecretStr | None = Field(
         None, description="Value of the Authorization header, e.g. 'Bearer …'."
     )
@@ -50,12 +71,25 @@ class WebhookSettings(ChannelSettings):
     @field_validator("headers")
     @classmethod
     def _headers_are_valid(cls, headers: dict[str, str]) -> dict[str, str]:
-        for name, value in headers.items():
-            if not _HEADER_NAME.match(name):
-                raise ValueError(f"'{name}' is not a valid header name")
-            if "\r" in value or "\n" in value:
-                raise ValueError(f"the value of '{name}' contains a line break")
+        _valid_headers(headers)
         return headers
+
+    @field_validator("secret_headers")
+    @classmethod
+    def _secret_headers_are_valid(cls, headers: dict[str, SecretStr]) -> dict[str, SecretStr]:
+        _valid_headers({name: value.get_secret_value() for name, value in headers.items()})
+        return headers
+
+    @model_validator(mode="after")
+    def _each_header_once(self) -> WebhookSettings:
+        plain = {name.lower() for name in self.headers}
+        for name in self.secret_headers:
+            if name.lower() in plain:
+                raise ValueError(f"'{name}' is both a plain and a secret header: keep one")
+        return self
+
+    def secret_header_values(self) -> dict[str, str]:
+        return {name: value.get_secret_value() for name, value in self.secret_headers.items()}
 
     @field_validator("body_template")
     @classmethod
@@ -110,6 +144,7 @@ def webhook_request(
     # deduplicates drops the rare second send after a worker died mid-send.
     headers = {
         **settings.headers,
+        **settings.secret_header_values(),
         "Content-Type": content_type,
         IDEMPOTENCY_HEADER: f"{message.tenant_slug}-{message.notification_id}",
     }
