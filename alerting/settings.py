@@ -311,5 +311,14 @@ HERALD_DELIVERY_LEASE_SECONDS = float(os.environ.get("HERALD_DELIVERY_LEASE_SECO
 # claim and one record for the batch, its sends side by side when the
 # receiver is slow (receivers/batch_sends.py).
 HERALD_DELIVERY_BATCH_SIZE = int(os.environ.get("HERALD_DELIVERY_BATCH_SIZE", "25"))
+# Fair workers (issue 14): at most this many sends of one tenant at once in
+# one worker process (receivers/fairness.py). A send over it is not made: the
+# notification is retried shortly without counting an attempt, so a tenant
+# whose receivers are slow or stuck holds at most this many of the worker's
+# threads and the other tenants' deliveries stay on time. Keep it well under
+# the worker's --concurrency (8 in `make run`); a tenant's throughput to a
+# slow receiver is then about this many / the receiver's answer time, per
+# worker process. 0 turns the cap off.
+HERALD_TENANT_MAX_CONCURRENT_SENDS = int(os.environ.get("HERALD_TENANT_MAX_CONCURRENT_SENDS", "4"))
 # The queue this installation's tasks go to, so several can share a broker.
 CELERY_TASK_DEFAULT_QUEUE = os.environ.get("HERALD_CELERY_QUEUE", "celery")

@@ -5,7 +5,12 @@ from __future__ import annotations
 from django_tenants.utils import tenant_context
 
 from alerting.celery import app
-from receivers.services import notification_deliver, notification_sweep, notifications_deliver
+from receivers.services import (
+    notification_deliver,
+    notification_sweep,
+    notifications_deliver,
+    notifications_enqueue,
+)
 from tenants.selectors import tenant_list
 
 
@@ -14,8 +19,13 @@ def deliver_notifications(notification_ids: list[int]) -> dict[str, int]:
     """First attempts, as a batch; a notification owed another attempt is retried on its own."""
     results = notifications_deliver(notification_ids=notification_ids)
     outcomes: dict[str, int] = {}
+    # Put back because the tenant was at its cap: retried together, as they came.
+    busy = [i for i, result in results.items() if result.tenant_busy]
+    if busy:
+        countdown = results[busy[0]].retry_in  # one jittered wait per batch
+        notifications_enqueue(notification_ids=busy, countdown=countdown)
     for notification_id, result in results.items():
-        if result.retry_in is not None:
+        if result.retry_in is not None and not result.tenant_busy:
             deliver_notification.apply_async((notification_id,), countdown=result.retry_in)
         outcome = str(result.outcome)
         outcomes[outcome] = outcomes.get(outcome, 0) + 1

@@ -9,7 +9,7 @@ backoff, failed or handed to the fallback).
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from django.conf import settings
@@ -18,8 +18,10 @@ from django.utils import timezone
 
 from receivers import metrics
 from receivers.backoff import retry_delay_seconds
+from receivers.batch_sends import receiver_send_seconds, send_remember
 from receivers.circuit import circuit_admit, circuit_record_failure, circuit_record_success
 from receivers.digest import alerts_merge
+from receivers.fairness import SendSlot, busy_retry_seconds
 from receivers.metrics import error_reason
 from receivers.models import (
     FINAL_STATES,
@@ -42,6 +44,9 @@ logger = logging.getLogger(__name__)
 class DeliveryResult:
     outcome: str | None  # an AttemptOutcome, a final state, or None: nothing was sent
     retry_in: float | None = None
+    # Nothing was sent because the tenant's sends were at their cap in this
+    # process (receivers.fairness): pending again, no attempt counted.
+    tenant_busy: bool = False
 
 
 def lease_seconds() -> float:
@@ -69,6 +74,8 @@ class _Claim:
     result: DeliveryResult | None = None
     probe: bool = False
     circuit_seen: tuple | None = None
+    # The tenant's slot the send holds; whoever sends frees it.
+    slot: SendSlot | None = None
 
 
 def _postpone(notification: Notification, *, seconds: float, reason: str, now) -> _Claim:
@@ -86,15 +93,45 @@ def _too_old(notification: Notification, now) -> bool:
     return now >= notification.created_at + timedelta(seconds=max_age)
 
 
+TENANT_BUSY_REASON = "tenant busy: its sends in this worker were at their cap"
+
+
+def tenant_busy_postpone(notification: Notification, *, now) -> DeliveryResult:
+    """The tenant's sends are at their cap here: pending again soon, no attempt counted.
+
+    Its next attempt moves past the retry, so the sweep leaves it to the
+    queued retry; if that is lost, the sweep takes it up as any other.
+    """
+    metrics.notification_errors_total.labels(**_labels(notification), reason="tenant_busy").inc()
+    seconds = busy_retry_seconds(
+        send_seconds=receiver_send_seconds(receiver_id=notification.receiver_id)
+    )
+    result = _postpone(notification, seconds=seconds, reason=TENANT_BUSY_REASON, now=now).result
+    return replace(result, tenant_busy=True)
+
+
 def _notification_claim(notification_id: int) -> _Claim:
     """Decide, under the notification's lock, whether to send it now.
 
     In order: final or leased elsewhere (nothing to do); too old (give up,
-    fail over); circuit open (fail over, or wait for the cool-down); inside
-    the grouping window (wait, then carry every alert that came meanwhile);
-    over the rate limit (fold into the receiver's digest). Otherwise lease it
-    for one attempt.
+    fail over); no free slot for the tenant's sends (retry shortly); circuit
+    open (fail over, or wait for the cool-down); inside the grouping window
+    (wait, then carry every alert that came meanwhile); over the rate limit
+    (fold into the receiver's digest). Otherwise lease it for one attempt.
     """
+    slot = SendSlot(connection.tenant.schema_name)
+    claim = None
+    try:
+        claim = _notification_claim_locked(notification_id, slot=slot)
+        return claim
+    finally:
+        # Taken before the circuit, grouping and rate decisions (so a busy
+        # tenant spends no probe or rate token); freed unless it sends.
+        if claim is None or claim.notification is None:
+            slot.release()
+
+
+def _notification_claim_locked(notification_id: int, *, slot: SendSlot) -> _Claim:
     now = timezone.now()
     with transaction.atomic():
         notification = (
@@ -115,6 +152,8 @@ def _notification_claim(notification_id: int) -> _Claim:
                 error = notification.last_error or "no attempt succeeded"
                 outcome = _give_up(notification, reason=f"gave up after max age: {error}")
                 return _Claim(result=DeliveryResult(outcome=outcome))
+            if not slot.take():
+                return _Claim(result=tenant_busy_postpone(notification, now=now))
             admission, circuit_seen = circuit_admit(
                 receiver=receiver, now=now, probe_lease_seconds=lease_seconds()
             )
@@ -156,7 +195,7 @@ def _notification_claim(notification_id: int) -> _Claim:
         notification.attempts += 1
         notification.next_attempt_at = now + timedelta(seconds=lease_seconds())
         notification.save(update_fields=["state", "attempts", "next_attempt_at", "updated_at"])
-    return _Claim(notification=notification, probe=probe, circuit_seen=circuit_seen)
+    return _Claim(notification=notification, probe=probe, circuit_seen=circuit_seen, slot=slot)
 
 
 def _group_window_wait(notification: Notification, now) -> float:
@@ -495,7 +534,12 @@ def notification_deliver(*, notification_id: int) -> DeliveryResult:
     if claim.notification is None:
         return claim.result
     notification = claim.notification
-    sent = Sends().prepare(notification).run()
+    send = Sends().prepare(notification)
+    try:
+        sent = send.run()
+    finally:
+        claim.slot.release()
+    send_remember(send, sent)
     now = timezone.now()
     recorded = attempt_apply(notification, sent, now=now)
     seen = {notification.receiver_id: claim.circuit_seen}

@@ -22,12 +22,15 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from alerting.models import AlertGroup
-from receivers.batch_sends import sends_run
+from receivers import metrics
+from receivers.batch_sends import receiver_send_seconds, sends_run
+from receivers.fairness import busy_retry_seconds
 from receivers.models import Notification, Receiver
 from receivers.ratelimit import delivery_rate_take, receiver_rate_key
 from receivers.selectors import message_templates_for_delivery, receivers_for_delivery
 from receivers.sending import Sends
 from receivers.services.delivery import (
+    TENANT_BUSY_REASON,
     DeliveryResult,
     attempt_apply,
     attempts_record,
@@ -101,8 +104,13 @@ def notifications_deliver(*, notification_ids: list[int]) -> dict[int, DeliveryR
         recorded = [
             attempt_apply(notification, sent, now=now)
             for notification, sent in zip(claimed, outcomes, strict=True)
+            if sent is not None
         ]
-        results = attempts_record(recorded, circuit_seen=circuit_seen, now=now)
+        if recorded:
+            results = attempts_record(recorded, circuit_seen=circuit_seen, now=now)
+        busy = [n for n, sent in zip(claimed, outcomes, strict=True) if sent is None]
+        if busy:
+            results.update(_tenant_busy_unlease(busy, now=now))
     for notification_id in notification_ids:
         if notification_id not in results:
             results[notification_id] = notification_deliver(notification_id=notification_id)
@@ -172,6 +180,50 @@ def _notification_of(row: tuple, receivers: dict[int, Receiver]) -> Notification
     notification.alert_group = AlertGroup.from_db(connection.alias, _GROUP_FIELDS, values[size:])
     notification.receiver = receivers[notification.receiver_id]
     return notification
+
+
+# Only our own fresh lease is undone (the rows are still 'sending' under it):
+# the attempt it counted was never made.
+_UNLEASE = """
+UPDATE receivers_notification
+SET state = 'pending', attempts = attempts - 1, next_attempt_at = %(now)s + v.wait,
+    last_error = %(reason)s, updated_at = %(now)s
+FROM unnest(%(ids)s::bigint[], %(waits)s::interval[]) AS v(id, wait)
+WHERE receivers_notification.id = v.id AND state = 'sending'
+"""
+
+
+def _tenant_busy_unlease(
+    notifications: list[Notification], *, now: datetime
+) -> dict[int, DeliveryResult]:
+    """Put back what was leased but not sent (the tenant was at its cap): no attempt counted."""
+    results: dict[int, DeliveryResult] = {}
+    waits = []
+    for notification in notifications:
+        metrics.notification_errors_total.labels(
+            tenant=connection.tenant.schema_name,
+            receiver=notification.receiver_name,
+            channel=notification.channel,
+            reason="tenant_busy",
+        ).inc()
+        seconds = busy_retry_seconds(
+            send_seconds=receiver_send_seconds(receiver_id=notification.receiver_id)
+        )
+        waits.append(timedelta(seconds=seconds))
+        results[notification.id] = DeliveryResult(
+            outcome=None, retry_in=seconds, tenant_busy=True
+        )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _UNLEASE,
+            {
+                "ids": [n.id for n in notifications],
+                "waits": waits,
+                "now": now,
+                "reason": TENANT_BUSY_REASON,
+            },
+        )
+    return results
 
 
 def _rate_take(receiver: Receiver, *, count: int) -> bool:
