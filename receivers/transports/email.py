@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import logging
 import smtplib
+import socket
 import ssl
 from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime
-from typing import Literal, Self
+from typing import Any, Literal, Self
 
 from django.conf import settings as django_settings
 from pydantic import Field, SecretStr, model_validator
@@ -21,6 +22,7 @@ from receivers.messages import AlertMessage, group_dedup_key
 from receivers.templating import RenderedMessage
 from receivers.transports.base import SendResult, Transport, TransportError
 from receivers.transports.http import guard_host
+from receivers.transports.outbound import host_name_check
 from receivers.transports.settings import ChannelSettings, EmailAddress
 from receivers.truncation import truncate_text
 
@@ -29,6 +31,8 @@ logger = logging.getLogger(__name__)
 DEFAULT_PORTS = {"starttls": 587, "tls": 465, "none": 25}
 # RFC 5322 allows 998 characters a line; mail clients show far fewer.
 SUBJECT_LIMIT = 250
+# As for HTTP: addresses of one host tried in turn while none could be connected to.
+_ADDRESSES_TRIED = 3
 
 
 class EmailSettings(ChannelSettings):
@@ -78,6 +82,49 @@ def _smtp_error(exc: smtplib.SMTPResponseException) -> TransportError:
     )
 
 
+class _Pinned:
+    """Connects to the address the guard checked; TLS still verifies the host name.
+
+    smtplib resolves `host` itself at connect time, which would be a second
+    lookup (DNS rebinding); STARTTLS and SMTP_SSL name the server by `_host`,
+    which stays the name.
+    """
+
+    def __init__(self, host: str, port: int, *, address: str, **kwargs: Any) -> None:
+        self._address = address
+        super().__init__(host, port, **kwargs)  # type: ignore[call-arg]  # connects
+
+    def _get_socket(self, host: str, port: int, timeout: float) -> socket.socket:
+        return super()._get_socket(self._address, port, timeout)  # type: ignore[misc]
+
+
+class _PinnedSMTP(_Pinned, smtplib.SMTP):
+    pass
+
+
+class _PinnedSMTPSSL(_Pinned, smtplib.SMTP_SSL):
+    pass
+
+
+def _smtp_connect(
+    *, security: str, host: str, addresses: tuple[str, ...], port: int, timeout: float,
+    context: ssl.SSLContext,
+) -> smtplib.SMTP:
+    """A client connected to the first checked address that answers."""
+    for index, address in enumerate(addresses[:_ADDRESSES_TRIED]):
+        try:
+            if security == "tls":
+                return _PinnedSMTPSSL(host, port, address=address, timeout=timeout, context=context)
+            return _PinnedSMTP(host, port, address=address, timeout=timeout)
+        except OSError as exc:
+            # A server that could not be reached at this address saw nothing:
+            # the next one is tried. TLS and SMTP answers are the server's own.
+            last = index + 1 == min(len(addresses), _ADDRESSES_TRIED)
+            if last or isinstance(exc, ssl.SSLError | smtplib.SMTPException):
+                raise
+    raise AssertionError("unreachable: addresses is never empty")
+
+
 class EmailTransport(Transport):
     kind = "email"
     settings_class = EmailSettings
@@ -91,14 +138,15 @@ class EmailTransport(Transport):
             date=datetime.now().astimezone(),
         )
         port = settings.port or DEFAULT_PORTS[settings.security]
-        guard_host(settings.host, port, allow_private=self.allow_private)
+        host = host_name_check(settings.host)
+        addresses = guard_host(host, port, allow_private=self.allow_private)
         timeout = settings.timeout_seconds or django_settings.HERALD_HTTP_TIMEOUT_SECONDS
         context = ssl.create_default_context()
         try:
-            if settings.security == "tls":
-                client = smtplib.SMTP_SSL(settings.host, port, timeout=timeout, context=context)
-            else:
-                client = smtplib.SMTP(settings.host, port, timeout=timeout)
+            client = _smtp_connect(
+                security=settings.security, host=host, addresses=addresses, port=port,
+                timeout=timeout, context=context,
+            )
             with client:
                 if settings.security == "starttls":
                     client.starttls(context=context)

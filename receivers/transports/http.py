@@ -1,22 +1,66 @@
-"""The one outbound HTTP path: shared session, timeouts, private-network guard."""
+"""The one outbound HTTP path: shared session, timeouts, the guard, the checked address.
+
+Every send reads the URL the way the client will (receivers/transports/outbound.py),
+resolves the host once, refuses it if any of its addresses is not public (unless
+the tenant allows private targets), and then connects to an address that was
+checked: the connection pool is keyed by that IP, while TLS keeps SNI and the
+certificate check on the host name and the Host header stays the name. A second
+lookup (DNS rebinding) never happens.
+
+Through a proxy (HTTP(S)_PROXY, minus NO_PROXY) the target is checked the same
+way, but the proxy resolves the name on its own and is trusted to: Herald cannot
+pin the address a proxy connects to.
+"""
 
 from __future__ import annotations
 
-import ipaddress
+import http.cookiejar
 import os
 import socket
 import threading
 import urllib.request
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
 import requests
 from django.conf import settings
+from requests.adapters import HTTPAdapter
+from urllib3.exceptions import NewConnectionError
 
 from receivers.transports.errors import TransportError
+from receivers.transports.outbound import UrlTarget, address_refusal, url_target
+
+# A host may answer several addresses; when one cannot be connected to (nothing
+# was sent yet), the next is tried, up to this many.
+_ADDRESSES_TRIED = 3
 
 _local = threading.local()
+
+
+@dataclass(frozen=True)
+class _Pin:
+    host: str
+    address: str
+
+
+class _PinnedAdapter(HTTPAdapter):
+    """Connects to the address the guard checked (`request.herald_pin`), not to a new lookup."""
+
+    def build_connection_pool_key_attributes(
+        self, request: requests.PreparedRequest, verify: Any, cert: Any = None
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        host_params, pool_kwargs = super().build_connection_pool_key_attributes(
+            request, verify, cert
+        )
+        pin: _Pin | None = getattr(request, "herald_pin", None)
+        if pin is None:
+            return host_params, pool_kwargs
+        # The pool is keyed by the IP, so a kept-alive connection is reused only
+        # for the same checked address; TLS still names and verifies the host.
+        host_params = {**host_params, "host": pin.address}
+        if host_params["scheme"] == "https":
+            pool_kwargs = {**pool_kwargs, "server_hostname": pin.host, "assert_hostname": pin.host}
+        return host_params, pool_kwargs
 
 
 def _session() -> requests.Session:
@@ -32,6 +76,12 @@ def _session() -> requests.Session:
         # environment is read once per process instead (_ENVIRONMENT).
         session.trust_env = False
         session.verify = _ENVIRONMENT.ca_bundle or True
+        # The session is shared by every tenant's sends in this thread: a cookie
+        # one tenant's receiver set must never go out with another's request.
+        session.cookies.set_policy(http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))
+        adapter = _PinnedAdapter()
+        session.mount("http://", adapter)
+        session.mount("https://", adapter)
     return session
 
 
@@ -63,38 +113,45 @@ def _proxies(host: str) -> dict[str, str]:
     return _ENVIRONMENT.proxies
 
 
-def _is_public(address: str) -> bool:
-    ip = ipaddress.ip_address(address.split("%")[0])
-    return ip.is_global and not ip.is_multicast
+def guard_url(url: str, *, allow_private: bool) -> UrlTarget:
+    """The URL's target once its spelling and (unless allowed) its addresses pass.
 
-
-def guard_url(url: str, *, allow_private: bool) -> str:
-    """Refuse URLs that are not http(s), or that resolve into private networks; the host.
-
-    Guards against a receiver being used to reach the cloud metadata service
-    or internal hosts. The error never repeats the URL: it may hold a token.
+    Raises TransportError: permanent for a refused URL or address, retryable
+    for a name that does not resolve now. The error never repeats the URL.
     """
-    parts = urlsplit(url)
-    if parts.scheme not in {"http", "https"} or not parts.hostname:
-        raise TransportError("the receiver URL is not an http(s) URL", permanent=True)
-    guard_host(parts.hostname, parts.port or 443, allow_private=allow_private)
-    return parts.hostname
+    target = url_target(url)
+    if not allow_private:
+        guard_host(target.host, target.port, allow_private=False)
+    return target
 
 
-def guard_host(host: str, port: int, *, allow_private: bool) -> None:
-    """Refuse a host that resolves into private networks (also used for SMTP)."""
-    if allow_private:
-        return
+def guard_host(host: str, port: int, *, allow_private: bool) -> tuple[str, ...]:
+    """Resolve `host` once; its addresses, every one of them checked unless `allow_private`.
+
+    `host` is already checked for spelling (outbound.host_name_check). HTTP and
+    SMTP connect to one of the returned addresses, never to a second lookup.
+    """
     try:
-        infos = socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except socket.gaierror as exc:
-        raise TransportError(f"cannot resolve the receiver's host: {exc.strerror}") from exc
-    if not all(_is_public(info[4][0]) for info in infos):
-        raise TransportError(
-            "the receiver's host resolves to a private or loopback address, "
-            "which this tenant is not allowed to send to",
-            permanent=True,
-        )
+        raise TransportError(f"cannot resolve the receiver's host: {exc.strerror}") from None
+    except (UnicodeError, OSError):
+        raise TransportError("cannot resolve the receiver's host") from None
+    addresses = tuple(dict.fromkeys(
+        str(info[4][0]) for info in infos if info[0] in (socket.AF_INET, socket.AF_INET6)
+    ))
+    if not addresses:
+        raise TransportError("cannot resolve the receiver's host: no IPv4 or IPv6 address")
+    if not allow_private:
+        for address in addresses:
+            reason = address_refusal(address)
+            if reason:
+                raise TransportError(
+                    f"the receiver's host resolves to a private or loopback address "
+                    f"({reason}), which this tenant is not allowed to send to",
+                    permanent=True,
+                )
+    return addresses
 
 
 def http_post(
@@ -106,17 +163,33 @@ def http_post(
     headers: dict[str, str] | None = None,
     timeout: float | None = None,
 ) -> requests.Response:
-    host = guard_url(url, allow_private=allow_private)
+    """POST through the guard: no redirects, bounded in time, to a checked address."""
+    target = url_target(url)
+    proxies = _proxies(target.host)
+    session = _session()
+    prepared = session.prepare_request(
+        requests.Request("POST", url, json=json, data=data, headers=headers)
+    )
+    if proxies:
+        # The proxy resolves and connects on its own; the target is still checked here.
+        if not allow_private:
+            guard_host(target.host, target.port, allow_private=False)
+        pins: list[_Pin | None] = [None]
+    else:
+        addresses = guard_host(target.host, target.port, allow_private=allow_private)
+        pins = [_Pin(host=target.host, address=address) for address in addresses]
+        # The pool's host is an IP now: the Host header must still be the name
+        # (a tenant's own Host header is not honoured: it would not match SNI).
+        for name in [name for name in prepared.headers if name.lower() == "host"]:
+            del prepared.headers[name]
+        prepared.headers["Host"] = target.host_header
     read_timeout = timeout or settings.HERALD_HTTP_TIMEOUT_SECONDS
     try:
-        return _session().post(
-            url,
-            json=json,
-            data=data,
-            headers=headers,
+        return _send(
+            session, prepared, pins[:_ADDRESSES_TRIED],
             timeout=(min(5.0, read_timeout), read_timeout),
             allow_redirects=False,
-            proxies=_proxies(host),
+            proxies=proxies,
         )
     except requests.Timeout:
         raise TransportError("the receiver did not answer in time") from None
@@ -124,3 +197,28 @@ def http_post(
         raise TransportError("could not connect to the receiver") from None
     except requests.RequestException as exc:
         raise TransportError(f"request failed: {type(exc).__name__}", permanent=True) from None
+
+
+def _send(
+    session: requests.Session,
+    prepared: requests.PreparedRequest,
+    pins: list[_Pin | None],
+    **kwargs: Any,
+) -> requests.Response:
+    for index, pin in enumerate(pins):
+        prepared.herald_pin = pin  # type: ignore[attr-defined]  # read by _PinnedAdapter
+        try:
+            return session.send(prepared, **kwargs)
+        except requests.ConnectionError as exc:
+            # Only a connection that never opened is safe to try elsewhere: the
+            # receiver saw nothing, so nothing can be sent twice.
+            if index + 1 == len(pins) or not _never_connected(exc):
+                raise
+    raise AssertionError("unreachable: pins is never empty")
+
+
+def _never_connected(exc: requests.ConnectionError) -> bool:
+    if isinstance(exc, requests.ConnectTimeout):
+        return True
+    reason = getattr(exc.args[0] if exc.args else None, "reason", None)
+    return isinstance(reason, NewConnectionError)
