@@ -1,14 +1,18 @@
 """The validation levels, each including the ones before it.
 
-basic     YAML and the schema, names unique, each receiver's settings fit its kind
+basic     YAML and the schema, names unique, each receiver's settings fit its kind,
+          no target the outbound guard refuses (private networks unless allowed,
+          URL spellings that parsers read differently)
 standard  references resolve (receivers and policies named exist, ${ENV_VAR}s
           are set) and templates compile
-strict    no private-network targets unless allowed, every secret an ${ENV_VAR}
-          reference (no plain text), nothing secret-looking in plain config
+strict    every secret an ${ENV_VAR} reference (no plain text), nothing
+          secret-looking in plain config
 paranoid  every template rendered in the sandbox against sample alerts, and
           rendered parts within the vendors' limits
 
-Pure but for the strict level's DNS lookups (the private-network guard).
+Pure but for the targets' DNS lookups (one per host, only when private targets
+are not allowed). A name that does not resolve now is a warning, not an error:
+DNS may lag a deploy, and every send checks the target again.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from alerting.config.limits import PART_LIMITS
 from alerting.config.loading import LoadedConfig, Path, Problem, position_of
 from alerting.config.schema import ConfigDocument, ReceiverSpec, TemplateSpec
 from receivers.messages import AlertMessage
+from receivers.services.receivers import receiver_targets_check
 from receivers.templating import (
     CHANNEL_PARTS,
     HTML_PARTS,
@@ -33,11 +38,9 @@ from receivers.templating import (
     template_render_source,
     template_source_check,
 )
-from receivers.transports import SettingsError, TransportError, settings_class
-from receivers.transports.http import guard_host, guard_url
+from receivers.transports import SettingsError, settings_class
 
 LEVELS = ("basic", "standard", "strict", "paranoid")
-_URL_SETTINGS = ("events_url", "api_url", "avatar_url")
 _SECRET_LOOKING = re.compile(r"authorization|token|api[-_]?key|secret|password|passwd", re.I)
 
 
@@ -58,11 +61,11 @@ def config_validate(
         return problems
     rank = LEVELS.index(level)
     checks = _Checks(loaded, document, env, known or ConfigDocument())
-    problems += checks.basic(resolve=rank >= 1)
+    problems += checks.basic(resolve=rank >= 1, allow_private=allow_private)
     if rank >= 1:
         problems += checks.standard()
     if rank >= 2:
-        problems += checks.strict(allow_private=allow_private)
+        problems += checks.strict()
     if rank >= 3:
         problems += checks.paranoid()
     return problems
@@ -84,10 +87,11 @@ class _Checks:
 
     # --- basic -------------------------------------------------------------
 
-    def basic(self, *, resolve: bool) -> list[Problem]:
+    def basic(self, *, resolve: bool, allow_private: bool) -> list[Problem]:
         problems = self._duplicates()
         for index, receiver in enumerate(self.document.receivers or []):
             problems += self._receiver_settings(index, receiver, resolve=resolve)
+            problems += self._targets(index, receiver, allow_private=allow_private)
         return problems
 
     def _duplicates(self) -> list[Problem]:
@@ -204,7 +208,7 @@ class _Checks:
 
     # --- strict ------------------------------------------------------------
 
-    def strict(self, *, allow_private: bool) -> list[Problem]:
+    def strict(self) -> list[Problem]:
         problems = []
         for index, receiver in enumerate(self.document.receivers or []):
             base: Path = ("receivers", index)
@@ -217,7 +221,6 @@ class _Checks:
                                             f"plain-text secret: reference an environment "
                                             f"variable instead, e.g. ${{{hint}}}"))
             problems += self._secret_looking_config(base, receiver.config)
-            problems += self._targets(base, receiver, allow_private=allow_private)
         return problems
 
     def _secret_looking_config(self, base: Path, config: Mapping[str, Any]) -> list[Problem]:
@@ -229,36 +232,31 @@ class _Checks:
                                         "receiver's secrets (e.g. authorization)"))
         return problems
 
-    def _targets(self, base: Path, receiver: ReceiverSpec, *, allow_private: bool):
-        targets: list[tuple[Path, str]] = []
+    def _targets(self, index: int, receiver: ReceiverSpec, *, allow_private: bool):
+        """The outbound guard's verdict on the receiver's targets, as deploying would meet it.
+
+        ${ENV_VAR} references are resolved whatever the level (a missing one is
+        reported at standard); applying checks the resolved values again.
+        """
+        base: Path = ("receivers", index)
+        secrets = {}
         for name, value in receiver.secrets.items():
             resolved, missing = env_resolve(value, self.env)
-            if not missing and resolved.startswith(("http://", "https://")):
-                targets.append(((*base, "secrets", name), resolved))
-        for name in _URL_SETTINGS:
-            value = receiver.config.get(name)
-            if isinstance(value, str) and value:
-                targets.append(((*base, "config", name), value))
+            if not missing:
+                secrets[name] = resolved
         problems = []
-        for path, url in targets:
-            problems += self._guard(
-                path, lambda url=url: guard_url(url, allow_private=allow_private)
-            )
-        if receiver.kind == "email" and isinstance(receiver.config.get("host"), str):
-            port = receiver.config.get("port") or 587
-            problems += self._guard((*base, "config", "host"), lambda: guard_host(
-                receiver.config["host"], int(port), allow_private=allow_private))
+        for problem in receiver_targets_check(
+            kind=receiver.kind, config=dict(receiver.config), secrets=secrets,
+            allow_private=allow_private,
+        ):
+            section = "secrets" if problem.setting in receiver.secrets else "config"
+            path: Path = (*base, section, problem.setting)
+            if problem.refused:
+                problems.append(self.at(path, f"unsafe target: {problem.message}"))
+            else:
+                problems.append(self.at(path, f"not checked now: {problem.message}; every "
+                                              "send checks it again", "warning"))
         return problems
-
-    def _guard(self, path: Path, check) -> list[Problem]:
-        try:
-            check()
-        except TransportError as exc:
-            if exc.permanent:
-                return [self.at(path, f"unsafe target: {exc.message} (allow_private_targets "
-                                      "is off)")]
-            return [self.at(path, f"not checked: {exc.message}", "warning")]
-        return []
 
     # --- paranoid ----------------------------------------------------------
 

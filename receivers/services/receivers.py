@@ -7,22 +7,113 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
+from pydantic import SecretStr
 
 from receivers.models import (
     MessageTemplate,
     Receiver,
 )
 from receivers.templating import TemplateError, template_source_check
-from receivers.transports import SettingsError, settings_class
+from receivers.transports import SettingsError, TransportError, settings_class
+from receivers.transports.email import DEFAULT_PORTS as SMTP_PORTS
+from receivers.transports.http import guard_host, guard_url
+from receivers.transports.outbound import host_name_check
 
 logger = logging.getLogger(__name__)
 
 
+@dataclass(frozen=True)
+class TargetProblem:
+    """A receiver setting whose target the outbound guard refuses, or could not check."""
+
+    setting: str
+    message: str
+    # False: the name does not resolve now. Not a reason to refuse a save (DNS
+    # may lag a deploy, or be split): every send checks it again.
+    refused: bool = True
+
+
+def receiver_targets_check(
+    *, kind: str, config: dict[str, Any], secrets: dict[str, Any], allow_private: bool
+) -> list[TargetProblem]:
+    """What the outbound guard says of the targets among these settings (http(s) URLs,
+    an email receiver's SMTP host), each named by its setting.
+
+    Spellings that parsers read differently are refused for every tenant;
+    addresses are looked at (one lookup each) only when `allow_private` is off.
+    Only the settings given are checked: defaults are Herald's own vendor URLs.
+    """
+    problems = []
+    for name, value in [*config.items(), *secrets.items()]:
+        text = value.get_secret_value() if isinstance(value, SecretStr) else value
+        if isinstance(text, str) and text.strip().lower().startswith(("http://", "https://")):
+            problems += _target_problems(name, url=text.strip(), allow_private=allow_private)
+    host = config.get("host")
+    if kind == "email" and isinstance(host, str) and host.strip():
+        security = config.get("security", "starttls")
+        try:
+            port = int(config.get("port") or SMTP_PORTS.get(security, 587))
+        except (TypeError, ValueError):
+            port = 587  # the settings check names the bad port
+        problems += _target_problems(
+            "host", host=host.strip(), port=port, allow_private=allow_private
+        )
+    return problems
+
+
+def _target_problems(
+    name: str, *, allow_private: bool, url: str = "", host: str = "", port: int = 0
+) -> list[TargetProblem]:
+    try:
+        if url:
+            guard_url(url, allow_private=allow_private)
+        else:
+            checked = host_name_check(host)
+            if not allow_private:
+                guard_host(checked, port, allow_private=False)
+    except TransportError as exc:
+        return [TargetProblem(setting=name, message=exc.message, refused=exc.permanent)]
+    return []
+
+
+def _allow_private_of_current_tenant() -> bool:
+    # Outside a tenant (or with a stand-in without the flag): the safe answer.
+    return bool(getattr(getattr(connection, "tenant", None), "allow_private_targets", False))
+
+
 def receiver_settings_validate(
-    *, kind: str, config: dict[str, Any], secrets: dict[str, Any]
+    *,
+    kind: str,
+    config: dict[str, Any],
+    secrets: dict[str, Any],
+    allow_private: bool | None = None,
 ) -> None:
-    """Raise ValidationError, one message per setting, unless the settings suit `kind`."""
+    """Raise ValidationError, one message per setting, unless the settings suit `kind`
+    and their targets pass the outbound guard.
+
+    `allow_private` defaults to the current tenant's allow_private_targets. A
+    target whose name does not resolve now is accepted (see TargetProblem).
+    """
+    errors: dict[str, list[str]] = {}
+    try:
+        settings_class(kind).parse(config=config, secrets=secrets)
+    except SettingsError as exc:
+        errors = {name: [problem] for name, problem in exc.errors.items()}
+    if allow_private is None:
+        allow_private = _allow_private_of_current_tenant()
+    for problem in receiver_targets_check(
+        kind=kind, config=config, secrets=secrets, allow_private=allow_private
+    ):
+        if problem.refused and problem.setting not in errors:
+            errors[problem.setting] = [problem.message]
+        elif not problem.refused:
+            logger.info("receiver setting %s not checked now: %s", problem.setting, problem.message)
+    if errors:
+        raise ValidationError(errors)
+
+
+def _settings_parse(*, kind: str, config: dict[str, Any], secrets: dict[str, Any]) -> None:
     try:
         settings_class(kind).parse(config=config, secrets=secrets)
     except SettingsError as exc:
@@ -77,7 +168,9 @@ def receiver_config_update(*, receiver_id: int, changes: dict[str, Any]) -> Rece
     with transaction.atomic():
         receiver = Receiver.objects.select_for_update().get(id=receiver_id)
         config = {**receiver.config, **changes}
-        receiver_settings_validate(kind=receiver.kind, config=config, secrets=receiver.secrets)
+        # A vendor's change (a chat id) during a send: the targets are the ones
+        # saved and are checked by the send itself, so no lookups here.
+        _settings_parse(kind=receiver.kind, config=config, secrets=receiver.secrets)
         receiver.config = config
         receiver.save(update_fields=["config", "updated_at"])
     logger.info(

@@ -45,6 +45,12 @@ CASES = {
         "basic_bad.yaml:19:5: error: routes[0].matchers: team=~'(db': bad regex",
         "basic_bad.yaml:21:12: error: routes[0].retry: Extra inputs are not permitted",
     ]),
+    "basic_private_target.yaml": ("basic", [
+        "basic_private_target.yaml:7:12: error: receivers[0].secrets.url: unsafe target: the "
+        "receiver's host resolves to a private or loopback address (private)",
+        "basic_private_target.yaml:11:12: error: receivers[1].secrets.url: unsafe target: the "
+        "receiver URL contains a backslash",
+    ]),
     "basic_bad_settings.yaml": ("basic", [
         "basic_bad_settings.yaml:6:15: error: receivers[0].config.colour: is not a setting",
         "basic_bad_settings.yaml:9:5: error: receivers[1]: 'pager' is defined twice",
@@ -65,8 +71,6 @@ CASES = {
         "an environment variable instead, e.g. ${HERALD_SRE_SLACK_URL}",
         "strict_bad.yaml:12:20: error: receivers[1].config.headers.X-Api-Key: looks like a "
         "secret in plain config",
-        "strict_bad.yaml:14:12: error: receivers[1].secrets.url: unsafe target: the receiver's "
-        "host resolves to a private or loopback address",
     ]),
     "paranoid_bad.yaml": ("paranoid", [
         "paranoid_bad.yaml:12:13: error: templates[0].source: bare sample: line 1: "
@@ -98,9 +102,12 @@ def test_the_full_example_is_valid_at_every_level(env):
 
 
 def test_a_private_target_is_fine_when_allowed(env):
-    loaded = config_load((SAMPLES / "strict_bad.yaml").read_text())
+    loaded = config_load((SAMPLES / "basic_private_target.yaml").read_text())
     problems = config_validate(loaded=loaded, level="strict", env=env, allow_private=True)
-    assert not any("unsafe target" in problem.message for problem in problems)
+    # The address is fine when allowed; a spelling parsers disagree on never is.
+    assert [problem.dotted for problem in problems if "unsafe target" in problem.message] == [
+        "receivers[1].secrets.url"
+    ]
 
 
 def test_yaml_errors_name_their_line():
