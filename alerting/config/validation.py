@@ -71,6 +71,18 @@ def config_validate(
     return problems
 
 
+def document_targets_check(
+    *, document: ConfigDocument, env: Mapping[str, str], allow_private: bool
+) -> list[Problem]:
+    """The outbound guard's problems with a document that comes from no file (an import),
+    each at its receiver's setting (receivers[i].secrets.url)."""
+    checks = _Checks(LoadedConfig(document=document), document, env, ConfigDocument())
+    problems = []
+    for index, receiver in enumerate(document.receivers or []):
+        problems += checks._targets(index, receiver, allow_private=allow_private)
+    return problems
+
+
 def has_errors(problems: Iterable[Problem]) -> bool:
     return any(problem.severity == "error" for problem in problems)
 

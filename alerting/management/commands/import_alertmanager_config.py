@@ -8,6 +8,7 @@ from alerting.config.alertmanager import AlertmanagerConfigError, alertmanager_i
 from alerting.config.apply import ConfigApplyError, config_apply
 from alerting.config.cli import file_read, tenant_by_slug
 from alerting.config.export import config_current
+from alerting.config.validation import document_targets_check, has_errors
 
 
 class Command(BaseCommand):
@@ -25,7 +26,20 @@ class Command(BaseCommand):
             raise CommandError(f"{file}: {exc}") from None
         # Added to what the tenant has: nothing of its own is removed.
         imported = {route.name for route in result.document.routes or []}
-        with tenant_context(tenant_by_slug(tenant)):
+        found = tenant_by_slug(tenant)
+        with tenant_context(found):
+            # Refused before anything is stored, each problem named by receiver
+            # and setting (saving would refuse them too, less readably).
+            problems = document_targets_check(
+                document=result.document, env={}, allow_private=found.allow_private_targets
+            )
+            for problem in problems:
+                name = result.document.receivers[problem.path[1]].name
+                setting = ".".join(str(part) for part in problem.path[2:])
+                self.stderr.write(f"{problem.severity}: receiver {name!r}, {setting}: "
+                                  f"{problem.message}")
+            if has_errors(problems):
+                raise CommandError(f"{file}: unsafe receiver targets; nothing imported")
             others = [r.name for r in config_current().routes or [] if r.name not in imported]
             try:
                 changes = config_apply(
