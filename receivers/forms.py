@@ -3,6 +3,11 @@
 Secrets are write-only: their inputs are never filled in, the saved value is
 shown masked beside them, and leaving one empty keeps it. Optional secrets get
 a "clear" box, the only way to remove one.
+
+A webhook header whose name looks like a credential (see
+`receivers.redaction.header_looks_secret`) is moved from the plain headers
+into the encrypted secret headers when the form is saved; the form's `notes`
+say which, and the secret headers' help text lists them (masked) from then on.
 """
 
 from __future__ import annotations
@@ -15,11 +20,21 @@ from pydantic import SecretStr
 from pydantic.fields import FieldInfo
 
 from receivers.models import MessageTemplate, Receiver
-from receivers.redaction import secret_mask
+from receivers.redaction import header_looks_secret, secret_mask
 from receivers.services import message_template_validate, receiver_settings_validate
 from receivers.transports import settings_class
 
 _LONG_TEXT = {"body_template"}
+# Plain setting -> secret mapping its credential-looking entries move to.
+_CREDENTIAL_MOVES = {"headers": "secret_headers"}
+_CREDENTIAL_HELP = (
+    " A header whose name contains auth, token, secret, key, passw, pwd, cookie,"
+    " signature, session or credential is moved to the encrypted secret headers when saved."
+)
+_MAPPING_HELP = (
+    ' (JSON: {"Name": "value"}) Write-only: saved values are never shown; a name given'
+    " here replaces its saved value, a name with an empty value removes it."
+)
 
 
 def _unwrap(annotation: Any) -> tuple[Any, bool]:
@@ -39,10 +54,19 @@ def _unwrap(annotation: Any) -> tuple[Any, bool]:
             return annotation, optional
 
 
-def _form_field(name: str, info: FieldInfo) -> forms.Field:
+def _form_field(name: str, info: FieldInfo, *, secret_map: bool = False) -> forms.Field:
     annotation, _ = _unwrap(info.annotation)
     required = info.is_required()
     help_text = info.description or ""
+    if secret_map:
+        return forms.JSONField(
+            required=False,
+            initial=None,
+            widget=forms.Textarea(attrs={"rows": 3, "autocomplete": "off"}),
+            help_text=help_text + _MAPPING_HELP,
+        )
+    if name in _CREDENTIAL_MOVES:
+        help_text += _CREDENTIAL_HELP
     if annotation is SecretStr:
         return forms.CharField(
             required=False,
@@ -77,7 +101,11 @@ class ReceiverFormBase(forms.ModelForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.instance.kind = self.kind
+        # What the save did that the user did not type (a header moved to secrets).
+        self.notes: list[str] = []
         saved = self.instance.secrets if self.instance.pk else {}
+        saved = saved if isinstance(saved, dict) else {}
+        model = settings_class(self.kind)
         defaults = settings_class(self.kind).model_fields
         for name in self.setting_names:
             if name in self.instance.config:
@@ -85,21 +113,52 @@ class ReceiverFormBase(forms.ModelForm):
             elif defaults[name].default not in (None, ...):
                 self.fields[name].initial = defaults[name].get_default(call_default_factory=True)
         for name in self.secret_names:
-            if isinstance(saved, dict) and saved.get(name):
+            if name in model.secret_maps.values():
+                entries = _saved_entries(model, name, saved)
+                if entries:
+                    listed = ", ".join(
+                        f"{key} {secret_mask(str(value))}" for key, value in entries.items()
+                    )
+                    self.fields[name].help_text += f" Saved: {listed}"
+            elif saved.get(name):
                 self.fields[name].help_text += f" Saved: {secret_mask(str(saved[name]))}"
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
-        model_fields = settings_class(self.kind).model_fields
+        model = settings_class(self.kind)
+        model_fields = model.model_fields
+        maps = set(model.secret_maps.values())
         config: dict[str, Any] = {}
         for name in self.setting_names:
             value = cleaned.get(name)
             default = model_fields[name].get_default(call_default_factory=True)
             if value not in (None, "") and value != default:
                 config[name] = value
-        secrets = {name: cleaned[name] for name in self.secret_names if cleaned.get(name)}
-        cleared = tuple(name for name in self.secret_names if cleaned.get(f"clear_{name}"))
+        secrets = {
+            name: cleaned[name]
+            for name in self.secret_names
+            if cleaned.get(name) and name not in maps
+        }
+        cleared = [name for name in self.secret_names if cleaned.get(f"clear_{name}")]
         saved = dict(self.instance.secrets) if self.instance.pk else {}
+        saved = saved if isinstance(saved, dict) else {}
+        for setting in maps:
+            if setting in cleared:
+                cleared.remove(setting)
+                cleared += [
+                    model.secret_map_name(setting, key)
+                    for key in _saved_entries(model, setting, saved)
+                ]
+            entries = cleaned.get(setting) or {}
+            if not isinstance(entries, dict) or not all(
+                isinstance(value, str | None) for value in entries.values()
+            ):
+                self.add_error(setting, "must be a JSON object of names and text values")
+                continue
+            _secret_map_put(model, setting, entries, saved=saved, secrets=secrets, cleared=cleared)
+        for plain, setting in _CREDENTIAL_MOVES.items():
+            if plain in config and setting in maps:
+                self._move_credentials(model, plain, setting, config, saved, secrets, cleared)
         for name in cleared:
             saved.pop(name, None)
         try:
@@ -108,8 +167,54 @@ class ReceiverFormBase(forms.ModelForm):
             for name, messages in exc.message_dict.items():
                 field = name.split(".")[0]
                 self.add_error(field if field in self.fields else None, messages)
-        self.settings_config, self.settings_secrets, self.cleared_secrets = config, secrets, cleared
+        self.settings_config, self.settings_secrets = config, secrets
+        self.cleared_secrets = tuple(cleared)
         return cleaned
+
+    def _move_credentials(self, model, plain, setting, config, saved, secrets, cleared) -> None:
+        """Credential-looking entries of a plain mapping go to its secret mapping."""
+        moved = {key: value for key, value in config[plain].items() if header_looks_secret(key)}
+        if not moved:
+            return
+        kept = {key: value for key, value in config[plain].items() if key not in moved}
+        if kept:
+            config[plain] = kept
+        else:
+            del config[plain]
+        _secret_map_put(model, setting, moved, saved=saved, secrets=secrets, cleared=cleared)
+        names = ", ".join(sorted(moved))
+        self.notes.append(
+            f"{names}: moved from {plain} to the encrypted {setting.replace('_', ' ')}, "
+            "as the name looks like a credential; the value is no longer shown."
+        )
+        self.fields[setting].help_text += f" Moved here on this save: {names}."
+
+
+def _saved_entries(model, setting: str, saved: dict[str, Any]) -> dict[str, Any]:
+    """The saved entries of a secret mapping, by key ('X-Api-Key': value)."""
+    prefix = model.secret_map_name(setting, "")
+    return {
+        name[len(prefix) :]: value
+        for name, value in saved.items()
+        if name.startswith(prefix) and len(name) > len(prefix)
+    }
+
+
+def _secret_map_put(model, setting, entries, *, saved, secrets, cleared) -> None:
+    """Store entries of a secret mapping; an empty value removes one.
+
+    Header names are case-insensitive: a new spelling replaces the saved one.
+    """
+    for key, value in entries.items():
+        for old in _saved_entries(model, setting, {**saved, **secrets}):
+            if old.lower() == key.lower() and old != key:
+                cleared.append(model.secret_map_name(setting, old))
+                secrets.pop(model.secret_map_name(setting, old), None)
+        name = model.secret_map_name(setting, key)
+        if value:
+            secrets[name] = value
+        else:
+            cleared.append(name)
 
 
 def receiver_form_class(kind: str) -> type[ReceiverFormBase]:
@@ -122,7 +227,7 @@ def receiver_form_class(kind: str) -> type[ReceiverFormBase]:
         "setting_names": tuple(name for name in model.model_fields if name not in secret_names),
     }
     for name, info in model.model_fields.items():
-        attrs[name] = _form_field(name, info)
+        attrs[name] = _form_field(name, info, secret_map=name in model.secret_maps.values())
         if name in secret_names and not info.is_required():
             attrs[f"clear_{name}"] = forms.BooleanField(
                 required=False, label=f"Clear {name}", help_text="Remove the saved value."
