@@ -13,7 +13,13 @@ concurrency model keeps it busy while sends wait. Prints notifications/s
 (wall clock, first send to last delivery) and notifications per CPU-second
 of the worker process after its warm-up (≈ per worker core).
 
+Fairness (issue 14): two tenants on one worker, tenant A's receiver answering
+after 2 s, tenant B's at once. B's latency (enqueue to arrival at its
+receiver) is measured alone and then while A has a backlog in flight, in the
+same worker, with the per-tenant cap at its default and with it turned off.
+
 Usage: make bench-delivery [BENCH_ARGS="--count 2000 --threads 8 --slow-threads 32"]
+       make bench-delivery BENCH_ARGS="--only fairness"
 """
 
 from __future__ import annotations
@@ -39,12 +45,16 @@ class Receiver(BaseHTTPRequestHandler):
     # Headers and body go out in separate writes: with Nagle's algorithm the
     # body would wait for the client's delayed ACK (~40 ms per request).
     disable_nagle_algorithm = True
-    delay = {"/instant": 0.0, "/slow": 0.2}
+    delay = {"/instant": 0.0, "/slow": 0.2, "/slow-2s": 2.0}
     received = 0
+    # Idempotency-Key ("<tenant>-<notification id>") -> first arrival, time.time().
+    arrived: dict[str, float] = {}
     lock = threading.Lock()
 
     def do_POST(self) -> None:
         self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        with Receiver.lock:
+            Receiver.arrived.setdefault(self.headers.get("Idempotency-Key", ""), time.time())
         time.sleep(self.delay.get(self.path, 0.0))
         with Receiver.lock:
             Receiver.received += 1
@@ -210,12 +220,129 @@ def run_scenario(
     }
 
 
+def _latencies(tenant, enqueued: dict[int, float], *, timeout: float = 60) -> list[float]:
+    """Seconds from each enqueue to its arrival at the receiver, once all have arrived."""
+    deadline = time.monotonic() + timeout
+    keys = {notification_id: f"{tenant.slug}-{notification_id}" for notification_id in enqueued}
+    while any(key not in Receiver.arrived for key in keys.values()):
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{tenant.slug}: not every notification arrived")
+        time.sleep(0.05)
+    return [Receiver.arrived[keys[i]] - at for i, at in enqueued.items()]
+
+
+def _paced(tenant, ids: list[int], *, per_second: float) -> dict[int, float]:
+    """Enqueue one task each at a steady pace, as single-alert ingests do; enqueue times."""
+    from django_tenants.utils import tenant_context
+
+    from receivers.services import notifications_enqueue
+
+    enqueued = {}
+    start = time.monotonic()
+    with tenant_context(tenant):
+        for n, notification_id in enumerate(ids):
+            time.sleep(max(0.0, start + n / per_second - time.monotonic()))
+            enqueued[notification_id] = time.time()
+            notifications_enqueue(notification_ids=[notification_id])
+    return enqueued
+
+
+def run_fairness(
+    environment, slow_tenant, quick_tenant, *, base: str, cap: int | None, threads: int,
+    samples: int, backlog: int,
+) -> dict:
+    """B's latency alone, then with A's backlog to a 2 s receiver in flight: one worker."""
+    from common import percentile
+    from django_tenants.utils import tenant_context
+
+    from alerting.celery import app
+    from receivers.services import notifications_enqueue
+
+    label = "default" if cap is None else str(cap)
+    # A queue per worker: A's backlog left when the worker stops goes nowhere.
+    queue = f"{QUEUE}-fair-{label}"
+    app.conf.task_default_queue = queue
+    quick_url, slow_url = f"{base}/instant", f"{base}/slow-2s"
+    warmup = outbox_fill(quick_tenant, count=20, url=quick_url)
+    slow_warmup = outbox_fill(slow_tenant, count=1, url=slow_url)
+    alone = outbox_fill(quick_tenant, count=samples, url=quick_url)
+    beside = outbox_fill(quick_tenant, count=samples, url=quick_url)
+    slow = outbox_fill(slow_tenant, count=backlog, url=slow_url)
+    env = {**environment.env, "HERALD_CELERY_QUEUE": queue, "HERALD_LOG_LEVEL": "ERROR"}
+    if cap is not None:
+        env["HERALD_TENANT_MAX_CONCURRENT_SENDS"] = str(cap)
+    worker = spawn(
+        [sys.executable, "-m", "celery", "-A", "alerting", "worker", "--pool", "threads",
+         "--concurrency", str(threads), "-Q", queue, "--without-mingle", "--without-gossip",
+         "--loglevel", "ERROR", "--hostname", f"{queue}@%h"],
+        env,
+    )
+    try:
+        with tenant_context(quick_tenant):
+            notifications_enqueue(notification_ids=warmup)
+        with tenant_context(slow_tenant):
+            notifications_enqueue(notification_ids=slow_warmup)
+        _wait_delivered(quick_tenant, warmup, name="fairness warm-up", worker=worker)
+        _wait_delivered(slow_tenant, slow_warmup, name="fairness warm-up", worker=worker)
+        per_second = 10.0
+        latency_alone = _latencies(quick_tenant, _paced(quick_tenant, alone, per_second=per_second))
+        # A's backlog arrives as single-alert ingests would send it: one task each.
+        with tenant_context(slow_tenant):
+            for notification_id in slow:
+                notifications_enqueue(notification_ids=[notification_id])
+        time.sleep(0.5)  # A's sends are in flight
+        enqueued = _paced(quick_tenant, beside, per_second=per_second)
+        latency_beside = _latencies(quick_tenant, enqueued)
+        slow_arrived = sum(f"{slow_tenant.slug}-{i}" in Receiver.arrived for i in slow)
+    finally:
+        stop([worker])
+    p95_alone, p95_beside = percentile(latency_alone, 95), percentile(latency_beside, 95)
+    return {
+        "cap": "default (HERALD_TENANT_MAX_CONCURRENT_SENDS=4)" if cap is None
+        else ("off (0)" if cap == 0 else str(cap)),
+        "threads": threads,
+        "samples": samples,
+        "a_backlog": backlog,
+        "a_sent_meanwhile": slow_arrived,
+        "b_p50_alone_ms": round(percentile(latency_alone, 50) * 1000, 1),
+        "b_p95_alone_ms": round(p95_alone * 1000, 1),
+        "b_p50_beside_ms": round(percentile(latency_beside, 50) * 1000, 1),
+        "b_p95_beside_ms": round(p95_beside * 1000, 1),
+        "p95_ratio": round(p95_beside / p95_alone, 2),
+    }
+
+
+def fairness_table(results: list[dict]) -> list[str]:
+    lines = [
+        "",
+        "Fairness: tenant B (instant receiver) beside tenant A (2 s receiver, a backlog of "
+        "one task each in flight), one worker process; B's latency is enqueue to arrival.",
+        "",
+        "| per-tenant cap | worker threads | B p50 alone ms | B p95 alone ms "
+        "| B p50 beside A ms | B p95 beside A ms | p95 ratio | A backlog | A sent meanwhile |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in results:
+        lines.append(
+            f"| {r['cap']} | {r['threads']} | {r['b_p50_alone_ms']} | {r['b_p95_alone_ms']} "
+            f"| {r['b_p50_beside_ms']} | {r['b_p95_beside_ms']} | {r['p95_ratio']} "
+            f"| {r['a_backlog']} | {r['a_sent_meanwhile']} |"
+        )
+    return lines
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--count", type=int, default=2000, help="notifications, instant receiver")
     parser.add_argument("--slow-count", type=int, default=600)
     parser.add_argument("--threads", type=int, default=8, help="worker threads, instant receiver")
     parser.add_argument("--slow-threads", type=int, default=32)
+    parser.add_argument("--only", choices=["throughput", "fairness"],
+                        help="run one part (default: both)")
+    parser.add_argument("--fair-samples", type=int, default=50,
+                        help="tenant B's notifications per phase (10 a second)")
+    parser.add_argument("--fair-backlog", type=int, default=64,
+                        help="tenant A's notifications to its 2 s receiver")
     args = parser.parse_args()
 
     environment = bench_environment()
@@ -239,7 +366,18 @@ def main() -> None:
             run_scenario(environment, tenant, name=name, url=f"{base}/{path}", count=count,
                          threads=threads, one_by_one=one_by_one)
             for name, path, count, threads, one_by_one in scenarios
+            if args.only != "fairness"
         ]
+        fairness = []
+        if args.only != "throughput":
+            slow_tenant, _ = bench_tenant(slug="benchfairslow", receiver_url=f"{base}/slow-2s")
+            quick_tenant, _ = bench_tenant(slug="benchfairquick", receiver_url=f"{base}/instant")
+            fairness = [
+                run_fairness(environment, slow_tenant, quick_tenant, base=base, cap=cap,
+                             threads=args.threads, samples=args.fair_samples,
+                             backlog=args.fair_backlog)
+                for cap in (None, 0)
+            ]
     finally:
         server.shutdown()
         environment.close()
@@ -247,15 +385,20 @@ def main() -> None:
         "| receiver | enqueued | notifications | worker threads | wall s | notifications/s "
         "| worker CPU s | notifications per CPU-second |",
         "|---|---|---|---|---|---|---|---|",
-    ]
+    ] if results else []
     for r in results:
         lines.append(
             f"| {r['scenario']} | {r['enqueued']} | {r['notifications']} | {r['threads']} "
             f"| {r['seconds']} "
             f"| {r['per_second']} | {r['worker_cpu_seconds']} | {r['per_cpu_second']} |"
         )
-    results_write("delivery", {"results": results, "requests_received": Receiver.received},
-                  "\n".join(lines))
+    if fairness:
+        lines += fairness_table(fairness)
+    results_write(
+        "delivery" if args.only is None else f"delivery-{args.only}",
+        {"results": results, "fairness": fairness, "requests_received": Receiver.received},
+        "\n".join(lines),
+    )
 
 
 if __name__ == "__main__":
