@@ -6,6 +6,7 @@ import logging
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, ClassVar
 
 import requests
@@ -53,9 +54,7 @@ class Transport(ABC):
                 f"the receiver's settings are invalid: {exc}", permanent=True
             ) from None
         self.allow_private = allow_private
-        # Built once per receiver: every vendor text that becomes an error
-        # passes through it before anything stores, logs or shows it.
-        self.scrubber: SecretScrubber = secret_scrubber(secrets)
+        self._secrets = secrets
         # The tenant's template overrides for this channel: (language, part) -> source.
         self.templates = templates or {}
 
@@ -81,6 +80,11 @@ class Transport(ABC):
         )
         self.raise_for_response(response)
         return response
+
+    @cached_property
+    def scrubber(self) -> SecretScrubber:
+        """Masks this receiver's secrets; built on the first failure, not per send."""
+        return secret_scrubber(self._secrets)
 
     def error_text(self, text: str) -> str:
         """A vendor's text fit for an error: this receiver's secrets masked, then cut.
