@@ -322,3 +322,27 @@ HERALD_DELIVERY_BATCH_SIZE = int(os.environ.get("HERALD_DELIVERY_BATCH_SIZE", "2
 HERALD_TENANT_MAX_CONCURRENT_SENDS = int(os.environ.get("HERALD_TENANT_MAX_CONCURRENT_SENDS", "4"))
 # The queue this installation's tasks go to, so several can share a broker.
 CELERY_TASK_DEFAULT_QUEUE = os.environ.get("HERALD_CELERY_QUEUE", "celery")
+
+# Tenants' templates (issue 14): hard limits on one render, in
+# receivers/template_limits.py; the README's security section lists them.
+HERALD_TEMPLATE_CPU_SECONDS = float(os.environ.get("HERALD_TEMPLATE_CPU_SECONDS", "0.25"))
+HERALD_TEMPLATE_MAX_OUTPUT_CHARS = int(
+    os.environ.get("HERALD_TEMPLATE_MAX_OUTPUT_CHARS", "1000000")
+)
+HERALD_TEMPLATE_MAX_VALUE_SIZE = int(os.environ.get("HERALD_TEMPLATE_MAX_VALUE_SIZE", "1000000"))
+HERALD_TEMPLATE_MAX_ITERATIONS = int(os.environ.get("HERALD_TEMPLATE_MAX_ITERATIONS", "100000"))
+HERALD_TEMPLATE_MAX_DEPTH = int(os.environ.get("HERALD_TEMPLATE_MAX_DEPTH", "40"))
+HERALD_TEMPLATE_MEMORY_MB = int(os.environ.get("HERALD_TEMPLATE_MEMORY_MB", "512"))
+# "process": tenants' templates render in child processes that are killed
+# when they overrun (receivers/template_runner.py); "thread": in the calling
+# thread, under the meter only (no hard stop for one long C-level step).
+HERALD_TEMPLATE_ISOLATION = os.environ.get("HERALD_TEMPLATE_ISOLATION", "process")
+# Renderer processes per web or worker process, started on first use.
+HERALD_TEMPLATE_RENDERERS = int(os.environ.get("HERALD_TEMPLATE_RENDERERS", "4"))
+# The admin's live template preview: per user, and at once across the web tier.
+HERALD_TEMPLATE_PREVIEW_RATE_LIMIT = os.environ.get(
+    "HERALD_TEMPLATE_PREVIEW_RATE_LIMIT", "120/minute"
+)
+HERALD_TEMPLATE_PREVIEW_CONCURRENCY = int(
+    os.environ.get("HERALD_TEMPLATE_PREVIEW_CONCURRENCY", "1")
+)

@@ -3,8 +3,10 @@
 Defaults live on disk under templates/notifications/<channel>/<language>/<part>.j2;
 a tenant may override any part (stored in its schema, passed in here as
 `overrides`). Every template, default or not, runs in Jinja2's immutable
-sandbox with a time and size budget, so a tenant's template can neither reach
-Python internals nor hold a worker.
+sandbox under hard limits (receivers.template_sandbox, template_limits), and
+a tenant's template in a child process that is killed when it overruns
+(receivers.template_runner), so it can neither reach Python internals nor
+hold a worker.
 
 The context a template sees (documented in the README's "Templates" section):
 
@@ -29,25 +31,25 @@ truncate_safe, format_labels, slack_escape, plus Jinja's built-ins.
 
 from __future__ import annotations
 
-import threading
 import time
-import traceback
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from functools import cache, lru_cache
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-import jinja2
-from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
+from django.conf import settings
 
 from receivers.messages import AlertMessage
-from receivers.severity import group_severity, severity_color, severity_emoji
-from receivers.truncation import truncate_text
+from receivers.severity import group_severity
+from receivers.template_filters import parse_time
+from receivers.template_limits import LimitExceeded, TemplateError, TemplateLimits
+from receivers.template_runner import Rendered, templates_render_isolated
+from receivers.template_samples import SAMPLE_NOW, check_samples, sample_message
+from receivers.template_sandbox import sandbox_compile, sandbox_default, sandbox_render
 
-TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates" / "notifications"
+__all__ = ["LimitExceeded", "Rendered", "TemplateError", "sample_message"]
+
 LANGUAGES = ("en", "fr", "de")
 DEFAULT_LANGUAGE = "en"
 
@@ -85,23 +87,6 @@ LINK_LABELS = {
     },
 }
 
-RENDER_SECONDS = 2.0
-MAX_OUTPUT_CHARS = 100_000
-MAX_RANGE = 1_000
-_NO_END = "0001-01-01"
-
-
-class TemplateError(Exception):
-    """A template that cannot be compiled or rendered, with the line at fault."""
-
-    def __init__(self, message: str, *, line: int | None = None, name: str = "") -> None:
-        self.message = message
-        self.line = line
-        self.name = name
-        where = f"line {line}: " if line else ""
-        super().__init__(f"{where}{message}")
-
-
 @dataclass(frozen=True)
 class Link:
     kind: str
@@ -124,210 +109,59 @@ class RenderedMessage:
         return self.parts[part]
 
 
-# --- the sandbox ----------------------------------------------------------
-
-_budget = threading.local()
+# --- rendering one template -----------------------------------------------
 
 
-class _BudgetExceeded(TemplateError):
-    pass
+def template_limits() -> TemplateLimits:
+    return TemplateLimits.from_settings()
 
 
-def _check_budget() -> None:
-    deadline = getattr(_budget, "deadline", None)
-    if deadline is not None and time.monotonic() > deadline:
-        raise _BudgetExceeded(f"the template took longer than {RENDER_SECONDS:g}s")
+def templates_render_sources(
+    jobs: list[tuple[str, bool]], context: Mapping[str, Any]
+) -> list[Rendered | TemplateError]:
+    """Render tenants' template sources, each (source, html), with one context; results in order.
 
-
-class _Sandbox(ImmutableSandboxedEnvironment):
-    """The immutable sandbox, checking the time budget on every access and call.
-
-    Loops that only print are bounded by the output budget instead.
+    They render in a child process (receivers.template_runner) unless
+    HERALD_TEMPLATE_ISOLATION is "thread", which keeps only the meter.
     """
-
-    def unsafe_undefined(self, obj: Any, attribute: str) -> Any:
-        # Jinja returns an Undefined that fails only when used, and a
-        # lenient Undefined is never "used": refuse at the access itself.
-        raise SecurityError(
-            f"access to attribute {attribute!r} of {type(obj).__name__!r} object is unsafe"
+    limits = template_limits()
+    if settings.HERALD_TEMPLATE_ISOLATION == "process":
+        return templates_render_isolated(
+            jobs=jobs, context=context, limits=limits, renderers=settings.HERALD_TEMPLATE_RENDERERS
         )
-
-    def getattr(self, obj: Any, attribute: str) -> Any:
-        _check_budget()
-        return super().getattr(obj, attribute)
-
-    def getitem(self, obj: Any, argument: Any) -> Any:
-        _check_budget()
-        return super().getitem(obj, argument)
-
-    def call(self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:
-        _check_budget()
-        return super().call(__context, __obj, *args, **kwargs)
+    results: list[Rendered | TemplateError] = []
+    for source, html in jobs:
+        started = time.thread_time()
+        try:
+            text = sandbox_render(sandbox_compile(source, html), context, limits=limits)
+        except TemplateError as exc:
+            results.append(exc)
+            continue
+        results.append(Rendered(text=text, cpu_seconds=time.thread_time() - started))
+    return results
 
 
-def _bounded_range(*args: int) -> range:
-    items = range(*args)
-    if len(items) > MAX_RANGE:
-        raise TemplateError(f"range() is limited to {MAX_RANGE} items in templates")
-    return items
-
-
-# --- filters --------------------------------------------------------------
-
-
-def duration_filter(value: Any) -> str:
-    """'3d 4h', '2h 5m', '4m 10s', '42s' from a timedelta or seconds."""
-    if value is None or isinstance(value, jinja2.Undefined):
-        return ""
-    seconds = int(value.total_seconds() if isinstance(value, timedelta) else float(value))
-    seconds = max(0, seconds)
-    days, rest = divmod(seconds, 86_400)
-    hours, rest = divmod(rest, 3_600)
-    minutes, secs = divmod(rest, 60)
-    units = [(days, "d"), (hours, "h"), (minutes, "m"), (secs, "s")]
-    shown = [(amount, unit) for amount, unit in units if amount][:2]
-    return " ".join(f"{amount}{unit}" for amount, unit in shown) or "0s"
-
-
-def datetime_filter(value: Any, fmt: str = "%Y-%m-%d %H:%M UTC") -> str:
-    if isinstance(value, str):
-        value = _parse_time(value)
-    if not isinstance(value, datetime):
-        return ""
-    return value.astimezone(UTC).strftime(fmt)
-
-
-def label_filter(obj: Any, name: str, default: str = "") -> str:
-    """`alert|label("instance", "n/a")`: a label of an alert (or of a labels mapping)."""
-    if isinstance(obj, Mapping) and isinstance(obj.get("labels"), Mapping):
-        obj = obj["labels"]
-    if not isinstance(obj, Mapping):
-        return default
-    value = obj.get(name)
-    return default if value in (None, "") else str(value)
-
-
-def truncate_safe_filter(value: Any, length: int = 255, end: str = "…") -> str:
-    return truncate_text(str(value), int(length), ellipsis=end)
-
-
-def format_labels_filter(labels: Any, exclude: Any = ()) -> str:
-    """'instance=web-1, job=api', sorted, without the names in `exclude`."""
-    if not isinstance(labels, Mapping):
-        return ""
-    return ", ".join(f"{k}={v}" for k, v in sorted(labels.items()) if k not in exclude)
-
-
-def slack_escape_filter(value: Any) -> str:
-    """Slack mrkdwn treats &, < and > as control characters."""
-    return str(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def _severity_emoji_filter(value: Any, resolved: bool = False) -> str:
-    return severity_emoji(value, resolved=bool(resolved))
-
-
-def _severity_color_filter(value: Any, resolved: bool = False) -> str:
-    return severity_color(value, resolved=bool(resolved))
-
-
-FILTERS = {
-    "duration": duration_filter,
-    "datetime": datetime_filter,
-    "severity_emoji": _severity_emoji_filter,
-    "severity_color": _severity_color_filter,
-    "label": label_filter,
-    "truncate_safe": truncate_safe_filter,
-    "format_labels": format_labels_filter,
-    "slack_escape": slack_escape_filter,
-}
-
-
-@cache
-def _environment(html: bool) -> _Sandbox:
-    environment = _Sandbox(
-        loader=jinja2.FileSystemLoader(TEMPLATES_DIR),
-        autoescape=html,
-        undefined=jinja2.ChainableUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        auto_reload=False,
-    )
-    environment.filters.update(FILTERS)
-    environment.globals["range"] = _bounded_range
-    return environment
-
-
-@lru_cache(maxsize=512)
-def _compile(source: str, html: bool) -> jinja2.Template:
-    try:
-        return _environment(html).from_string(source)
-    except jinja2.TemplateSyntaxError as exc:
-        raise TemplateError(exc.message or "syntax error", line=exc.lineno) from None
-
-
-def _error_line(exc: BaseException, filename: str | None) -> int | None:
-    """The template line an exception was raised at, from Jinja's rewritten traceback."""
-    line = None
-    for frame in traceback.extract_tb(exc.__traceback__):
-        if frame.filename == (filename or "<template>"):
-            line = frame.lineno
-    return line
-
-
-def _render(template: jinja2.Template, context: Mapping[str, Any]) -> str:
-    _budget.deadline = time.monotonic() + RENDER_SECONDS
-    try:
-        size = 0
-        chunks = []
-        for chunk in template.generate(context):
-            size += len(chunk)
-            if size > MAX_OUTPUT_CHARS:
-                raise _BudgetExceeded(f"the output is longer than {MAX_OUTPUT_CHARS} characters")
-            chunks.append(chunk)
-        return "".join(chunks).strip()
-    except TemplateError as exc:
-        if exc.line is None:
-            exc.line = _error_line(exc, template.filename)
-            exc.args = (f"line {exc.line}: {exc.message}" if exc.line else exc.message,)
-        raise
-    except SecurityError as exc:
-        raise TemplateError(
-            f"not allowed in templates: {exc}", line=_error_line(exc, template.filename)
-        ) from None
-    except Exception as exc:  # a template can raise nearly anything; report it, typed
-        raise TemplateError(
-            f"{type(exc).__name__}: {exc}", line=_error_line(exc, template.filename)
-        ) from None
-    finally:
-        _budget.deadline = None
+def template_render_timed(
+    source: str, context: Mapping[str, Any], *, html: bool = False
+) -> Rendered:
+    """Render one tenant's template source under the limits, or raise TemplateError."""
+    (result,) = templates_render_sources([(source, html)], context)
+    if isinstance(result, TemplateError):
+        raise result
+    return result
 
 
 def template_render_source(source: str, context: Mapping[str, Any], *, html: bool = False) -> str:
-    """Render one template's source in the sandbox, or raise TemplateError."""
-    return _render(_compile(source, html), context)
+    """Render one tenant's template source under the limits, or raise TemplateError."""
+    return template_render_timed(source, context, html=html).text
 
 
 def _default_render(channel: str, language: str, part: str, context: Mapping[str, Any]) -> str:
-    name = f"{channel}/{language}/{part}.j2"
-    try:
-        template = _environment((channel, part) in HTML_PARTS).get_template(name)
-    except jinja2.TemplateSyntaxError as exc:
-        raise TemplateError(exc.message or "syntax error", line=exc.lineno, name=name) from None
-    return _render(template, context)
+    template = sandbox_default(f"{channel}/{language}/{part}.j2", (channel, part) in HTML_PARTS)
+    return sandbox_render(template, context, limits=template_limits())
 
 
 # --- context --------------------------------------------------------------
-
-
-def _parse_time(value: str | None) -> datetime | None:
-    if not value or value.startswith(_NO_END):
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def silence_url(external_url: str, labels: Mapping[str, str]) -> str:
@@ -342,9 +176,9 @@ def silence_url(external_url: str, labels: Mapping[str, str]) -> str:
 
 
 def _alert_view(alert: Mapping[str, Any], external_url: str, now: datetime) -> dict[str, Any]:
-    starts_at = _parse_time(alert.get("startsAt"))
+    starts_at = parse_time(alert.get("startsAt"))
     resolved = alert.get("status") == "resolved"
-    ends_at = _parse_time(alert.get("endsAt")) if resolved else None
+    ends_at = parse_time(alert.get("endsAt")) if resolved else None
     duration = ((ends_at or now) - starts_at) if starts_at else timedelta(0)
     labels = dict(alert.get("labels") or {})
     return {
@@ -435,67 +269,31 @@ def message_render(
     context = template_context(message=message, language=language, now=now)
     parts: dict[str, str] = {}
     problems: list[str] = []
-    for part in CHANNEL_PARTS[channel]:
-        source = (overrides or {}).get((language, part))
-        if source:
-            try:
-                parts[part] = template_render_source(
-                    source, context, html=(channel, part) in HTML_PARTS
-                )
-                continue
-            except TemplateError as exc:
+    overridden = [
+        (part, source)
+        for part in CHANNEL_PARTS[channel]
+        if (source := (overrides or {}).get((language, part)))
+    ]
+    if overridden:
+        results = templates_render_sources(
+            [(source, (channel, part) in HTML_PARTS) for part, source in overridden], context
+        )
+        for (part, _), result in zip(overridden, results, strict=True):
+            if isinstance(result, TemplateError):
                 problems.append(
-                    f"the {language} '{part}' template failed ({exc}); used the default"
+                    f"the {language} '{part}' template failed ({result}); used the default"
                 )
-        parts[part] = _default_render(channel, language, part, context)
+            else:
+                parts[part] = result.text
+    for part in CHANNEL_PARTS[channel]:
+        if part not in parts:
+            parts[part] = _default_render(channel, language, part, context)
     return RenderedMessage(
         status=message.status,
         severity=context["severity"],
         parts=parts,
         links=_links(context, language),
         problems=tuple(problems),
-    )
-
-
-def sample_message(*, status: str = "firing") -> AlertMessage:
-    """A realistic alert group, for previews and for checking templates on save."""
-    resolved = status == "resolved"
-    alerts = [
-        {
-            "status": status,
-            "labels": {
-                "alertname": "HighLatency",
-                "severity": "critical",
-                "instance": f"web-{n}:9100",
-                "job": "api",
-            },
-            "annotations": {
-                "summary": f"p99 latency on web-{n} is 2.4s",
-                "description": "The 99th percentile of request latency is above 2s for 5 minutes.",
-                "runbook_url": "https://runbooks.example.com/high-latency",
-            },
-            "startsAt": "2026-01-15T09:30:00Z",
-            "endsAt": "2026-01-15T10:05:00Z" if resolved else "0001-01-01T00:00:00Z",
-            "generatorURL": "http://prometheus.example.com:9090/graph?g0.expr=latency",
-            "fingerprint": f"{n:016x}",
-        }
-        for n in (1, 2)
-    ]
-    return AlertMessage(
-        notification_id=0,
-        tenant_slug="acme",
-        tenant_name="Acme",
-        receiver_name="preview",
-        receiver_kind="",
-        status=status,
-        group_key='{}:{alertname="HighLatency"}',
-        group_labels={"alertname": "HighLatency"},
-        common_labels={"alertname": "HighLatency", "severity": "critical", "job": "api"},
-        common_annotations={},
-        external_url="http://alertmanager.example.com:9093",
-        truncated_alerts=0,
-        alerts=alerts,
-        acknowledge_url="https://herald.example.com/ack/preview",
     )
 
 
@@ -512,20 +310,48 @@ def message_preview(
         message=sample_message(status=status),
         language=language,
         overrides=overrides,
-        now=datetime(2026, 1, 15, 10, 0, tzinfo=UTC),
+        now=SAMPLE_NOW,
     )
 
 
-def template_source_check(*, channel: str, part: str, source: str) -> None:
-    """Compile a tenant's template and render it for a firing and a resolved sample.
+@dataclass(frozen=True)
+class TemplateCheck:
+    """A template that passed its save check, and its slowest render over the samples."""
 
-    Raises TemplateError (with its line) for syntax errors, sandbox
-    violations and runtime errors.
+    slowest_seconds: float
+    slowest_sample: str
+
+
+def template_source_check(*, channel: str, part: str, source: str) -> TemplateCheck:
+    """Compile a tenant's template and render it for every check sample.
+
+    The samples (receivers.template_samples) include harder alert groups than
+    the preview's: many alerts, long labels, no annotations, so a template
+    that is slow or fails only for real alerts is refused here, not at 3 am.
+    Raises TemplateError (with the sample and line) for syntax errors, sandbox
+    violations, runtime errors and every limit hit.
     """
     if part not in CHANNEL_PARTS.get(channel, ()):
         known = ", ".join(CHANNEL_PARTS.get(channel, ())) or "none"
         raise TemplateError(f"'{part}' is not a part of {channel} messages (parts: {known})")
-    html = (channel, part) in HTML_PARTS
-    for status in ("firing", "resolved"):
-        context = template_context(message=sample_message(status=status))
-        template_render_source(source, context, html=html)
+    return template_samples_check(source=source, html=(channel, part) in HTML_PARTS)
+
+
+def template_samples_check(*, source: str, html: bool = False) -> TemplateCheck:
+    """Render a tenant's source for every check sample; the slowest, or TemplateError."""
+    sandbox_compile(source, html)  # syntax errors first, with their line
+    slowest = TemplateCheck(slowest_seconds=0.0, slowest_sample="")
+    for name, message in check_samples():
+        try:
+            rendered = template_render_timed(
+                source, template_context(message=message, now=SAMPLE_NOW), html=html
+            )
+        except LimitExceeded as exc:
+            raise LimitExceeded(
+                f"with the sample '{name}': {exc.message}", limit=exc.limit
+            ).at_line(exc.line) from None
+        except TemplateError as exc:
+            raise TemplateError(f"with the sample '{name}': {exc.message}", line=exc.line) from None
+        if rendered.cpu_seconds >= slowest.slowest_seconds:
+            slowest = TemplateCheck(slowest_seconds=rendered.cpu_seconds, slowest_sample=name)
+    return slowest
