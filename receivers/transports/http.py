@@ -28,7 +28,12 @@ from requests.adapters import HTTPAdapter
 from urllib3.exceptions import NewConnectionError
 
 from receivers.transports.errors import TransportError
-from receivers.transports.outbound import UrlTarget, address_refusal, url_target
+from receivers.transports.outbound import (
+    UrlTarget,
+    address_refusal,
+    host_name_refusal,
+    url_target,
+)
 
 # A host may answer several addresses; when one cannot be connected to (nothing
 # was sent yet), the next is tried, up to this many.
@@ -131,6 +136,8 @@ def guard_host(host: str, port: int, *, allow_private: bool) -> tuple[str, ...]:
     `host` is already checked for spelling (outbound.host_name_check). HTTP and
     SMTP connect to one of the returned addresses, never to a second lookup.
     """
+    if not allow_private and (reason := host_name_refusal(host)):
+        raise _private(reason)
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except socket.gaierror as exc:
@@ -146,12 +153,16 @@ def guard_host(host: str, port: int, *, allow_private: bool) -> tuple[str, ...]:
         for address in addresses:
             reason = address_refusal(address)
             if reason:
-                raise TransportError(
-                    f"the receiver's host resolves to a private or loopback address "
-                    f"({reason}), which this tenant is not allowed to send to",
-                    permanent=True,
-                )
+                raise _private(reason)
     return addresses
+
+
+def _private(reason: str) -> TransportError:
+    return TransportError(
+        f"the receiver's host resolves to a private or loopback address ({reason}), "
+        "which this tenant is not allowed to send to",
+        permanent=True,
+    )
 
 
 def http_post(

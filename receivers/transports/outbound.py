@@ -228,6 +228,17 @@ _NAT64 = ipaddress.ip_network("64:ff9b::/96")
 _GLOBAL_UNICAST = ipaddress.ip_network("2000::/3")
 
 
+def host_name_refusal(host: str) -> str | None:
+    """Why a (checked, ASCII) host name is not public before any lookup, or None.
+
+    localhost and its subdomains are loopback by definition (RFC 6761), whatever
+    a resolver might answer for them.
+    """
+    if host.removesuffix(".") == "localhost" or host.removesuffix(".").endswith(".localhost"):
+        return "loopback"
+    return None
+
+
 def address_refusal(address: str | IPAddress) -> str | None:
     """Why an address is not public (e.g. "loopback"), or None for a public one.
 
