@@ -121,7 +121,7 @@ def test_smtp_hosts_that_parsers_read_differently_are_refused(host):
 
 
 NOT_PUBLIC = {
-    "0.0.0.0": "unspecified",
+    "0.0.0.0": "unspecified",  # noqa: S104 (an address classified, nothing bound)
     "0.1.2.3": "unspecified",
     "10.1.2.3": "private",
     "100.64.0.1": "carrier-grade NAT",
