@@ -27,6 +27,7 @@ from receivers.models import (
     Receiver,
     ReceiverKind,
 )
+from receivers.preview_gate import PreviewRefused, preview_rate_take, preview_slot
 from receivers.redaction import secret_mask
 from receivers.selectors import receiver_health_list
 from receivers.services import message_template_save, receiver_save
@@ -237,15 +238,32 @@ class MessageTemplateAdmin(RolePermissionsMixin, AuditedAdminMixin, admin.ModelA
         if channel not in ReceiverKind.values:
             return JsonResponse({"error": "Choose a channel.", "line": None})
         notification = request.POST.get("notification") or ""
-        preview = template_preview(
-            channel=channel,
-            language=request.POST.get("language") or "en",
-            part=request.POST.get("part", ""),
-            source=request.POST.get("source", ""),
-            notification_id=int(notification) if notification.isdigit() else None,
-        )
+        try:
+            preview_rate_take(user_id=request.user.pk)
+            with preview_slot():
+                preview = template_preview(
+                    channel=channel,
+                    language=request.POST.get("language") or "en",
+                    part=request.POST.get("part", ""),
+                    source=request.POST.get("source", ""),
+                    notification_id=int(notification) if notification.isdigit() else None,
+                )
+        except PreviewRefused as refused:
+            response = JsonResponse(
+                {"error": refused.reason, "line": None, "retry_after": refused.retry_after},
+                status=429,
+            )
+            response["Retry-After"] = str(refused.retry_after)
+            return response
         return JsonResponse(
-            {"rendered": preview.rendered, "error": preview.error, "line": preview.line}
+            {
+                "rendered": preview.rendered,
+                "error": preview.error,
+                "line": preview.line,
+                "render_ms": preview.render_ms,
+                "check_ms": preview.check_ms,
+                "check_sample": preview.check_sample,
+            }
         )
 
     def save_model(self, request, obj, form, change):

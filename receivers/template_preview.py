@@ -1,4 +1,4 @@
-"""The live preview of a template being edited: rendered in the sandbox, errors with a line."""
+"""The live preview of a template being edited: rendered under the limits, errors with a line."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from receivers.templating import (
     TemplateError,
     sample_message,
     template_context,
-    template_render_source,
+    template_render_timed,
     template_source_check,
 )
 
@@ -23,14 +23,21 @@ class Preview:
     rendered: dict[str, str] = field(default_factory=dict)  # status -> text
     error: str = ""
     line: int | None = None
+    # The slowest render of the save check's samples, and the slowest shown here.
+    check_ms: float | None = None
+    check_sample: str = ""
+    render_ms: float | None = None
 
 
 def template_preview(
     *, channel: str, language: str, part: str, source: str, notification_id: int | None = None
 ) -> Preview:
-    """Render the source for a sample (firing and resolved) or one recent real notification."""
+    """Render the source for a sample (firing and resolved) or one recent real notification.
+
+    It first runs the save check, so what the preview accepts can be saved.
+    """
     try:
-        template_source_check(channel=channel, part=part, source=source)
+        check = template_source_check(channel=channel, part=part, source=source)
         html = (channel, part) in HTML_PARTS
         if notification_id:
             notification = Notification.objects.select_related("alert_group").get(
@@ -45,7 +52,7 @@ def template_preview(
         else:
             messages = {status: sample_message(status=status) for status in ("firing", "resolved")}
         rendered = {
-            status: template_render_source(
+            status: template_render_timed(
                 source, template_context(message=message, language=language), html=html
             )
             for status, message in messages.items()
@@ -54,4 +61,9 @@ def template_preview(
         return Preview(error=str(exc), line=exc.line)
     except Notification.DoesNotExist:
         return Preview(error="That notification no longer exists.")
-    return Preview(rendered=rendered)
+    return Preview(
+        rendered={status: result.text for status, result in rendered.items()},
+        check_ms=round(check.slowest_seconds * 1000, 1),
+        check_sample=check.slowest_sample,
+        render_ms=round(max(result.cpu_seconds for result in rendered.values()) * 1000, 1),
+    )

@@ -19,8 +19,22 @@
     }
 
     function show(data) {
+      if (data.retry_after) {
+        // Over the preview rate or every preview slot busy: try again, later.
+        error.textContent = data.error;
+        clearTimeout(timer);
+        timer = setTimeout(refresh, data.retry_after * 1000);
+        return;
+      }
       output.textContent = "";
       error.textContent = data.error ? data.error : "";
+      if (data.render_ms !== undefined && data.render_ms !== null) {
+        var timing = document.createElement("p");
+        timing.className = "preview-timing";
+        timing.textContent = "Rendered in " + data.render_ms + " ms of CPU; slowest check sample ("
+          + data.check_sample + "): " + data.check_ms + " ms.";
+        output.appendChild(timing);
+      }
       var source = form.querySelector("[name=source]");
       if (source) source.setAttribute("aria-invalid", data.error ? "true" : "false");
       Object.keys(data.rendered || {}).forEach(function (status) {
