@@ -1,4 +1,4 @@
-"""An editor previewing a runaway template: a quick answer naming the limit, never a held web worker."""
+"""An editor previewing a runaway template: a quick answer naming the limit, no held web worker."""
 
 from __future__ import annotations
 

@@ -8,9 +8,9 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from receivers.models import MessageTemplate
-from receivers.template_filters import duration_filter, label_filter
 from receivers.selectors import message_template_sources
 from receivers.services import message_template_save
+from receivers.template_filters import duration_filter, label_filter
 from receivers.templating import (
     CHANNEL_PARTS,
     LANGUAGES,
