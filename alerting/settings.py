@@ -312,13 +312,15 @@ HERALD_DELIVERY_LEASE_SECONDS = float(os.environ.get("HERALD_DELIVERY_LEASE_SECO
 # receiver is slow (receivers/batch_sends.py).
 HERALD_DELIVERY_BATCH_SIZE = int(os.environ.get("HERALD_DELIVERY_BATCH_SIZE", "25"))
 # Fair workers (issue 14): at most this many sends of one tenant at once in
-# one worker process (receivers/fairness.py). A send over it is not made: the
-# notification is retried shortly without counting an attempt, so a tenant
-# whose receivers are slow or stuck holds at most this many of the worker's
-# threads and the other tenants' deliveries stay on time. Keep it well under
-# the worker's --concurrency (8 in `make run`); a tenant's throughput to a
-# slow receiver is then about this many / the receiver's answer time, per
-# worker process. 0 turns the cap off.
+# one worker process (receivers/fairness.py); a batch's sends side by side
+# count as one, as one worker thread waits for them. A send over it is not
+# made: the notification is retried shortly without counting an attempt, so
+# a tenant whose receivers are slow or stuck holds at most this many of the
+# worker's threads and the other tenants' deliveries stay on time. Keep it
+# well under the worker's --concurrency (8 in `make run`). Single-alert
+# ingests to a slow receiver then go out at about this many / its answer time
+# per worker process (4 / 0.2 s = 20/s, the default tenant rate limit).
+# 0 turns the cap off.
 HERALD_TENANT_MAX_CONCURRENT_SENDS = int(os.environ.get("HERALD_TENANT_MAX_CONCURRENT_SENDS", "4"))
 # The queue this installation's tasks go to, so several can share a broker.
 CELERY_TASK_DEFAULT_QUEUE = os.environ.get("HERALD_CELERY_QUEUE", "celery")

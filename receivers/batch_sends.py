@@ -13,10 +13,11 @@ their HTTP connections (a thread per batch would connect anew each time),
 and so many that no send waits in a queue, where it could outlive the lease
 its claim took.
 
-Every send first takes one of its tenant's slots (receivers.fairness); a
-send that gets none is not made and comes back as None, for its caller to
-put back. That is what keeps one tenant's slow batches from holding all the
-worker's threads.
+Sending takes one of the tenant's slots (receivers.fairness): each send in
+the task's thread takes one, and the sends side by side take one together,
+since either way it is one worker thread that waits. A send that gets none
+is not made and comes back as None, for its caller to put back. That is what
+keeps one tenant's slow batches from holding all the worker's threads.
 """
 
 from __future__ import annotations
@@ -107,12 +108,16 @@ def sends_run(sends: list[Send]) -> list[SendOutcome | None]:
         if outcomes[i].duration > SLOW_SECONDS:
             side_by_side += in_turn[position + 1 :]
             break
-    # Slots are taken here, in the task's thread, so what gets none is known
-    # before anything is handed to the send threads.
-    holding = [i for i in side_by_side if send_slot_take(tenant=tenant)]
-    if holding:
-        running = _send_threads().map(lambda i: _run_holding(sends[i], tenant), holding)
-        for i, outcome in zip(holding, running, strict=True):
-            outcomes[i] = outcome
-            send_remember(sends[i], outcome)
+    # The sends side by side run on the process's send threads, not the
+    # worker's: what they hold of the worker is this one task thread waiting,
+    # so together they take one slot. (A slot each would cut a healthy 200 ms
+    # vendor's backlog to cap / 0.2 s, for no other tenant's gain.)
+    if side_by_side and send_slot_take(tenant=tenant):
+        try:
+            running = _send_threads().map(lambda i: sends[i].run(), side_by_side)
+            for i, outcome in zip(side_by_side, running, strict=True):
+                outcomes[i] = outcome
+                send_remember(sends[i], outcome)
+        finally:
+            send_slot_release(tenant=tenant)
     return outcomes

@@ -3,12 +3,14 @@
 A worker's task threads are the scarce resource: a task waits for its sends,
 so a tenant whose receiver answers in 2 s (or whose template renders for
 seconds) would otherwise hold every thread while the other tenants'
-notifications queue behind it. Each send first takes one of its tenant's
-slots (`HERALD_TENANT_MAX_CONCURRENT_SENDS` per process). A send that finds
-none is not made: its notification goes back to pending without counting an
-attempt and is retried shortly, so the task's thread is free at once. A
-thread can only be held waiting by a send that has a slot, so one tenant
-holds at most that many threads, whatever its backlog.
+notifications queue behind it. Sending first takes one of its tenant's
+slots (`HERALD_TENANT_MAX_CONCURRENT_SENDS` per process): a send in the
+task's thread takes one, and a batch's sends side by side on the process's
+send threads take one together, since one task thread waits for them. A
+send that finds none is not made: its notification goes back to pending
+without counting an attempt and is retried shortly, so the task's thread is
+free at once. A thread can only be held waiting by sends that have a slot,
+so one tenant holds at most that many threads, whatever its backlog.
 
 The slot count is per process (no broker or database round trip on the hot
 path): several worker processes give a tenant that many slots each.

@@ -14,6 +14,9 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
+from django_tenants.utils import tenant_context
+from pytest_httpserver import HTTPServer
+from werkzeug import Response
 
 from receivers.fairness import (
     BUSY_RETRY_MAX_SECONDS,
@@ -25,8 +28,13 @@ from receivers.fairness import (
     sends_in_flight,
 )
 from receivers.models import DeliveryAttempt, Notification, NotificationState
-from receivers.services import notification_deliver, notification_sweep, notifications_deliver
-from tests.factories import NotificationFactory
+from receivers.services import (
+    notification_deliver,
+    notification_sweep,
+    notifications_deliver,
+    receiver_secret_set,
+)
+from tests.factories import NotificationFactory, ReceiverFactory
 from tests.receivers.helpers import alert
 
 # --- The slot count (pure) ---
@@ -190,10 +198,6 @@ def test_a_quick_batch_needs_one_slot_at_a_time(alpha, httpserver, hook, setting
 
 
 def test_another_tenant_is_not_held_back_by_a_busy_one(alpha_busy, beta, httpserver):
-    from django_tenants.utils import tenant_context
-
-    from tests.factories import ReceiverFactory
-
     httpserver.expect_request("/beta").respond_with_data("ok")
     with tenant_context(beta):
         receiver = ReceiverFactory(secrets={"url": httpserver.url_for("/beta")})
@@ -203,3 +207,36 @@ def test_another_tenant_is_not_held_back_by_a_busy_one(alpha_busy, beta, httpser
 
     assert results[notification.id].outcome == "delivered"
     assert len(httpserver.log) == 1
+
+
+def test_a_slow_batch_sent_side_by_side_holds_one_slot_as_it_holds_one_worker_thread(
+    alpha, hook, settings
+):
+    settings.HERALD_TENANT_MAX_CONCURRENT_SENDS = 2
+    server = HTTPServer(threaded=True)
+    server.start()
+    in_flight = []
+
+    def slow(request):
+        in_flight.append(sends_in_flight(tenant=alpha.schema_name))
+        time.sleep(0.15)
+        return Response("ok")
+
+    server.expect_request("/slow").respond_with_handler(slow)
+    send_slot_take(tenant=alpha.schema_name)  # one of two taken elsewhere
+    try:
+        receiver = hook()
+        receiver_secret_set(receiver=receiver, name="url", value=server.url_for("/slow"))
+        notifications = [
+            NotificationFactory(receiver=receiver, alerts=[alert(n=n)]) for n in range(5)
+        ]
+
+        results = notifications_deliver(notification_ids=[n.id for n in notifications])
+    finally:
+        send_slot_release(tenant=alpha.schema_name)
+        server.stop()
+
+    assert {result.outcome for result in results.values()} == {"delivered"}
+    assert len(in_flight) == 5
+    assert max(in_flight) == 2  # the one taken elsewhere, and this batch's one
+    assert sends_in_flight(tenant=alpha.schema_name) == 0
