@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 CHROMIUM := /usr/bin/chromium
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo )
 
-.PHONY: run test lint bench bench-ingest bench-delivery
+.PHONY: run test lint bench bench-ingest bench-delivery bench-templates
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || { \
@@ -42,3 +42,6 @@ $(CHROMIUM):
 
 bench-delivery: $(STAMP)
 	$(BIN)/python bench/delivery.py $(BENCH_ARGS)
+
+bench-templates: $(STAMP)
+	$(BIN)/python bench/templates.py $(BENCH_ARGS)

@@ -164,6 +164,8 @@ class ReceiverAdmin(RolePermissionsMixin, AuditedAdminMixin, admin.ModelAdmin):
             secrets=form.settings_secrets,
             clear_secrets=form.cleared_secrets,
         )
+        for note in getattr(form, "notes", ()):  # e.g. a credential header moved to secrets
+            self.message_user(request, note, messages.INFO)
 
     @admin.action(description="Send a test notification", permissions=["act"])
     def send_test_notification(self, request, queryset):

@@ -348,10 +348,11 @@ def template_samples_check(*, source: str, html: bool = False) -> TemplateCheck:
             )
         except LimitExceeded as exc:
             raise LimitExceeded(
-                f"with the sample '{name}': {exc.message}", limit=exc.limit
+                f"{exc.message} (with the sample '{name}')", limit=exc.limit
             ).at_line(exc.line) from None
         except TemplateError as exc:
-            raise TemplateError(f"with the sample '{name}': {exc.message}", line=exc.line) from None
+            message = f"{exc.message} (with the sample '{name}')"
+            raise TemplateError(message, line=exc.line) from None
         if rendered.cpu_seconds >= slowest.slowest_seconds:
             slowest = TemplateCheck(slowest_seconds=rendered.cpu_seconds, slowest_sample=name)
     return slowest

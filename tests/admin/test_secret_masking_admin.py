@@ -84,6 +84,8 @@ def test_an_api_key_typed_into_the_plain_headers_is_stored_encrypted_and_still_s
     ))
 
     assert response.status_code == 302, response.content.decode()[:3000]
+    told = get(client, response["Location"]).content.decode()
+    assert "X-Api-Key: moved from headers to the encrypted secret headers" in told
     receiver = Receiver.objects.get(name="ops-hook")
     assert receiver.config == {"headers": {"X-Team": "sre"}}
     assert receiver.secrets["header:X-Api-Key"] == API_KEY
