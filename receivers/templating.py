@@ -337,6 +337,11 @@ def template_source_check(*, channel: str, part: str, source: str) -> TemplateCh
     return template_samples_check(source=source, html=(channel, part) in HTML_PARTS)
 
 
+def template_compile_check(*, source: str, html: bool = False) -> None:
+    """Raise TemplateError (with the line) if the source does not compile."""
+    sandbox_compile(source, html)
+
+
 def template_samples_check(*, source: str, html: bool = False) -> TemplateCheck:
     """Render a tenant's source for every check sample; the slowest, or TemplateError."""
     sandbox_compile(source, html)  # syntax errors first, with their line

@@ -97,7 +97,7 @@ def receiver_settings_validate(
     """
     errors: dict[str, list[str]] = {}
     try:
-        settings_class(kind).parse(config=config, secrets=secrets)
+        settings_class(kind).parse(config=config, secrets=secrets, saving=True)
     except SettingsError as exc:
         errors = {name: [problem] for name, problem in exc.errors.items()}
     if allow_private is None:

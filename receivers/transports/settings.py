@@ -90,8 +90,15 @@ class ChannelSettings(BaseModel):
         )
 
     @classmethod
-    def parse(cls, *, config: Mapping[str, Any], secrets: Mapping[str, Any]) -> Self:
-        """Validate a receiver's stored settings, or raise SettingsError."""
+    def parse(
+        cls, *, config: Mapping[str, Any], secrets: Mapping[str, Any], saving: bool = False
+    ) -> Self:
+        """Validate a receiver's stored settings, or raise SettingsError.
+
+        `saving` adds the checks that are too slow for every send (a
+        template rendered for every check sample): validators read it from
+        their ValidationInfo's context.
+        """
         secret_names = cls.secret_names()
         errors: dict[str, str] = {}
         for name in config:
@@ -109,7 +116,7 @@ class ChannelSettings(BaseModel):
             else:
                 errors[name] = "is not a secret of this kind of receiver"
         try:
-            settings = cls.model_validate(values)
+            settings = cls.model_validate(values, context={"saving": saving})
         except ValidationError as exc:
             for error in exc.errors(include_url=False, include_input=False):
                 name = ".".join(str(part) for part in error["loc"]) or "settings"

@@ -21,14 +21,15 @@ import re
 import time
 from typing import Any
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
 
 from receivers.messages import AlertMessage
 from receivers.templating import (
     TemplateError,
-    sample_message,
+    template_compile_check,
     template_context,
     template_render_source,
+    template_samples_check,
 )
 from receivers.transports.base import SendResult, Transport, TransportError
 from receivers.transports.settings import ChannelSettings, SecretUrl
@@ -93,10 +94,14 @@ class WebhookSettings(ChannelSettings):
 
     @field_validator("body_template")
     @classmethod
-    def _template_compiles(cls, source: str) -> str:
+    def _template_renders(cls, source: str, info: ValidationInfo) -> str:
+        """Compiled at every send (cached); rendered for every check sample when saved."""
         if source:
             try:
-                template_render_source(source, template_context(message=sample_message()))
+                if (info.context or {}).get("saving"):
+                    template_samples_check(source=source)
+                else:
+                    template_compile_check(source=source)
             except TemplateError as exc:
                 raise ValueError(f"template error at {exc}") from None
         return source

@@ -73,8 +73,6 @@ CASES = {
         "secret in plain config",
     ]),
     "paranoid_bad.yaml": ("paranoid", [
-        "paranoid_bad.yaml:12:13: error: templates[0].source: bare sample: line 1: "
-        "UndefinedError: 'dict object' has no attribute 'summary'",
         "paranoid_bad.yaml:4:5: error: receivers[0]: the 'title' renders to 177 characters for "
         "the firing sample; Slack (header block) allows 150",
     ]),

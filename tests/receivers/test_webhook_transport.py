@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 
 import pytest
+from django.core.exceptions import ValidationError
 from werkzeug import Response
 
 from receivers.messages import AlertMessage
+from receivers.services import receiver_settings_validate
 from receivers.transports import TransportError, transport_class
 from receivers.transports.http import guard_url
 from receivers.transports.webhook import webhook_payload
@@ -223,7 +225,6 @@ def test_a_json_body_template_can_use_tojson(httpserver):
 @pytest.mark.parametrize(
     ("config", "problem"),
     [
-        ({"body_template": "{{ ''.__class__ }}"}, "body_template"),
         ({"body_template": "{% if %}"}, "body_template"),
         ({"headers": {"Bad Header": "x"}}, "headers"),
         ({"headers": {"X-A": "a\r\nInjected: 1"}}, "headers"),
@@ -238,3 +239,37 @@ def test_invalid_settings_are_refused_permanently_and_named(config, problem):
         )
     assert failure.value.permanent is True
     assert problem in failure.value.message
+
+
+def test_a_body_template_that_fails_only_when_rendered_is_refused_on_save_and_fails_for_good(
+    httpserver, alpha
+):
+    unsafe = {"body_template": "{{ ''.__class__ }}"}
+    with pytest.raises(ValidationError) as refused:
+        receiver_settings_validate(
+            kind="webhook", config=unsafe, secrets={"url": httpserver.url_for("/x")}
+        )
+    assert "not allowed in templates" in str(refused.value.message_dict["body_template"])
+    # Stored before the check existed: every send fails for good, naming the template.
+    hook = transport_class("webhook")(
+        config=unsafe, secrets={"url": httpserver.url_for("/x")}, allow_private=True
+    )
+    with pytest.raises(TransportError) as failure:
+        hook.send(message())
+    assert failure.value.permanent is True
+    assert "the body template failed" in failure.value.message
+    assert httpserver.log == []
+
+
+def test_a_body_template_slow_only_for_big_alert_groups_is_refused_on_save(httpserver, alpha):
+    quadratic = (
+        "{% for a in alerts %}{% for b in alerts %}{% for c in alerts %}{% endfor %}"
+        "{% endfor %}{% endfor %}{{ alerts|length }}"
+    )
+    with pytest.raises(ValidationError) as refused:
+        receiver_settings_validate(
+            kind="webhook",
+            config={"body_template": quadratic},
+            secrets={"url": httpserver.url_for("/x")},
+        )
+    assert "with the sample 'many alerts'" in str(refused.value.message_dict["body_template"])
