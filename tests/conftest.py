@@ -26,6 +26,7 @@ from tenants.middleware import domain_cache_clear
 from tenants.models import Tenant
 from tenants.selectors import ingest_key_cache_clear
 from tenants.services import ingest_key_create, tenant_create
+from tests.receivers.outbound_jail import jail_install, offline_resolver_install
 
 TENANT_SLUGS = ("alpha", "beta")
 TENANT_TABLE_APPS = ("alerting", "receivers")
@@ -47,6 +48,21 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_unconfigure(config: pytest.Config) -> None:
     broker.stop()
     shutil.rmtree(broker.dir, ignore_errors=True)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _only_loopback_is_reachable() -> Iterator[None]:
+    """No test reaches past this machine, whatever the code under test does.
+
+    Connections to anything but loopback fail (ENETUNREACH) and names other
+    than localhost never reach a DNS server: they answer a public address
+    that the jail then refuses. Tests of the outbound guard add their own
+    jail and resolver on top.
+    """
+    with pytest.MonkeyPatch.context() as patch:
+        jail_install(patch)
+        offline_resolver_install(patch)
+        yield
 
 
 @task_postrun.connect

@@ -96,3 +96,28 @@ def resolver_install(monkeypatch: pytest.MonkeyPatch) -> Resolver:
 
     monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
     return resolver
+
+
+def offline_resolver_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No DNS query leaves the suite: made-up names answer PUBLIC, `.invalid` none.
+
+    Literals and localhost go to the system's own resolver, which answers them
+    without a query.
+    """
+    real = socket.getaddrinfo
+
+    def getaddrinfo(host, port, family=0, type=0, proto=0, flags=0):
+        name = (host.decode() if isinstance(host, bytes) else str(host or "")).rstrip(".")
+        try:
+            ipaddress.ip_address(name.split("%")[0])
+        except ValueError:
+            pass
+        else:
+            return real(host, port, family, type, proto, flags)
+        if not name or name.lower() == "localhost" or name.lower().endswith(".localhost"):
+            return real(host, port, family, type, proto, flags)
+        if name.lower().endswith(".invalid"):
+            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+        return [(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", (PUBLIC, port))]
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
