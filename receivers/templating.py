@@ -156,9 +156,11 @@ def template_render_source(source: str, context: Mapping[str, Any], *, html: boo
     return template_render_timed(source, context, html=html).text
 
 
-def _default_render(channel: str, language: str, part: str, context: Mapping[str, Any]) -> str:
+def _default_render(
+    channel: str, language: str, part: str, context: Mapping[str, Any], limits: TemplateLimits
+) -> str:
     template = sandbox_default(f"{channel}/{language}/{part}.j2", (channel, part) in HTML_PARTS)
-    return sandbox_render(template, context, limits=template_limits())
+    return sandbox_render(template, context, limits=limits)
 
 
 # --- context --------------------------------------------------------------
@@ -285,9 +287,10 @@ def message_render(
                 )
             else:
                 parts[part] = result.text
+    limits = template_limits()
     for part in CHANNEL_PARTS[channel]:
         if part not in parts:
-            parts[part] = _default_render(channel, language, part, context)
+            parts[part] = _default_render(channel, language, part, context, limits)
     return RenderedMessage(
         status=message.status,
         severity=context["severity"],
