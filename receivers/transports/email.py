@@ -74,11 +74,13 @@ def email_message(
     return email
 
 
-def _smtp_error(exc: smtplib.SMTPResponseException) -> TransportError:
+def _smtp_error(exc: smtplib.SMTPResponseException, transport: Transport) -> TransportError:
     text = exc.smtp_error.decode(errors="replace") if isinstance(exc.smtp_error, bytes) else ""
-    # 4xx replies are transient by SMTP's own definition; 5xx are not.
+    # 4xx replies are transient by SMTP's own definition; 5xx are not. The
+    # reply may echo the login: masked before it is cut, as HTTP answers are.
     return TransportError(
-        f"SMTP {exc.smtp_code}: {text[:300]}", permanent=not 400 <= exc.smtp_code < 500
+        f"SMTP {exc.smtp_code}: {transport.error_text(text)}",
+        permanent=not 400 <= exc.smtp_code < 500,
     )
 
 
@@ -160,7 +162,7 @@ class EmailTransport(Transport):
                 permanent=all(code >= 500 for code in codes),
             ) from None
         except smtplib.SMTPResponseException as exc:
-            raise _smtp_error(exc) from None
+            raise _smtp_error(exc, self) from None
         except smtplib.SMTPNotSupportedError as exc:
             raise TransportError(
                 f"the SMTP server does not support {exc}", permanent=True

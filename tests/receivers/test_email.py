@@ -125,6 +125,19 @@ def test_a_permanent_smtp_refusal_is_not(smtp_plain):
     assert failure.value.permanent is True
 
 
+def test_a_refusal_that_echoes_the_password_is_masked_even_where_it_is_cut(smtp_starttls):
+    # The echo straddles the 300-character cut: no 8 characters of it may stay.
+    smtp_starttls.refuse_with = f"554 5.7.1 {'x' * 280} rejected {PASSWORD}"
+    email = email_transport(
+        smtp_starttls, security="starttls", username=USERNAME, password=PASSWORD
+    )
+    with pytest.raises(TransportError) as failure:
+        email.send(alert_message())
+    message = failure.value.message
+    assert "SMTP 554" in message and "rejected" in message
+    assert not any(PASSWORD[i : i + 8] in message for i in range(len(PASSWORD) - 7))
+
+
 def test_an_unreachable_server_is_retried(smtp_plain):
     email = email_transport(smtp_plain, port=1)
     with pytest.raises(TransportError) as failure:
