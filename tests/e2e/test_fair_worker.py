@@ -56,6 +56,9 @@ def threads_worker(committed_tenants, settings) -> Iterator[None]:
     settings.HERALD_TENANT_MAX_CONCURRENT_SENDS = ALPHA_CAP
     queue = f"fair-{uuid.uuid4().hex[:8]}"
     default_queue = celery_app.conf.task_default_queue
+    # The worker's `queues` selects on the app's own queue table: put it back
+    # after, or a worker started later (the suite's solo one) hears only ours.
+    consume_from = celery_app.amqp.queues._consume_from
     celery_app.conf.task_default_queue = queue
     try:
         with start_worker(
@@ -69,6 +72,7 @@ def threads_worker(committed_tenants, settings) -> Iterator[None]:
             yield
     finally:
         celery_app.conf.task_default_queue = default_queue
+        celery_app.amqp.queues._consume_from = consume_from
 
 
 @pytest.fixture
