@@ -28,6 +28,7 @@ from receivers.redaction import secrets_scrub
 from receivers.selectors import message_template_sources
 from receivers.templating import TemplateError
 from receivers.transports import Transport, TransportError, transport_class
+from receivers.transports.base import render_problems_collected
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +45,13 @@ class SendOutcome:
     config_update: dict[str, Any] | None = None
     started_at: datetime | None = None
     duration: float = 0.0
+    # What went wrong with the tenant's templates; the defaults were sent instead.
+    template_problems: tuple[str, ...] = ()
+
+    @property
+    def note(self) -> str:
+        """The error, or on success what the recipient got instead of the tenant's template."""
+        return self.error or "; ".join(self.template_problems)
 
     @property
     def outage(self) -> bool:
@@ -170,7 +178,8 @@ def _send_once(
     started_at = timezone.now()
     clock = time.perf_counter()
     try:
-        result = transport.send(message)
+        with render_problems_collected() as problems:
+            result = transport.send(message)
     except TransportError as exc:
         error = secrets_scrub(exc.message, secrets)
         logger.warning(
@@ -195,4 +204,5 @@ def _send_once(
         http_status=result.http_status,
         started_at=started_at,
         duration=time.perf_counter() - clock,
+        template_problems=tuple(secrets_scrub(problem, secrets) for problem in problems),
     )

@@ -418,7 +418,7 @@ def attempt_apply(notification: Notification, sent: SendOutcome, *, now) -> Reco
     latency_ms = round(sent.duration * 1000)
     notification.last_http_status = sent.http_status
     notification.last_latency_ms = latency_ms
-    notification.last_error = sent.error
+    notification.last_error = sent.note
     notification.updated_at = now
     attempt = DeliveryAttempt(
         notification=notification,
@@ -427,7 +427,7 @@ def attempt_apply(notification: Notification, sent: SendOutcome, *, now) -> Reco
         outcome=outcome,
         http_status=sent.http_status,
         latency_ms=latency_ms,
-        error=sent.error,
+        error=sent.note,
         retry_in_seconds=retry_in,
     )
     return Recorded(notification=notification, attempt=attempt, sent=sent, retry_in=retry_in)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import logging
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, ClassVar
@@ -29,6 +31,32 @@ ERROR_TEXT_LIMIT = 300
 @dataclass(frozen=True)
 class SendResult:
     http_status: int | None = None
+
+
+# The template problems of the send running in this thread (see render_problems_collected).
+_render_problems: ContextVar[list[str] | None] = ContextVar("render_problems", default=None)
+
+
+@contextmanager
+def render_problems_collected() -> Iterator[list[str]]:
+    """Collect what went wrong rendering the tenant's templates during one send.
+
+    A template that fails or hits a limit does not fail the send: the default
+    is used instead, and the problem belongs on the notification.
+    """
+    problems: list[str] = []
+    token = _render_problems.set(problems)
+    try:
+        yield problems
+    finally:
+        _render_problems.reset(token)
+
+
+def render_problem_record(problem: str, *, receiver_name: str) -> None:
+    logger.warning("receiver %r: %s", receiver_name, problem)
+    collected = _render_problems.get()
+    if collected is not None:
+        collected.append(problem)
 
 
 class Transport(ABC):
@@ -70,7 +98,7 @@ class Transport(ABC):
             overrides=self.templates,
         )
         for problem in rendered.problems:
-            logger.warning("receiver %r: %s", message.receiver_name, problem)
+            render_problem_record(problem, receiver_name=message.receiver_name)
         return rendered
 
     def post(self, url: str, **kwargs: Any) -> requests.Response:

@@ -31,7 +31,11 @@ from receivers.templating import (
     template_render_source,
     template_samples_check,
 )
-from receivers.transports.base import SendResult, Transport, TransportError
+from receivers.transports.base import (
+    SendResult,
+    Transport,
+    render_problem_record,
+)
 from receivers.transports.settings import ChannelSettings, SecretUrl
 
 TIMESTAMP_HEADER = "X-Herald-Timestamp"
@@ -129,22 +133,31 @@ def webhook_signature(*, secret: str, timestamp: str, body: bytes) -> str:
     return "sha256=" + digest.hexdigest()
 
 
-def webhook_request(
-    *, message: AlertMessage, settings: WebhookSettings, timestamp: str
-) -> tuple[bytes, dict[str, str]]:
-    """The body and headers to send (pure, given the time)."""
+def webhook_body(*, message: AlertMessage, settings: WebhookSettings) -> tuple[bytes, str, str]:
+    """The body, its content type, and what went wrong with the body template ("" if nothing).
+
+    A body template that fails or hits a limit gives way to Alertmanager's
+    JSON, the default body: the alert still goes out.
+    """
+    problem = ""
     if settings.body_template:
         try:
             text = template_render_source(
                 settings.body_template,
                 template_context(message=message, language=settings.language),
             )
+            return text.encode(), settings.content_type, ""
         except TemplateError as exc:
-            raise TransportError(f"the body template failed at {exc}", permanent=True) from None
-        body, content_type = text.encode(), settings.content_type
-    else:
-        body = json.dumps(webhook_payload(message), separators=(",", ":")).encode()
-        content_type = "application/json"
+            problem = f"the body template failed ({exc}); sent Alertmanager's JSON instead"
+    body = json.dumps(webhook_payload(message), separators=(",", ":")).encode()
+    return body, "application/json", problem
+
+
+def webhook_request(
+    *, message: AlertMessage, settings: WebhookSettings, timestamp: str
+) -> tuple[bytes, dict[str, str], str]:
+    """The body and headers to send, and any body template problem (pure, given the time)."""
+    body, content_type, problem = webhook_body(message=message, settings=settings)
     # The same key on every attempt of a notification: a receiver that
     # deduplicates drops the rare second send after a worker died mid-send.
     headers = {
@@ -160,7 +173,7 @@ def webhook_request(
         headers[settings.signature_header] = webhook_signature(
             secret=settings.secret("signing_secret"), timestamp=timestamp, body=body
         )
-    return body, headers
+    return body, headers, problem
 
 
 class WebhookTransport(Transport):
@@ -168,8 +181,10 @@ class WebhookTransport(Transport):
     settings_class = WebhookSettings
 
     def send(self, message: AlertMessage) -> SendResult:
-        body, headers = webhook_request(
+        body, headers, problem = webhook_request(
             message=message, settings=self.settings, timestamp=str(int(time.time()))
         )
+        if problem:
+            render_problem_record(problem, receiver_name=message.receiver_name)
         response = self.post(self.settings.secret("url"), data=body, headers=headers)
         return SendResult(http_status=response.status_code)

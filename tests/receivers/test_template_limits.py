@@ -7,11 +7,14 @@ the real renderer processes (which kill what overruns) as deliveries use them.
 
 from __future__ import annotations
 
+import json
 import multiprocessing
 import time
 
 import pytest
 
+from receivers.models import MessageTemplate
+from receivers.services import notification_deliver
 from receivers.template_limits import LimitExceeded, TemplateError, TemplateLimits
 from receivers.template_runner import templates_render_isolated
 from receivers.template_samples import check_samples, sample_message
@@ -22,6 +25,7 @@ from receivers.templating import (
     template_render_source,
     template_source_check,
 )
+from tests.factories import NotificationFactory, ReceiverFactory
 
 LIMITS = TemplateLimits()
 # Seconds a case may take, whatever it does: a few times the CPU limit.
@@ -227,3 +231,27 @@ def test_the_save_check_reports_the_slowest_sample():
     assert 0 < check.slowest_seconds < LIMITS.cpu_seconds
     assert {name for name, _ in check_samples()} >= {"many alerts", "long labels",
                                                        "no annotations"}
+
+
+def test_a_delivery_whose_override_hits_a_limit_sends_the_default_and_records_why(
+    alpha, httpserver
+):
+    httpserver.expect_request("/hook").respond_with_data("ok")
+    receiver = ReceiverFactory(kind="slack", secrets={"url": httpserver.url_for("/hook")})
+    # Saved before it was checked, or slow only for what a real storm carries.
+    MessageTemplate.objects.create(channel="slack", language="en", part="title",
+                                   source=EXPONENTIAL_MACRO)
+    notification = NotificationFactory(receiver=receiver)
+
+    started = time.monotonic()
+    result = notification_deliver(notification_id=notification.id)
+
+    assert result.outcome == "delivered"
+    assert time.monotonic() - started < WALL_CLOCK
+    (request, _), = httpserver.log
+    assert "[FIRING:1]" in json.loads(request.data)["text"]  # the default title
+    notification.refresh_from_db()
+    assert notification.state == "delivered"
+    assert "the en 'title' template failed" in notification.last_error
+    assert "CPU time" in notification.last_error and "used the default" in notification.last_error
+    assert notification.delivery_attempts.get().error == notification.last_error

@@ -9,11 +9,11 @@ from django.core.exceptions import ValidationError
 from werkzeug import Response
 
 from receivers.messages import AlertMessage
-from receivers.services import receiver_settings_validate
+from receivers.services import notification_deliver, receiver_settings_validate
 from receivers.transports import TransportError, transport_class
 from receivers.transports.http import guard_url
 from receivers.transports.webhook import webhook_payload
-from tests.factories import WebhookAlertFactory
+from tests.factories import NotificationFactory, ReceiverFactory, WebhookAlertFactory
 
 
 def message(**overrides) -> AlertMessage:
@@ -241,24 +241,28 @@ def test_invalid_settings_are_refused_permanently_and_named(config, problem):
     assert problem in failure.value.message
 
 
-def test_a_body_template_that_fails_only_when_rendered_is_refused_on_save_and_fails_for_good(
+def test_a_body_template_that_fails_only_when_rendered_is_refused_on_save_and_gives_way_at_send(
     httpserver, alpha
 ):
-    unsafe = {"body_template": "{{ ''.__class__ }}"}
+    unsafe = {"body_template": "{{ ''.__class__ }}", "content_type": "text/plain"}
     with pytest.raises(ValidationError) as refused:
         receiver_settings_validate(
             kind="webhook", config=unsafe, secrets={"url": httpserver.url_for("/x")}
         )
     assert "not allowed in templates" in str(refused.value.message_dict["body_template"])
-    # Stored before the check existed: every send fails for good, naming the template.
-    hook = transport_class("webhook")(
-        config=unsafe, secrets={"url": httpserver.url_for("/x")}, allow_private=True
-    )
-    with pytest.raises(TransportError) as failure:
-        hook.send(message())
-    assert failure.value.permanent is True
-    assert "the body template failed" in failure.value.message
-    assert httpserver.log == []
+    # Stored before the check existed: the alert still goes out, as Alertmanager's JSON.
+    httpserver.expect_request("/x").respond_with_data("ok")
+    receiver = ReceiverFactory(kind="webhook", config=unsafe,
+                               secrets={"url": httpserver.url_for("/x")})
+    notification = NotificationFactory(receiver=receiver)
+    assert notification_deliver(notification_id=notification.id).outcome == "delivered"
+    (request,) = [request for request, _ in httpserver.log]
+    assert request.headers["Content-Type"] == "application/json"
+    assert json.loads(request.data)["version"] == "4"
+    notification.refresh_from_db()
+    assert notification.state == "delivered"
+    assert notification.last_error.startswith("the body template failed (line 1: not allowed")
+    assert notification.delivery_attempts.get().error == notification.last_error
 
 
 def test_a_body_template_slow_only_for_big_alert_groups_is_refused_on_save(httpserver, alpha):
