@@ -176,11 +176,13 @@ class _BoundedFormatter(SandboxedFormatter):
         return super().format_field(value, format_spec)
 
 
-class BoundedSandbox(ImmutableSandboxedEnvironment):
-    """The immutable sandbox under the render's meter (see the module's docstring)."""
+class _Sandbox(ImmutableSandboxedEnvironment):
+    """The immutable sandbox, refusing unsafe attributes where they are read.
 
-    code_generator_class = _BoundedCodeGenerator
-    intercepted_binops = frozenset({"*", "**", "+", "%"})
+    Herald's own default templates render in it as it is: they are our code,
+    linear in the alert data that ingest bounds, and what a tenant writes
+    never renders here.
+    """
 
     def unsafe_undefined(self, obj: Any, attribute: str) -> Any:
         # Jinja returns an Undefined that fails only when used, and a
@@ -188,6 +190,13 @@ class BoundedSandbox(ImmutableSandboxedEnvironment):
         raise SecurityError(
             f"access to attribute {attribute!r} of {type(obj).__name__!r} object is unsafe"
         )
+
+
+class BoundedSandbox(_Sandbox):
+    """The immutable sandbox under the render's meter (see the module's docstring)."""
+
+    code_generator_class = _BoundedCodeGenerator
+    intercepted_binops = frozenset({"*", "**", "+", "%"})
 
     def metered_iter(self, iterable: Iterable[Any]) -> Iterator[Any]:
         meter = _meter()
@@ -295,28 +304,15 @@ def _no_lipsum(*args: Any, **kwargs: Any) -> str:
     raise TemplateError("lipsum() is not available in templates")
 
 
-class _TrustedSandbox(ImmutableSandboxedEnvironment):
-    """Herald's own default templates: the sandbox without the meter's per-step cost.
-
-    They are our code, linear in the alert data that ingest bounds; what a
-    tenant writes never renders here.
-    """
-
-    def unsafe_undefined(self, obj: Any, attribute: str) -> Any:
-        raise SecurityError(
-            f"access to attribute {attribute!r} of {type(obj).__name__!r} object is unsafe"
-        )
-
-
-@cache
-def _defaults_environment(html: bool) -> _TrustedSandbox:
-    environment = _TrustedSandbox(
+def _environment(sandbox: type[_Sandbox], *, html: bool, **options: Any) -> _Sandbox:
+    environment = sandbox(
         loader=jinja2.FileSystemLoader(TEMPLATES_DIR),
         autoescape=html,
         undefined=jinja2.ChainableUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
         auto_reload=False,
+        **options,
     )
     environment.filters.update(FILTERS)
     environment.globals["range"] = _bounded_range
@@ -324,22 +320,17 @@ def _defaults_environment(html: bool) -> _TrustedSandbox:
 
 
 @cache
+def _defaults_environment(html: bool) -> _Sandbox:
+    return _environment(_Sandbox, html=html)
+
+
+@cache
 def sandbox_environment(html: bool) -> BoundedSandbox:
-    """The environment for text (html=False) or HTML parts (values escaped)."""
-    environment = BoundedSandbox(
-        loader=jinja2.FileSystemLoader(TEMPLATES_DIR),
-        autoescape=html,
-        undefined=jinja2.ChainableUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        auto_reload=False,
-        optimized=False,
-    )
-    environment.filters.update(FILTERS)
+    """The environment of tenants' templates, for text or HTML parts (values escaped)."""
+    environment = _environment(BoundedSandbox, html=html, optimized=False)
     environment.filters = {
         name: _bounded_filter(name, function) for name, function in environment.filters.items()
     }
-    environment.globals["range"] = _bounded_range
     environment.globals["lipsum"] = _no_lipsum
     return environment
 

@@ -17,19 +17,10 @@ from receivers.models import Receiver
 from receivers.services import receiver_create
 from tests.admin.conftest import member
 from tests.admin.test_permissions import post
-from tests.receivers.outbound_jail import PUBLIC, Jail, Resolver, jail_install, resolver_install
+from tests.receivers.outbound_jail import PUBLIC
 
 PRIVATE = "resolves to a private or loopback address"
 
-
-@pytest.fixture(autouse=True)
-def jail(monkeypatch) -> Jail:
-    return jail_install(monkeypatch)
-
-
-@pytest.fixture(autouse=True)
-def resolver(monkeypatch) -> Resolver:
-    return resolver_install(monkeypatch)
 
 
 @pytest.fixture

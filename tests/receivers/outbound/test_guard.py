@@ -20,18 +20,9 @@ from receivers.transports import TransportError, transport_class
 from receivers.transports import http as outbound_http
 from receivers.transports.http import http_post
 from tests.receivers.helpers import alert_message
-from tests.receivers.outbound_jail import PUBLIC, Jail, Resolver, jail_install, resolver_install
+from tests.receivers.outbound_jail import PUBLIC
 from tests.receivers.smtp import smtp_server
 
-
-@pytest.fixture(autouse=True)
-def jail(monkeypatch) -> Jail:
-    return jail_install(monkeypatch)
-
-
-@pytest.fixture(autouse=True)
-def resolver(monkeypatch) -> Resolver:
-    return resolver_install(monkeypatch)
 
 def post_from_a_new_thread(url: str, *, allow_private: bool, **kwargs):
     """http_post in a fresh thread (fresh session), returning the response or the error."""
