@@ -10,6 +10,7 @@ and alpha's are all delivered in the end, each exactly once.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 import uuid
@@ -59,6 +60,9 @@ def threads_worker(committed_tenants, settings) -> Iterator[None]:
     # The worker's `queues` selects on the app's own queue table: put it back
     # after, or a worker started later (the suite's solo one) hears only ours.
     consume_from = celery_app.amqp.queues._consume_from
+    # Celery sets up logging for the worker it starts (the root logger's
+    # level included): put that back too, or later tests lose their warnings.
+    root_level = logging.getLogger().level
     celery_app.conf.task_default_queue = queue
     try:
         with start_worker(
@@ -73,6 +77,7 @@ def threads_worker(committed_tenants, settings) -> Iterator[None]:
     finally:
         celery_app.conf.task_default_queue = default_queue
         celery_app.amqp.queues._consume_from = consume_from
+        logging.getLogger().setLevel(root_level)
 
 
 @pytest.fixture

@@ -35,12 +35,15 @@ def json_log():
     logger = logging.getLogger("herald.test")
     logger.addHandler(handler)
     logger.propagate = False
+    # Its own level: a test worker started earlier may have set the root's.
+    logger.setLevel(logging.INFO)
 
     def lines() -> list[dict]:
         return [json.loads(line) for line in stream.getvalue().splitlines()]
 
     yield logger, lines
     logger.removeHandler(handler)
+    logger.setLevel(logging.NOTSET)
 
 
 def test_a_line_names_tenant_and_request_and_hides_keys(alpha, json_log):
