@@ -153,8 +153,13 @@ class _Pool:
                 left = deadline - time.monotonic()
                 if left <= 0 or not self._lock.wait(left):
                     raise TemplateError("every template renderer is busy; try again")
-            if self._idle:
-                return self._idle.pop()
+            while self._idle:
+                child = self._idle.pop()
+                if child.process.poll() is None:
+                    return child
+                # Died while idle (killed from outside): not this render's fault.
+                child.kill()
+                self._started -= 1
             self._started += 1
         try:
             return _Child()

@@ -255,3 +255,14 @@ def test_a_delivery_whose_override_hits_a_limit_sends_the_default_and_records_wh
     assert "the en 'title' template failed" in notification.last_error
     assert "CPU time" in notification.last_error and "used the default" in notification.last_error
     assert notification.delivery_attempts.get().error == notification.last_error
+
+
+def test_a_renderer_that_died_while_idle_is_replaced_without_failing_the_next_render():
+    from receivers import template_runner
+
+    context = template_context(message=sample_message())
+    template_render_source("{{ alertname }}", context)  # a renderer is up, and idle
+    for child in template_runner._pool()._idle:
+        child.process.kill()
+        child.process.wait()
+    assert template_render_source("{{ alerts|length }}", context) == "2"
