@@ -29,8 +29,8 @@ def celery_worker_processes(tmp_path) -> Iterator[Callable[..., subprocess.Popen
     started: list[subprocess.Popen] = []
     db = connection.settings_dict
 
-    def start(queue: str = "celery") -> subprocess.Popen:
-        env = {
+    def start(queue: str = "celery", env: dict[str, str] | None = None) -> subprocess.Popen:
+        environment = {
             **os.environ,
             "DATABASE_URL": f"postgres://{db['USER']}@{quote(db['HOST'], safe='')}/{db['NAME']}",
             "CELERY_BROKER_URL": broker.url,
@@ -39,6 +39,7 @@ def celery_worker_processes(tmp_path) -> Iterator[Callable[..., subprocess.Popen
             "HERALD_DELIVERY_LEASE_SECONDS": "2",
             "HERALD_SWEEP_INTERVAL_SECONDS": "1",
             "HERALD_SWEEP_PENDING_AFTER_SECONDS": "0",
+            **(env or {}),  # the test's own settings
         }
         number = len(started)
         with (tmp_path / f"worker-{number}.log").open("w") as log:
@@ -48,7 +49,7 @@ def celery_worker_processes(tmp_path) -> Iterator[Callable[..., subprocess.Popen
                  "--beat", "--schedule", str(tmp_path / f"beat-{number}"),
                  "--without-mingle", "--without-gossip", "--loglevel", "WARNING",
                  "--hostname", f"{queue}-{number}-{uuid.uuid4().hex[:6]}@%h"],
-                cwd=settings.BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT,
+                cwd=settings.BASE_DIR, env=environment, stdout=log, stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
         started.append(process)

@@ -10,7 +10,6 @@ and alpha's are all delivered in the end, each exactly once.
 
 from __future__ import annotations
 
-import logging
 import threading
 import time
 import uuid
@@ -18,15 +17,13 @@ from collections import Counter
 from collections.abc import Iterator
 
 import pytest
-from celery.contrib.testing.worker import start_worker
 from django_tenants.utils import tenant_context
 from pytest_httpserver import HTTPServer
 from werkzeug import Response
 
 from alerting.celery import app as celery_app
 from receivers.models import Notification, NotificationState
-from receivers.services import notifications_enqueue
-from receivers.tasks import deliver_notification
+from receivers.tasks import deliver_notification, deliver_notifications
 from receivers.transports.webhook import IDEMPOTENCY_HEADER
 from tests.conftest import wait_for
 from tests.factories import NotificationFactory, ReceiverFactory
@@ -47,37 +44,24 @@ SLOW_FOR_REAL_ALERTS = (
 
 
 @pytest.fixture
-def threads_worker(committed_tenants, settings) -> Iterator[None]:
-    """A real Celery worker with a threads pool, on a queue of its own.
+def threads_worker(committed_tenants, celery_worker_processes) -> str:
+    """A real worker process with a threads pool, on a queue of its own; the queue.
 
     Its own queue, so the suite's solo worker (if this session started it)
     takes none of these tasks: a task waiting behind a 2 s send in that one
-    thread would time the solo pool, not Herald.
+    thread would time the solo pool, not Herald. Leases outlast the slow
+    receiver, so no sweep sends anything twice.
     """
-    settings.HERALD_TENANT_MAX_CONCURRENT_SENDS = ALPHA_CAP
     queue = f"fair-{uuid.uuid4().hex[:8]}"
-    default_queue = celery_app.conf.task_default_queue
-    # The worker's `queues` selects on the app's own queue table: put it back
-    # after, or a worker started later (the suite's solo one) hears only ours.
-    consume_from = celery_app.amqp.queues._consume_from
-    # Celery sets up logging for the worker it starts (the root logger's
-    # level included): put that back too, or later tests lose their warnings.
-    root_level = logging.getLogger().level
-    celery_app.conf.task_default_queue = queue
-    try:
-        with start_worker(
-            celery_app,
-            pool="threads",
-            concurrency=WORKER_THREADS,
-            queues=[queue],
-            perform_ping_check=False,
-            shutdown_timeout=10,
-        ):
-            yield
-    finally:
-        celery_app.conf.task_default_queue = default_queue
-        celery_app.amqp.queues._consume_from = consume_from
-        logging.getLogger().setLevel(root_level)
+    celery_worker_processes(queue=queue, env={
+        "HERALD_TENANT_MAX_CONCURRENT_SENDS": str(ALPHA_CAP),
+        "HERALD_DELIVERY_LEASE_SECONDS": "30",
+        "HERALD_SWEEP_PENDING_AFTER_SECONDS": "60",
+    })
+    wait_for(lambda: any(
+        name.startswith(queue) for reply in celery_app.control.ping(timeout=0.5) for name in reply
+    ), timeout=30)
+    return queue
 
 
 @pytest.fixture
@@ -136,9 +120,9 @@ def test_a_tenant_with_a_slow_receiver_and_template_does_not_hold_up_another_ten
         ]
         # Both delivery paths: batches as ingest enqueues them, and single retries.
         for notification_id in backlog[:3] + stormy:
-            notifications_enqueue(notification_ids=[notification_id])
+            deliver_notifications.apply_async(([notification_id],), queue=threads_worker)
         for notification_id in backlog[3:]:
-            deliver_notification.delay(notification_id)
+            deliver_notification.apply_async((notification_id,), queue=threads_worker)
     wait_for(lambda: len(slow.arrived) >= 2, timeout=10)  # alpha's slow sends are in flight
 
     with tenant_context(beta):
@@ -148,7 +132,7 @@ def test_a_tenant_with_a_slow_receiver_and_template_does_not_hold_up_another_ten
         for n in range(5):
             notification = NotificationFactory(receiver=beta_receiver, alerts=[alert(n=n)])
             enqueued_at[f"{beta.slug}-{notification.id}"] = time.monotonic()
-            notifications_enqueue(notification_ids=[notification.id])
+            deliver_notifications.apply_async(([notification.id],), queue=threads_worker)
             beta_ids.append(notification.id)
             time.sleep(0.1)
     wait_for(lambda: len(instant.arrived) == 5, timeout=10)
