@@ -13,6 +13,11 @@ paranoid  every template rendered in the sandbox against sample alerts, and
 Pure but for the targets' DNS lookups (one per host, only when private targets
 are not allowed). A name that does not resolve now is a warning, not an error:
 DNS may lag a deploy, and every send checks the target again.
+
+Whether private targets are allowed is the tenant's to say. Without a tenant
+(`allow_private=None`: a file checked in CI) a private or loopback target is
+a warning; spellings that parsers read differently stay errors, as they are
+refused for every tenant. Deploying always has a tenant, and refuses.
 """
 
 from __future__ import annotations
@@ -41,6 +46,8 @@ from receivers.templating import (
 from receivers.transports import SettingsError, settings_class
 
 LEVELS = ("basic", "standard", "strict", "paranoid")
+# The guard's words for a tenant that refuses private targets; there is none here.
+_TENANT_CLAUSE = ", which this tenant is not allowed to send to"
 _SECRET_LOOKING = re.compile(r"authorization|token|api[-_]?key|secret|password|passwd", re.I)
 
 
@@ -49,10 +56,13 @@ def config_validate(
     loaded: LoadedConfig,
     level: str,
     env: Mapping[str, str],
-    allow_private: bool = False,
+    allow_private: bool | None = False,
     known: ConfigDocument | None = None,
 ) -> list[Problem]:
-    """Every problem of the file at `level`; `known` stands in for sections the file leaves out."""
+    """Every problem of the file at `level`; `known` stands in for sections the file leaves out.
+
+    `allow_private=None`: no tenant says whether private targets are allowed.
+    """
     if level not in LEVELS:
         raise ValueError(f"unknown level {level!r}; one of {', '.join(LEVELS)}")
     problems = list(loaded.problems)
@@ -99,7 +109,7 @@ class _Checks:
 
     # --- basic -------------------------------------------------------------
 
-    def basic(self, *, resolve: bool, allow_private: bool) -> list[Problem]:
+    def basic(self, *, resolve: bool, allow_private: bool | None) -> list[Problem]:
         problems = self._duplicates()
         for index, receiver in enumerate(self.document.receivers or []):
             problems += self._receiver_settings(index, receiver, resolve=resolve)
@@ -244,7 +254,7 @@ class _Checks:
                                         "receiver's secrets (e.g. authorization)"))
         return problems
 
-    def _targets(self, index: int, receiver: ReceiverSpec, *, allow_private: bool):
+    def _targets(self, index: int, receiver: ReceiverSpec, *, allow_private: bool | None):
         """The outbound guard's verdict on the receiver's targets, as deploying would meet it.
 
         ${ENV_VAR} references are resolved whatever the level (a missing one is
@@ -256,14 +266,26 @@ class _Checks:
             resolved, missing = env_resolve(value, self.env)
             if not missing:
                 secrets[name] = resolved
+        settings = {"kind": receiver.kind, "config": dict(receiver.config), "secrets": secrets}
+        # Refused even where private targets are allowed: refused for every tenant.
+        always_refused = set()
+        if allow_private is None:
+            always_refused = {
+                problem.setting
+                for problem in receiver_targets_check(**settings, allow_private=True)
+                if problem.refused
+            }
         problems = []
-        for problem in receiver_targets_check(
-            kind=receiver.kind, config=dict(receiver.config), secrets=secrets,
-            allow_private=allow_private,
-        ):
+        for problem in receiver_targets_check(**settings, allow_private=bool(allow_private)):
             section = "secrets" if problem.setting in receiver.secrets else "config"
             path: Path = (*base, section, problem.setting)
-            if problem.refused:
+            if problem.refused and allow_private is None and (
+                problem.setting not in always_refused
+            ):
+                reason = problem.message.removesuffix(_TENANT_CLAUSE)
+                problems.append(self.at(path, "not checked against a tenant: pass --tenant or "
+                                              f"--allow-private ({reason})", "warning"))
+            elif problem.refused:
                 problems.append(self.at(path, f"unsafe target: {problem.message}"))
             else:
                 problems.append(self.at(path, f"not checked now: {problem.message}; every "

@@ -29,10 +29,11 @@ def env(monkeypatch) -> dict[str, str]:
     return ENV
 
 
-def validate(sample: str, level: str) -> tuple[bool, str]:
+def validate(sample: str, level: str, **options) -> tuple[bool, str]:
     out = StringIO()
     try:
-        call_command("validate_config", str(SAMPLES / sample), level=level, stdout=out)
+        call_command("validate_config", str(SAMPLES / sample), level=level, stdout=out,
+                     **options)
     except CommandError:
         return False, out.getvalue()
     return True, out.getvalue()
@@ -46,8 +47,10 @@ CASES = {
         "basic_bad.yaml:21:12: error: routes[0].retry: Extra inputs are not permitted",
     ]),
     "basic_private_target.yaml": ("basic", [
-        "basic_private_target.yaml:7:12: error: receivers[0].secrets.url: unsafe target: the "
-        "receiver's host resolves to a private or loopback address (private)",
+        # Without a tenant nobody knows whether private targets are allowed.
+        "basic_private_target.yaml:7:12: warning: receivers[0].secrets.url: not checked "
+        "against a tenant: pass --tenant or --allow-private (the receiver's host resolves to "
+        "a private or loopback address (private))",
         "basic_private_target.yaml:11:12: error: receivers[1].secrets.url: unsafe target: the "
         "receiver URL contains a backslash",
     ]),
@@ -106,6 +109,44 @@ def test_a_private_target_is_fine_when_allowed(env):
     assert [problem.dotted for problem in problems if "unsafe target" in problem.message] == [
         "receivers[1].secrets.url"
     ]
+
+
+def test_a_loopback_target_is_an_error_only_for_a_tenant_that_refuses_private_targets(
+    env, alpha, tmp_path, monkeypatch
+):
+    monkeypatch.setenv("LOCAL_HOOK_URL", "http://127.0.0.1:9000/hook")
+    path = tmp_path / "local.yaml"
+    path.write_text(
+        "receivers:\n  - name: local-hook\n    kind: webhook\n"
+        "    secrets:\n      url: ${LOCAL_HOOK_URL}\n"
+    )
+
+    # An SRE checking a file in CI, without a tenant: told, not failed.
+    out = StringIO()
+    call_command("validate_config", str(path), level="strict", stdout=out)
+    assert "warning: receivers[0].secrets.url: not checked against a tenant" in out.getvalue()
+    assert "0 error(s), 1 warning(s)" in out.getvalue()
+    assert validate_path(path, allow_private=True) == (True, "0 error(s), 0 warning(s)")
+
+    # Against a tenant that allows them: fine; one that does not: refused.
+    assert validate_path(path, tenant="alpha") == (True, "0 error(s), 0 warning(s)")
+    alpha.allow_private_targets = False
+    alpha.save(update_fields=["allow_private_targets"])
+    ok, first_line = validate_path(path, tenant="alpha")
+    assert not ok and "error: receivers[0].secrets.url: unsafe target" in first_line
+    with pytest.raises(CommandError, match="nothing applied"):
+        call_command("deploy_receivers", str(path), tenant="alpha", stdout=StringIO(),
+                     stderr=StringIO())
+
+
+def validate_path(path: Path, **options) -> tuple[bool, str]:
+    """Whether the file is valid, and the first line printed."""
+    out = StringIO()
+    try:
+        call_command("validate_config", str(path), level="strict", stdout=out, **options)
+    except CommandError:
+        return False, out.getvalue().splitlines()[0]
+    return True, out.getvalue().splitlines()[0]
 
 
 def test_yaml_errors_name_their_line():

@@ -22,19 +22,24 @@ class Command(BaseCommand):
             help="Private-network targets are allowed (as for tenants with allow_private_targets).",
         )
         parser.add_argument(
-            "--tenant", help="Check references and private targets against this tenant."
+            "--tenant",
+            help="Check references and private targets against this tenant. Without it (nor "
+            "--allow-private), private and loopback targets are warnings: only a tenant says "
+            "whether they are allowed, and deploy_receivers checks them against it.",
         )
 
     def handle(self, *args, file, level, allow_private, tenant, **options):
         loaded = config_load(file_read(file))
         known = None
+        # None: no tenant to say whether private targets are allowed (warnings).
+        allowed: bool | None = True if allow_private else None
         if tenant:
             found = tenant_by_slug(tenant)
-            allow_private = allow_private or found.allow_private_targets
+            allowed = allow_private or found.allow_private_targets
             with tenant_context(found):
                 known = config_current()
         problems = config_validate(
-            loaded=loaded, level=level, env=os.environ, allow_private=allow_private, known=known
+            loaded=loaded, level=level, env=os.environ, allow_private=allowed, known=known
         )
         problems_write(problems, filename=file, out=self.stdout)
         if has_errors(problems):
