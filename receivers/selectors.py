@@ -41,16 +41,57 @@ def notification_ids_overdue(*, due_before: datetime) -> list[int]:
     )
 
 
-def receivers_notified_of(*, alert_group_id: int) -> list[Receiver]:
-    """Enabled receivers that were sent (or owed) a notification about the group.
+# From each firing notification of the group to whatever carried its alerts in
+# the end: a digest or grouped message (`folded_into`), or the fallback's copy
+# (`failovers`), however deep. UNION drops rows already seen, so chains that
+# loop end.
+_TOLD_OF_FIRING_SQL = """
+WITH RECURSIVE carried (id, receiver_id, state, folded_into_id) AS (
+    SELECT id, receiver_id, state, folded_into_id
+    FROM receivers_notification
+    WHERE alert_group_id = %(group_id)s AND status = 'firing'
+  UNION
+    SELECT n.id, n.receiver_id, n.state, n.folded_into_id
+    FROM receivers_notification n
+    JOIN carried c
+      ON (c.state IN ('folded', 'merged') AND n.id = c.folded_into_id)
+      OR (c.state = 'failed_over' AND n.failover_of_id = c.id)
+)
+SELECT DISTINCT receiver_id FROM carried
+WHERE receiver_id IS NOT NULL AND state = ANY(%(told)s)
+"""
 
+# A receiver was told of the firing when the message that carried it was
+# delivered, or is still owed it (pending, sending): delivery's grouping
+# window then sends the resolve with the firing or after it. One whose
+# firing failed for good, or went to its fallback instead, never heard it.
+_TOLD_STATES = [
+    NotificationState.DELIVERED,
+    NotificationState.PENDING,
+    NotificationState.SENDING,
+]
+
+
+def receivers_notified_of(*, alert_group_id: int) -> list[Receiver]:
+    """Enabled receivers that were told (or are still owed) the group's firing.
+
+    Followed through failovers, digests and grouped messages: after a
+    failover the fallback counts and the primary that never got the message
+    does not. Resolves, acknowledgements and manual resolves go to these.
     Only their id, name and kind are loaded: callers address notifications,
     and decrypting each receiver's secrets for that was wasted work.
     """
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _TOLD_OF_FIRING_SQL,
+            {"group_id": alert_group_id, "told": [str(state) for state in _TOLD_STATES]},
+        )
+        ids = [row[0] for row in cursor.fetchall()]
+    if not ids:
+        return []
     return list(
-        Receiver.objects.filter(enabled=True, notifications__alert_group_id=alert_group_id)
+        Receiver.objects.filter(enabled=True, id__in=ids)
         .only("id", "name", "kind")
-        .distinct()
         .order_by("name")
     )
 

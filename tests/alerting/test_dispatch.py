@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from alerting.models import Alert, AlertGroup
 from alerting.services import alert_group_acknowledge, silences_ended_notify
+from receivers.delivery import notification_deliver
 from receivers.models import Notification
 from tests.factories import (
     ReceiverFactory,
@@ -154,3 +155,43 @@ def test_acknowledging_tells_pagerduty_and_opsgenie_but_not_chat(send):
     acknowledgements = Notification.objects.filter(acknowledgement=True)
     assert [n.receiver_id for n in acknowledgements] == [pagerduty.id]
     assert told(chat) == [("firing", ["HighLatency"])]
+
+
+def test_after_a_failover_the_resolve_goes_to_the_fallback_only(send, httpserver, settings):
+    settings.HERALD_GROUP_WINDOW_SECONDS = 0  # this story is not about grouping
+    httpserver.expect_request("/primary").respond_with_data("down", status=500)
+    httpserver.expect_request("/fallback").respond_with_data("ok")
+    fallback = ReceiverFactory(name="fallback", secrets={"url": httpserver.url_for("/fallback")})
+    primary = ReceiverFactory(
+        name="primary", max_attempts=1, fallback=fallback,
+        secrets={"url": httpserver.url_for("/primary")},
+    )
+    RouteFactory(is_default=True, receivers=[primary])
+    firing = alert("DiskFull")
+    payload = send(alerts=[firing])
+    notification_deliver(notification_id=Notification.objects.get(receiver=primary).id)
+    notification_deliver(notification_id=Notification.objects.get(receiver=fallback).id)
+
+    send(groupKey=payload["groupKey"], status="resolved",
+         alerts=[{**firing, "status": "resolved", "endsAt": "2026-11-23T11:00:00Z"}])
+    resolve = Notification.objects.get(status="resolved")
+    notification_deliver(notification_id=resolve.id)
+
+    assert resolve.receiver == fallback
+    assert told(primary) == [("firing", ["DiskFull"])]  # failed over, never heard it
+    statuses = [(r.path, r.get_json()["status"]) for r, _ in httpserver.log]
+    assert statuses == [("/primary", "firing"), ("/fallback", "firing"),
+                        ("/fallback", "resolved")]
+
+
+def test_a_receiver_whose_firing_failed_for_good_is_not_sent_the_resolve(send):
+    gone = ReceiverFactory(max_attempts=1)
+    RouteFactory(is_default=True, receivers=[gone])
+    firing = alert("DiskFull")
+    payload = send(alerts=[firing])
+    Notification.objects.filter(receiver=gone).update(state="failed")
+
+    send(groupKey=payload["groupKey"], status="resolved",
+         alerts=[{**firing, "status": "resolved", "endsAt": "2026-11-23T11:00:00Z"}])
+
+    assert told(gone) == [("firing", ["DiskFull"])]
