@@ -6,13 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from alerting.matchers import Matcher, matches_all
-
-SEVERITY_RANKS = {"info": 1, "warning": 2, "error": 3, "critical": 4}
-
-
-def severity_rank(labels: dict[str, str]) -> int:
-    """0 for alerts without a known `severity` label (case-insensitive)."""
-    return SEVERITY_RANKS.get(labels.get("severity", "").strip().lower(), 0)
+from receivers.severity import severity_rank
 
 
 @dataclass(frozen=True)
@@ -20,14 +14,14 @@ class RouteRule:
     id: int
     name: str
     matchers: tuple[Matcher, ...] = ()
-    min_severity: int = 0
+    min_severity: int = 0  # a rank of receivers.severity; 0 takes every alert
     continue_matching: bool = False
     is_default: bool = False
     receiver_ids: tuple[int, ...] = ()
     escalation_policy_id: int | None = None
 
     def takes(self, labels: dict[str, str]) -> bool:
-        return severity_rank(labels) >= self.min_severity and matches_all(
+        return severity_rank(labels.get("severity")) >= self.min_severity and matches_all(
             list(self.matchers), labels
         )
 

@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import Field
 
 from receivers.messages import AlertMessage
+from receivers.severity import teams_style
 from receivers.templating import RenderedMessage
 from receivers.transports.base import SendResult, Transport
 from receivers.transports.settings import ChannelSettings, SecretUrl
@@ -25,7 +26,6 @@ MESSAGE_LIMIT_BYTES = 27_000  # Teams' limit is ~28 KB; keep a margin for its en
 TITLE_LIMIT = 500
 MAX_FACTS = 20
 FACT_LIMIT = 500
-_STYLES = {"critical": "attention", "error": "attention", "warning": "warning"}
 
 
 class TeamsSettings(ChannelSettings):
@@ -46,7 +46,7 @@ def _card(rendered: RenderedMessage, message: AlertMessage, body: str) -> dict[s
         "body": [
             {
                 "type": "Container",
-                "style": "good" if resolved else _STYLES.get(rendered.severity, "emphasis"),
+                "style": teams_style(rendered.severity, resolved=resolved),
                 "bleed": True,
                 "items": [
                     {

@@ -9,12 +9,12 @@ details 8,000 characters in all, source 100, note 25,000.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
 from receivers.messages import AlertMessage, group_dedup_key
+from receivers.severity import opsgenie_priority
 from receivers.templating import RenderedMessage
 from receivers.transports.base import SendResult, Transport
 from receivers.transports.settings import ChannelSettings, HttpUrl
@@ -28,7 +28,6 @@ MAX_TAGS = 20
 TAG_LIMIT = 50
 DETAILS_LIMIT = 8_000
 SOURCE = "Herald"
-PRIORITIES = {"critical": "P1", "error": "P2", "warning": "P3", "info": "P4", "none": "P5"}
 
 
 class Responder(BaseModel):
@@ -53,7 +52,8 @@ class OpsgenieSettings(ChannelSettings):
     responders: list[Responder] = Field(default_factory=list, description="Who to notify.")
     tags: list[str] = Field(default_factory=list, max_length=MAX_TAGS, description="Extra tags.")
     priorities: dict[str, Literal["P1", "P2", "P3", "P4", "P5"]] = Field(
-        default_factory=dict, description="Severity → priority, over the defaults."
+        default_factory=dict,
+        description="Severity (any spelling: critical, crit, p1…) → priority, over the defaults.",
     )
 
     @property
@@ -90,12 +90,11 @@ def opsgenie_create_alert(
     *, rendered: RenderedMessage, message: AlertMessage, settings: OpsgenieSettings
 ) -> dict[str, Any]:
     """The create-alert body (pure)."""
-    priorities: Mapping[str, str] = {**PRIORITIES, **settings.priorities}
     body: dict[str, Any] = {
         "message": truncate_text(" ".join(rendered["message"].split()), MESSAGE_LIMIT),
         "alias": group_dedup_key(message),
         "description": truncate_text(rendered["description"], DESCRIPTION_LIMIT),
-        "priority": priorities.get(rendered.severity, "P3"),
+        "priority": opsgenie_priority(rendered.severity, settings.priorities),
         "tags": _tags(message, settings, rendered.severity),
         "details": _details(message, rendered),
         "source": SOURCE,

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 from pydantic import Field, SecretStr
 
 from receivers.messages import AlertMessage, group_dedup_key
+from receivers.severity import pagerduty_severity
 from receivers.templating import RenderedMessage
 from receivers.transports.base import SendResult, Transport
 from receivers.transports.settings import ChannelSettings, HttpUrl
@@ -24,8 +25,6 @@ EVENTS_URL = "https://events.pagerduty.com/v2/enqueue"
 SUMMARY_LIMIT = 1_024
 SOURCE_LIMIT = 255
 EVENT_LIMIT = 512 * 1024
-# Alertmanager severities onto PagerDuty's four; PagerDuty has no "none".
-SEVERITIES = {"critical": "critical", "error": "error", "warning": "warning", "info": "info"}
 
 
 class PagerDutySettings(ChannelSettings):
@@ -81,7 +80,7 @@ def pagerduty_event(
         payload={
             "summary": truncate_text(" ".join(rendered["summary"].split()), SUMMARY_LIMIT),
             "source": truncate_text(_source(message, settings.source), SOURCE_LIMIT),
-            "severity": SEVERITIES.get(rendered.severity, "error"),
+            "severity": pagerduty_severity(rendered.severity),
             "custom_details": _custom_details(message),
         },
         links=[{"href": link.url, "text": link.label} for link in rendered.links],

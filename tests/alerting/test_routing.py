@@ -1,7 +1,11 @@
 """Routes take alerts in order, like Alertmanager's route tree flattened."""
 
+import pytest
+
 from alerting.matchers import parse_matchers
-from alerting.routing import RouteRule, routes_for, severity_rank
+from alerting.models import Severity
+from alerting.routing import RouteRule, routes_for
+from receivers.severity import severity_rank
 
 
 def rule(id, matchers="", **fields):
@@ -45,7 +49,40 @@ def test_minimum_severity_filters_lower_alerts():
     assert names({"alertname": "NoSeverity"}, rules) == []
 
 
-def test_severity_ranks_ignore_case_and_unknown_values():
-    assert severity_rank({"severity": "Critical "}) == 4
-    assert severity_rank({"severity": "page"}) == 0
-    assert severity_rank({}) == 0
+def test_severity_ranks_ignore_case_spacing_and_unknown_values():
+    assert severity_rank("Critical ") == 4
+    assert severity_rank("page") == 4
+    assert severity_rank("whatever") == 0
+    assert severity_rank(None) == 0
+
+
+@pytest.mark.parametrize(
+    ("spelling", "minimum"),
+    [
+        ("crit", Severity.CRITICAL),
+        ("CRIT", Severity.CRITICAL),
+        ("P1", Severity.CRITICAL),
+        ("fatal", Severity.CRITICAL),
+        ("err", Severity.ERROR),
+        ("warn", Severity.WARNING),
+        (" Warn ", Severity.WARNING),
+        ("informational", Severity.INFO),
+    ],
+)
+def test_an_alias_reaches_a_route_that_asks_for_its_canonical_severity(spelling, minimum):
+    # The bug this pins: `severity="crit"` rendered as critical but ranked 0,
+    # so every route with a minimum severity skipped it.
+    pager = rule(1, min_severity=minimum)
+    assert names({"alertname": "DiskFull", "severity": spelling}, [pager]) == [1]
+
+
+def test_an_alias_ranks_like_its_level_not_above_it():
+    critical_only = rule(1, min_severity=Severity.CRITICAL)
+    assert names({"alertname": "Latency", "severity": "warn"}, [critical_only]) == []
+    assert names({"alertname": "Latency", "severity": "high"}, [critical_only]) == []
+
+
+def test_an_unknown_severity_ranks_as_none_and_reaches_only_routes_that_take_any():
+    unknown = {"alertname": "Odd", "severity": "sev-banana"}
+    assert names(unknown, [rule(1, min_severity=Severity.INFO)]) == []
+    assert names(unknown, [rule(1, min_severity=Severity.NONE)]) == [1]
