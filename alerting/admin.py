@@ -4,6 +4,8 @@ Alerts and groups are read-only (Alertmanager owns them); acknowledge and
 resolve are actions for editors and admins, done through the services.
 """
 
+import re
+
 from django import forms
 from django.contrib import admin, messages
 from django.urls import reverse
@@ -15,6 +17,7 @@ from alerting.audit.services import audit_record
 from alerting.matchers import MatcherError, parse_matchers
 from alerting.models import Alert, AlertGroup, Route, Silence
 from alerting.services import AlertGroupActionError, alert_group_acknowledge, alert_group_resolve
+from receivers.severity import SEVERITIES, severity_lookup, severity_spellings
 from tenants.roles import RolePermissionsMixin
 from tenants.sites import client_ip
 
@@ -50,15 +53,21 @@ class AlertInline(admin.TabularInline):
 
 
 class SeverityFilter(admin.SimpleListFilter):
+    """By level, as routing ranks it: "critical" also lists `crit`, `P1`, ` Fatal `..."""
+
     title = "severity"
     parameter_name = "severity"
     label_path = "common_labels__severity"
 
     def lookups(self, request, model_admin):
-        return [(label, label) for label in ("critical", "error", "warning", "info")]
+        return [(name, name) for name in SEVERITIES if name != "none"]
 
     def queryset(self, request, queryset):
-        return queryset.filter(**{self.label_path: self.value()}) if self.value() else queryset
+        level = severity_lookup(self.value()) if self.value() else None
+        if level is None:
+            return queryset
+        spellings = "|".join(re.escape(spelling) for spelling in severity_spellings(level.name))
+        return queryset.filter(**{f"{self.label_path}__iregex": rf"^\s*({spellings})\s*$"})
 
 
 class AlertSeverityFilter(SeverityFilter):

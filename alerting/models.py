@@ -4,6 +4,7 @@ from django.contrib.postgres.indexes import GinIndex
 from django.db import models
 
 from alerting.fields import PlainJSONField
+from receivers.severity import severity_rank
 
 
 class AlertStatus(models.TextChoices):
@@ -90,13 +91,13 @@ class Alert(models.Model):
 
 
 class Severity(models.IntegerChoices):
-    """Ranks of the `severity` label; an alert without one ranks lowest."""
+    """A route's minimum: the vocabulary's ranks; "any" (0) takes alerts without a severity too."""
 
-    NONE = 0, "any"
-    INFO = 1, "info"
-    WARNING = 2, "warning"
-    ERROR = 3, "error"
-    CRITICAL = 4, "critical"
+    NONE = severity_rank("none"), "any"
+    INFO = severity_rank("info"), "info"
+    WARNING = severity_rank("warning"), "warning"
+    ERROR = severity_rank("error"), "error"
+    CRITICAL = severity_rank("critical"), "critical"
 
 
 class Route(models.Model):

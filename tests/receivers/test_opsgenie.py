@@ -69,6 +69,26 @@ def test_priorities_can_be_remapped():
     assert body["priority"] == "P2"
 
 
+@pytest.mark.parametrize(
+    ("severity", "priority"),
+    [("crit", "P1"), ("page", "P1"), ("high", "P2"), ("WARN", "P3"), ("notice", "P4"),
+     ("debug", "P5"), ("sev-banana", "P5")],
+)
+def test_an_alias_gets_its_levels_priority(severity, priority):
+    message = alert_message(common_labels={"alertname": "X", "severity": severity})
+    assert request_for(message)[1]["priority"] == priority
+
+
+def test_the_severity_tag_uses_the_canonical_name():
+    message = alert_message(common_labels={"alertname": "X", "severity": "crit"})
+    assert "severity:critical" in request_for(message)[1]["tags"]
+
+
+def test_a_remapped_priority_may_name_the_level_by_an_alias():
+    message = alert_message(common_labels={"alertname": "X", "severity": "P1"})
+    assert request_for(message, priorities={"crit": "P2"})[1]["priority"] == "P2"
+
+
 @pytest.mark.parametrize("kind", MESSAGES)
 def test_every_alert_fits_opsgenies_limits(kind):
     _, body = request_for(MESSAGES[kind](), tags=[f"t{n}" * 30 for n in range(25)][:20])

@@ -11,7 +11,13 @@ from receivers.messages import group_dedup_key
 from receivers.templating import message_render
 from receivers.transports import TransportError
 from receivers.transports.pagerduty import SUMMARY_LIMIT, PagerDutySettings, pagerduty_event
-from tests.receivers.helpers import MESSAGES, alert_message, assert_whole_text, transport
+from tests.receivers.helpers import (
+    MESSAGES,
+    alert,
+    alert_message,
+    assert_whole_text,
+    transport,
+)
 
 ROUTING_KEY = "R0UT1NGKEY0123456789abcdef012345"
 STATUSES = ("firing", "resolved")
@@ -73,6 +79,24 @@ def test_the_dedup_key_differs_between_groups_and_tenants():
 def test_severities_map_onto_pagerdutys_four(label, severity):
     message = alert_message(common_labels={"alertname": "X", "severity": label})
     assert event_for(message)["payload"]["severity"] == severity
+
+
+@pytest.mark.parametrize(
+    ("label", "severity"),
+    [("crit", "critical"), ("P1", "critical"), (" Fatal ", "critical"), ("err", "error"),
+     ("warn", "warning"), ("minor", "warning"), ("informational", "info"), ("low", "info")],
+)
+def test_an_alias_reaches_pagerduty_as_its_level(label, severity):
+    message = alert_message(common_labels={"alertname": "X", "severity": label})
+    assert event_for(message)["payload"]["severity"] == severity
+
+
+def test_without_a_common_severity_the_worst_firing_alias_decides():
+    message = alert_message(
+        common_labels={"alertname": "X"},
+        alerts=[alert(n=1, labels={"severity": "warn"}), alert(n=2, labels={"severity": "crit"})],
+    )
+    assert event_for(message)["payload"]["severity"] == "critical"
 
 
 @pytest.mark.parametrize("kind", MESSAGES)
