@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import typing
+from pathlib import Path
 
 import pytest
 
@@ -145,3 +147,14 @@ def test_an_alias_renders_as_its_level_in_the_default_templates():
     rendered = message_render(channel="telegram", message=message)
     assert rendered.severity == "critical"
     assert rendered["body"].startswith("🔴") and rendered["body"].count("🔴") == 2
+
+
+def test_the_readme_table_says_what_the_vocabulary_does():
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    for level in LEVELS:
+        row = next(line for line in readme.splitlines() if line.startswith(f"| `{level.name}` |"))
+        _, _, aliases, rank, pagerduty, opsgenie, emoji, _ = row.split("|")
+        assert re.findall(r"`([^`]+)`", aliases) == list(level.aliases)
+        assert int(rank) == level.rank
+        assert pagerduty.split()[0] == f"`{level.pagerduty}`"
+        assert opsgenie.strip() == level.opsgenie and emoji.strip() == level.emoji
