@@ -9,19 +9,20 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 
-from django.db import transaction
+from django.db import connection, transaction
 
 from alerting.audit.models import AuditSource
 from alerting.audit.services import audit_record
 from alerting.config.envrefs import env_resolve
 from alerting.config.export import CONFIG_SILENCE_CREATOR, config_current, silence_spec
 from alerting.config.plan import Change, config_plan, spec_comparable, spec_key
-from alerting.config.schema import SEVERITIES, WEEKDAYS, ConfigDocument
+from alerting.config.schema import SEVERITIES, WEEKDAYS, ConfigDocument, fallback_cycles
 from alerting.models import Route, Silence
 from alerting.services import silence_create
 from escalation.models import BusinessHoursWindow, EscalationPolicy
 from receivers.models import MessageTemplate, Receiver
-from receivers.services import message_template_save, receiver_create, receiver_save
+from receivers.services import message_template_save, receiver_save
+from tenants.models import Tenant
 
 
 class ConfigApplyError(ValueError):
@@ -69,6 +70,8 @@ def config_apply(
         for change in changes:
             if change.action != "removed":
                 _APPLY[change.section](change, desired)
+        # After every receiver exists: a fallback may name one later in the file.
+        _fallbacks_apply(changes, desired, prune=prune)
         for change in reversed(changes):
             if change.action == "removed":
                 _REMOVE[change.section](change)
@@ -89,7 +92,7 @@ def config_apply(
 
 def _spec(section: str, desired: ConfigDocument, key: str):
     make_key = spec_key(section)
-    for index, spec in enumerate(getattr(desired, section)):
+    for index, spec in enumerate(desired.specs(section)):
         if make_key(spec_comparable(section, spec, index)) == key:
             return index, spec
     raise LookupError(key)
@@ -98,22 +101,50 @@ def _spec(section: str, desired: ConfigDocument, key: str):
 def _receiver_apply(change: Change, desired: ConfigDocument) -> None:
     _, spec = _spec("receivers", desired, change.key)
     try:
-        receiver = Receiver.objects.filter(name=spec.name).first()
-        if receiver is None:
-            receiver_create(
-                name=spec.name, kind=spec.kind, config=spec.config, secrets=spec.secrets,
-                enabled=spec.enabled, max_attempts=spec.max_attempts,
-            )
-            return
+        receiver = Receiver.objects.filter(name=spec.name).first() or Receiver(name=spec.name)
         stored = receiver.secrets if isinstance(receiver.secrets, dict) else {}
         receiver.kind, receiver.enabled = spec.kind, spec.enabled
-        receiver.max_attempts = spec.max_attempts
+        receiver.max_attempts, receiver.max_age_seconds = spec.max_attempts, spec.max_age_seconds
+        receiver.rate_limit = spec.rate_limit
         receiver_save(
             receiver=receiver, config=spec.config, secrets=spec.secrets,
             clear_secrets=tuple(name for name in stored if name not in spec.secrets),
         )
     except Exception as exc:  # ValidationError and friends: name the receiver, roll back
         raise ConfigApplyError(f"receiver {spec.name!r}: {exc}") from None
+
+
+def _fallbacks_apply(changes: list[Change], desired: ConfigDocument, *, prune: bool) -> None:
+    """Point each created or changed receiver at its fallback; refuse a cycle, with its path.
+
+    A fallback names a receiver of the file or, when nothing is pruned (an
+    import), one the tenant keeps.
+    """
+    touched = [c.key for c in changes if c.section == "receivers" and c.action != "removed"]
+    if not touched:
+        return
+    specs = {spec.name: spec for spec in desired.receivers}
+    stored = {receiver.name: receiver for receiver in Receiver.objects.select_related("fallback")}
+    kept = set(specs) if prune else set(stored)
+    for name in touched:
+        receiver, wanted = stored[name], specs[name].fallback
+        if wanted is not None and wanted not in kept:
+            raise ConfigApplyError(f"receiver {name!r}: no receiver named {wanted!r} (fallback)")
+        target = stored[wanted] if wanted else None
+        if receiver.fallback != target:
+            receiver.fallback = target
+            receiver.save(update_fields=["fallback", "updated_at"])
+    # The file's receivers first, so a cycle reads from the receiver the file changed.
+    names = [*touched, *sorted(kept - set(touched))]
+    graph = {name: getattr(stored[name].fallback, "name", None) for name in names}
+    for cycle in fallback_cycles(graph):
+        raise ConfigApplyError(f"fallback cycle: {' → '.join(cycle)}")
+
+
+def _tenant_apply(change: Change, desired: ConfigDocument) -> None:
+    tenant = connection.tenant
+    Tenant.objects.filter(pk=tenant.pk).update(time_zone=desired.tenant.time_zone)
+    tenant.time_zone = desired.tenant.time_zone  # this process reads it from here
 
 
 def _template_apply(change: Change, desired: ConfigDocument) -> None:
@@ -207,6 +238,7 @@ def _hours_remove(change: Change) -> None:
 
 
 _APPLY = {
+    "tenant": _tenant_apply,
     "receivers": _receiver_apply,
     "templates": _template_apply,
     "escalation_policies": _policy_apply,
@@ -215,6 +247,7 @@ _APPLY = {
     "silences": _silence_apply,
 }
 _REMOVE = {
+    "tenant": lambda change: None,  # a tenant's settings are changed, never removed
     "receivers": lambda change: Receiver.objects.filter(name=change.key).delete(),
     "templates": _template_remove,
     "escalation_policies": lambda change: EscalationPolicy.objects.filter(

@@ -10,6 +10,7 @@ import io
 import logging
 from typing import Any
 
+from django.db import connection
 from ruamel.yaml import YAML
 from ruamel.yaml.scalarstring import LiteralScalarString
 
@@ -25,11 +26,13 @@ from alerting.config.schema import (
     RouteSpec,
     SilenceSpec,
     TemplateSpec,
+    TenantSpec,
 )
 from alerting.matchers import MatcherError, parse_matchers
 from alerting.models import Route, Silence, SilenceKind
 from escalation.models import BusinessHoursWindow, EscalationPolicy
 from receivers.models import MessageTemplate, Receiver
+from tenants.models import Tenant
 
 logger = logging.getLogger(__name__)
 
@@ -60,8 +63,17 @@ def _receiver(receiver: Receiver, *, plain_secrets: bool) -> ReceiverSpec:
     }
     return ReceiverSpec(
         name=receiver.name, kind=receiver.kind, enabled=receiver.enabled,
-        max_attempts=receiver.max_attempts, config=dict(receiver.config or {}), secrets=secrets,
+        max_attempts=receiver.max_attempts, max_age_seconds=receiver.max_age_seconds,
+        rate_limit=receiver.rate_limit,
+        fallback=receiver.fallback.name if receiver.fallback else None,
+        config=dict(receiver.config or {}), secrets=secrets,
     )
+
+
+def _tenant() -> TenantSpec:
+    # From the row, not the connection's copy: another process may have changed it.
+    zone = Tenant.objects.filter(pk=connection.tenant.pk).values_list("time_zone", flat=True)
+    return TenantSpec(time_zone=zone.first() or "UTC")
 
 
 def config_current(*, plain_secrets: bool = False) -> ConfigDocument:
@@ -72,7 +84,7 @@ def config_current(*, plain_secrets: bool = False) -> ConfigDocument:
     """
     receivers = [
         _receiver(receiver, plain_secrets=plain_secrets)
-        for receiver in Receiver.objects.order_by("name")
+        for receiver in Receiver.objects.order_by("name").select_related("fallback")
     ]
     templates = [
         TemplateSpec(channel=t.channel, language=t.language, part=t.part, source=t.source)
@@ -114,8 +126,8 @@ def config_current(*, plain_secrets: bool = False) -> ConfigDocument:
         for silence in Silence.objects.filter(created_by=CONFIG_SILENCE_CREATOR).order_by("id")
     ]
     return ConfigDocument(
-        receivers=receivers, templates=templates, escalation_policies=policies, routes=routes,
-        business_hours=hours, silences=silences,
+        tenant=_tenant(), receivers=receivers, templates=templates,
+        escalation_policies=policies, routes=routes, business_hours=hours, silences=silences,
     )
 
 
@@ -147,6 +159,9 @@ def _literal_blocks(value: Any) -> Any:
 def document_data(document: ConfigDocument) -> dict[str, Any]:
     """The document as a file states it: defaults left out, sections kept even if empty."""
     data = document.model_dump(mode="json", by_alias=True, exclude_defaults=True)
+    if document.tenant is not None:
+        # Stated even when UTC: business hours read differently in another zone.
+        data["tenant"] = {"time_zone": document.tenant.time_zone}
     for section in ConfigDocument.SECTIONS:
         value = getattr(document, section)
         if value is not None:

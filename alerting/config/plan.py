@@ -52,6 +52,8 @@ def spec_key(section: str) -> Callable[[dict[str, Any]], str]:
         return lambda data: f"{data['channel']}/{data['language']}/{data['part']}"
     if section == "business_hours":
         return lambda data: f"{data['weekday']} {data['start'][:5]}-{data['end'][:5]}"
+    if section == "tenant":
+        return lambda data: "settings"  # one per file
     if section == "silences":
         # Silences have no name: one is its content, and an edit replaces it.
         return lambda data: json.dumps(data, sort_keys=True)
@@ -117,7 +119,7 @@ def config_plan(
     """
     changes: list[Change] = []
     for section in ConfigDocument.SECTIONS:
-        wanted = getattr(desired, section)
+        wanted = desired.specs(section)
         if wanted is None:
             continue
         key = spec_key(section)
@@ -129,7 +131,7 @@ def config_plan(
             key(data): data
             for data in (
                 spec_comparable(section, spec, i)
-                for i, spec in _relative_order(wanted, getattr(current, section) or [])
+                for i, spec in _relative_order(wanted, current.specs(section) or [])
             )
         }
         for name, after in new.items():

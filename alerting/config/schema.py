@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from datetime import datetime, time
 from typing import Any, ClassVar, Literal, Self
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from limits import parse as rate_parse
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from alerting.matchers import MatcherError, parse_matchers
@@ -39,15 +41,68 @@ def canonical_matchers(matchers: list[str]) -> list[str]:
     return out
 
 
+def time_zone_check(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"{value!r} is not a time zone (IANA, e.g. Europe/Berlin)") from None
+    return value
+
+
+class TenantSpec(_Spec):
+    """The tenant's own settings that its configuration depends on."""
+
+    time_zone: str = "UTC"  # business hours are in it
+
+    @field_validator("time_zone")
+    @classmethod
+    def _zone_exists(cls, value: str) -> str:
+        return time_zone_check(value)
+
+
 class ReceiverSpec(_Spec):
     name: str = Field(min_length=1, max_length=100)
     kind: Kind
     enabled: bool = True
     max_attempts: int = Field(6, ge=1, le=50)
+    # Retrying a page for less than a minute is never meant: the first backoff is longer.
+    max_age_seconds: int = Field(6 * 3600, ge=60)
+    # Empty: the server's HERALD_RECEIVER_RATE_LIMIT.
+    rate_limit: str = Field("", max_length=64)
+    # Another receiver (of the file, or of the tenant when nothing is pruned).
+    fallback: str | None = Field(None, min_length=1, max_length=100)
     config: dict[str, Any] = Field(default_factory=dict)
     # Values are ${ENV_VAR} references (resolved when applied) or, below the
     # strict level, plain text.
     secrets: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("rate_limit")
+    @classmethod
+    def _rate_parses(cls, value: str) -> str:
+        if value:
+            try:
+                rate_parse(value)
+            except ValueError:
+                raise ValueError(f"{value!r} is not a rate (e.g. 30/minute)") from None
+        return value
+
+
+def fallback_cycles(fallbacks: dict[str, str | None]) -> list[list[str]]:
+    """Each cycle of receiver -> fallback once, as a path from its first receiver back to it
+    (["a", "b", "a"]); receivers are walked in the mapping's order."""
+    cycles: list[list[str]] = []
+    done: set[str] = set()
+    for start in fallbacks:
+        path: list[str] = []
+        name: str | None = start
+        while name is not None and name in fallbacks and name not in done:
+            if name in path:
+                cycles.append([*path[path.index(name):], name])
+                break
+            path.append(name)
+            name = fallbacks[name]
+        done.update(path)
+    return cycles
 
 
 class TemplateSpec(_Spec):
@@ -138,6 +193,7 @@ class SilenceSpec(_Spec):
 
 
 class ConfigDocument(_Spec):
+    tenant: TenantSpec | None = None
     receivers: list[ReceiverSpec] | None = None
     templates: list[TemplateSpec] | None = None
     routes: list[RouteSpec] | None = None
@@ -147,5 +203,11 @@ class ConfigDocument(_Spec):
 
     # In the order they are applied: what a later section refers to comes first.
     SECTIONS: ClassVar[tuple[str, ...]] = (
-        "receivers", "templates", "escalation_policies", "routes", "business_hours", "silences",
+        "tenant", "receivers", "templates", "escalation_policies", "routes", "business_hours",
+        "silences",
     )
+
+    def specs(self, section: str) -> list[Any] | None:
+        """The section's specs as a list (`tenant`, a mapping, is a list of one)."""
+        value = getattr(self, section)
+        return [value] if isinstance(value, TenantSpec) else value

@@ -3,8 +3,8 @@
 basic     YAML and the schema, names unique, each receiver's settings fit its kind,
           no target the outbound guard refuses (private networks unless allowed,
           URL spellings that parsers read differently)
-standard  references resolve (receivers and policies named exist, ${ENV_VAR}s
-          are set) and templates compile
+standard  references resolve (receivers, fallbacks and policies named exist, no
+          fallback cycle, ${ENV_VAR}s are set) and templates compile
 strict    every secret an ${ENV_VAR} reference (no plain text), nothing
           secret-looking in plain config
 paranoid  every template rendered in the sandbox against sample alerts, and
@@ -30,7 +30,7 @@ from typing import Any
 from alerting.config.envrefs import env_name_for, env_resolve, has_reference
 from alerting.config.limits import PART_LIMITS
 from alerting.config.loading import LoadedConfig, Path, Problem, position_of
-from alerting.config.schema import ConfigDocument, ReceiverSpec, TemplateSpec
+from alerting.config.schema import ConfigDocument, ReceiverSpec, TemplateSpec, fallback_cycles
 from receivers.messages import AlertMessage
 from receivers.services.receivers import receiver_targets_check
 from receivers.templating import (
@@ -197,6 +197,11 @@ class _Checks:
                     path = ("escalation_policies", index, "levels", level_index, "receivers",
                             position)
                     problems += self._reference(path, name, receivers, "receiver")
+        for index, receiver in enumerate(self.document.receivers or []):
+            if receiver.fallback:
+                problems += self._reference(("receivers", index, "fallback"), receiver.fallback,
+                                            receivers, "receiver")
+        problems += self._fallback_cycles()
         for index, template in enumerate(self.document.templates or []):
             try:
                 template_source_check(
@@ -205,6 +210,19 @@ class _Checks:
             except TemplateError as exc:
                 problems.append(self._template_problem(index, exc))
         return problems
+
+    def _fallback_cycles(self) -> list[Problem]:
+        """A cycle would hand a notification round; each is reported once, with its path."""
+        specs = self.document.receivers or []
+        first = {}
+        for index, spec in enumerate(specs):
+            first.setdefault(spec.name, index)
+        graph = {spec.name: spec.fallback for spec in specs}
+        return [
+            self.at(("receivers", first[cycle[0]], "fallback"),
+                    f"fallback cycle: {' → '.join(cycle)}")
+            for cycle in fallback_cycles(graph)
+        ]
 
     def _names(self, section: str) -> set[str] | None:
         specs = getattr(self.document, section)

@@ -12,6 +12,7 @@ from alerting.audit.models import AuditEntry
 from alerting.models import Route, Silence
 from escalation.models import BusinessHoursWindow, EscalationPolicy
 from receivers.models import MessageTemplate, Receiver
+from tenants.models import Tenant
 from tests.config.test_validation import ENV, SAMPLES
 from tests.factories import ReceiverFactory, RouteFactory, SilenceFactory
 
@@ -42,7 +43,8 @@ def test_deploy_creates_everything_in_the_file(alpha, env):
     assert "+ receivers/sre-slack" in output
     assert "+ routes/databases" in output
     assert "+ silences/env=\"staging\"" in output
-    assert output.strip().endswith("12 created, 0 changed, 0 removed")
+    assert "~ tenant/settings (time_zone)" in output
+    assert output.strip().endswith("12 created, 1 changed, 0 removed")
 
     slack = Receiver.objects.get(name="sre-slack")
     assert slack.kind == "slack" and slack.secrets == {"url": ENV["SRE_SLACK_URL"]}
@@ -50,7 +52,11 @@ def test_deploy_creates_everything_in_the_file(alpha, env):
     assert hook.secrets == {"url": ENV["AUDIT_HOOK_URL"], "authorization": "Bearer tok"}
     assert hook.config == {"headers": {"X-Team": "sre"}}
     assert Receiver.objects.get(name="oncall-mail").enabled is False
-    assert Receiver.objects.get(name="dba-pager").max_attempts == 8
+    pager = Receiver.objects.get(name="dba-pager")
+    assert pager.max_attempts == 8 and pager.max_age_seconds == 3600
+    assert pager.rate_limit == "30/minute" and pager.fallback == slack
+    assert slack.fallback is None and slack.rate_limit == "" and slack.max_age_seconds == 6 * 3600
+    assert Tenant.objects.get(slug="alpha").time_zone == "Europe/Berlin"
 
     routes = list(Route.objects.order_by("position"))
     assert [route.name for route in routes] == ["databases", "everything-else"]
@@ -161,6 +167,10 @@ def test_export_round_trips_through_deploy_without_secret_values(alpha, env, tmp
     assert "url: ${HERALD_SRE_SLACK_URL}" in exported
     assert "HERALD_AUDIT_HOOK_AUTHORIZATION" in exported  # named in the header
     assert "source: |" in exported  # templates stay readable
+    assert "tenant:\n  time_zone: Europe/Berlin\n" in exported
+    assert "    max_age_seconds: 3600\n    rate_limit: 30/minute\n    fallback: sre-slack\n" in (
+        exported
+    )
 
     # The exported references, set to the stored values, deploy as "no changes".
     monkeypatch.setenv("HERALD_SRE_SLACK_URL", ENV["SRE_SLACK_URL"])
@@ -189,3 +199,37 @@ def test_routes_end_up_in_the_files_order(alpha, tmp_path):
         "a", "b", "c",
     ]
     assert deploy(path).strip() == "no changes"
+
+
+def test_a_fallback_may_name_a_receiver_defined_later_in_the_file(alpha, env, tmp_path):
+    path = tmp_path / "fallback.yaml"
+    path.write_text(
+        "receivers:\n"
+        "  - {name: first, kind: webhook, fallback: second, secrets: {url: 'https://h.test/1'}}\n"
+        "  - {name: second, kind: webhook, secrets: {url: 'https://h.test/2'}}\n"
+    )
+    deploy(path)
+    assert Receiver.objects.get(name="first").fallback.name == "second"
+
+    # Dropping the fallback is a change like any other.
+    path.write_text(path.read_text().replace(" fallback: second,", ""))
+    assert "~ receivers/first (fallback)" in deploy(path)
+    assert Receiver.objects.get(name="first").fallback is None
+
+
+def test_an_import_that_closes_a_fallback_cycle_through_the_tenants_receivers_is_refused(
+    alpha, env
+):
+    from alerting.config.apply import ConfigApplyError, config_apply
+    from alerting.config.schema import ConfigDocument, ReceiverSpec
+
+    pager = ReceiverFactory(name="pager")
+    ReceiverFactory(name="chat", fallback=pager)
+    # The file keeps the tenant's other receivers (no prune), so "chat" counts.
+    document = ConfigDocument(receivers=[ReceiverSpec(
+        name="pager", kind="webhook", fallback="chat", secrets={"url": ENV["AUDIT_HOOK_URL"]},
+    )])
+
+    with pytest.raises(ConfigApplyError, match="fallback cycle: pager → chat → pager"):
+        config_apply(document=document, env=env, actor="test", prune=False)
+    assert Receiver.objects.get(name="pager").fallback is None

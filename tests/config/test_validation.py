@@ -29,7 +29,7 @@ def env(monkeypatch) -> dict[str, str]:
     return ENV
 
 
-def validate(sample: str, level: str, **options) -> tuple[bool, str]:
+def validate(sample: str | Path, level: str, **options) -> tuple[bool, str]:
     out = StringIO()
     try:
         call_command("validate_config", str(SAMPLES / sample), level=level, stdout=out,
@@ -147,6 +147,48 @@ def validate_path(path: Path, **options) -> tuple[bool, str]:
     except CommandError:
         return False, out.getvalue().splitlines()[0]
     return True, out.getvalue().splitlines()[0]
+
+
+FALLBACKS = """\
+tenant:
+  time_zone: Mars/Olympus_Mons
+receivers:
+  - {name: a, kind: webhook, fallback: b, secrets: {url: https://93.184.216.34/a}}
+  - {name: b, kind: webhook, fallback: a, secrets: {url: https://93.184.216.34/b}}
+  - {name: c, kind: webhook, fallback: nobody, secrets: {url: https://93.184.216.34/c}}
+  - name: d
+    kind: webhook
+    fallback: d
+    rate_limit: lots per minute
+    max_age_seconds: 0
+    secrets: {url: https://93.184.216.34/d}
+"""
+
+
+def test_fallbacks_rate_limits_ages_and_the_time_zone_are_checked(tmp_path):
+    path = tmp_path / "fallbacks.yaml"
+    path.write_text(FALLBACKS)
+
+    ok, basic = validate(path, "basic")
+    assert not ok
+    assert "fallbacks.yaml:2:14: error: tenant.time_zone: 'Mars/Olympus_Mons' is not a time " \
+        "zone (IANA, e.g. Europe/Berlin)" in basic
+    assert "fallbacks.yaml:10:17: error: receivers[3].rate_limit: 'lots per minute' is not a " \
+        "rate (e.g. 30/minute)" in basic
+    assert "fallbacks.yaml:11:22: error: receivers[3].max_age_seconds: Input should be " \
+        "greater than or equal to 60" in basic
+    assert "cycle" not in basic  # references are the standard level's
+
+    path.write_text(FALLBACKS.replace("Mars/Olympus_Mons", "UTC").replace(
+        "    rate_limit: lots per minute\n    max_age_seconds: 0\n", ""))
+    ok, standard = validate(path, "standard")
+    assert not ok
+    assert "fallbacks.yaml:4:40: error: receivers[0].fallback: fallback cycle: a → b → a" in (
+        standard
+    )
+    assert "receivers[1].fallback" not in standard  # one cycle, reported once
+    assert "receivers[2].fallback: no receiver named 'nobody'" in standard
+    assert "receivers[3].fallback: fallback cycle: d → d" in standard
 
 
 def test_yaml_errors_name_their_line():
