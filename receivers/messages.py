@@ -1,4 +1,7 @@
-"""The message a notification carries, built from its database rows (pure)."""
+"""The message a notification carries, built from its database rows.
+
+Pure but for one read for email: the mail its thread replies to.
+"""
 
 from __future__ import annotations
 
@@ -25,6 +28,9 @@ class AlertMessage:
     # An acknowledgement to pass on (PagerDuty, Opsgenie), not an alert.
     acknowledged: bool = False
     acknowledge_url: str = ""
+    # The notification whose mail opened this group's thread for the receiver
+    # (email only): later mails reply to it. None: this mail opens the thread.
+    thread_root_id: int | None = None
 
 
 def alert_message_for(
@@ -47,6 +53,24 @@ def alert_message_for(
         alerts=notification.alerts,
         acknowledged=notification.acknowledgement,
         acknowledge_url=acknowledge_url,
+        thread_root_id=_thread_root_id(notification),
+    )
+
+
+def _thread_root_id(notification) -> int | None:
+    """For email, the first mail delivered to the receiver about the group (one read).
+
+    Mail clients thread by Message-ID, so a reply must name a mail that was
+    really sent; only the database knows which one that was.
+    """
+    if notification.channel != "email" or notification.is_digest or notification.id is None:
+        return None
+    from receivers.selectors import notification_thread_root_id  # models need the app registry
+
+    return notification_thread_root_id(
+        receiver_id=notification.receiver_id,
+        alert_group_id=notification.alert_group_id,
+        before_id=notification.id,
     )
 
 

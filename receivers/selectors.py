@@ -96,6 +96,31 @@ def receivers_notified_of(*, alert_group_id: int) -> list[Receiver]:
     )
 
 
+def notification_thread_root_id(
+    *, receiver_id: int | None, alert_group_id: int, before_id: int
+) -> int | None:
+    """The receiver's first delivered firing message about the group, older than `before_id`.
+
+    The mail that opened the group's thread: later mails reply to it. After a
+    failover it is the fallback's copy, as that was the mail really sent.
+    """
+    if receiver_id is None:
+        return None
+    return (
+        Notification.objects.filter(
+            receiver_id=receiver_id,
+            alert_group_id=alert_group_id,
+            state=NotificationState.DELIVERED,
+            status="firing",
+            is_digest=False,
+            id__lt=before_id,
+        )
+        .order_by("id")
+        .values_list("id", flat=True)
+        .first()
+    )
+
+
 def notification_list_for_group(*, alert_group_id: int) -> list[Notification]:
     return list(
         Notification.objects.filter(alert_group_id=alert_group_id)

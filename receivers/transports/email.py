@@ -1,7 +1,9 @@
 """Email over SMTP: STARTTLS or implicit TLS, optional auth, text and HTML parts.
 
-Messages of one alert group share a References header, so mail clients
-thread the resolved mail under the firing one.
+Every mail has a Message-ID of its own, stable across retries (a resend after
+a lost SMTP answer is the same mail to the client). Later mails of an alert
+group reply to the first one the receiver was sent, so mail clients thread
+the resolved mail under the firing one it follows.
 """
 
 from __future__ import annotations
@@ -55,6 +57,20 @@ class EmailSettings(ChannelSettings):
         return self
 
 
+def message_id(*, message: AlertMessage, notification_id: int, settings: EmailSettings) -> str:
+    """`<notification.group@sender's domain>`: one per notification, the same at each retry.
+
+    The group's key (hashed per tenant) keeps tenants' notification numbers
+    apart; the sender's domain is the one the mail claims to come from.
+    """
+    domain = settings.from_address.rpartition("@")[2]
+    try:
+        domain = domain.encode("idna").decode("ascii")  # a header wants ASCII
+    except UnicodeError:
+        domain = "herald.invalid"
+    return f"<{notification_id}.{group_dedup_key(message)[:32]}@{domain}>"
+
+
 def email_message(
     *, rendered: RenderedMessage, message: AlertMessage, settings: EmailSettings, date: datetime
 ) -> EmailMessage:
@@ -65,9 +81,15 @@ def email_message(
     email["From"] = settings.from_address
     email["To"] = ", ".join(settings.to)
     email["Date"] = format_datetime(date)
-    thread = f"<{group_dedup_key(message)}@herald>"
-    email["References"] = thread
-    email["In-Reply-To"] = thread
+    email["Message-ID"] = message_id(
+        message=message, notification_id=message.notification_id, settings=settings
+    )
+    if message.thread_root_id is not None and message.thread_root_id != message.notification_id:
+        first = message_id(
+            message=message, notification_id=message.thread_root_id, settings=settings
+        )
+        email["In-Reply-To"] = first
+        email["References"] = first
     email["X-Herald-Status"] = message.status
     email.set_content(rendered["text"])
     email.add_alternative(rendered["html"], subtype="html")

@@ -48,8 +48,26 @@ def test_the_mail_is_multipart_text_and_html_with_a_one_line_subject():
     assert mail["Subject"].startswith("🔴 [FIRING:2] HighLatency")
     assert mail["To"] == "sre@example.com, oncall@example.org"
     assert mail["Date"] == "Mon, 23 Nov 2026 10:00:00 +0000"
-    assert mail["References"] == mail["In-Reply-To"]
-    assert mail["References"].endswith("@herald>")
+    assert mail["Message-ID"].startswith("<1.") and mail["Message-ID"].endswith("@example.com>")
+    assert mail["In-Reply-To"] is None  # nothing was sent before: this mail opens the thread
+
+
+def test_a_later_mail_replies_to_the_first_one_with_an_id_of_its_own():
+    settings = EmailSettings.parse(
+        config={"host": "smtp.example.com", "from_address": "h@example.com", "to": TO}, secrets={}
+    )
+
+    def mail(message):
+        rendered = message_render(channel="email", message=message)
+        return email_message(rendered=rendered, message=message, settings=settings,
+                             date=datetime(2026, 11, 23, 10, 0, tzinfo=UTC))
+
+    firing = mail(alert_message(notification_id=7))
+    resolved = mail(alert_message("resolved", notification_id=9, thread_root_id=7))
+
+    assert resolved["In-Reply-To"] == resolved["References"] == firing["Message-ID"]
+    assert resolved["Message-ID"] != firing["Message-ID"]
+    assert mail(alert_message(notification_id=7))["Message-ID"] == firing["Message-ID"]  # stable
 
 
 @pytest.mark.parametrize("kind", MESSAGES)
