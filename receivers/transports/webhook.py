@@ -10,6 +10,14 @@ encrypted as `header:<Name>` (e.g. `header:X-Api-Key`), sent like the plain
 `headers`, never shown back. The admin form moves a plain header whose name
 looks like a credential there (`receivers.redaction.header_looks_secret`);
 plain ones saved before keep working.
+
+Header values, plain and secret, may be Jinja templates (`{{ alertname }}`),
+rendered with the message's context under the tenant template limits; only
+values containing `{{` or `{%` are rendered. A value that fails to render, or
+renders to a line break (header injection), is left out of the request, not
+sent as its raw text: a half-rendered routing key or token would be taken at
+its word by the receiving end. The alert still goes out, and the problem is
+shown on the notification.
 """
 
 from __future__ import annotations
@@ -24,6 +32,7 @@ from typing import Any
 from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
 
 from receivers.messages import AlertMessage
+from receivers.redaction import secrets_scrub
 from receivers.templating import (
     TemplateError,
     template_compile_check,
@@ -43,13 +52,34 @@ IDEMPOTENCY_HEADER = "Idempotency-Key"
 _HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
 
 
-def _valid_headers(headers: dict[str, str]) -> None:
+def is_templated(value: str) -> bool:
+    """Whether a header value is a template; the others are sent as they are, unrendered."""
+    return "{{" in value or "{%" in value
+
+
+def _valid_headers(headers: dict[str, str], info: ValidationInfo, *, secret: bool) -> None:
     # The value is never repeated: a header may carry a credential.
     for name, value in headers.items():
         if not _HEADER_NAME.match(name):
             raise ValueError(f"'{name}' is not a valid header name")
         if "\r" in value or "\n" in value:
             raise ValueError(f"the value of '{name}' contains a line break")
+        if not is_templated(value):
+            continue
+        try:
+            # As for body_template: compiled at every send (cached), rendered
+            # for every check sample when saved.
+            if (info.context or {}).get("saving"):
+                template_samples_check(source=value)
+            else:
+                template_compile_check(source=value)
+        except TemplateError as exc:
+            error = secrets_scrub(str(exc), {name: value}) if secret else str(exc)
+            raise ValueError(f"the value of '{name}': template error at {error}") from None
+
+
+def _header_problem(name: str, *, secret: bool, problem: str) -> str:
+    return f"the {'secret ' if secret else ''}header '{name}' {problem}; sent without it"
 
 
 class WebhookSettings(ChannelSettings):
@@ -75,14 +105,17 @@ class WebhookSettings(ChannelSettings):
 
     @field_validator("headers")
     @classmethod
-    def _headers_are_valid(cls, headers: dict[str, str]) -> dict[str, str]:
-        _valid_headers(headers)
+    def _headers_are_valid(cls, headers: dict[str, str], info: ValidationInfo) -> dict[str, str]:
+        _valid_headers(headers, info, secret=False)
         return headers
 
     @field_validator("secret_headers")
     @classmethod
-    def _secret_headers_are_valid(cls, headers: dict[str, SecretStr]) -> dict[str, SecretStr]:
-        _valid_headers({name: value.get_secret_value() for name, value in headers.items()})
+    def _secret_headers_are_valid(
+        cls, headers: dict[str, SecretStr], info: ValidationInfo
+    ) -> dict[str, SecretStr]:
+        values = {name: value.get_secret_value() for name, value in headers.items()}
+        _valid_headers(values, info, secret=True)
         return headers
 
     @model_validator(mode="after")
@@ -153,16 +186,51 @@ def webhook_body(*, message: AlertMessage, settings: WebhookSettings) -> tuple[b
     return body, "application/json", problem
 
 
+def webhook_headers(
+    *, message: AlertMessage, settings: WebhookSettings
+) -> tuple[dict[str, str], list[str]]:
+    """The plain and secret headers with their templates rendered, and what went wrong.
+
+    A problem names the header, never its value (secret ones are credentials).
+    """
+    headers: dict[str, str] = {}
+    problems: list[str] = []
+    context = None
+    for secret, values in ((False, settings.headers), (True, settings.secret_header_values())):
+        for name, value in values.items():
+            if not is_templated(value):
+                headers[name] = value
+                continue
+            if context is None:
+                context = template_context(message=message, language=settings.language)
+            try:
+                rendered = template_render_source(value, context)
+            except TemplateError as exc:
+                error = secrets_scrub(str(exc), {name: value}) if secret else str(exc)
+                problems.append(_header_problem(name, secret=secret,
+                                                problem=f"failed to render ({error})"))
+                continue
+            if "\r" in rendered or "\n" in rendered:
+                problems.append(_header_problem(
+                    name, secret=secret, problem="rendered to a value with a line break"
+                ))
+                continue
+            headers[name] = rendered
+    return headers, problems
+
+
 def webhook_request(
     *, message: AlertMessage, settings: WebhookSettings, timestamp: str
-) -> tuple[bytes, dict[str, str], str]:
-    """The body and headers to send, and any body template problem (pure, given the time)."""
+) -> tuple[bytes, dict[str, str], list[str]]:
+    """The body and headers to send, and any template problems (pure, given the time)."""
     body, content_type, problem = webhook_body(message=message, settings=settings)
+    headers, problems = webhook_headers(message=message, settings=settings)
+    if problem:
+        problems.insert(0, problem)
     # The same key on every attempt of a notification: a receiver that
     # deduplicates drops the rare second send after a worker died mid-send.
     headers = {
-        **settings.headers,
-        **settings.secret_header_values(),
+        **headers,
         "Content-Type": content_type,
         IDEMPOTENCY_HEADER: f"{message.tenant_slug}-{message.notification_id}",
     }
@@ -173,7 +241,7 @@ def webhook_request(
         headers[settings.signature_header] = webhook_signature(
             secret=settings.secret("signing_secret"), timestamp=timestamp, body=body
         )
-    return body, headers, problem
+    return body, headers, problems
 
 
 class WebhookTransport(Transport):
@@ -181,10 +249,10 @@ class WebhookTransport(Transport):
     settings_class = WebhookSettings
 
     def send(self, message: AlertMessage) -> SendResult:
-        body, headers, problem = webhook_request(
+        body, headers, problems = webhook_request(
             message=message, settings=self.settings, timestamp=str(int(time.time()))
         )
-        if problem:
+        for problem in problems:
             render_problem_record(problem, receiver_name=message.receiver_name)
         response = self.post(self.settings.secret("url"), data=body, headers=headers)
         return SendResult(http_status=response.status_code)

@@ -8,8 +8,9 @@ import pytest
 from django.core.exceptions import ValidationError
 from werkzeug import Response
 
+from receivers.delivery import notification_deliver
 from receivers.messages import AlertMessage
-from receivers.services import notification_deliver, receiver_settings_validate
+from receivers.services import receiver_settings_validate
 from receivers.transports import TransportError, transport_class
 from receivers.transports.http import guard_url
 from receivers.transports.webhook import webhook_payload
@@ -277,3 +278,86 @@ def test_a_body_template_slow_only_for_big_alert_groups_is_refused_on_save(https
             secrets={"url": httpserver.url_for("/x")},
         )
     assert "with the sample 'many alerts'" in str(refused.value.message_dict["body_template"])
+
+
+ROUTE_KEY = "rk-5e4d3c2b1a"
+
+
+def test_header_values_are_templated_with_the_message(httpserver):
+    httpserver.expect_oneshot_request(
+        "/templated",
+        headers={
+            "X-Alert": "DiskFull/firing",
+            "X-Route": f"{ROUTE_KEY}.diskfull",
+            "X-Literal": "{not a template}",
+        },
+    ).respond_with_data("ok")
+    hook = transport_class("webhook")(
+        config={"headers": {
+            "X-Alert": "{{ alertname }}/{{ status }}",
+            "X-Literal": "{not a template}",
+        }},
+        secrets={
+            "url": httpserver.url_for("/templated"),
+            "header:X-Route": ROUTE_KEY + ".{{ alertname|lower }}",
+        },
+        allow_private=True,
+    )
+
+    hook.send(message())
+
+    assert only_request(httpserver, "/templated").headers["X-Alert"] == "DiskFull/firing"
+
+
+@pytest.mark.parametrize(
+    ("config", "secrets", "problem"),
+    [
+        ({"headers": {"X-A": "{{ ''.__class__ }}"}}, {}, "not allowed in templates"),
+        ({"headers": {"X-A": "{% if %}"}}, {}, "template error at line 1"),
+        ({}, {"header:X-Key": ROUTE_KEY + "{{ ''.__class__ }}"}, "not allowed in templates"),
+    ],
+    ids=["unsafe", "syntax", "secret-unsafe"],
+)
+def test_a_header_template_that_cannot_render_is_refused_on_save(
+    alpha, config, secrets, problem
+):
+    with pytest.raises(ValidationError) as refused:
+        receiver_settings_validate(
+            kind="webhook", config=config, secrets={"url": "https://93.184.216.34/x", **secrets}
+        )
+    assert problem in str(refused.value)
+    assert ROUTE_KEY not in str(refused.value)
+
+
+def test_a_header_that_fails_at_send_is_left_out_and_shown_on_the_notification(
+    httpserver, alpha
+):
+    # Stored before the check existed (the factory saves as is).
+    receiver = ReceiverFactory(
+        kind="webhook",
+        config={"headers": {
+            "X-Team": "sre",
+            "X-Broken": "{{ ''.__class__ }}",
+            "X-Injected": "{{ alertname ~ '\\r\\nX-Evil: 1' }}",
+        }},
+        secrets={"url": httpserver.url_for("/x"), "header:X-Key": ROUTE_KEY + "{{ ''.__class__ }}"},
+    )
+    httpserver.expect_request("/x").respond_with_data("ok")
+    notification = NotificationFactory(receiver=receiver)
+
+    assert notification_deliver(notification_id=notification.id).outcome == "delivered"
+
+    (request,) = [request for request, _ in httpserver.log]
+    assert request.headers["X-Team"] == "sre"
+    for left_out in ("X-Broken", "X-Injected", "X-Evil", "X-Key"):
+        assert left_out not in request.headers
+    notification.refresh_from_db()
+    assert notification.state == "delivered"
+    assert "the header 'X-Broken' failed to render (line 1: not allowed" in notification.last_error
+    assert "the header 'X-Injected' rendered to a value with a line break; sent without it" in (
+        notification.last_error
+    )
+    assert "the secret header 'X-Key' failed to render (line 1: not allowed" in (
+        notification.last_error
+    )
+    assert ROUTE_KEY not in notification.last_error
