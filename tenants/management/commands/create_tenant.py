@@ -16,7 +16,8 @@ class Command(BaseCommand):
         parser.add_argument(
             "--allow-private-targets",
             action="store_true",
-            help="Let receivers send to loopback and private networks.",
+            help="Let receivers send to loopback and private networks (the tenant's "
+            "allow_private_targets; without it the outbound guard refuses such targets).",
         )
 
     def handle(self, *args, slug, name, domain, allow_private_targets, **options):
