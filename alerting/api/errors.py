@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.db import InterfaceError, OperationalError
 from rest_framework import status
@@ -15,7 +16,12 @@ logger = logging.getLogger(__name__)
 
 def exception_handler(exc, context):
     if isinstance(exc, RequestDataTooBig):
-        return Response({"detail": str(exc)}, status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
+        # Django names its setting; the sender needs the number.
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        return Response(
+            {"detail": f"The body is larger than the limit of {limit} bytes."},
+            status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+        )
     if isinstance(exc, OperationalError | InterfaceError):
         # The database is restarting or unreachable: nothing was stored, and
         # Alertmanager retries a 5xx; 503 says "try again", not "we broke".

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
+from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from alerting.api.authentication import IngestKeyAuthentication, TenantFromCredentialsMixin
 from alerting.api.parsers import BoundedJSONParser
+from alerting.api.request_body import chunked_body_expose, unread_body_discard
 from alerting.api.throttling import TenantIngestThrottle
 from alerting.api.webhook import WebhookSerializer, validated_webhook
 from alerting.ingest import alert_batch_ingest
@@ -44,6 +46,19 @@ _EXAMPLE = {
 }
 
 
+class _IngestRequest(Request):
+    """DRF takes a body without Content-Length for no body; a chunked one is a body."""
+
+    def __init__(self, request, **kwargs) -> None:
+        self._chunked = chunked_body_expose(request)
+        super().__init__(request, **kwargs)
+
+    def _load_stream(self) -> None:
+        super()._load_stream()
+        if self._stream is None and self._chunked:
+            self._stream = self._request  # DRF's JSON parsing then reads `request.body`
+
+
 class AlertmanagerWebhookView(TenantFromCredentialsMixin, APIView):
     """Receives Alertmanager's webhook (payload version 4) for one tenant.
 
@@ -70,6 +85,21 @@ class AlertmanagerWebhookView(TenantFromCredentialsMixin, APIView):
     )
     def post(self, request, key: str | None = None) -> Response:
         return self.ingest(request)
+
+    def initialize_request(self, request, *args, **kwargs) -> Request:
+        return _IngestRequest(
+            request,
+            parsers=self.get_parsers(),
+            authenticators=self.get_authenticators(),
+            negotiator=self.get_content_negotiator(),
+            parser_context=self.get_parser_context(request),
+        )
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        # Whatever the answer (401, 413, 429 before the body was read), the
+        # sender must be able to read it: see alerting.api.request_body.
+        unread_body_discard(request._request if isinstance(request, Request) else request)
+        return super().finalize_response(request, response, *args, **kwargs)
 
     def ingest(self, request) -> Response:
         data = request.data

@@ -29,6 +29,10 @@ def _no_constant(name: str) -> float:
 class BoundedJSONParser(parsers.JSONParser):
     """Reads at most HERALD_INGEST_MAX_BODY_BYTES, whether or not a length was sent.
 
+    DRF hands JSON parsers `request.body`, which Django has already bounded
+    (DATA_UPLOAD_MAX_MEMORY_SIZE is this limit; a chunked body is bounded the
+    same way, see alerting.api.request_body): the checks here hold if not.
+
     Strict JSON only (no NaN or Infinity, and no number beyond a double,
     which PostgreSQL could not store). msgspec decodes what it can, twice as
     fast as `json`; the rest (a BOM, a lone surrogate, deep nesting, an
