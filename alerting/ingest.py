@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -20,6 +20,7 @@ from alerting.state import AlertStateChange, alerts_to_notify
 from alerting.storable import json_text_is_storable, storable_json
 from escalation.models import EscalationState
 from escalation.services import escalation_stop
+from receivers.selectors import alert_states_notified
 
 # One round trip: upsert the group (locking its row, which serialises
 # concurrent posts for the same group), then upsert every alert by
@@ -74,11 +75,17 @@ ON CONFLICT (fingerprint) DO UPDATE SET
     group_id = EXCLUDED.group_id, status = EXCLUDED.status, labels = EXCLUDED.labels,
     annotations = EXCLUDED.annotations, starts_at = EXCLUDED.starts_at,
     ends_at = EXCLUDED.ends_at, generator_url = EXCLUDED.generator_url,
-    previous_status = a.status, previous_starts_at = a.starts_at,
+    -- an alert that comes under another groupKey (Alertmanager's routes
+    -- changed, or a `continue` route keeps it in two groups) has no history
+    -- in this group: '' marks the move (an insert leaves previous_starts_at
+    -- NULL, a move does not), and what this group was told decides
+    previous_status = CASE WHEN a.group_id = EXCLUDED.group_id THEN a.status ELSE '' END,
+    previous_starts_at = a.starts_at,
     last_seen_at = EXCLUDED.last_seen_at
 RETURNING group_id, fingerprint, status, previous_status,
           starts_at IS DISTINCT FROM previous_starts_at, suppressed,
-          (SELECT version FROM alerting_config_version)
+          (SELECT version FROM alerting_config_version),
+          previous_status = '' AND previous_starts_at IS NOT NULL
 """
 
 
@@ -159,10 +166,34 @@ def _upsert(
             previous_status=row[3],
             started_anew=row[4],
             was_suppressed=row[5],
+            moved=row[7],
         )
         for row in rows
     ]
     return _Upserted(group_id=rows[0][0], changes=changes, config_version=rows[0][6])
+
+
+def _told_in_group(
+    changes: list[AlertStateChange], webhook: dict[str, Any], group_id: int
+) -> list[AlertStateChange]:
+    """Alerts that moved here from another group, with what this group was told of them.
+
+    Only moves pay the read: they are rare, and without it a move back and
+    forth (two groups posting the same alert) would notify at every post.
+    """
+    moved = {change.fingerprint for change in changes if change.moved}
+    if not moved:
+        return changes
+    told = alert_states_notified(
+        alert_group_id=group_id,
+        starts_at={a["fingerprint"]: a["startsAt"] for a in webhook["alerts"]
+                   if a["fingerprint"] in moved},
+    )
+    return [
+        replace(change, told_in_group=frozenset(told.get(change.fingerprint, ())))
+        if change.moved else change
+        for change in changes
+    ]
 
 
 def alert_batch_ingest(
@@ -179,7 +210,8 @@ def alert_batch_ingest(
     now = timezone.now()
     with transaction.atomic():
         upserted = _upsert(webhook, raw_payload, raw_text, now)
-        group_id, changes = upserted.group_id, upserted.changes
+        group_id = upserted.group_id
+        changes = _told_in_group(upserted.changes, webhook, group_id)
         group = AlertGroup(id=group_id, group_key=webhook["groupKey"])
         changed = {change.fingerprint for change in alerts_to_notify(changes)}
         notification_ids: list[int] = []

@@ -121,6 +121,35 @@ def notification_thread_root_id(
     )
 
 
+def alert_states_notified(
+    *, alert_group_id: int, starts_at: dict[str, datetime]
+) -> dict[str, set[str]]:
+    """Fingerprint -> the statuses the group's notifications carried it with, at that startsAt.
+
+    Read in Python: the alerts are stored as `json` text, never queried
+    inside but here, for the few alerts that moved between groups.
+    """
+    if not starts_at:
+        return {}
+    rows = Notification.objects.filter(alert_group_id=alert_group_id).values_list(
+        "alerts", flat=True
+    )
+    told: dict[str, set[str]] = {}
+    for alerts in rows:
+        for alert in alerts:
+            fingerprint = alert.get("fingerprint")
+            wanted = starts_at.get(fingerprint)
+            if wanted is None or not isinstance(alert.get("startsAt"), str):
+                continue
+            try:
+                carried = datetime.fromisoformat(alert["startsAt"])
+            except ValueError:
+                continue
+            if carried == wanted:
+                told.setdefault(fingerprint, set()).add(alert.get("status", ""))
+    return told
+
+
 def notification_list_for_group(*, alert_group_id: int) -> list[Notification]:
     return list(
         Notification.objects.filter(alert_group_id=alert_group_id)

@@ -195,3 +195,52 @@ def test_a_receiver_whose_firing_failed_for_good_is_not_sent_the_resolve(send):
          alerts=[{**firing, "status": "resolved", "endsAt": "2026-11-23T11:00:00Z"}])
 
     assert told(gone) == [("firing", ["DiskFull"])]
+
+
+def told_by_group(receiver) -> list[tuple[str, str]]:
+    return [
+        (n.alert_group.group_key, n.status)
+        for n in Notification.objects.filter(receiver=receiver).order_by("id")
+    ]
+
+
+def test_an_alert_that_moves_to_another_group_is_told_in_that_group_once(send):
+    ops = ReceiverFactory()
+    firing = alert("DiskFull")
+    send(groupKey="route-a", alerts=[firing])
+
+    send(groupKey="route-b", alerts=[firing])  # Alertmanager's routes changed
+    send(groupKey="route-b", alerts=[firing])  # … and it retries
+    send(groupKey="route-a", alerts=[firing])  # a `continue` route keeps both groups going
+
+    assert told_by_group(ops) == [("route-a", "firing"), ("route-b", "firing")]
+    assert Alert.objects.count() == 1  # one alert, upserted by fingerprint
+
+
+def test_the_resolve_of_a_moved_alert_reaches_each_group_that_heard_it_fire_once(send):
+    ops = ReceiverFactory()
+    firing = alert("DiskFull")
+    resolved = {**firing, "status": "resolved", "endsAt": "2026-11-23T11:00:00Z"}
+    send(groupKey="route-a", alerts=[firing])
+    send(groupKey="route-b", alerts=[firing])
+
+    send(groupKey="route-b", status="resolved", alerts=[resolved])
+    send(groupKey="route-a", status="resolved", alerts=[resolved])
+    send(groupKey="route-b", status="resolved", alerts=[resolved])  # a retry
+
+    assert told_by_group(ops) == [
+        ("route-a", "firing"), ("route-b", "firing"),
+        ("route-b", "resolved"), ("route-a", "resolved"),
+    ]
+
+
+def test_a_resolved_alert_moving_to_a_group_that_never_heard_it_notifies_nobody(send):
+    ops = ReceiverFactory()
+    firing = alert("DiskFull")
+    resolved = {**firing, "status": "resolved", "endsAt": "2026-11-23T11:00:00Z"}
+    send(groupKey="route-a", alerts=[firing])
+    send(groupKey="route-a", status="resolved", alerts=[resolved])
+
+    send(groupKey="route-b", status="resolved", alerts=[resolved])
+
+    assert told_by_group(ops) == [("route-a", "firing"), ("route-a", "resolved")]

@@ -33,3 +33,27 @@ def change(status, previous_status="", starts_at=T1, previous_starts_at=None):
 )
 def test_notification_follows_alert_state(story, alert, notifies):
     assert needs_notification(alert) is notifies, story
+
+
+def moved(status, told=()):
+    """An alert stored under another groupKey before, and what this group was told of it."""
+    return AlertStateChange(
+        fingerprint="abc", status=status, previous_status="", started_anew=False,
+        moved=True, told_in_group=frozenset(told),
+    )
+
+
+@pytest.mark.parametrize(
+    ("story", "alert", "notifies"),
+    [
+        ("firing, moved to a group never told", moved("firing"), True),
+        ("firing, moved back to a group told already", moved("firing", {"firing"}), False),
+        ("resolved, in a group told it fires", moved("resolved", {"firing"}), True),
+        ("resolved, told that too", moved("resolved", {"firing", "resolved"}), False),
+        ("resolved, in a group never told", moved("resolved"), False),
+    ],
+)
+def test_an_alert_from_another_group_notifies_what_this_group_was_not_told(
+    story, alert, notifies
+):
+    assert needs_notification(alert) is notifies, story
