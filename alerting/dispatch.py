@@ -17,9 +17,9 @@ from alerting.routing import routes_for
 from alerting.selectors import DispatchConfig, config_version, dispatch_config
 from alerting.silencing import silence_for
 from escalation.services import escalation_start
+from receivers.delivery import notification_bulk_create, notifications_enqueue
 from receivers.models import Receiver
 from receivers.selectors import receivers_notified_of
-from receivers.services import notification_bulk_create, notifications_enqueue
 
 
 def _mark_silenced(silenced: dict[str, int]) -> None:

@@ -20,8 +20,8 @@ from alerting.selectors import (
 from alerting.silencing import silence_for
 from escalation.models import EscalationState
 from escalation.services import escalation_stop
+from receivers.delivery import notification_bulk_create, notifications_enqueue
 from receivers.selectors import receivers_notified_of
-from receivers.services import notification_bulk_create, notifications_enqueue
 from receivers.transports import transport_class
 
 

@@ -163,8 +163,8 @@ def run_scenario(
     from django.db.models import Max, Min
     from django_tenants.utils import tenant_context
 
+    from receivers.delivery import notifications_enqueue
     from receivers.models import DeliveryAttempt, Notification
-    from receivers.services import notifications_enqueue
 
     warmup = outbox_fill(tenant, count=WARMUP, url=url)
     ids = outbox_fill(tenant, count=count, url=url)
@@ -235,7 +235,7 @@ def _paced(tenant, ids: list[int], *, per_second: float) -> dict[int, float]:
     """Enqueue one task each at a steady pace, as single-alert ingests do; enqueue times."""
     from django_tenants.utils import tenant_context
 
-    from receivers.services import notifications_enqueue
+    from receivers.delivery import notifications_enqueue
 
     enqueued = {}
     start = time.monotonic()
@@ -256,7 +256,7 @@ def run_fairness(
     from django_tenants.utils import tenant_context
 
     from alerting.celery import app
-    from receivers.services import notifications_enqueue
+    from receivers.delivery import notifications_enqueue
 
     label = "default" if cap is None else str(cap)
     # A queue per worker: A's backlog left when the worker stops goes nowhere.

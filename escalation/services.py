@@ -29,8 +29,8 @@ from escalation.models import (
     EscalationState,
     StepKind,
 )
+from receivers.delivery import notification_bulk_create, notifications_enqueue
 from receivers.models import Receiver
-from receivers.services import notification_bulk_create, notifications_enqueue
 
 logger = logging.getLogger(__name__)
 

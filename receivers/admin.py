@@ -17,8 +17,8 @@ from django.views.decorators.http import require_POST
 
 from alerting.admin_export import CsvExportMixin
 from alerting.audit.admin import AuditedAdminMixin, PeriodFilter
+from receivers.delivery import RetryError, notification_retry, receiver_test_send
 from receivers.forms import MessageTemplateForm, receiver_form_class
-from receivers.manual_sends import RetryError, notification_retry, receiver_test_send
 from receivers.models import (
     DeliveryAttempt,
     MessageTemplate,

@@ -184,7 +184,7 @@ class CircuitState(models.TextChoices):
 class ReceiverCircuit(models.Model):
     """A receiver's circuit breaker, shared by every worker through this row.
 
-    Transitions happen under the row's lock (see receivers.circuit), so one
+    Transitions happen under the row's lock (see receivers.delivery.circuit), so one
     worker at a time probes a half-open circuit.
     """
 

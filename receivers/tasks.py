@@ -5,7 +5,7 @@ from __future__ import annotations
 from django_tenants.utils import tenant_context
 
 from alerting.celery import app
-from receivers.services import (
+from receivers.delivery import (
     notification_deliver,
     notification_sweep,
     notifications_deliver,

@@ -1,12 +1,5 @@
-"""Writes of the receivers app: the outbox, delivery, receivers and templates."""
+"""Writes of the receivers app: receivers and templates (delivery: receivers.delivery)."""
 
-from receivers.services.delivery import DeliveryResult, notification_deliver
-from receivers.services.delivery_batch import notifications_deliver
-from receivers.services.outbox import (
-    notification_bulk_create,
-    notification_sweep,
-    notifications_enqueue,
-)
 from receivers.services.receivers import (
     RotationResult,
     message_template_save,
@@ -20,15 +13,9 @@ from receivers.services.receivers import (
 )
 
 __all__ = [
-    "DeliveryResult",
     "RotationResult",
     "message_template_save",
     "message_template_validate",
-    "notification_bulk_create",
-    "notification_deliver",
-    "notification_sweep",
-    "notifications_deliver",
-    "notifications_enqueue",
     "receiver_config_update",
     "receiver_create",
     "receiver_save",
@@ -36,3 +23,19 @@ __all__ = [
     "receiver_secrets_rotate",
     "receiver_settings_validate",
 ]
+
+
+# Delivery moved to receivers.delivery; these names are read from there on
+# first use (a lazy import: receivers.delivery itself imports this package).
+_MOVED = {
+    "DeliveryResult", "notification_bulk_create", "notification_deliver", "notification_sweep",
+    "notifications_deliver", "notifications_enqueue",
+}
+
+
+def __getattr__(name: str):
+    if name in _MOVED:
+        import receivers.delivery
+
+        return getattr(receivers.delivery, name)
+    raise AttributeError(name)

@@ -8,10 +8,10 @@ import io
 import json
 
 from alerting.audit.models import AuditEntry
+from receivers.delivery import notification_deliver
 from receivers.forms import receiver_form_class
 from receivers.models import Notification, Receiver
 from receivers.redaction import MASK
-from receivers.services import notification_deliver
 from tests.admin.test_permissions import get, post
 from tests.factories import NotificationFactory, ReceiverFactory
 from tests.receivers.test_secret_masking import (

@@ -9,8 +9,8 @@ import pytest
 from django.test import Client
 
 from alerting.models import Alert, AlertGroup
+from receivers.delivery import notification_deliver
 from receivers.models import Notification, NotificationState
-from receivers.services import notification_deliver
 from tests.factories import NotificationFactory, ReceiverFactory, WebhookPayloadFactory
 from tests.ingest import keep_schema, post, public_client
 

@@ -10,8 +10,8 @@ from django.utils import timezone
 
 from alerting.models import Alert, AlertGroup
 from alerting.services import alert_group_acknowledge, silences_ended_notify
+from receivers.delivery import notification_deliver
 from receivers.models import Notification
-from receivers.services import notification_deliver
 from tests.factories import (
     ReceiverFactory,
     RouteFactory,

@@ -9,8 +9,8 @@ import pytest
 from django_tenants.utils import tenant_context
 from werkzeug import Response
 
+from receivers.delivery import notifications_enqueue
 from receivers.models import CircuitState, Notification, NotificationState, ReceiverCircuit
-from receivers.services import notifications_enqueue
 from tests.conftest import wait_for
 from tests.factories import NotificationFactory, ReceiverFactory
 from tests.receivers.helpers import alert

@@ -14,8 +14,8 @@ from alerting.models import AlertGroup
 from alerting.services import alert_group_acknowledge
 from escalation.models import Escalation
 from escalation.tasks import escalation_tick
+from receivers.delivery import notifications_enqueue
 from receivers.models import Notification, NotificationState
-from receivers.services import notifications_enqueue
 from tests.conftest import wait_for
 from tests.factories import (
     EscalationPolicyFactory,

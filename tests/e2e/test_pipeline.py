@@ -7,8 +7,8 @@ import requests
 from django_tenants.utils import tenant_context
 
 from alerting.models import Alert
+from receivers.delivery import notifications_enqueue
 from receivers.models import Notification, NotificationState
-from receivers.services import notifications_enqueue
 from tests.conftest import wait_for
 from tests.factories import NotificationFactory, ReceiverFactory, WebhookPayloadFactory
 from tests.ingest import INGEST

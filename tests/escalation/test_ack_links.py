@@ -14,8 +14,8 @@ from django_tenants.utils import tenant_context
 from alerting.models import AlertGroup
 from alerting.services import alert_group_acknowledge
 from escalation.links import acknowledge_token, acknowledge_url
+from receivers.delivery import notification_deliver
 from receivers.models import Notification
-from receivers.services import notification_deliver
 from tests.factories import AlertGroupFactory, NotificationFactory, ReceiverFactory
 from tests.ingest import keep_schema
 

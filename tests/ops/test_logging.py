@@ -17,7 +17,7 @@ from pythonjsonlogger.json import JsonFormatter
 
 from alerting.log_context import LogContextFilter, request_id_var
 from alerting.log_redaction import RedactSecretsFilter
-from receivers.services import notifications_deliver
+from receivers.delivery import notifications_deliver
 from receivers.tasks import deliver_notification
 from tests.factories import NotificationFactory, ReceiverFactory
 from tests.ingest import keep_schema, public_client
@@ -102,7 +102,7 @@ def test_herald_log_format_json_switches_the_console_to_json():
 
 def test_each_send_of_a_batch_names_its_notification(alpha, json_log, httpserver):
     logger, lines = json_log
-    sending_logger = logging.getLogger("receivers.sending")
+    sending_logger = logging.getLogger("receivers.delivery.send")
     sending_logger.addHandler(logger.handlers[0])
     httpserver.expect_request("/hook").respond_with_data("down", status=503)
     receiver = ReceiverFactory(secrets={"url": httpserver.url_for("/hook")})

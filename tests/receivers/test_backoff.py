@@ -1,6 +1,10 @@
 """Retry delays: exponential with full jitter, capped, and Retry-After honoured."""
 
-from receivers.backoff import BACKOFF_BASE_SECONDS, BACKOFF_CAP_SECONDS, retry_delay_seconds
+from receivers.delivery.backoff import (
+    BACKOFF_BASE_SECONDS,
+    BACKOFF_CAP_SECONDS,
+    retry_delay_seconds,
+)
 
 
 def test_delays_stay_within_an_exponentially_growing_window():

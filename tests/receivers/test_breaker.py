@@ -2,7 +2,7 @@
 
 from datetime import UTC, datetime, timedelta
 
-from receivers.breaker import (
+from receivers.delivery.breaker import (
     CLOSED,
     HALF_OPEN,
     OPEN,

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from werkzeug import Response
 
+from receivers.delivery import notification_deliver, notification_sweep
 from receivers.models import AttemptOutcome, Notification, NotificationState
-from receivers.services import notification_deliver, notification_sweep
 from tests.factories import ReceiverFactory, WebhookPayloadFactory
 from tests.ingest import post, public_client
 

@@ -16,13 +16,10 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from werkzeug import Response
 
-from receivers.batch_sends import SLOW_SECONDS
+from receivers.delivery import notifications_deliver
+from receivers.delivery.threads import SLOW_SECONDS
 from receivers.models import CircuitState, Notification, NotificationState, ReceiverCircuit
-from receivers.services import (
-    message_template_save,
-    notifications_deliver,
-    receiver_secret_set,
-)
+from receivers.services import message_template_save, receiver_secret_set
 from tests.factories import AlertGroupFactory, NotificationFactory, ReceiverFactory
 from tests.receivers.helpers import alert
 

@@ -14,9 +14,9 @@ from django.utils import timezone
 from prometheus_client import REGISTRY
 from werkzeug import Response
 
+from receivers.delivery import notification_deliver
 from receivers.models import CircuitState, Notification, NotificationState, ReceiverCircuit
 from receivers.selectors import receiver_health_list
-from receivers.services import notification_deliver
 from tests.conftest import wait_for
 from tests.factories import AlertGroupFactory, NotificationFactory, ReceiverFactory
 from tests.receivers.helpers import alert
@@ -215,7 +215,7 @@ def test_over_the_rate_limit_notifications_are_folded_into_one_digest(alpha, htt
 
     waiting = deliver(digest)  # still over the limit: the digest waits its turn
     assert waiting.outcome is None and waiting.retry_in > 0
-    from receivers.ratelimit import rate_limits_reset, receiver_rate_key
+    from receivers.delivery.limits import rate_limits_reset, receiver_rate_key
 
     rate_limits_reset(
         tenant_key=alpha.schema_name,

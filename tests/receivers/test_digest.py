@@ -2,7 +2,7 @@
 
 from datetime import UTC, datetime, timedelta
 
-from receivers.digest import alerts_merge, digest_text
+from receivers.delivery.digest import alerts_merge, digest_text
 from tests.receivers.helpers import alert
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)

@@ -18,7 +18,8 @@ from django_tenants.utils import tenant_context
 from pytest_httpserver import HTTPServer
 from werkzeug import Response
 
-from receivers.fairness import (
+from receivers.delivery import notification_deliver, notification_sweep, notifications_deliver
+from receivers.delivery.fairness import (
     BUSY_RETRY_MAX_SECONDS,
     BUSY_RETRY_MIN_SECONDS,
     SendSlots,
@@ -28,12 +29,7 @@ from receivers.fairness import (
     sends_in_flight,
 )
 from receivers.models import DeliveryAttempt, Notification, NotificationState
-from receivers.services import (
-    notification_deliver,
-    notification_sweep,
-    notifications_deliver,
-    receiver_secret_set,
-)
+from receivers.services import receiver_secret_set
 from tests.factories import NotificationFactory, ReceiverFactory
 from tests.receivers.helpers import alert
 

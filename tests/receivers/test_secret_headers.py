@@ -7,8 +7,8 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
+from receivers.delivery import notification_deliver
 from receivers.models import Receiver
-from receivers.services import notification_deliver
 from receivers.transports import SettingsError, settings_class
 from tests.factories import NotificationFactory, ReceiverFactory
 

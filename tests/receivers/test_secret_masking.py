@@ -19,9 +19,9 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
+from receivers.delivery import notification_deliver
 from receivers.models import DeliveryAttempt, Notification
 from receivers.redaction import MASK, header_looks_secret, secret_scrubber, secrets_scrub
-from receivers.services import notification_deliver
 from tests.factories import NotificationFactory, ReceiverFactory
 
 SLACK_PATH = "/services/T0AAA1111/B0BBB2222/s3cr3tSlackT0kenXyZ12345"

@@ -11,9 +11,10 @@ from django.db import connection
 from django.test import Client
 from django_tenants.utils import tenant_context
 
+from receivers.delivery import notification_deliver
 from receivers.models import Notification, Receiver, ReceiverKind
 from receivers.redaction import secret_mask, secrets_scrub
-from receivers.services import notification_deliver, receiver_create
+from receivers.services import receiver_create
 from receivers.transports import SettingsError, settings_class
 from tests.factories import NotificationFactory
 

@@ -8,8 +8,8 @@ import re
 import pytest
 from werkzeug import Response
 
+from receivers.delivery import notification_deliver
 from receivers.models import AttemptOutcome, Notification, Receiver, ReceiverKind
-from receivers.services import notification_deliver
 from receivers.templating import message_render
 from receivers.transports import TransportError
 from receivers.transports.telegram import (

@@ -13,8 +13,8 @@ import time
 
 import pytest
 
+from receivers.delivery import notification_deliver
 from receivers.models import MessageTemplate
-from receivers.services import notification_deliver
 from receivers.template_limits import LimitExceeded, TemplateError, TemplateLimits
 from receivers.template_runner import templates_render_isolated
 from receivers.template_samples import check_samples, sample_message

@@ -5,7 +5,7 @@ Why PostgreSQL and not a library's Redis storage (pybreaker): a transition
 worker process and machine, which a row lock gives for free; the state sits
 in the tenant's schema beside the receiver, so the admin reads it with an
 ordinary query and tenants stay isolated; and it works the same whichever
-broker Herald uses. The decisions themselves are in receivers.breaker.
+broker Herald uses. The decisions themselves are in receivers.delivery.breaker.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from django.conf import settings
 from django.db import connection, transaction
 
 from receivers import metrics
-from receivers.breaker import (
+from receivers.delivery.breaker import (
     Admission,
     Breaker,
     breaker_admit,

@@ -13,7 +13,7 @@ their HTTP connections (a thread per batch would connect anew each time),
 and so many that no send waits in a queue, where it could outlive the lease
 its claim took.
 
-Sending takes one of the tenant's slots (receivers.fairness): each send in
+Sending takes one of the tenant's slots (receivers.delivery.fairness): each send in
 the task's thread takes one, and the sends side by side take one together,
 since either way it is one worker thread that waits. A send that gets none
 is not made and comes back as None, for its caller to put back. That is what
@@ -28,8 +28,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 from django.db import connection
 
-from receivers.fairness import QUICK_WAIT_SECONDS, send_slot_release, send_slot_take
-from receivers.sending import Send, SendOutcome
+from receivers.delivery.fairness import QUICK_WAIT_SECONDS, send_slot_release, send_slot_take
+from receivers.delivery.send import Send, SendOutcome
 
 # An answer slower than this is slow (and must stay well under any timeout).
 SLOW_SECONDS = 0.1

@@ -2,7 +2,7 @@
 
 Preparing a send reads the database (templates, the tenant's signing key);
 the prepared send itself is pure I/O, so a batch can run its sends in other
-threads (receivers.batch_sends). A batch prepares every send with one
+threads (receivers.delivery.threads). A batch prepares every send with one
 `Sends`, which reads each channel's templates and builds each receiver's
 transport once.
 """
@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from alerting.log_context import notification_log_context
 from escalation.links import acknowledge_url
-from receivers.digest import digest_text
+from receivers.delivery.digest import digest_text
 from receivers.messages import AlertMessage, alert_message_for
 from receivers.models import Notification
 from receivers.redaction import secrets_scrub

@@ -27,7 +27,7 @@ from django.conf import settings
 # A send to a receiver known to answer quickly may wait this long for a slot:
 # a quick tenant that keeps every thread busy would otherwise lose the race
 # for its own slots now and then and wait out a retry. Never longer than one
-# quick send (receivers.batch_sends.SLOW_SECONDS), so no thread is held.
+# quick send (receivers.delivery.threads.SLOW_SECONDS), so no thread is held.
 QUICK_WAIT_SECONDS = 0.1
 # A busy tenant's notification is retried after about the time its sends take
 # (a slot is likely free by then), within these bounds, jittered so the

@@ -12,8 +12,10 @@ from django.utils import timezone
 from alerting.audit.models import AuditSource
 from alerting.audit.services import audit_notification_outcome, audit_record
 from alerting.models import AlertGroup, AlertStatus
+from receivers.delivery.deliver import notification_deliver
+from receivers.delivery.outbox import notification_bulk_create, notifications_enqueue
+from receivers.delivery.results import DeliveryResult
 from receivers.models import Notification, NotificationState, Receiver
-from receivers.services import DeliveryResult, notification_bulk_create, notification_deliver
 from receivers.templating import sample_message
 
 TEST_GROUP_KEY = "herald:test-notification"
@@ -79,8 +81,6 @@ def notification_retry(*, notification_id: int, actor: str, ip: str = "") -> Not
     The failed row stays as it was (history); a new pending notification
     carries the same alerts and is handed to the workers on commit.
     """
-    from receivers.services import notifications_enqueue
-
     with transaction.atomic():
         failed = Notification.objects.select_for_update().get(id=notification_id)
         if failed.state != NotificationState.FAILED:

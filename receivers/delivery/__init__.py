@@ -1,0 +1,36 @@
+"""Delivery, the worker's half of an alert's path: one home, one entry point.
+
+    outbox      notifications written with the alerts, enqueued on commit; the sweep
+    deliver     the entry point: claim, send, record a batch of notifications
+    claim       what may be sent now (leased), and what waits, folds or fails over
+    send        one prepared send through the receiver's transport
+    threads     which thread each send of a batch runs in; fairness: per-tenant slots
+    record      the attempt, the notification's next state, the circuit
+    reroute     digest, fallback receiver, failed for good
+    grouping    the grouping window
+    circuit, breaker, limits, backoff, digest   the rules those steps apply
+    manual      test sends and "retry now" from the admin
+
+Other apps call what is imported here.
+"""
+
+from receivers.delivery.deliver import notification_deliver, notifications_deliver
+from receivers.delivery.manual import RetryError, notification_retry, receiver_test_send
+from receivers.delivery.outbox import (
+    notification_bulk_create,
+    notification_sweep,
+    notifications_enqueue,
+)
+from receivers.delivery.results import DeliveryResult
+
+__all__ = [
+    "DeliveryResult",
+    "RetryError",
+    "notification_bulk_create",
+    "notification_deliver",
+    "notification_retry",
+    "notification_sweep",
+    "notifications_deliver",
+    "notifications_enqueue",
+    "receiver_test_send",
+]

@@ -1,0 +1,347 @@
+"""Claiming notifications for a send: what may go now, leased, and what must wait.
+
+Two ways in, one set of rules. A batch (`batch_claim`) leases at once, in a
+few statements, every notification that needs no decision: pending, not a
+digest, its receiver enabled with a closed circuit, nothing else of its
+group held for the same receiver (the grouping window), within the rate
+limits. Anything else is claimed one by one (`notification_claim`), under its
+row lock, where each rule is decided: final or leased elsewhere, too old,
+the tenant's send slots, the circuit, the grouping window, the rate limit.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+from alerting.models import AlertGroup
+from receivers import metrics
+from receivers.delivery.circuit import circuit_admit
+from receivers.delivery.fairness import SendSlot, busy_retry_seconds
+from receivers.delivery.grouping import group_window_wait
+from receivers.delivery.limits import delivery_rate_take, receiver_rate_key
+from receivers.delivery.reroute import digest_fold, notification_fail_over, notification_give_up
+from receivers.delivery.results import DeliveryResult, lease_seconds, metric_labels
+from receivers.delivery.threads import receiver_send_seconds
+from receivers.models import FINAL_STATES, Notification, NotificationState, Receiver
+from receivers.selectors import receivers_for_delivery
+
+
+@dataclass
+class Claim:
+    """What the claim decided: send `notification`, or `result` says why not."""
+
+    notification: Notification | None = None
+    result: DeliveryResult | None = None
+    probe: bool = False
+    circuit_seen: tuple | None = None
+    # The tenant's slot the send holds; whoever sends frees it.
+    slot: SendSlot | None = None
+
+
+def notification_postpone(notification: Notification, *, seconds: float, reason: str, now) -> Claim:
+    """Put it back without counting an attempt: nothing was sent."""
+    notification.state = NotificationState.PENDING
+    notification.next_attempt_at = now + timedelta(seconds=seconds)
+    notification.last_error = reason
+    notification.save(update_fields=["state", "next_attempt_at", "last_error", "updated_at"])
+    return Claim(result=DeliveryResult(outcome=None, retry_in=seconds))
+
+
+def notification_too_old(notification: Notification, now) -> bool:
+    receiver = notification.receiver
+    max_age = receiver.max_age_seconds if receiver else 0
+    return now >= notification.created_at + timedelta(seconds=max_age)
+
+
+TENANT_BUSY_REASON = "tenant busy: its sends in this worker were at their cap"
+
+
+def tenant_busy_postpone(notification: Notification, *, now) -> DeliveryResult:
+    """The tenant's sends are at their cap here: pending again soon, no attempt counted.
+
+    Its next attempt moves past the retry, so the sweep leaves it to the
+    queued retry; if that is lost, the sweep takes it up as any other.
+    """
+    labels = metric_labels(notification)
+    metrics.notification_errors_total.labels(**labels, reason="tenant_busy").inc()
+    seconds = busy_retry_seconds(
+        send_seconds=receiver_send_seconds(receiver_id=notification.receiver_id)
+    )
+    claim = notification_postpone(
+        notification, seconds=seconds, reason=TENANT_BUSY_REASON, now=now
+    )
+    result = claim.result
+    return replace(result, tenant_busy=True)
+
+
+def notification_claim(notification_id: int) -> Claim:
+    """Decide, under the notification's lock, whether to send it now.
+
+    In order: final or leased elsewhere (nothing to do); too old (give up,
+    fail over); no free slot for the tenant's sends (retry shortly); circuit
+    open (fail over, or wait for the cool-down); inside the grouping window
+    (wait, then carry every alert that came meanwhile); over the rate limit
+    (fold into the receiver's digest). Otherwise lease it for one attempt.
+    """
+    slot = SendSlot(connection.tenant.schema_name)
+    claim = None
+    try:
+        claim = _notification_claim_locked(notification_id, slot=slot)
+        return claim
+    finally:
+        # Taken before the circuit, grouping and rate decisions (so a busy
+        # tenant spends no probe or rate token); freed unless it sends.
+        if claim is None or claim.notification is None:
+            slot.release()
+
+
+def _notification_claim_locked(notification_id: int, *, slot: SendSlot) -> Claim:
+    now = timezone.now()
+    with transaction.atomic():
+        notification = (
+            Notification.objects.select_for_update(of=("self",))
+            .select_related("receiver", "alert_group")
+            .filter(id=notification_id)
+            .first()
+        )
+        if notification is None or notification.state in FINAL_STATES:
+            return Claim(result=DeliveryResult(outcome=None))
+        if notification.state == NotificationState.SENDING and notification.next_attempt_at > now:
+            wait = (notification.next_attempt_at - now).total_seconds()
+            return Claim(result=DeliveryResult(outcome=None, retry_in=wait))
+        receiver = notification.receiver
+        probe, circuit_seen = False, None
+        if receiver is not None and receiver.enabled:
+            if notification_too_old(notification, now) and notification.attempts:
+                error = notification.last_error or "no attempt succeeded"
+                reason = f"gave up after max age: {error}"
+                outcome = notification_give_up(notification, reason=reason)
+                return Claim(result=DeliveryResult(outcome=outcome))
+            if not slot.take():
+                return Claim(result=tenant_busy_postpone(notification, now=now))
+            admission, circuit_seen = circuit_admit(
+                receiver=receiver, now=now, probe_lease_seconds=lease_seconds()
+            )
+            if not admission.allowed:
+                metrics.notification_errors_total.labels(
+                    **metric_labels(notification), reason="circuit_open"
+                ).inc()
+                if notification_fail_over(notification, reason="the receiver's circuit is open"):
+                    return Claim(result=DeliveryResult(outcome=NotificationState.FAILED_OVER))
+                if notification_too_old(notification, now):
+                    outcome = notification_give_up(
+                        notification, reason="gave up: the circuit stayed open"
+                    )
+                    return Claim(result=DeliveryResult(outcome=outcome))
+                return notification_postpone(
+                    notification,
+                    seconds=admission.wait_seconds,
+                    reason="circuit open: waiting for the cool-down",
+                    now=now,
+                )
+            probe = admission.probe
+            if not notification.acknowledgement and not notification.is_digest:
+                wait = group_window_wait(notification, now)
+                if wait:
+                    return notification_postpone(
+                        notification, seconds=wait, reason="grouping window", now=now
+                    )
+            rate = delivery_rate_take(
+                tenant_key=connection.tenant.schema_name,
+                receiver_key=receiver_rate_key(receiver),
+                receiver_rate=receiver.rate_limit,
+            )
+            if not rate.allowed:
+                if notification.is_digest:
+                    return notification_postpone(
+                        notification, seconds=rate.wait_seconds, reason="rate limited", now=now
+                    )
+                digest_fold(notification, wait=rate.wait_seconds, now=now)
+                return Claim(result=DeliveryResult(outcome=NotificationState.FOLDED))
+        notification.state = NotificationState.SENDING
+        notification.attempts += 1
+        notification.next_attempt_at = now + timedelta(seconds=lease_seconds())
+        notification.save(update_fields=["state", "attempts", "next_attempt_at", "updated_at"])
+    return Claim(notification=notification, probe=probe, circuit_seen=circuit_seen, slot=slot)
+
+
+# Rows locked with SKIP LOCKED: a notification another worker holds is left
+# to the one-by-one path, which waits for its lock and then sees its state.
+_ELIGIBLE = """
+SELECT n.id, n.receiver_id, c.state, c.consecutive_failures, c.last_success_at,
+       (SELECT version FROM alerting_config_version)
+FROM receivers_notification n
+JOIN receivers_receiver r ON r.id = n.receiver_id
+LEFT JOIN receivers_receivercircuit c ON c.receiver_id = n.receiver_id
+WHERE n.id = ANY(%(ids)s)
+  AND n.state = 'pending'
+  AND NOT n.is_digest
+  AND r.enabled
+  AND (n.attempts = 0 OR n.created_at + r.max_age_seconds * interval '1 second' > %(now)s)
+  AND (c.state IS NULL OR c.state = 'closed')
+  AND (NOT %(grouping)s OR n.acknowledgement OR NOT EXISTS (
+      SELECT 1 FROM receivers_notification s
+      WHERE s.receiver_id = n.receiver_id AND s.alert_group_id = n.alert_group_id
+        AND s.id <> n.id))
+ORDER BY n.id
+FOR UPDATE OF n SKIP LOCKED
+"""
+
+
+# What a message needs of its group; never the group's raw last payload.
+_GROUP_FIELDS = (
+    "id",
+    "group_key",
+    "group_labels",
+    "common_labels",
+    "common_annotations",
+    "external_url",
+    "truncated_alerts",
+)
+
+
+_NOTIFICATION_FIELDS = tuple(f.attname for f in Notification._meta.concrete_fields)
+
+
+_JSON_FIELDS = {"alerts", "group_labels", "common_labels", "common_annotations"}
+
+
+# The lease and the rows to send, in one statement without the ORM's
+# query compilation (which cost more CPU than a send).
+_LEASE = """
+UPDATE receivers_notification n
+SET state = 'sending', attempts = n.attempts + 1, next_attempt_at = %(lease_until)s,
+    updated_at = %(now)s
+FROM alerting_alertgroup g
+WHERE n.id = ANY(%(ids)s) AND g.id = n.alert_group_id
+RETURNING {notification}, {group}
+""".format(
+    notification=", ".join(f"n.{name}" for name in _NOTIFICATION_FIELDS),
+    group=", ".join(f"g.{name}" for name in _GROUP_FIELDS),
+)
+
+
+def batch_claim(
+    notification_ids: list[int], *, now: datetime
+) -> tuple[list[Notification], dict[int, tuple | None], int | None]:
+    """Lease the notifications that need no decision.
+
+    Also returns what each receiver's circuit looked like, and the
+    configuration version the receivers were read under.
+    """
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            _ELIGIBLE,
+            {
+                "ids": list(notification_ids),
+                "now": now,
+                "grouping": settings.HERALD_GROUP_WINDOW_SECONDS > 0,
+            },
+        )
+        rows = cursor.fetchall()
+        if not rows:
+            return [], {}, None
+        version = rows[0][5]
+        receivers = receivers_for_delivery(ids={row[1] for row in rows}, version=version)
+        by_receiver: dict[int, list[int]] = defaultdict(list)
+        for notification_id, receiver_id, *_ in rows:
+            if receiver_id in receivers:
+                by_receiver[receiver_id].append(notification_id)
+        leased = [
+            notification_id
+            for receiver_id, ids in by_receiver.items()
+            if _rate_take(receivers[receiver_id], count=len(ids))
+            for notification_id in ids
+        ]
+        if not leased:
+            return [], {}, version
+        cursor.execute(
+            _LEASE,
+            {
+                "ids": leased,
+                "now": now,
+                "lease_until": now + timedelta(seconds=lease_seconds()),
+            },
+        )
+        claimed = sorted(
+            (_notification_of(row, receivers) for row in cursor.fetchall()), key=lambda n: n.id
+        )
+    circuit_seen = {
+        receiver_id: (state, failures, last_success_at) if state is not None else None
+        for _, receiver_id, state, failures, last_success_at, _ in rows
+    }
+    return claimed, circuit_seen, version
+
+
+def _notification_of(row: tuple, receivers: dict[int, Receiver]) -> Notification:
+    """Model instances from a _LEASE row, as the ORM would build them."""
+    size = len(_NOTIFICATION_FIELDS)
+    values = [
+        json.loads(value) if name in _JSON_FIELDS and isinstance(value, str) else value
+        for name, value in zip(_NOTIFICATION_FIELDS + _GROUP_FIELDS, row, strict=True)
+    ]
+    notification = Notification.from_db(connection.alias, _NOTIFICATION_FIELDS, values[:size])
+    notification.alert_group = AlertGroup.from_db(connection.alias, _GROUP_FIELDS, values[size:])
+    notification.receiver = receivers[notification.receiver_id]
+    return notification
+
+
+# Only our own fresh lease is undone (the rows are still 'sending' under it):
+# the attempt it counted was never made.
+_UNLEASE = """
+UPDATE receivers_notification
+SET state = 'pending', attempts = attempts - 1, next_attempt_at = %(now)s + v.wait,
+    last_error = %(reason)s, updated_at = %(now)s
+FROM unnest(%(ids)s::bigint[], %(waits)s::interval[]) AS v(id, wait)
+WHERE receivers_notification.id = v.id AND state = 'sending'
+"""
+
+
+def tenant_busy_unlease(
+    notifications: list[Notification], *, now: datetime
+) -> dict[int, DeliveryResult]:
+    """Put back what was leased but not sent (the tenant was at its cap): no attempt counted."""
+    results: dict[int, DeliveryResult] = {}
+    waits = []
+    for notification in notifications:
+        metrics.notification_errors_total.labels(
+            tenant=connection.tenant.schema_name,
+            receiver=notification.receiver_name,
+            channel=notification.channel,
+            reason="tenant_busy",
+        ).inc()
+        seconds = busy_retry_seconds(
+            send_seconds=receiver_send_seconds(receiver_id=notification.receiver_id)
+        )
+        waits.append(timedelta(seconds=seconds))
+        results[notification.id] = DeliveryResult(
+            outcome=None, retry_in=seconds, tenant_busy=True
+        )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _UNLEASE,
+            {
+                "ids": [n.id for n in notifications],
+                "waits": waits,
+                "now": now,
+                "reason": TENANT_BUSY_REASON,
+            },
+        )
+    return results
+
+
+def _rate_take(receiver: Receiver, *, count: int) -> bool:
+    """All of them within the limits, or none: those over it go one by one into a digest."""
+    return delivery_rate_take(
+        tenant_key=connection.tenant.schema_name,
+        receiver_key=receiver_rate_key(receiver),
+        receiver_rate=receiver.rate_limit,
+        count=count,
+    ).allowed

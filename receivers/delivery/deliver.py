@@ -1,0 +1,68 @@
+"""Delivery's one entry point: claim, send and record a batch of notifications.
+
+What needs no decision is claimed as a batch and sent side by side
+(receivers.delivery.threads); everything else is claimed one by one, where
+each rule is decided, then sent and recorded by the same steps.
+"""
+
+from __future__ import annotations
+
+from django.utils import timezone
+
+from receivers.delivery.claim import batch_claim, notification_claim, tenant_busy_unlease
+from receivers.delivery.record import attempt_apply, attempts_record
+from receivers.delivery.results import DeliveryResult
+from receivers.delivery.send import Sends
+from receivers.delivery.threads import send_remember, sends_run
+from receivers.selectors import message_templates_for_delivery
+
+
+def notifications_deliver(*, notification_ids: list[int]) -> dict[int, DeliveryResult]:
+    """Make at most one delivery attempt for each notification; results by id."""
+    now = timezone.now()
+    claimed, circuit_seen, version = batch_claim(notification_ids, now=now)
+    results: dict[int, DeliveryResult] = {}
+    if claimed:
+        sends = Sends(
+            templates=lambda channel: message_templates_for_delivery(
+                channel=channel, version=version
+            )
+        )
+        outcomes = sends_run([sends.prepare(notification) for notification in claimed])
+        now = timezone.now()
+        recorded = [
+            attempt_apply(notification, sent, now=now)
+            for notification, sent in zip(claimed, outcomes, strict=True)
+            if sent is not None
+        ]
+        if recorded:
+            results = attempts_record(recorded, circuit_seen=circuit_seen, now=now)
+        busy = [n for n, sent in zip(claimed, outcomes, strict=True) if sent is None]
+        if busy:
+            results.update(tenant_busy_unlease(busy, now=now))
+    for notification_id in notification_ids:
+        if notification_id not in results:
+            results[notification_id] = notification_deliver(notification_id=notification_id)
+    return results
+
+
+def notification_deliver(*, notification_id: int) -> DeliveryResult:
+    """Make at most one delivery attempt and record it.
+
+    A notification already delivered or otherwise final is left alone, so a
+    task that is redelivered (worker lost, sweep) does not send twice.
+    """
+    claim = notification_claim(notification_id)
+    if claim.notification is None:
+        return claim.result
+    notification = claim.notification
+    send = Sends().prepare(notification)
+    try:
+        sent = send.run()
+    finally:
+        claim.slot.release()
+    send_remember(send, sent)
+    now = timezone.now()
+    recorded = attempt_apply(notification, sent, now=now)
+    seen = {notification.receiver_id: claim.circuit_seen}
+    return attempts_record([recorded], circuit_seen=seen, now=now)[notification.id]

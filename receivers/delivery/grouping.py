@@ -1,0 +1,77 @@
+"""The grouping window: later messages of a group to a receiver wait, then go as one."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.utils import timezone
+
+from receivers.delivery.digest import alerts_merge
+from receivers.delivery.results import notification_count
+from receivers.models import Notification, NotificationState
+
+
+def group_window_wait(notification: Notification, now) -> float:
+    """Seconds to hold a notification so later alerts of its group join it; 0: send now.
+
+    The first message of a group goes out at once; what follows for the same
+    receiver and group within the window waits for the window to pass and
+    then goes out as one message. Waiting siblings are merged into this one.
+    """
+    window = settings.HERALD_GROUP_WINDOW_SECONDS
+    if window <= 0:
+        return 0.0
+    # One query on the hot path: usually a group has no other notification.
+    siblings = list(
+        Notification.objects.filter(
+            receiver_id=notification.receiver_id, alert_group_id=notification.alert_group_id
+        )
+        .exclude(id=notification.id)
+        .values_list("state", "delivered_at", "is_digest", "acknowledgement")
+    )
+    if not siblings:
+        return 0.0
+    if any(state == NotificationState.SENDING for state, *_ in siblings):
+        return window
+    sent = [
+        delivered_at
+        for state, delivered_at, is_digest, _ in siblings
+        if state == NotificationState.DELIVERED and not is_digest and delivered_at
+    ]
+    if sent and (wait := (max(sent) + timedelta(seconds=window) - now).total_seconds()) > 0:
+        return wait
+    if any(
+        state == NotificationState.PENDING and not is_digest and not acknowledgement
+        for state, _, is_digest, acknowledgement in siblings
+    ):
+        group_merge(notification)
+    return 0.0
+
+
+def group_merge(notification: Notification) -> None:
+    """Carry the alerts of the group's other waiting notifications in this one."""
+    others = list(
+        Notification.objects.select_for_update(skip_locked=True)
+        .filter(
+            receiver_id=notification.receiver_id,
+            alert_group_id=notification.alert_group_id,
+            state=NotificationState.PENDING,
+            acknowledgement=False,
+            is_digest=False,
+        )
+        .exclude(id=notification.id)
+        .order_by("created_at", "id")
+    )
+    if not others:
+        return
+    notification.alerts = alerts_merge([notification.alerts, *(o.alerts for o in others)])
+    if any(alert.get("status") == "firing" for alert in notification.alerts):
+        notification.status = "firing"
+    notification.folded_count += sum(1 + o.folded_count for o in others)
+    notification.save(update_fields=["alerts", "status", "folded_count", "updated_at"])
+    Notification.objects.filter(id__in=[o.id for o in others]).update(
+        state=NotificationState.MERGED, folded_into=notification, updated_at=timezone.now()
+    )
+    for other in others:
+        notification_count(other, NotificationState.MERGED)
