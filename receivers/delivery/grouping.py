@@ -65,9 +65,12 @@ def group_merge(notification: Notification) -> None:
     )
     if not others:
         return
-    notification.alerts = alerts_merge([notification.alerts, *(o.alerts for o in others)])
-    if any(alert.get("status") == "firing" for alert in notification.alerts):
-        notification.status = "firing"
+    # In the order they were written: an alert's latest state wins, so a
+    # resolve claimed while its firing waits for a retry is not undone by it.
+    waiting = sorted([notification, *others], key=lambda n: (n.created_at, n.id))
+    notification.alerts = alerts_merge(n.alerts for n in waiting)
+    firing = any(alert.get("status") == "firing" for alert in notification.alerts)
+    notification.status = "firing" if firing else "resolved"
     notification.folded_count += sum(1 + o.folded_count for o in others)
     notification.save(update_fields=["alerts", "status", "folded_count", "updated_at"])
     Notification.objects.filter(id__in=[o.id for o in others]).update(

@@ -246,11 +246,6 @@ def test_a_resolved_alert_moving_to_a_group_that_never_heard_it_notifies_nobody(
     assert told_by_group(ops) == [("route-a", "firing"), ("route-a", "resolved")]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="delivery's grouping merge lets the older firing overwrite the newer resolve "
-    "(alerts merged with the claimed notification first, not in creation order)",
-)
 def test_a_receiver_still_retrying_the_firing_gets_the_resolve_folded_into_it(
     send, httpserver
 ):
