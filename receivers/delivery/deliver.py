@@ -1,4 +1,4 @@
-"""Delivery's one entry point: claim, send and record a batch of notifications.
+"""Delivery's entry point: claim, send and record notifications, at most one attempt each.
 
 What needs no decision is claimed as a batch and sent side by side
 (receivers.delivery.threads); everything else is claimed one by one, where
@@ -42,12 +42,17 @@ def notifications_deliver(*, notification_ids: list[int]) -> dict[int, DeliveryR
             results.update(tenant_busy_unlease(busy, now=now))
     for notification_id in notification_ids:
         if notification_id not in results:
-            results[notification_id] = notification_deliver(notification_id=notification_id)
+            results[notification_id] = _deliver_deciding(notification_id)
     return results
 
 
 def notification_deliver(*, notification_id: int) -> DeliveryResult:
-    """Make at most one delivery attempt and record it.
+    """`notifications_deliver` for one notification: the same claim, send and record."""
+    return notifications_deliver(notification_ids=[notification_id])[notification_id]
+
+
+def _deliver_deciding(notification_id: int) -> DeliveryResult:
+    """One notification that needed a decision: claimed under its lock, then sent and recorded.
 
     A notification already delivered or otherwise final is left alone, so a
     task that is redelivered (worker lost, sweep) does not send twice.
