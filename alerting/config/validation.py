@@ -32,7 +32,7 @@ from alerting.config.limits import PART_LIMITS
 from alerting.config.loading import LoadedConfig, Path, Problem, position_of
 from alerting.config.schema import ConfigDocument, ReceiverSpec, TemplateSpec, fallback_cycles
 from receivers.messages import AlertMessage
-from receivers.services.receivers import receiver_targets_check
+from receivers.services import receiver_targets_check
 from receivers.templating import (
     CHANNEL_PARTS,
     HTML_PARTS,

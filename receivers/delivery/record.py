@@ -25,7 +25,7 @@ from receivers.models import (
     Notification,
     NotificationState,
 )
-from receivers.services.receivers import receiver_config_update
+from receivers.services import receiver_config_update
 
 
 @dataclass(frozen=True)

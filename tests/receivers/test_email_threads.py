@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from receivers.delivery import notification_deliver
 from receivers.models import Notification
-from receivers.services import notification_deliver
 from tests.factories import (
     ReceiverFactory,
     RouteFactory,
