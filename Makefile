@@ -19,8 +19,10 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@rm -f $(VENV)/.installed-* && touch $@
 
+# make does not pass SIGTERM on to its recipe: --stop-with-parent makes Herald
+# stop when make goes. Started any other way, Herald outlives its parent.
 run: $(STAMP)
-	$(BIN)/python manage.py runherald --demo
+	$(BIN)/python manage.py runherald --demo --stop-with-parent
 
 test: $(STAMP) $(CHROMIUM)
 	$(BIN)/python -m ruff check .

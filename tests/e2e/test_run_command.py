@@ -1,12 +1,14 @@
 """`manage.py runherald --demo` (what `make run` runs), as a newcomer uses it.
 
 Starts its own embedded PostgreSQL and Redis in a separate folder, posts the
-curl line it prints, finds the alert in the demo sink, and stops cleanly.
+curl line it prints, finds the alert in the demo sink, and stops cleanly, also
+when the terminal it runs in is closed.
 """
 
 from __future__ import annotations
 
 import re
+import signal
 import subprocess
 from pathlib import Path
 
@@ -15,7 +17,7 @@ import requests
 from django.conf import settings
 
 from tests.conftest import wait_for
-from tests.runherald import running_herald
+from tests.runherald import private_var_dir, running_herald
 
 pytestmark = pytest.mark.e2e
 
@@ -32,3 +34,13 @@ def test_run_serves_the_demo_and_the_printed_curl_line_reaches_the_sink():
         sink = f"{herald.base_url}/demo/sink/"
         wait_for(lambda: "DiskFull" in requests.get(sink, timeout=5).text, timeout=15)
         assert "Disk /var is 97% full" in requests.get(sink, timeout=5).text
+
+
+def test_closing_the_terminal_stops_every_process_and_both_embedded_servers():
+    # A closed terminal sends SIGHUP; running_herald then checks the exit is
+    # clean and that no process of its folder or port is left.
+    with (
+        private_var_dir("run-hangup") as var_dir,
+        running_herald(var_dir, stop_signal=signal.SIGHUP) as herald,
+    ):
+        assert requests.get(f"{herald.base_url}/api/v1/health", timeout=5).status_code == 200

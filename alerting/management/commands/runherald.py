@@ -2,7 +2,10 @@
 
 Embedded PostgreSQL (started by the settings) and Redis (started here) are
 used when DATABASE_URL / CELERY_BROKER_URL are unset; they, and every child
-process, are stopped on Ctrl-C or SIGTERM.
+process, are stopped on Ctrl-C, SIGTERM or SIGHUP (the terminal closed).
+
+It keeps running when the process that started it exits (setsid, nohup,
+systemd), unless --stop-with-parent asks otherwise, as `make run` does.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from urllib.parse import quote
 
 from django.conf import settings
 from django.core.management import call_command
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
 from alerting.celery import app as celery_app
@@ -29,7 +32,7 @@ _PR_SET_PDEATHSIG = 1
 
 
 def _die_with_parent() -> None:
-    # Linux: the child gets SIGTERM if the runner dies, even by SIGKILL.
+    """Linux: this process gets SIGTERM when its parent dies, even by SIGKILL."""
     with contextlib.suppress(OSError):
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
@@ -51,16 +54,35 @@ class Command(BaseCommand):
         parser.add_argument("--web-workers", type=int, default=2)
         parser.add_argument("--worker-concurrency", type=int, default=8)
         parser.add_argument("--demo", action="store_true", help="Set up and show the demo tenant.")
+        parser.add_argument(
+            "--stop-with-parent", action="store_true",
+            help="Stop when the process that started this one exits (what `make run` wants).",
+        )
 
-    def handle(self, *args, host, port, web_workers, worker_concurrency, demo, **options):
-        signal.signal(signal.SIGTERM, _raise_stop)
-        signal.signal(signal.SIGINT, _raise_stop)
-        # `make` does not pass SIGTERM on to its recipe: stop when it goes.
-        _die_with_parent()
+    def handle(
+        self, *args, host, port, web_workers, worker_concurrency, demo, stop_with_parent,
+        **options,
+    ):
+        parent = os.getppid()
         started = time.monotonic()
         redis: EmbeddedRedis | None = None
         children: list[subprocess.Popen] = []
+        failed = False
+        signal.signal(signal.SIGTERM, _raise_stop)
+        signal.signal(signal.SIGINT, _raise_stop)
+        # A closed terminal hangs us up; without a handler Python would die on
+        # the spot and leave the embedded servers running. Under nohup SIGHUP
+        # is ignored, and stays so: that is what nohup is asked for.
+        if signal.getsignal(signal.SIGHUP) is not signal.SIG_IGN:
+            signal.signal(signal.SIGHUP, _raise_stop)
         try:
+            if stop_with_parent:
+                # `make` does not pass SIGTERM on to its recipe: stop when it
+                # goes. Not the default: a shell that starts us detached
+                # (setsid, nohup, `&`) exits soon after, and we must outlive it.
+                _die_with_parent()
+                if os.getppid() != parent:  # it went before the signal was armed
+                    raise _Stop
             env = dict(os.environ, DJANGO_SETTINGS_MODULE="alerting.settings")
             if demo:
                 env["HERALD_DEMO"] = "1"
@@ -90,15 +112,20 @@ class Command(BaseCommand):
             while all(child.poll() is None for child in children):
                 time.sleep(0.5)
             self.stderr.write("A Herald process exited; stopping the others.")
+            failed = True
         except _Stop:
-            self.stdout.write("\nStopping Herald…")
+            with contextlib.suppress(OSError):  # the terminal may be gone
+                self.stdout.write("\nStopping Herald…")
         finally:
-            signal.signal(signal.SIGINT, signal.SIG_IGN)
-            signal.signal(signal.SIGTERM, signal.SIG_IGN)
+            for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+                signal.signal(signum, signal.SIG_IGN)
             self._stop(children)
             if redis:
                 redis.stop()
         # Embedded PostgreSQL stops at interpreter exit (pgserver's atexit hook).
+        if failed:
+            # Non-zero, so that a supervisor (systemd's Restart=on-failure) starts it again.
+            raise CommandError("Herald stopped because one of its processes exited.")
 
     def _commands(self, host, port, web_workers, worker_concurrency) -> list[list[str]]:
         python = sys.executable
@@ -134,6 +161,8 @@ class Command(BaseCommand):
             env=env,
             cwd=settings.BASE_DIR,
             start_new_session=True,  # Ctrl-C reaches the runner, which stops them in order
+            # Always: their parent is this runner, and none may outlive it,
+            # even if it is killed with SIGKILL.
             preexec_fn=_die_with_parent,
         )
 
