@@ -5,6 +5,14 @@ functions here only say what to do with it, so they are tested without a
 database. Closed: calls pass, consecutive failures are counted. Open: no
 call until the cool-down has passed. Half-open: exactly one call (the probe)
 passes; its success closes the circuit, its failure opens it again.
+
+What waits, and for how long: while the circuit is open (the cool-down has
+not passed), a notification fails over to the receiver's fallback if it has
+one, or waits for the end of the cool-down. While a probe is in flight, the
+others wait for it (`awaiting_probe`) and never fail over: the receiver may
+well be back. The probe's success releases them at once; its failure opens
+the circuit again (then the open rule applies); a probe whose worker died
+is replaced once its lease has run out.
 """
 
 from __future__ import annotations
@@ -29,6 +37,8 @@ class Admission:
     breaker: Breaker  # the state to store (a probe marks the circuit half-open)
     wait_seconds: float = 0.0  # when refused: how long until it is worth asking again
     probe: bool = False
+    # Refused only because another worker's probe is in flight: wait, don't fail over.
+    awaiting_probe: bool = False
 
 
 def breaker_admit(
@@ -51,7 +61,10 @@ def breaker_admit(
         probe_ends = breaker.probe_started_at + timedelta(seconds=probe_lease_seconds)
         if now < probe_ends:
             return Admission(
-                allowed=False, breaker=breaker, wait_seconds=(probe_ends - now).total_seconds()
+                allowed=False,
+                breaker=breaker,
+                wait_seconds=(probe_ends - now).total_seconds(),
+                awaiting_probe=True,
             )
     return Admission(
         allowed=True, probe=True, breaker=replace(breaker, state=HALF_OPEN, probe_started_at=now)

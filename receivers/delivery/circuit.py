@@ -88,7 +88,8 @@ def circuit_admit(
     return admission, None
 
 
-def circuit_record_success(*, receiver: Receiver, now: datetime, seen: tuple | None) -> None:
+def circuit_record_success(*, receiver: Receiver, now: datetime, seen: tuple | None) -> bool:
+    """Record a delivered send; True if it was the probe that closed a half-open circuit."""
     if seen is not None:
         state, failures, last_success_at = seen
         if (
@@ -97,13 +98,15 @@ def circuit_record_success(*, receiver: Receiver, now: datetime, seen: tuple | N
             and last_success_at is not None
             and now - last_success_at < _SUCCESS_REFRESH
         ):
-            return
+            return False
     with transaction.atomic():
         circuit = _locked(receiver)
+        was_half_open = circuit.state == CircuitState.HALF_OPEN
         _store(circuit, breaker_succeeded(_breaker_of(circuit)))
         circuit.last_success_at = now
         circuit.save()
     _gauge(receiver, circuit.state)
+    return was_half_open
 
 
 def circuit_record_failure(*, receiver: Receiver, now: datetime, error: str) -> str:

@@ -26,6 +26,7 @@ from receivers.delivery.circuit import circuit_admit
 from receivers.delivery.fairness import SendSlot, busy_retry_seconds
 from receivers.delivery.grouping import group_window_wait
 from receivers.delivery.limits import delivery_rate_take, receiver_rate_key
+from receivers.delivery.outbox import notifications_enqueue
 from receivers.delivery.reroute import digest_fold, notification_fail_over, notification_give_up
 from receivers.delivery.results import DeliveryResult, lease_seconds, metric_labels
 from receivers.delivery.threads import receiver_send_seconds
@@ -60,6 +61,9 @@ def notification_too_old(notification: Notification, now) -> bool:
     return now >= notification.created_at + timedelta(seconds=max_age)
 
 
+# Postponed while another worker's probe tests a half-open circuit; the
+# probe's success releases them (`awaiting_probe_release`).
+AWAITING_PROBE_REASON = "circuit half-open: waiting for the probe"
 TENANT_BUSY_REASON = "tenant busy: its sends in this worker were at their cap"
 
 
@@ -129,6 +133,13 @@ def _notification_claim_locked(notification_id: int, *, slot: SendSlot) -> Claim
             admission, circuit_seen = circuit_admit(
                 receiver=receiver, now=now, probe_lease_seconds=lease_seconds()
             )
+            if not admission.allowed and admission.awaiting_probe:
+                return notification_postpone(
+                    notification,
+                    seconds=admission.wait_seconds,
+                    reason=AWAITING_PROBE_REASON,
+                    now=now,
+                )
             if not admission.allowed:
                 metrics.notification_errors_total.labels(
                     **metric_labels(notification), reason="circuit_open"
@@ -345,3 +356,18 @@ def _rate_take(receiver: Receiver, *, count: int) -> bool:
         receiver_rate=receiver.rate_limit,
         count=count,
     ).allowed
+
+
+def awaiting_probe_release(*, receiver_id: int, now: datetime) -> list[int]:
+    """The probe closed the circuit: what waited for it is due now, and enqueued on commit."""
+    waiting = Notification.objects.filter(
+        receiver_id=receiver_id,
+        state=NotificationState.PENDING,
+        last_error=AWAITING_PROBE_REASON,
+        next_attempt_at__gt=now,
+    )
+    ids = list(waiting.values_list("id", flat=True))
+    if ids:
+        Notification.objects.filter(id__in=ids).update(next_attempt_at=now, updated_at=now)
+        transaction.on_commit(lambda: notifications_enqueue(notification_ids=ids))
+    return ids

@@ -14,6 +14,7 @@ from django.db import connection, transaction
 from receivers import metrics
 from receivers.delivery.backoff import retry_delay_seconds
 from receivers.delivery.circuit import circuit_record_failure, circuit_record_success
+from receivers.delivery.claim import awaiting_probe_release
 from receivers.delivery.reroute import notification_fail_over
 from receivers.delivery.results import DeliveryResult, metric_labels, notification_count
 from receivers.delivery.send import SendOutcome
@@ -163,9 +164,11 @@ def attempts_record(
         if receiver is None:
             continue
         if not item.sent.error:
-            circuit_record_success(
+            closed_by_probe = circuit_record_success(
                 receiver=receiver, now=now, seen=circuit_seen.get(receiver.id)
             )
+            if closed_by_probe:
+                awaiting_probe_release(receiver_id=receiver.id, now=now)
             circuit_seen[receiver.id] = (CircuitState.CLOSED, 0, now)
         elif item.sent.outage:
             circuit_record_failure(receiver=receiver, now=now, error=item.sent.error)

@@ -40,6 +40,7 @@ def test_an_open_circuit_refuses_until_the_cool_down_has_passed():
     refused = admit(breaker, NOW + timedelta(seconds=20))
     assert not refused.allowed
     assert refused.wait_seconds == 40
+    assert not refused.awaiting_probe
 
 
 def test_after_the_cool_down_exactly_one_probe_goes_through():
@@ -51,6 +52,7 @@ def test_after_the_cool_down_exactly_one_probe_goes_through():
     second = admit(probe.breaker, later + timedelta(seconds=1))
     assert not second.allowed
     assert second.wait_seconds == 24
+    assert second.awaiting_probe  # the others wait for the probe, they don't fail over
 
 
 def test_a_probe_whose_worker_died_is_replaced_after_its_lease():

@@ -133,6 +133,50 @@ def test_a_half_open_circuit_lets_one_probe_through(alpha, httpserver, hook):
     assert httpserver.log == []
 
 
+def test_while_a_probe_is_in_flight_the_others_wait_for_it_instead_of_failing_over(
+    alpha, httpserver, hook
+):
+    backup = ReceiverFactory(name="backup", secrets={"url": httpserver.url_for("/backup")})
+    receiver = hook(fallback=backup)
+    ReceiverCircuit.objects.create(
+        receiver=receiver, state=CircuitState.HALF_OPEN, probe_started_at=timezone.now()
+    )
+    waiting = NotificationFactory(receiver=receiver)
+
+    result = deliver(waiting)  # another worker's probe is in flight
+
+    assert result.outcome is None and 0 < result.retry_in <= 25
+    assert waiting.state == NotificationState.PENDING
+    assert waiting.last_error == "circuit half-open: waiting for the probe"
+    assert not waiting.failovers.exists() and httpserver.log == []
+
+
+def test_the_probes_success_releases_what_waited_for_it_at_once(
+    alpha, httpserver, hook, django_capture_on_commit_callbacks
+):
+    httpserver.expect_request("/hook").respond_with_data("ok")
+    receiver = hook()
+    circuit = ReceiverCircuit.objects.create(
+        receiver=receiver, state=CircuitState.HALF_OPEN, probe_started_at=timezone.now()
+    )
+    waiting = NotificationFactory(receiver=receiver)
+    deliver(waiting)
+    assert waiting.next_attempt_at > timezone.now() + timedelta(seconds=20)  # the probe's lease
+    # That probe's worker died: once its lease is over, the next send is the probe.
+    circuit.probe_started_at = timezone.now() - timedelta(minutes=5)
+    circuit.save()
+    probe = NotificationFactory(receiver=receiver)
+
+    with django_capture_on_commit_callbacks() as enqueued:
+        assert deliver(probe).outcome == "delivered"
+
+    waiting.refresh_from_db()
+    assert waiting.next_attempt_at <= timezone.now()  # due now, not in 25 s
+    assert len(enqueued) == 1  # and handed to the workers
+    assert deliver(waiting).outcome == "delivered"
+    assert len(httpserver.log) == 2
+
+
 def test_a_permanent_failure_does_not_count_against_the_circuit(alpha, httpserver, hook, settings):
     settings.HERALD_BREAKER_FAILURE_THRESHOLD = 1
     httpserver.expect_request("/hook").respond_with_data("bad token", status=401)
