@@ -30,7 +30,13 @@ from receivers.delivery.outbox import notifications_enqueue
 from receivers.delivery.reroute import digest_fold, notification_fail_over, notification_give_up
 from receivers.delivery.results import DeliveryResult, lease_seconds, metric_labels
 from receivers.delivery.threads import receiver_send_seconds
-from receivers.models import FINAL_STATES, Notification, NotificationState, Receiver
+from receivers.models import (
+    FINAL_STATES,
+    CircuitState,
+    Notification,
+    NotificationState,
+    Receiver,
+)
 from receivers.selectors import receivers_for_delivery
 
 
@@ -55,10 +61,62 @@ def notification_postpone(notification: Notification, *, seconds: float, reason:
     return Claim(result=DeliveryResult(outcome=None, retry_in=seconds))
 
 
-def notification_too_old(notification: Notification, now) -> bool:
+# --- the rules, written once: the batch and the one-by-one claim ask them --
+
+
+def too_old(*, created_at: datetime, max_age_seconds: int, now: datetime) -> bool:
+    """Past the receiver's maximum age: no further attempt is worth making."""
+    return now >= created_at + timedelta(seconds=max_age_seconds)
+
+
+def grouping_may_hold(*, acknowledgement: bool, is_digest: bool) -> bool:
+    """May the grouping window hold this notification back (if its group has others)?"""
+    return (
+        settings.HERALD_GROUP_WINDOW_SECONDS > 0 and not acknowledgement and not is_digest
+    )
+
+
+@dataclass(frozen=True)
+class ClaimFacts:
+    """What the rules need to know of a notification, as the batch claim reads it."""
+
+    state: str
+    is_digest: bool
+    receiver_enabled: bool
+    attempts: int
+    created_at: datetime
+    max_age_seconds: int
+    acknowledgement: bool
+    circuit_state: str | None
+    has_siblings: bool  # another notification of its group for the same receiver
+
+
+def needs_no_decision(facts: ClaimFacts, *, now: datetime) -> bool:
+    """May it be sent in a batch? Anything else is claimed one by one, and decided there."""
+    return (
+        facts.state == NotificationState.PENDING
+        and not facts.is_digest
+        and facts.receiver_enabled
+        and not (
+            facts.attempts
+            and too_old(created_at=facts.created_at, max_age_seconds=facts.max_age_seconds,
+                        now=now)
+        )
+        and facts.circuit_state in (None, CircuitState.CLOSED)
+        and not (
+            facts.has_siblings
+            and grouping_may_hold(acknowledgement=facts.acknowledgement, is_digest=False)
+        )
+    )
+
+
+def notification_too_old(notification: Notification, now: datetime) -> bool:
     receiver = notification.receiver
-    max_age = receiver.max_age_seconds if receiver else 0
-    return now >= notification.created_at + timedelta(seconds=max_age)
+    return too_old(
+        created_at=notification.created_at,
+        max_age_seconds=receiver.max_age_seconds if receiver else 0,
+        now=now,
+    )
 
 
 # Postponed while another worker's probe tests a half-open circuit; the
@@ -158,7 +216,9 @@ def _notification_claim_locked(notification_id: int, *, slot: SendSlot) -> Claim
                     now=now,
                 )
             probe = admission.probe
-            if not notification.acknowledgement and not notification.is_digest:
+            if grouping_may_hold(
+                acknowledgement=notification.acknowledgement, is_digest=notification.is_digest
+            ):
                 wait = group_window_wait(notification, now)
                 if wait:
                     return notification_postpone(
@@ -185,22 +245,20 @@ def _notification_claim_locked(notification_id: int, *, slot: SendSlot) -> Claim
 
 # Rows locked with SKIP LOCKED: a notification another worker holds is left
 # to the one-by-one path, which waits for its lock and then sees its state.
-_ELIGIBLE = """
-SELECT n.id, n.receiver_id, c.state, c.consecutive_failures, c.last_success_at,
-       (SELECT version FROM alerting_config_version)
+# The facts of each notification, its row locked with SKIP LOCKED: a
+# notification another worker holds is left to the one-by-one claim, which
+# waits for its lock and then sees its state.
+_FACTS = """
+SELECT n.id, n.receiver_id, n.state, n.is_digest, r.enabled, n.attempts, n.created_at,
+       r.max_age_seconds, n.acknowledgement, c.state,
+       EXISTS (SELECT 1 FROM receivers_notification s
+               WHERE s.receiver_id = n.receiver_id AND s.alert_group_id = n.alert_group_id
+                 AND s.id <> n.id),
+       c.consecutive_failures, c.last_success_at, (SELECT version FROM alerting_config_version)
 FROM receivers_notification n
 JOIN receivers_receiver r ON r.id = n.receiver_id
 LEFT JOIN receivers_receivercircuit c ON c.receiver_id = n.receiver_id
 WHERE n.id = ANY(%(ids)s)
-  AND n.state = 'pending'
-  AND NOT n.is_digest
-  AND r.enabled
-  AND (n.attempts = 0 OR n.created_at + r.max_age_seconds * interval '1 second' > %(now)s)
-  AND (c.state IS NULL OR c.state = 'closed')
-  AND (NOT %(grouping)s OR n.acknowledgement OR NOT EXISTS (
-      SELECT 1 FROM receivers_notification s
-      WHERE s.receiver_id = n.receiver_id AND s.alert_group_id = n.alert_group_id
-        AND s.id <> n.id))
 ORDER BY n.id
 FOR UPDATE OF n SKIP LOCKED
 """
@@ -248,18 +306,13 @@ def batch_claim(
     configuration version the receivers were read under.
     """
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(
-            _ELIGIBLE,
-            {
-                "ids": list(notification_ids),
-                "now": now,
-                "grouping": settings.HERALD_GROUP_WINDOW_SECONDS > 0,
-            },
-        )
-        rows = cursor.fetchall()
+        cursor.execute(_FACTS, {"ids": list(notification_ids)})
+        rows = [
+            row for row in cursor.fetchall() if needs_no_decision(ClaimFacts(*row[2:11]), now=now)
+        ]
         if not rows:
             return [], {}, None
-        version = rows[0][5]
+        version = rows[0][13]
         receivers = receivers_for_delivery(ids={row[1] for row in rows}, version=version)
         by_receiver: dict[int, list[int]] = defaultdict(list)
         for notification_id, receiver_id, *_ in rows:
@@ -285,8 +338,7 @@ def batch_claim(
             (_notification_of(row, receivers) for row in cursor.fetchall()), key=lambda n: n.id
         )
     circuit_seen = {
-        receiver_id: (state, failures, last_success_at) if state is not None else None
-        for _, receiver_id, state, failures, last_success_at, _ in rows
+        row[1]: (row[9], row[11], row[12]) if row[9] is not None else None for row in rows
     }
     return claimed, circuit_seen, version
 
