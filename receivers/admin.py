@@ -33,6 +33,7 @@ from receivers.selectors import receiver_health_list
 from receivers.services import message_template_save, receiver_save
 from receivers.template_preview import template_preview
 from receivers.templating import message_preview
+from receivers.transports import channel_choices, channel_kinds
 from tenants.roles import RolePermissionsMixin
 from tenants.sites import client_ip
 
@@ -49,7 +50,7 @@ class ReceiverAdmin(RolePermissionsMixin, AuditedAdminMixin, admin.ModelAdmin):
 
     def _kind(self, request: HttpRequest, obj: Receiver | None) -> str | None:
         kind = obj.kind if obj else request.GET.get("kind")
-        return kind if kind in ReceiverKind.values else None
+        return kind if kind in channel_kinds() else None
 
     def get_list_display(self, request):
         # Health is read once per page, for the receivers on it.
@@ -148,7 +149,7 @@ class ReceiverAdmin(RolePermissionsMixin, AuditedAdminMixin, admin.ModelAdmin):
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
             "title": "Add receiver",
-            "kinds": ReceiverKind.choices,
+            "kinds": channel_choices(),
         }
         return TemplateResponse(request, "admin/receivers/receiver/choose_kind.html", context)
 
@@ -237,7 +238,7 @@ class MessageTemplateAdmin(RolePermissionsMixin, AuditedAdminMixin, admin.ModelA
         if not (self.has_change_permission(request) or self.has_add_permission(request)):
             raise PermissionDenied
         channel = request.POST.get("channel", "")
-        if channel not in ReceiverKind.values:
+        if channel not in channel_kinds():
             return JsonResponse({"error": "Choose a channel.", "line": None})
         notification = request.POST.get("notification") or ""
         try:

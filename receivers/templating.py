@@ -1,6 +1,8 @@
 """Notification text from Jinja2 templates, always rendered in the sandbox (pure).
 
-Defaults live on disk under templates/notifications/<channel>/<language>/<part>.j2;
+A channel's parts, which of them are HTML and where its defaults live are
+declared by the channel (receivers.transports); defaults live on disk under
+templates/notifications/<channel>/<language>/<part>.j2 unless it says otherwise;
 a tenant may override any part (stored in its schema, passed in here as
 `overrides`). Every template, default or not, runs in Jinja2's immutable
 sandbox under hard limits (receivers.template_sandbox, template_limits), and
@@ -32,12 +34,16 @@ truncate_safe, format_labels, slack_escape, plus Jinja's built-ins.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, Set
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
+from pathlib import Path
+from types import ModuleType
 from typing import Any
 from urllib.parse import quote
 
+import jinja2
 from django.conf import settings
 
 from receivers.messages import AlertMessage
@@ -46,25 +52,66 @@ from receivers.template_filters import parse_time
 from receivers.template_limits import LimitExceeded, TemplateError, TemplateLimits
 from receivers.template_runner import Rendered, templates_render_isolated
 from receivers.template_samples import SAMPLE_NOW, check_samples, sample_message
-from receivers.template_sandbox import sandbox_compile, sandbox_default, sandbox_render
+from receivers.template_sandbox import (
+    TEMPLATES_DIR,
+    sandbox_compile,
+    sandbox_default,
+    sandbox_environment,
+    sandbox_render,
+)
 
 __all__ = ["LimitExceeded", "Rendered", "TemplateError", "sample_message"]
 
 LANGUAGES = ("en", "fr", "de")
 DEFAULT_LANGUAGE = "en"
 
-# The parts each channel renders, in the order its payload uses them.
-CHANNEL_PARTS: dict[str, tuple[str, ...]] = {
-    "slack": ("title", "body"),
-    "email": ("subject", "text", "html"),
-    "pagerduty": ("summary",),
-    "msteams": ("title", "body"),
-    "discord": ("title", "body"),
-    "opsgenie": ("message", "description"),
-    "telegram": ("body",),
-}
-# Parts whose output is HTML: values are escaped unless marked safe.
-HTML_PARTS = frozenset({("email", "html"), ("telegram", "body")})
+
+
+def _registry() -> ModuleType:
+    # The channels declare their parts, and the transports' base imports this
+    # module to render: so the registry is looked up when used, not on import.
+    from receivers.transports import registry
+
+    return registry
+
+
+class _ChannelParts(Mapping[str, tuple[str, ...]]):
+    """Each templated channel's parts, read from the registry at every use."""
+
+    def __getitem__(self, channel: str) -> tuple[str, ...]:
+        if parts := _registry().channel_parts(channel):
+            return parts
+        raise KeyError(channel)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(_registry().templated_kinds())
+
+    def __len__(self) -> int:
+        return len(_registry().templated_kinds())
+
+
+class _HtmlParts(Set[tuple[str, str]]):
+    """The (channel, part) pairs whose output is HTML, read from the registry at every use."""
+
+    def __contains__(self, item: object) -> bool:
+        return isinstance(item, tuple) and len(item) == 2 and _registry().part_is_html(*item)
+
+    def __iter__(self) -> Iterator[tuple[str, str]]:
+        registry = _registry()
+        return iter([
+            (kind, part)
+            for kind in registry.templated_kinds()
+            for part in registry.channel_parts(kind)
+            if registry.part_is_html(kind, part)
+        ])
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+
+# Views on the channels' declarations, for the callers that read them as tables.
+CHANNEL_PARTS: Mapping[str, tuple[str, ...]] = _ChannelParts()
+HTML_PARTS: Set[tuple[str, str]] = _HtmlParts()
 
 LINK_LABELS = {
     "en": {
@@ -159,8 +206,21 @@ def template_render_source(source: str, context: Mapping[str, Any], *, html: boo
 def _default_render(
     channel: str, language: str, part: str, context: Mapping[str, Any], limits: TemplateLimits
 ) -> str:
-    template = sandbox_default(f"{channel}/{language}/{part}.j2", (channel, part) in HTML_PARTS)
+    name = f"{channel}/{language}/{part}.j2"
+    html = (channel, part) in HTML_PARTS
+    directory = _registry().transport_class(channel).templates_dir
+    if directory == TEMPLATES_DIR:
+        template = sandbox_default(name, html)
+    else:
+        template = _outside_defaults(directory, html).get_template(name)
     return sandbox_render(template, context, limits=limits)
+
+
+@lru_cache(maxsize=32)
+def _outside_defaults(directory: Path, html: bool) -> jinja2.Environment:
+    # Defaults shipped outside Herald's own tree (a channel added as a plugin)
+    # get the tenants' sandbox: Herald has not reviewed them.
+    return sandbox_environment(html).overlay(loader=jinja2.FileSystemLoader(directory))
 
 
 # --- context --------------------------------------------------------------

@@ -6,19 +6,40 @@ as it is. A section that is present (even empty) is made exactly so.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, time
-from typing import Any, ClassVar, Literal, Self
+from typing import Annotated, Any, ClassVar, Literal, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from limits import parse as rate_parse
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 from alerting.matchers import MatcherError, parse_matchers
-from receivers.models import ReceiverKind
-from receivers.templating import CHANNEL_PARTS, LANGUAGES
+from receivers.templating import LANGUAGES
+from receivers.transports import channel_kinds, channel_parts, templated_kinds
 
-Kind = Literal[tuple(ReceiverKind.values)]  # type: ignore[valid-type]
-TemplatedChannel = Literal[tuple(CHANNEL_PARTS)]  # type: ignore[valid-type]
+
+def _one_of(choices: Callable[[], tuple[str, ...]]) -> BeforeValidator:
+    """A Literal whose values are read when validating: the registered channels,
+    so a channel registered later (a plugin, a test's) is accepted too."""
+
+    def check(value: Any) -> str:
+        allowed = choices()
+        if value not in allowed:
+            quoted = [repr(choice) for choice in allowed]
+            expected = " or ".join([", ".join(quoted[:-1]), quoted[-1]] if len(quoted) > 1
+                                   else quoted)
+            raise PydanticCustomError(
+                "literal_error", "Input should be {expected}", {"expected": expected}
+            )
+        return value
+
+    return BeforeValidator(check)
+
+
+Kind = Annotated[str, _one_of(channel_kinds)]
+TemplatedChannel = Annotated[str, _one_of(templated_kinds)]
 Language = Literal[LANGUAGES]  # type: ignore[valid-type]
 Severity = Literal["any", "info", "warning", "error", "critical"]
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
@@ -116,7 +137,7 @@ class TemplateSpec(_Spec):
 
     @model_validator(mode="after")
     def _part_of_channel(self) -> Self:
-        parts = CHANNEL_PARTS[self.channel]
+        parts = channel_parts(self.channel)
         if self.part not in parts:
             raise ValueError(
                 f"'{self.part}' is not a part of {self.channel} messages ({', '.join(parts)})"

@@ -28,14 +28,11 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from alerting.config.envrefs import env_name_for, env_resolve, has_reference
-from alerting.config.limits import PART_LIMITS
 from alerting.config.loading import LoadedConfig, Path, Problem, position_of
 from alerting.config.schema import ConfigDocument, ReceiverSpec, TemplateSpec, fallback_cycles
 from receivers.messages import AlertMessage
 from receivers.services import receiver_targets_check
 from receivers.templating import (
-    CHANNEL_PARTS,
-    HTML_PARTS,
     TemplateError,
     message_render,
     sample_message,
@@ -43,7 +40,13 @@ from receivers.templating import (
     template_render_source,
     template_source_check,
 )
-from receivers.transports import SettingsError, settings_class
+from receivers.transports import (
+    SettingsError,
+    channel_parts,
+    part_is_html,
+    part_limit,
+    settings_class,
+)
 
 LEVELS = ("basic", "standard", "strict", "paranoid")
 # The guard's words for a tenant that refuses private targets; there is none here.
@@ -316,7 +319,7 @@ class _Checks:
         problems = []
         templates = self.document.templates or []
         for index, template in enumerate(templates):
-            html = (template.channel, template.part) in HTML_PARTS
+            html = part_is_html(template.channel, template.part)
             for label, message in _samples():
                 try:
                     template_render_source(
@@ -332,7 +335,7 @@ class _Checks:
     def _rendered_limits(
         self, index: int, receiver: ReceiverSpec, templates: list[TemplateSpec]
     ) -> list[Problem]:
-        if receiver.kind not in CHANNEL_PARTS:
+        if not channel_parts(receiver.kind):
             return []  # the webhook sends JSON; its body_template was rendered at basic
         language = receiver.config.get("language", "en")
         overrides = {
@@ -355,12 +358,12 @@ class _Checks:
                 if len(text) > longest.get(part, (-1, ""))[0]:
                     longest[part] = (len(text), label)
         for part, (length, label) in longest.items():
-            vendor, limit = PART_LIMITS.get((receiver.kind, part), ("", 0))
-            if limit and length > limit:
+            limit = part_limit(receiver.kind, part)
+            if limit and length > limit.characters:
                 problems.append(self.at(("receivers", index),
                                         f"the '{part}' renders to {length} characters for the "
-                                        f"{label} sample; {vendor} allows {limit} and it would "
-                                        "be cut"))
+                                        f"{label} sample; {limit.vendor} allows "
+                                        f"{limit.characters} and it would be cut"))
         return problems
 
     def _unused_receivers(self) -> list[Problem]:

@@ -1,33 +1,47 @@
-"""Transports by receiver kind."""
+"""Transports by receiver kind: each channel is one module, registered here.
 
-from receivers.transports.base import SendResult, Transport, TransportError
+What other modules need to know of a channel (its parts, limits, templates,
+Alertmanager import) is read through the registry (receivers.transports.registry).
+"""
+
+from receivers.transports.base import PartLimit, SendResult, Transport, TransportError
 from receivers.transports.discord import DiscordTransport
 from receivers.transports.email import EmailTransport
 from receivers.transports.msteams import TeamsTransport
 from receivers.transports.opsgenie import OpsgenieTransport
 from receivers.transports.pagerduty import PagerDutyTransport
+from receivers.transports.registry import (
+    TRANSPORTS,
+    alertmanager_mappings,
+    channel_choices,
+    channel_declaration_problems,
+    channel_kinds,
+    channel_parts,
+    channel_register,
+    channel_registered,
+    channel_unregister,
+    part_is_html,
+    part_limit,
+    templated_kinds,
+    transport_class,
+)
 from receivers.transports.settings import ChannelSettings, SettingsError
 from receivers.transports.slack import SlackTransport
 from receivers.transports.telegram import TelegramTransport
 from receivers.transports.webhook import WebhookTransport
 
-TRANSPORTS: dict[str, type[Transport]] = {
-    transport.kind: transport
-    for transport in (
-        WebhookTransport,
-        SlackTransport,
-        EmailTransport,
-        PagerDutyTransport,
-        TeamsTransport,
-        DiscordTransport,
-        OpsgenieTransport,
-        TelegramTransport,
-    )
-}
-
-
-def transport_class(kind: str) -> type[Transport]:
-    return TRANSPORTS[kind]
+# The order is the admin chooser's and Receiver.kind's choices' (in its migration).
+for _transport in (
+    WebhookTransport,
+    SlackTransport,
+    EmailTransport,
+    PagerDutyTransport,
+    TeamsTransport,
+    DiscordTransport,
+    OpsgenieTransport,
+    TelegramTransport,
+):
+    channel_register(_transport)
 
 
 def settings_class(kind: str) -> type[ChannelSettings]:
@@ -37,10 +51,22 @@ def settings_class(kind: str) -> type[ChannelSettings]:
 __all__ = [
     "TRANSPORTS",
     "ChannelSettings",
+    "PartLimit",
     "SendResult",
     "SettingsError",
     "Transport",
     "TransportError",
+    "alertmanager_mappings",
+    "channel_choices",
+    "channel_declaration_problems",
+    "channel_kinds",
+    "channel_parts",
+    "channel_register",
+    "channel_registered",
+    "channel_unregister",
+    "part_is_html",
+    "part_limit",
     "settings_class",
+    "templated_kinds",
     "transport_class",
 ]

@@ -9,23 +9,33 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any, ClassVar
+from pathlib import Path
+from typing import Any, ClassVar, NamedTuple
 
 import requests
 
 from receivers.messages import AlertMessage
 from receivers.redaction import SecretScrubber, secret_scrubber
+from receivers.template_sandbox import TEMPLATES_DIR
 from receivers.templating import RenderedMessage, message_render
+from receivers.transports.alertmanager import AlertmanagerMapping
 from receivers.transports.errors import TransportError, parse_retry_after
 from receivers.transports.http import http_post
 from receivers.transports.settings import ChannelSettings, SettingsError
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["SendResult", "Transport", "TransportError", "parse_retry_after"]
+__all__ = ["PartLimit", "SendResult", "Transport", "TransportError", "parse_retry_after"]
 
 # How much of a vendor's answer an error keeps: enough to say what is wrong.
 ERROR_TEXT_LIMIT = 300
+
+
+class PartLimit(NamedTuple):
+    """What the vendor shows of a rendered part: longer text is cut, and paranoid checks say so."""
+
+    vendor: str  # "Slack (header block)"
+    characters: int
 
 
 @dataclass(frozen=True)
@@ -60,10 +70,25 @@ def render_problem_record(problem: str, *, receiver_name: str) -> None:
 
 
 class Transport(ABC):
-    """One channel: a pure step from message to the vendor's payload, and a send."""
+    """One channel: a pure step from message to the vendor's payload, and a send.
+
+    A channel declares here everything other modules need to know of it
+    (read through receivers.transports.registry), so none of them lists channels.
+    """
 
     kind: ClassVar[str]
+    label: ClassVar[str]  # as the admin names it: "Microsoft Teams"
     settings_class: ClassVar[type[ChannelSettings]]
+    # The template parts its payload is made of, in the order the payload uses them;
+    # none for a channel that sends its own format (the webhook).
+    parts: ClassVar[tuple[str, ...]] = ()
+    # Parts whose output is HTML: values are escaped unless marked safe.
+    html_parts: ClassVar[frozenset[str]] = frozenset()
+    part_limits: ClassVar[Mapping[str, PartLimit]] = {}
+    # Default templates: <templates_dir>/<kind>/<language>/<part>.j2.
+    templates_dir: ClassVar[Path] = TEMPLATES_DIR
+    # The Alertmanager receiver entries that import as this channel.
+    alertmanager: ClassVar[tuple[AlertmanagerMapping, ...]] = ()
     # Channels with their own incident state hear about acknowledgements too.
     supports_acknowledge: ClassVar[bool] = False
 

@@ -8,6 +8,7 @@ Mentions are disabled, so an alert's text cannot ping @everyone.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -17,7 +18,8 @@ from pydantic import Field
 from receivers.messages import AlertMessage
 from receivers.severity import severity_color
 from receivers.templating import RenderedMessage
-from receivers.transports.base import SendResult, Transport, TransportError
+from receivers.transports.alertmanager import AlertmanagerMapping, ImportedReceiver
+from receivers.transports.base import PartLimit, SendResult, Transport, TransportError
 from receivers.transports.errors import parse_retry_after
 from receivers.transports.settings import ChannelSettings, HttpUrl, SecretUrl
 from receivers.truncation import truncate_text
@@ -106,9 +108,33 @@ def discord_payload(
     return payload
 
 
+def discord_from_alertmanager(
+    entry: Mapping[str, Any], globals: Mapping[str, Any]
+) -> ImportedReceiver:
+    return ImportedReceiver(
+        config={"username": entry.get("username"), "avatar_url": entry.get("avatar_url")},
+        secrets={"url": entry.get("webhook_url")},
+    )
+
+
 class DiscordTransport(Transport):
     kind = "discord"
+    label = "Discord"
     settings_class = DiscordSettings
+    parts = ("title", "body")
+    part_limits = {
+        "title": PartLimit("Discord (content)", CONTENT_LIMIT),
+        "body": PartLimit("Discord (embed description)", DESCRIPTION_LIMIT),
+    }
+    alertmanager = (
+        AlertmanagerMapping(
+            key="discord_configs",
+            mapper=discord_from_alertmanager,
+            send_resolved_default=True,
+            reads=("webhook_url", "webhook_url_file", "username", "avatar_url"),
+            templated=("title", "message", "content"),
+        ),
+    )
 
     def raise_for_response(self, response: requests.Response) -> None:
         try:

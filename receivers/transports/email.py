@@ -12,6 +12,7 @@ import logging
 import smtplib
 import socket
 import ssl
+from collections.abc import Mapping
 from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime
@@ -22,7 +23,12 @@ from pydantic import Field, SecretStr, model_validator
 
 from receivers.messages import AlertMessage, group_dedup_key
 from receivers.templating import RenderedMessage
-from receivers.transports.base import SendResult, Transport, TransportError
+from receivers.transports.alertmanager import (
+    AlertmanagerMapping,
+    ImportedReceiver,
+    split_list,
+)
+from receivers.transports.base import PartLimit, SendResult, Transport, TransportError
 from receivers.transports.http import guard_host
 from receivers.transports.outbound import host_name_check
 from receivers.transports.settings import ChannelSettings, EmailAddress
@@ -149,9 +155,45 @@ def _smtp_connect(
     raise AssertionError("unreachable: addresses is never empty")
 
 
+def email_from_alertmanager(
+    entry: Mapping[str, Any], globals: Mapping[str, Any]
+) -> ImportedReceiver:
+    smarthost = str(entry.get("smarthost") or globals.get("smtp_smarthost") or "")
+    host, _, port = smarthost.rpartition(":") if ":" in smarthost else (smarthost, "", "")
+    require_tls = entry.get("require_tls", globals.get("smtp_require_tls", True))
+    security = "tls" if port == "465" else ("starttls" if require_tls else "none")
+    notes = []
+    if entry.get("tls_config"):
+        notes.append("tls_config is not imported (Herald verifies against the system CAs)")
+    return ImportedReceiver(
+        config={
+            "host": host, "port": int(port) if port.isdigit() else None, "security": security,
+            "username": entry.get("auth_username") or globals.get("smtp_auth_username") or "",
+            "from_address": entry.get("from") or globals.get("smtp_from"),
+            "to": split_list(entry.get("to")),
+        },
+        secrets={"password": entry.get("auth_password") or globals.get("smtp_auth_password")},
+        notes=notes,
+    )
+
+
 class EmailTransport(Transport):
     kind = "email"
+    label = "Email"
     settings_class = EmailSettings
+    parts = ("subject", "text", "html")
+    html_parts = frozenset({"html"})
+    part_limits = {"subject": PartLimit("email (subject)", SUBJECT_LIMIT)}
+    alertmanager = (
+        AlertmanagerMapping(
+            key="email_configs",
+            mapper=email_from_alertmanager,
+            send_resolved_default=False,
+            reads=("to", "from", "smarthost", "auth_username", "auth_password",
+                   "auth_password_file", "require_tls", "tls_config"),
+            templated=("html", "text", "headers"),
+        ),
+    )
 
     def send(self, message: AlertMessage) -> SendResult:
         settings = self.settings

@@ -9,6 +9,7 @@ connector MessageCard format is not used. Teams refuses messages over about
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from pydantic import Field
@@ -16,7 +17,8 @@ from pydantic import Field
 from receivers.messages import AlertMessage
 from receivers.severity import teams_style
 from receivers.templating import RenderedMessage
-from receivers.transports.base import SendResult, Transport
+from receivers.transports.alertmanager import AlertmanagerMapping, ImportedReceiver
+from receivers.transports.base import PartLimit, SendResult, Transport
 from receivers.transports.settings import ChannelSettings, SecretUrl
 from receivers.truncation import json_length, truncate_text
 
@@ -81,9 +83,44 @@ def msteams_payload(*, rendered: RenderedMessage, message: AlertMessage) -> dict
     return _card(rendered, message, body)
 
 
+def msteams_from_alertmanager(
+    entry: Mapping[str, Any], globals: Mapping[str, Any]
+) -> ImportedReceiver:
+    return ImportedReceiver(
+        secrets={"url": entry.get("webhook_url")},
+        notes=["Office 365 connector webhooks are retired; Herald posts Adaptive Cards to a "
+               "Teams Workflows URL: check that this URL is one"],
+    )
+
+
+def msteamsv2_from_alertmanager(
+    entry: Mapping[str, Any], globals: Mapping[str, Any]
+) -> ImportedReceiver:
+    return ImportedReceiver(secrets={"url": entry.get("webhook_url")})
+
+
 class TeamsTransport(Transport):
     kind = "msteams"
+    label = "Microsoft Teams"
     settings_class = TeamsSettings
+    parts = ("title", "body")
+    part_limits = {"title": PartLimit("Teams (card title)", TITLE_LIMIT)}
+    alertmanager = (
+        AlertmanagerMapping(
+            key="msteams_configs",
+            mapper=msteams_from_alertmanager,
+            send_resolved_default=True,
+            reads=("webhook_url", "webhook_url_file"),
+            templated=("title", "summary", "text"),
+        ),
+        AlertmanagerMapping(
+            key="msteamsv2_configs",
+            mapper=msteamsv2_from_alertmanager,
+            send_resolved_default=True,
+            reads=("webhook_url", "webhook_url_file"),
+            templated=("title", "text"),
+        ),
+    )
 
     def send(self, message: AlertMessage) -> SendResult:
         payload = msteams_payload(rendered=self.render(message), message=message)

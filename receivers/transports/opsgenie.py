@@ -9,6 +9,7 @@ details 8,000 characters in all, source 100, note 25,000.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
@@ -16,7 +17,13 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 from receivers.messages import AlertMessage, group_dedup_key
 from receivers.severity import opsgenie_priority
 from receivers.templating import RenderedMessage
-from receivers.transports.base import SendResult, Transport
+from receivers.transports.alertmanager import (
+    AlertmanagerMapping,
+    ImportedReceiver,
+    not_imported,
+    split_list,
+)
+from receivers.transports.base import PartLimit, SendResult, Transport
 from receivers.transports.settings import ChannelSettings, HttpUrl
 from receivers.truncation import truncate_text
 
@@ -126,10 +133,60 @@ def opsgenie_request(
     )
 
 
+def opsgenie_from_alertmanager(
+    entry: Mapping[str, Any], globals: Mapping[str, Any]
+) -> ImportedReceiver:
+    api_key = entry.get("api_key") or globals.get("opsgenie_api_key")
+    if not api_key:
+        return not_imported("no api_key (nor global opsgenie_api_key)")
+    api_url = str(entry.get("api_url") or globals.get("opsgenie_api_url") or "").rstrip("/")
+    notes = []
+    responders = []
+    for responder in entry.get("responders") or []:
+        kind = str(responder.get("type", ""))
+        if kind not in ("team", "user", "escalation", "schedule"):
+            notes.append(f"responder type {kind!r} is not imported")
+            continue
+        responders.append({
+            "type": kind, **{k: str(responder[k]) for k in ("id", "name", "username")
+                             if responder.get(k)},
+        })
+    tags = split_list(entry.get("tags"))
+    if any("{{" in tag for tag in tags):
+        notes.append("tags are a Go template; not imported")
+        tags = []
+    return ImportedReceiver(
+        config={
+            "region": "eu" if api_url == API_URLS["eu"] else "us",
+            "api_url": api_url if api_url not in (*API_URLS.values(), "") else None,
+            "responders": responders,
+            "tags": tags,
+        },
+        secrets={"api_key": api_key},
+        notes=notes,
+    )
+
+
 class OpsgenieTransport(Transport):
     kind = "opsgenie"
+    label = "Opsgenie"
     supports_acknowledge = True
     settings_class = OpsgenieSettings
+    parts = ("message", "description")
+    part_limits = {
+        "message": PartLimit("Opsgenie (message)", MESSAGE_LIMIT),
+        "description": PartLimit("Opsgenie (description)", DESCRIPTION_LIMIT),
+    }
+    alertmanager = (
+        AlertmanagerMapping(
+            key="opsgenie_configs",
+            mapper=opsgenie_from_alertmanager,
+            send_resolved_default=True,
+            reads=("api_key", "api_key_file", "api_url", "responders", "tags"),
+            templated=("message", "description", "details", "entity", "actions", "note",
+                       "priority", "source"),
+        ),
+    )
 
     def send(self, message: AlertMessage) -> SendResult:
         path, body = opsgenie_request(

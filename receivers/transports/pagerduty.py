@@ -9,6 +9,7 @@ Limits: summary 1,024 characters, dedup_key 255, the whole event 512 KB.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -17,7 +18,12 @@ from pydantic import Field, SecretStr
 from receivers.messages import AlertMessage, group_dedup_key
 from receivers.severity import pagerduty_severity
 from receivers.templating import RenderedMessage
-from receivers.transports.base import SendResult, Transport
+from receivers.transports.alertmanager import (
+    AlertmanagerMapping,
+    ImportedReceiver,
+    not_imported,
+)
+from receivers.transports.base import PartLimit, SendResult, Transport
 from receivers.transports.settings import ChannelSettings, HttpUrl
 from receivers.truncation import truncate_text
 
@@ -94,10 +100,46 @@ def pagerduty_event(
     return event
 
 
+def pagerduty_from_alertmanager(
+    entry: Mapping[str, Any], globals: Mapping[str, Any]
+) -> ImportedReceiver:
+    if not entry.get("routing_key"):
+        if entry.get("service_key"):
+            return not_imported("service_key is an Events API v1 key; Herald uses Events API "
+                                "v2: create a v2 integration and use its routing key")
+        return not_imported("no routing_key")
+    url = entry.get("url") or globals.get("pagerduty_url") or EVENTS_URL
+    source = str(entry.get("source") or "")
+    notes = []
+    if "{{" in source:
+        notes.append("source is a Go template; not imported")
+        source = ""
+    return ImportedReceiver(
+        config={"events_url": url if url.rstrip("/") != EVENTS_URL else None,
+                "client": entry.get("client"), "source": source},
+        secrets={"routing_key": entry["routing_key"]},
+        notes=notes,
+    )
+
+
 class PagerDutyTransport(Transport):
     kind = "pagerduty"
+    label = "PagerDuty"
     supports_acknowledge = True
     settings_class = PagerDutySettings
+    parts = ("summary",)
+    part_limits = {"summary": PartLimit("PagerDuty (summary)", SUMMARY_LIMIT)}
+    alertmanager = (
+        AlertmanagerMapping(
+            key="pagerduty_configs",
+            mapper=pagerduty_from_alertmanager,
+            send_resolved_default=True,
+            reads=("routing_key", "routing_key_file", "service_key", "service_key_file",
+                   "url", "client", "source"),
+            templated=("description", "details", "severity", "class", "component", "group",
+                       "links", "images", "client_url"),
+        ),
+    )
 
     def send(self, message: AlertMessage) -> SendResult:
         event = pagerduty_event(

@@ -8,13 +8,19 @@ characters in all (msg_blocks_too_long), so the body is kept to 12,000.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from pydantic import Field
 
 from receivers.messages import AlertMessage
 from receivers.templating import RenderedMessage
-from receivers.transports.base import SendResult, Transport
+from receivers.transports.alertmanager import (
+    AlertmanagerMapping,
+    ImportedReceiver,
+    not_imported,
+)
+from receivers.transports.base import PartLimit, SendResult, Transport
 from receivers.transports.settings import ChannelSettings, SecretUrl
 from receivers.truncation import chunk_text, truncate_text
 
@@ -84,9 +90,36 @@ def slack_payload(*, rendered: RenderedMessage, message: AlertMessage) -> dict[s
     }
 
 
+def slack_from_alertmanager(
+    entry: Mapping[str, Any], globals: Mapping[str, Any]
+) -> ImportedReceiver:
+    url = entry.get("api_url") or globals.get("slack_api_url")
+    if not url:
+        return not_imported("no api_url (nor global slack_api_url)")
+    return ImportedReceiver(secrets={"url": url})
+
+
 class SlackTransport(Transport):
     kind = "slack"
+    label = "Slack"
     settings_class = SlackSettings
+    parts = ("title", "body")
+    part_limits = {
+        "title": PartLimit("Slack (header block)", HEADER_LIMIT),
+        "body": PartLimit("Slack (message blocks)", BODY_LIMIT),
+    }
+    alertmanager = (
+        AlertmanagerMapping(
+            key="slack_configs",
+            mapper=slack_from_alertmanager,
+            send_resolved_default=False,
+            reads=("api_url", "api_url_file"),
+            templated=("title", "title_link", "text", "pretext", "fallback", "footer", "color",
+                       "fields", "actions", "callback_id", "image_url", "thumb_url"),
+            ignored={"channel": "channel is not imported: a Slack incoming webhook posts to the "
+                                "channel it was created for"},
+        ),
+    )
 
     def send(self, message: AlertMessage) -> SendResult:
         payload = slack_payload(rendered=self.render(message), message=message)

@@ -12,6 +12,7 @@ receiver's chat id is updated and the send retried.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import nh3
@@ -20,7 +21,8 @@ from pydantic import Field, SecretStr, field_validator
 
 from receivers.messages import AlertMessage
 from receivers.templating import RenderedMessage
-from receivers.transports.base import SendResult, Transport, TransportError
+from receivers.transports.alertmanager import AlertmanagerMapping, ImportedReceiver
+from receivers.transports.base import PartLimit, SendResult, Transport, TransportError
 from receivers.transports.errors import parse_retry_after
 from receivers.transports.settings import ChannelSettings, HttpUrl
 from receivers.truncation import truncate_html, utf16_length
@@ -105,9 +107,34 @@ def _answer(response: requests.Response) -> dict[str, Any]:
     return body if isinstance(body, dict) else {}
 
 
+def telegram_from_alertmanager(
+    entry: Mapping[str, Any], globals: Mapping[str, Any]
+) -> ImportedReceiver:
+    api_url = entry.get("api_url") or globals.get("telegram_api_url")
+    return ImportedReceiver(
+        config={"chat_id": entry.get("chat_id"),
+                "message_thread_id": entry.get("message_thread_id"),
+                "api_url": api_url if api_url and api_url.rstrip("/") != API_URL else None},
+        secrets={"bot_token": entry.get("bot_token")},
+    )
+
+
 class TelegramTransport(Transport):
     kind = "telegram"
+    label = "Telegram"
     settings_class = TelegramSettings
+    parts = ("body",)
+    html_parts = frozenset({"body"})
+    part_limits = {"body": PartLimit("Telegram (message)", TEXT_LIMIT)}
+    alertmanager = (
+        AlertmanagerMapping(
+            key="telegram_configs",
+            mapper=telegram_from_alertmanager,
+            send_resolved_default=True,
+            reads=("api_url", "bot_token", "bot_token_file", "chat_id", "message_thread_id"),
+            templated=("message",),
+        ),
+    )
 
     def send(self, message: AlertMessage) -> SendResult:
         payload = telegram_payload(rendered=self.render(message), settings=self.settings)

@@ -27,6 +27,7 @@ import hmac
 import json
 import re
 import time
+from collections.abc import Mapping
 from typing import Any
 
 from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
@@ -39,6 +40,14 @@ from receivers.templating import (
     template_context,
     template_render_source,
     template_samples_check,
+)
+from receivers.transports.alertmanager import (
+    INGEST_PATH,
+    AlertmanagerMapping,
+    ImportedReceiver,
+    duration_seconds,
+    http_authorization,
+    not_imported,
 )
 from receivers.transports.base import (
     SendResult,
@@ -244,9 +253,37 @@ def webhook_request(
     return body, headers, problems
 
 
+def webhook_from_alertmanager(
+    entry: Mapping[str, Any], globals: Mapping[str, Any]
+) -> ImportedReceiver:
+    url = str(entry.get("url") or "")
+    if not url:
+        return not_imported("no url")
+    if INGEST_PATH in url:
+        return not_imported("it already posts to Herald")
+    timeout = duration_seconds(entry.get("timeout"))
+    authorization, notes = http_authorization(entry)
+    return ImportedReceiver(
+        config={"timeout_seconds": min(timeout, 60) if timeout else None},
+        secrets={"url": url, "authorization": authorization},
+        notes=notes,
+    )
+
+
 class WebhookTransport(Transport):
     kind = "webhook"
+    label = "Generic webhook"
     settings_class = WebhookSettings
+    # No parts: it sends Alertmanager's JSON, or its own body_template.
+    alertmanager = (
+        AlertmanagerMapping(
+            key="webhook_configs",
+            mapper=webhook_from_alertmanager,
+            send_resolved_default=True,
+            # Its http_config is read: the Authorization becomes a secret.
+            reads=("url", "url_file", "timeout", "http_config"),
+        ),
+    )
 
     def send(self, message: AlertMessage) -> SendResult:
         body, headers, problems = webhook_request(
