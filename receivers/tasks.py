@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django_tenants.utils import tenant_context
 
 from alerting.celery import app
 from receivers.delivery import (
-    notification_deliver,
+    DeliveryResult,
     notification_sweep,
     notifications_deliver,
     notifications_enqueue,
@@ -17,9 +18,33 @@ from tenants.selectors import tenant_list
 @app.task(acks_late=True, reject_on_worker_lost=True)
 def deliver_notifications(notification_ids: list[int]) -> dict[str, int]:
     """First attempts, as a batch; a notification owed another attempt is retried on its own."""
-    results = notifications_deliver(notification_ids=notification_ids)
+    results = notifications_deliver(
+        notification_ids=notification_ids, take_due=_room(len(notification_ids))
+    )
+    _follow_up(results)
     outcomes: dict[str, int] = {}
-    # Put back because the tenant was at its cap: retried together, as they came.
+    for result in results.values():
+        outcomes[str(result.outcome)] = outcomes.get(str(result.outcome), 0) + 1
+    return outcomes
+
+
+@app.task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=None)
+def deliver_notification(self, notification_id: int) -> str | None:
+    results = notifications_deliver(notification_ids=[notification_id], take_due=_room(1))
+    result = results.pop(notification_id)
+    _follow_up(results)
+    if result.retry_in is not None:
+        raise self.retry(countdown=result.retry_in)
+    return result.outcome
+
+
+def _room(asked: int) -> int:
+    """How many more of the tenant's due notifications a task takes along (up to a batch)."""
+    return max(0, settings.HERALD_DELIVERY_BATCH_SIZE - asked)
+
+
+def _follow_up(results: dict[int, DeliveryResult]) -> None:
+    """Enqueue what is owed another try: put back for a busy tenant together, retries alone."""
     busy = [i for i, result in results.items() if result.tenant_busy]
     if busy:
         countdown = results[busy[0]].retry_in  # one jittered wait per batch
@@ -27,17 +52,6 @@ def deliver_notifications(notification_ids: list[int]) -> dict[str, int]:
     for notification_id, result in results.items():
         if result.retry_in is not None and not result.tenant_busy:
             deliver_notification.apply_async((notification_id,), countdown=result.retry_in)
-        outcome = str(result.outcome)
-        outcomes[outcome] = outcomes.get(outcome, 0) + 1
-    return outcomes
-
-
-@app.task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=None)
-def deliver_notification(self, notification_id: int) -> str | None:
-    result = notification_deliver(notification_id=notification_id)
-    if result.retry_in is not None:
-        raise self.retry(countdown=result.retry_in)
-    return result.outcome
 
 
 @app.task(acks_late=True)

@@ -69,6 +69,19 @@ def too_old(*, created_at: datetime, max_age_seconds: int, now: datetime) -> boo
     return now >= created_at + timedelta(seconds=max_age_seconds)
 
 
+# A retry's task may run this much before its notification's due time (clocks
+# of different hosts): it is still due.
+_DUE_TOLERANCE = timedelta(seconds=1)
+
+
+def not_due(*, next_attempt_at: datetime, now: datetime) -> bool:
+    """Owed an attempt only later (backoff, a wait): a task that comes early has nothing to do.
+
+    Its own retry, or the sweep, brings it back when it is due.
+    """
+    return next_attempt_at > now + _DUE_TOLERANCE
+
+
 def grouping_may_hold(*, acknowledgement: bool, is_digest: bool) -> bool:
     """May the grouping window hold this notification back (if its group has others)?"""
     return (
@@ -81,6 +94,7 @@ class ClaimFacts:
     """What the rules need to know of a notification, as the batch claim reads it."""
 
     state: str
+    next_attempt_at: datetime
     is_digest: bool
     receiver_enabled: bool
     attempts: int
@@ -91,10 +105,15 @@ class ClaimFacts:
     has_siblings: bool  # another notification of its group for the same receiver
 
 
-def needs_no_decision(facts: ClaimFacts, *, now: datetime) -> bool:
-    """May it be sent in a batch? Anything else is claimed one by one, and decided there."""
+def needs_no_decision(facts: ClaimFacts, *, now: datetime, only_due: bool = False) -> bool:
+    """May it be sent in a batch? Anything else is claimed one by one, and decided there.
+
+    `only_due`: a task asks; one that comes before its notification is due is
+    a duplicate (its notification was taken along by another task).
+    """
     return (
         facts.state == NotificationState.PENDING
+        and not (only_due and not_due(next_attempt_at=facts.next_attempt_at, now=now))
         and not facts.is_digest
         and facts.receiver_enabled
         and not (
@@ -143,7 +162,7 @@ def tenant_busy_postpone(notification: Notification, *, now) -> DeliveryResult:
     return replace(result, tenant_busy=True)
 
 
-def notification_claim(notification_id: int) -> Claim:
+def notification_claim(notification_id: int, *, only_due: bool = False) -> Claim:
     """Decide, under the notification's lock, whether to send it now.
 
     In order: final or leased elsewhere (nothing to do); too old (give up,
@@ -155,7 +174,7 @@ def notification_claim(notification_id: int) -> Claim:
     slot = SendSlot(connection.tenant.schema_name)
     claim = None
     try:
-        claim = _notification_claim_locked(notification_id, slot=slot)
+        claim = _notification_claim_locked(notification_id, slot=slot, only_due=only_due)
         return claim
     finally:
         # Taken before the circuit, grouping and rate decisions (so a busy
@@ -164,7 +183,9 @@ def notification_claim(notification_id: int) -> Claim:
             slot.release()
 
 
-def _notification_claim_locked(notification_id: int, *, slot: SendSlot) -> Claim:
+def _notification_claim_locked(
+    notification_id: int, *, slot: SendSlot, only_due: bool
+) -> Claim:
     now = timezone.now()
     with transaction.atomic():
         notification = (
@@ -174,6 +195,12 @@ def _notification_claim_locked(notification_id: int, *, slot: SendSlot) -> Claim
             .first()
         )
         if notification is None or notification.state in FINAL_STATES:
+            return Claim(result=DeliveryResult(outcome=None))
+        if (
+            only_due
+            and notification.state == NotificationState.PENDING
+            and not_due(next_attempt_at=notification.next_attempt_at, now=now)
+        ):
             return Claim(result=DeliveryResult(outcome=None))
         if notification.state == NotificationState.SENDING and notification.next_attempt_at > now:
             wait = (notification.next_attempt_at - now).total_seconds()
@@ -249,7 +276,8 @@ def _notification_claim_locked(notification_id: int, *, slot: SendSlot) -> Claim
 # notification another worker holds is left to the one-by-one claim, which
 # waits for its lock and then sees its state.
 _FACTS = """
-SELECT n.id, n.receiver_id, n.state, n.is_digest, r.enabled, n.attempts, n.created_at,
+SELECT n.id, n.receiver_id, n.state, n.next_attempt_at, n.is_digest, r.enabled, n.attempts,
+       n.created_at,
        r.max_age_seconds, n.acknowledgement, c.state,
        EXISTS (SELECT 1 FROM receivers_notification s
                WHERE s.receiver_id = n.receiver_id AND s.alert_group_id = n.alert_group_id
@@ -258,7 +286,12 @@ SELECT n.id, n.receiver_id, n.state, n.is_digest, r.enabled, n.attempts, n.creat
 FROM receivers_notification n
 JOIN receivers_receiver r ON r.id = n.receiver_id
 LEFT JOIN receivers_receivercircuit c ON c.receiver_id = n.receiver_id
-WHERE n.id = ANY(%(ids)s)
+WHERE n.id = ANY(%(ids)s) OR n.id IN (
+    -- up to `extra` of the tenant's other due notifications, taken along
+    SELECT d.id FROM receivers_notification d
+    WHERE d.state = 'pending' AND NOT d.is_digest AND d.next_attempt_at <= %(now)s
+      AND NOT d.id = ANY(%(ids)s)
+    ORDER BY d.next_attempt_at LIMIT %(extra)s)
 ORDER BY n.id
 FOR UPDATE OF n SKIP LOCKED
 """
@@ -297,22 +330,39 @@ RETURNING {notification}, {group}
 )
 
 
-def batch_claim(
-    notification_ids: list[int], *, now: datetime
-) -> tuple[list[Notification], dict[int, tuple | None], int | None]:
-    """Lease the notifications that need no decision.
+@dataclass(frozen=True)
+class BatchClaim:
+    """What a batch claim leased, and what it learnt of the rest."""
 
-    Also returns what each receiver's circuit looked like, and the
-    configuration version the receivers were read under.
+    claimed: list[Notification]
+    # Receiver id -> what its circuit looked like (state, failures, last success).
+    circuit_seen: dict[int, tuple | None]
+    # The configuration version the receivers were read under.
+    version: int | None
+    # Asked for, but final already: a task that came again has nothing to do.
+    settled: frozenset[int]
+
+
+def batch_claim(
+    notification_ids: list[int], *, now: datetime, extra: int = 0, only_due: bool = False
+) -> BatchClaim:
+    """Lease the notifications that need no decision, and `extra` more of the tenant's due ones.
+
+    Taking due notifications along lets one task send what single-alert
+    ingests enqueued one by one; their own tasks then find them settled.
     """
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(_FACTS, {"ids": list(notification_ids)})
+        cursor.execute(_FACTS, {"ids": list(notification_ids), "now": now, "extra": extra})
+        facts = cursor.fetchall()
+        settled = frozenset(row[0] for row in facts if row[2] in FINAL_STATES)
         rows = [
-            row for row in cursor.fetchall() if needs_no_decision(ClaimFacts(*row[2:11]), now=now)
+            row
+            for row in facts
+            if needs_no_decision(ClaimFacts(*row[2:12]), now=now, only_due=only_due)
         ]
         if not rows:
-            return [], {}, None
-        version = rows[0][13]
+            return BatchClaim([], {}, None, settled)
+        version = rows[0][14]
         receivers = receivers_for_delivery(ids={row[1] for row in rows}, version=version)
         by_receiver: dict[int, list[int]] = defaultdict(list)
         for notification_id, receiver_id, *_ in rows:
@@ -325,7 +375,7 @@ def batch_claim(
             for notification_id in ids
         ]
         if not leased:
-            return [], {}, version
+            return BatchClaim([], {}, version, settled)
         cursor.execute(
             _LEASE,
             {
@@ -338,9 +388,9 @@ def batch_claim(
             (_notification_of(row, receivers) for row in cursor.fetchall()), key=lambda n: n.id
         )
     circuit_seen = {
-        row[1]: (row[9], row[11], row[12]) if row[9] is not None else None for row in rows
+        row[1]: (row[10], row[12], row[13]) if row[10] is not None else None for row in rows
     }
-    return claimed, circuit_seen, version
+    return BatchClaim(claimed, circuit_seen, version, settled)
 
 
 def _notification_of(row: tuple, receivers: dict[int, Receiver]) -> Notification:

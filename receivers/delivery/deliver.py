@@ -17,32 +17,44 @@ from receivers.delivery.threads import send_remember, sends_run
 from receivers.selectors import message_templates_for_delivery
 
 
-def notifications_deliver(*, notification_ids: list[int]) -> dict[int, DeliveryResult]:
-    """Make at most one delivery attempt for each notification; results by id."""
+def notifications_deliver(
+    *, notification_ids: list[int], take_due: int = 0
+) -> dict[int, DeliveryResult]:
+    """Make at most one delivery attempt for each notification; results by id.
+
+    With `take_due` (the tasks), up to that many more of the tenant's due
+    notifications are taken along, their results included, and a
+    notification that is not due yet is left alone: its task came again
+    after another had taken it along (its retry, or the sweep, comes when it
+    is due).
+    """
     now = timezone.now()
-    claimed, circuit_seen, version = batch_claim(notification_ids, now=now)
+    only_due = take_due > 0
+    batch = batch_claim(notification_ids, now=now, extra=take_due, only_due=only_due)
     results: dict[int, DeliveryResult] = {}
-    if claimed:
+    if batch.claimed:
         sends = Sends(
             templates=lambda channel: message_templates_for_delivery(
-                channel=channel, version=version
+                channel=channel, version=batch.version
             )
         )
-        outcomes = sends_run([sends.prepare(notification) for notification in claimed])
+        outcomes = sends_run([sends.prepare(notification) for notification in batch.claimed])
         now = timezone.now()
         recorded = [
             attempt_apply(notification, sent, now=now)
-            for notification, sent in zip(claimed, outcomes, strict=True)
+            for notification, sent in zip(batch.claimed, outcomes, strict=True)
             if sent is not None
         ]
         if recorded:
-            results = attempts_record(recorded, circuit_seen=circuit_seen, now=now)
-        busy = [n for n, sent in zip(claimed, outcomes, strict=True) if sent is None]
+            results = attempts_record(recorded, circuit_seen=batch.circuit_seen, now=now)
+        busy = [n for n, sent in zip(batch.claimed, outcomes, strict=True) if sent is None]
         if busy:
             results.update(tenant_busy_unlease(busy, now=now))
     for notification_id in notification_ids:
-        if notification_id not in results:
-            results[notification_id] = _deliver_deciding(notification_id)
+        if notification_id in batch.settled:
+            results[notification_id] = DeliveryResult(outcome=None)
+        elif notification_id not in results:
+            results[notification_id] = _deliver_deciding(notification_id, only_due=only_due)
     return results
 
 
@@ -51,13 +63,13 @@ def notification_deliver(*, notification_id: int) -> DeliveryResult:
     return notifications_deliver(notification_ids=[notification_id])[notification_id]
 
 
-def _deliver_deciding(notification_id: int) -> DeliveryResult:
+def _deliver_deciding(notification_id: int, *, only_due: bool = False) -> DeliveryResult:
     """One notification that needed a decision: claimed under its lock, then sent and recorded.
 
     A notification already delivered or otherwise final is left alone, so a
     task that is redelivered (worker lost, sweep) does not send twice.
     """
-    claim = notification_claim(notification_id)
+    claim = notification_claim(notification_id, only_due=only_due)
     if claim.notification is None:
         return claim.result
     notification = claim.notification

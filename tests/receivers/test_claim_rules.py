@@ -12,6 +12,7 @@ from receivers.delivery.claim import ClaimFacts, needs_no_decision, too_old
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 FRESH = ClaimFacts(
     state="pending",
+    next_attempt_at=NOW,
     is_digest=False,
     receiver_enabled=True,
     attempts=0,
@@ -50,6 +51,14 @@ def test_a_first_attempt_is_made_however_old_and_an_acknowledgement_is_never_hel
     assert needs_no_decision(replace(FRESH, has_siblings=True, acknowledgement=True), now=NOW)
     settings.HERALD_GROUP_WINDOW_SECONDS = 0  # grouping off: siblings do not matter
     assert needs_no_decision(replace(FRESH, has_siblings=True), now=NOW)
+
+
+def test_a_task_that_comes_before_its_notification_is_due_leaves_it_alone():
+    later = replace(FRESH, next_attempt_at=NOW + timedelta(seconds=30))
+    assert not needs_no_decision(later, now=NOW, only_due=True)
+    assert needs_no_decision(later, now=NOW)  # asked directly (retry now, tests): sent
+    almost = replace(FRESH, next_attempt_at=NOW + timedelta(milliseconds=500))
+    assert needs_no_decision(almost, now=NOW, only_due=True)  # another host's clock
 
 
 def test_too_old_is_at_the_max_age_exactly():
