@@ -309,10 +309,10 @@ HERALD_GROUP_WINDOW_SECONDS = float(os.environ.get("HERALD_GROUP_WINDOW_SECONDS"
 HERALD_DELIVERY_LEASE_SECONDS = float(os.environ.get("HERALD_DELIVERY_LEASE_SECONDS", "0"))
 # Notifications enqueued together go to one task of at most this many: one
 # claim and one record for the batch, its sends side by side when the
-# receiver is slow (receivers/batch_sends.py).
+# receiver is slow (receivers/delivery/threads.py).
 HERALD_DELIVERY_BATCH_SIZE = int(os.environ.get("HERALD_DELIVERY_BATCH_SIZE", "25"))
 # Fair workers (issue 14): at most this many sends of one tenant at once in
-# one worker process (receivers/fairness.py); a batch's sends side by side
+# one worker process (receivers/delivery/fairness.py); a batch's sends side by side
 # count as one, as one worker thread waits for them. A send over it is not
 # made: the notification is retried shortly without counting an attempt, so
 # a tenant whose receivers are slow or stuck holds at most this many of the
