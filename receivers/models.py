@@ -8,7 +8,7 @@ from alerting.fields import PlainJSONField
 from alerting.models import AlertGroup, AlertStatus
 from receivers.transports import channel_choices
 
-# The registered channels (ReceiverKind.SLACK == "slack"), in registration
+# The registered channels (ReceiverKind.SLACK is the slack kind), in registration
 # order: a new channel changes these choices, which makemigrations records.
 ReceiverKind = models.TextChoices(
     "ReceiverKind", [(kind.upper(), (kind, label)) for kind, label in channel_choices()]
