@@ -286,12 +286,13 @@ SELECT n.id, n.receiver_id, n.state, n.next_attempt_at, n.is_digest, r.enabled, 
 FROM receivers_notification n
 JOIN receivers_receiver r ON r.id = n.receiver_id
 LEFT JOIN receivers_receivercircuit c ON c.receiver_id = n.receiver_id
-WHERE n.id = ANY(%(ids)s) OR n.id IN (
-    -- up to `extra` of the tenant's other due notifications, taken along
+-- the ids asked for, and up to `extra` of the tenant's other due ones (one
+-- array, so the primary key's index finds them all)
+WHERE n.id = ANY(%(ids)s::bigint[] || ARRAY(
     SELECT d.id FROM receivers_notification d
     WHERE d.state = 'pending' AND NOT d.is_digest AND d.next_attempt_at <= %(now)s
-      AND NOT d.id = ANY(%(ids)s)
-    ORDER BY d.next_attempt_at LIMIT %(extra)s)
+      AND NOT d.id = ANY(%(ids)s::bigint[])
+    ORDER BY d.next_attempt_at LIMIT %(extra)s))
 ORDER BY n.id
 FOR UPDATE OF n SKIP LOCKED
 """
