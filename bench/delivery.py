@@ -30,6 +30,7 @@ import sys
 import threading
 import time
 import uuid
+from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 QUEUE = f"bench-delivery-{uuid.uuid4().hex[:8]}"
@@ -74,8 +75,12 @@ class Server(ThreadingHTTPServer):
     daemon_threads = True
 
 
-def outbox_fill(tenant, *, count: int, url: str) -> list[int]:
-    """`count` pending notifications to the benchmark receiver, one group each."""
+def outbox_fill(tenant, *, count: int, url: str, due: bool = True) -> list[int]:
+    """`count` pending notifications to the benchmark receiver, one group each.
+
+    Not `due`: held for a day, until `_paced` makes each due as it enqueues it
+    (as an ingest writes it), so no earlier task takes it along.
+    """
     from django.utils import timezone
     from django_tenants.utils import tenant_context
 
@@ -124,7 +129,7 @@ def outbox_fill(tenant, *, count: int, url: str) -> list[int]:
                 status="firing",
                 alerts=[alert],
                 created_at=now,
-                next_attempt_at=now,
+                next_attempt_at=now if due else now + timedelta(days=1),
             )
             for group, alert in zip(groups, alerts, strict=True)
         )
@@ -233,9 +238,11 @@ def _latencies(tenant, enqueued: dict[int, float], *, timeout: float = 60) -> li
 
 def _paced(tenant, ids: list[int], *, per_second: float) -> dict[int, float]:
     """Enqueue one task each at a steady pace, as single-alert ingests do; enqueue times."""
+    from django.utils import timezone
     from django_tenants.utils import tenant_context
 
     from receivers.delivery import notifications_enqueue
+    from receivers.models import Notification
 
     enqueued = {}
     start = time.monotonic()
@@ -243,6 +250,7 @@ def _paced(tenant, ids: list[int], *, per_second: float) -> dict[int, float]:
         for n, notification_id in enumerate(ids):
             time.sleep(max(0.0, start + n / per_second - time.monotonic()))
             enqueued[notification_id] = time.time()
+            Notification.objects.filter(id=notification_id).update(next_attempt_at=timezone.now())
             notifications_enqueue(notification_ids=[notification_id])
     return enqueued
 
@@ -265,9 +273,9 @@ def run_fairness(
     quick_url, slow_url = f"{base}/instant", f"{base}/slow-2s"
     warmup = outbox_fill(quick_tenant, count=20, url=quick_url)
     slow_warmup = outbox_fill(slow_tenant, count=1, url=slow_url)
-    alone = outbox_fill(quick_tenant, count=samples, url=quick_url)
-    beside = outbox_fill(quick_tenant, count=samples, url=quick_url)
-    slow = outbox_fill(slow_tenant, count=backlog, url=slow_url)
+    alone = outbox_fill(quick_tenant, count=samples, url=quick_url, due=False)
+    beside = outbox_fill(quick_tenant, count=samples, url=quick_url, due=False)
+    slow = outbox_fill(slow_tenant, count=backlog, url=slow_url, due=False)
     env = {**environment.env, "HERALD_CELERY_QUEUE": queue, "HERALD_LOG_LEVEL": "ERROR"}
     if cap is not None:
         env["HERALD_TENANT_MAX_CONCURRENT_SENDS"] = str(cap)
@@ -286,14 +294,17 @@ def run_fairness(
         _wait_delivered(slow_tenant, slow_warmup, name="fairness warm-up", worker=worker)
         per_second = 10.0
         latency_alone = _latencies(quick_tenant, _paced(quick_tenant, alone, per_second=per_second))
-        # A's backlog arrives as single-alert ingests would send it: one task each.
-        with tenant_context(slow_tenant):
-            for notification_id in slow:
-                notifications_enqueue(notification_ids=[notification_id])
+        # A's backlog arrives as single-alert ingests would send it: one task
+        # each, written as it is enqueued (so no task takes the others along).
+        pacing = threading.Thread(
+            target=_paced, args=(slow_tenant, slow), kwargs={"per_second": 40.0}
+        )
+        pacing.start()
         time.sleep(0.5)  # A's sends are in flight
         enqueued = _paced(quick_tenant, beside, per_second=per_second)
         latency_beside = _latencies(quick_tenant, enqueued)
         slow_arrived = sum(f"{slow_tenant.slug}-{i}" in Receiver.arrived for i in slow)
+        pacing.join()
     finally:
         stop([worker])
     p95_alone, p95_beside = percentile(latency_alone, 95), percentile(latency_beside, 95)
