@@ -3,6 +3,7 @@
     outbox      notifications written with the alerts, enqueued on commit; the sweep
     deliver     the entry point: claim, send, record a batch of notifications
     claim       what may be sent now (leased), and what waits, folds or fails over
+    rules       the claim's rules, written once (pure)
     send        one prepared send through the receiver's transport
     threads     which thread each send of a batch runs in; fairness: per-tenant slots
     record      the attempt, the notification's next state, the circuit

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from receivers.delivery.claim import ClaimFacts, needs_no_decision, too_old
+from receivers.delivery.rules import ClaimFacts, needs_no_decision, too_old
 
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 FRESH = ClaimFacts(
