@@ -101,15 +101,28 @@ class Severity(models.IntegerChoices):
 
 
 class Route(models.Model):
-    """Who hears about which alerts. Routes are tried in order, like Alertmanager's.
+    """Who hears about which alerts: a tree, walked as Alertmanager walks its routes.
 
-    The first route whose matchers and minimum severity fit an alert takes
-    it; with `continue_matching`, later routes are tried too. The default
-    route takes what no other route took.
+    Top-level routes (no parent) are tried in order; a route whose matchers
+    and minimum severity fit an alert tries its children in order, and is
+    itself the match when none of them matched. Among siblings the first
+    match ends the search unless it says `continue_matching`. The default
+    routes take what no top-level route took. alerting.routing has the rules.
     """
 
     name = models.CharField(max_length=100, unique=True)
-    position = models.PositiveIntegerField(default=0, db_index=True)
+    parent = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        # A subtree only ever matches inside its parent: it goes with it.
+        on_delete=models.CASCADE,
+        related_name="children",
+        help_text="Tried only for alerts this route matches, before it; empty: top level.",
+    )
+    position = models.PositiveIntegerField(
+        default=0, db_index=True, help_text="Order among the routes of the same parent."
+    )
     matchers = models.TextField(
         blank=True, help_text='Alertmanager matchers: severity="critical", team=~"db|web"'
     )
@@ -117,22 +130,33 @@ class Route(models.Model):
         choices=Severity.choices, default=Severity.NONE
     )
     continue_matching = models.BooleanField(
-        default=False, help_text="Also try the routes after this one."
+        default=False, help_text="Also try the routes after this one (of the same parent)."
     )
     is_default = models.BooleanField(
-        default=False, help_text="Takes the alerts that no other route matched."
+        default=False, help_text="Takes the alerts that no top-level route matched."
     )
     receivers = models.ManyToManyField("receivers.Receiver", blank=True, related_name="routes")
+    inherit_receivers = models.BooleanField(
+        default=True,
+        help_text="With no receivers of its own, a nested route notifies its parent's; "
+        "off: nobody (an Alertmanager receiver without integrations).",
+    )
     escalation_policy = models.ForeignKey(
         "escalation.EscalationPolicy",
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
         related_name="routes",
+        help_text="Started when this route is a match (not inherited by nested routes).",
     )
 
     class Meta:
         ordering = ["position", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(parent=models.F("id")), name="route_not_its_own_parent"
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name

@@ -1,12 +1,34 @@
-"""Which routes take an alert (pure): ordered, `continue`, minimum severity, default."""
+"""Which routes take an alert (pure): a tree walked as Alertmanager's dispatcher walks it.
+
+Herald's top-level routes are the children of an implicit root. A route that
+matches (matchers and minimum severity) tries its children in order: each
+child that matches adds its own matches, and the first one without
+`continue` ends the search among its siblings. A route none of whose
+children matched is itself the match. The same rule runs on the root's
+children, the top-level routes; when none of them matched, the default
+routes that fit the alert take it (the implicit root's own match).
+
+Receivers inherit as in Alertmanager, where a route without a `receiver`
+takes its parent's: a nested route with no receivers of its own notifies its
+parent's (unless `inherit_receivers` is off: then nobody, like a receiver
+without integrations). The implicit root has no receivers, so a top-level
+route without receivers notifies nobody at once. Escalation policies are not
+inherited: a policy pages people, and only the route that names it starts it.
+"""
 
 from __future__ import annotations
 
+import dataclasses
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from alerting.matchers import Matcher, matches_all
 from receivers.severity import severity_rank
+
+# How deep routes may nest (the admin and the config file refuse more). Deeper
+# rules are left out of the tree: every walk of it is recursive.
+MAX_DEPTH = 32
 
 
 @dataclass(frozen=True)
@@ -17,8 +39,12 @@ class RouteRule:
     min_severity: int = 0  # a rank of receivers.severity; 0 takes every alert
     continue_matching: bool = False
     is_default: bool = False
+    # Before route_tree: the route's own receivers; after: the ones it notifies.
     receiver_ids: tuple[int, ...] = ()
     escalation_policy_id: int | None = None
+    parent_id: int | None = None
+    inherit_receivers: bool = True
+    children: tuple[RouteRule, ...] = ()
 
     def takes(self, labels: dict[str, str]) -> bool:
         return severity_rank(labels.get("severity")) >= self.min_severity and matches_all(
@@ -26,19 +52,69 @@ class RouteRule:
         )
 
 
-def routes_for(labels: dict[str, str], rules: Sequence[RouteRule]) -> list[RouteRule]:
-    """The routes an alert goes to, in order.
+def route_tree(rules: Sequence[RouteRule]) -> tuple[RouteRule, ...]:
+    """Flat rules (in position order, each naming its parent) as the top-level rules of a tree.
 
-    The first matching route stops the search unless it says `continue`;
-    default routes take the alert only when no other route did.
+    Children keep the order they had in `rules`, and each rule's receivers
+    become the ones it notifies (its own, or inherited). A rule whose parent
+    is not among `rules`, whose ancestors form a cycle, or that is nested
+    deeper than MAX_DEPTH is left out with its subtree.
     """
-    taken: list[RouteRule] = []
+    children: dict[int | None, list[RouteRule]] = defaultdict(list)
     for rule in rules:
-        if rule.is_default or not rule.takes(labels):
-            continue
-        taken.append(rule)
-        if not rule.continue_matching:
+        children[rule.parent_id].append(rule)
+
+    def build(rule: RouteRule, inherited: tuple[int, ...], depth: int) -> RouteRule:
+        own = rule.receiver_ids
+        notified = own if own or not rule.inherit_receivers else inherited
+        below = tuple(
+            build(child, notified, depth + 1)
+            for child in (children.get(rule.id, ()) if depth < MAX_DEPTH else ())
+        )
+        return dataclasses.replace(rule, receiver_ids=notified, children=below)
+
+    # Walking down from the top meets every reachable rule once: each has one
+    # parent, and a cycle (or a missing parent) has no way in from the top.
+    return tuple(build(rule, (), 1) for rule in children[None])
+
+
+def route_ids(tree: Sequence[RouteRule]) -> set[int]:
+    """Every rule id in the tree."""
+    found: set[int] = set()
+    stack = list(tree)
+    while stack:
+        rule = stack.pop()
+        found.add(rule.id)
+        stack.extend(rule.children)
+    return found
+
+
+def _matches(rule: RouteRule, labels: dict[str, str]) -> list[RouteRule]:
+    if not rule.takes(labels):
+        return []
+    taken = _among(rule.children, labels)
+    return taken or [rule]
+
+
+def _among(siblings: Sequence[RouteRule], labels: dict[str, str]) -> list[RouteRule]:
+    taken: list[RouteRule] = []
+    for rule in siblings:
+        found = _matches(rule, labels)
+        taken += found
+        if found and not rule.continue_matching:
             break
+    return taken
+
+
+def routes_for(labels: dict[str, str], rules: Sequence[RouteRule]) -> list[RouteRule]:
+    """The routes an alert goes to, in the tree's order (`rules`: the top-level ones).
+
+    Each route returned carries the receivers it notifies; the same route
+    is never returned twice, though two routes may name the same receiver.
+    """
+    taken = _among([rule for rule in rules if not rule.is_default], labels)
     if not taken:
-        taken = [rule for rule in rules if rule.is_default and rule.takes(labels)]
+        for rule in rules:
+            if rule.is_default:
+                taken += _matches(rule, labels)
     return taken

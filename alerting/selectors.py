@@ -15,7 +15,7 @@ from django.db.models.functions import Coalesce
 from alerting.alert_shape import alertmanager_alert
 from alerting.matchers import Matcher, MatcherError, MatchType, parse_matchers
 from alerting.models import Alert, AlertGroup, AlertStatus, Route, Silence, SilenceKind
-from alerting.routing import RouteRule
+from alerting.routing import RouteRule, route_ids, route_tree
 from alerting.silencing import OneOffWindow, SilenceRule, WeeklyWindow
 from receivers.models import Receiver
 
@@ -81,10 +81,16 @@ def alert_group_list(
     return _with_label_matchers(groups, "common_labels", list(matchers))
 
 
-def route_rules() -> list[RouteRule]:
-    """The tenant's routes as pure rules; a route with broken matchers is skipped."""
+def route_rules() -> tuple[RouteRule, ...]:
+    """The tenant's routes as a pure tree (its top-level rules).
+
+    A route with broken matchers is skipped with its subtree (which only ever
+    matched inside it). Receivers are all of a route's own, enabled or not:
+    a route whose receivers are disabled still has receivers of its own and
+    inherits none; dispatch notifies only the enabled ones.
+    """
     routes = Route.objects.prefetch_related(
-        Prefetch("receivers", queryset=Receiver.objects.filter(enabled=True).only("id"))
+        Prefetch("receivers", queryset=Receiver.objects.only("id"))
     )
     rules = []
     for route in routes:
@@ -103,9 +109,17 @@ def route_rules() -> list[RouteRule]:
                 is_default=route.is_default,
                 receiver_ids=tuple(receiver.id for receiver in route.receivers.all()),
                 escalation_policy_id=route.escalation_policy_id,
+                parent_id=route.parent_id,
+                inherit_receivers=route.inherit_receivers,
             )
         )
-    return rules
+    tree = route_tree(rules)
+    reached = route_ids(tree)
+    unreachable = sorted(rule.name for rule in rules if rule.id not in reached)
+    if unreachable:
+        logger.warning("routes %s skipped: under a skipped route, or nested too deep",
+                       ", ".join(unreachable))
+    return tree
 
 
 def silence_rules(*, now: datetime) -> list[SilenceRule]:
@@ -160,7 +174,7 @@ def dispatch_config(*, version: int | None, now: datetime) -> DispatchConfig:
         return cached[1]
     receivers = Receiver.objects.filter(enabled=True).order_by("name")
     config = DispatchConfig(
-        routes=tuple(route_rules()),
+        routes=route_rules(),
         silences=tuple(silence_rules(now=now)),
         receivers={r.id: (r.name, r.kind) for r in receivers.only("id", "name", "kind")},
     )
