@@ -8,14 +8,13 @@ notification row, so checking a receiver leaves no history behind.
 from __future__ import annotations
 
 import dataclasses
-import json
 
 from receivers.models import Receiver
 from receivers.redaction import secrets_scrub
 from receivers.selectors import message_template_sources
-from receivers.templating import CHANNEL_PARTS, TemplateError, sample_message
+from receivers.template_limits import TemplateError
+from receivers.template_samples import sample_message
 from receivers.transports import TransportError, transport_class
-from receivers.transports.webhook import webhook_payload
 
 
 @dataclasses.dataclass(frozen=True)
@@ -40,10 +39,7 @@ def receiver_sample_send(*, receiver: Receiver, tenant, dry_run: bool) -> Sample
             allow_private=tenant.allow_private_targets,
             templates=message_template_sources(channel=receiver.kind),
         )
-        if receiver.kind in CHANNEL_PARTS:
-            parts = dict(transport.render(message).parts)
-        else:
-            parts = {"body": json.dumps(webhook_payload(message), indent=2)}
+        parts = transport.rendered_parts(message)
     except (TransportError, TemplateError) as exc:
         return SampleSendOutcome(parts={}, error=secrets_scrub(str(exc), secrets), permanent=True)
     if dry_run:

@@ -29,9 +29,9 @@ django.setup()
 
 from django.conf import settings  # noqa: E402
 
+from receivers.message_rendering import message_render  # noqa: E402
 from receivers.template_samples import many_alerts_message, sample_message  # noqa: E402
 from receivers.template_sandbox import TEMPLATES_DIR  # noqa: E402
-from receivers.templating import message_render  # noqa: E402
 
 # A tenant's override of both parts: Herald's own defaults, word for word, so
 # the rows differ only in how the same templates are run.

@@ -19,6 +19,7 @@ from alerting.admin_export import CsvExportMixin
 from alerting.audit.admin import AuditedAdminMixin, PeriodFilter
 from receivers.delivery import RetryError, notification_retry, receiver_test_send
 from receivers.forms import MessageTemplateForm, receiver_form_class
+from receivers.message_rendering import message_preview
 from receivers.models import (
     DeliveryAttempt,
     MessageTemplate,
@@ -32,7 +33,6 @@ from receivers.redaction import secret_mask
 from receivers.selectors import receiver_health_list
 from receivers.services import message_template_save, receiver_save
 from receivers.template_preview import template_preview
-from receivers.templating import message_preview
 from receivers.transports import channel_choices, channel_kinds
 from tenants.roles import RolePermissionsMixin
 from tenants.sites import client_ip

@@ -14,7 +14,8 @@ from receivers.models import (
     MessageTemplate,
     Receiver,
 )
-from receivers.templating import TemplateError, template_source_check
+from receivers.template_checks import template_source_check
+from receivers.template_limits import TemplateError
 from receivers.transports import SettingsError, TransportError, settings_class
 from receivers.transports.email import DEFAULT_PORTS as SMTP_PORTS
 from receivers.transports.http import guard_host, guard_url

@@ -8,14 +8,12 @@ from django.db import connection
 
 from receivers.messages import alert_message_for
 from receivers.models import Notification
-from receivers.templating import (
-    HTML_PARTS,
-    TemplateError,
-    sample_message,
-    template_context,
-    template_render_timed,
-    template_source_check,
-)
+from receivers.template_checks import template_source_check
+from receivers.template_context import template_context
+from receivers.template_limits import TemplateError
+from receivers.template_render import template_render_timed
+from receivers.template_samples import sample_message
+from receivers.transports.registry import part_is_html
 
 
 @dataclass(frozen=True)
@@ -38,7 +36,7 @@ def template_preview(
     """
     try:
         check = template_source_check(channel=channel, part=part, source=source)
-        html = (channel, part) in HTML_PARTS
+        html = part_is_html(channel, part)
         if notification_id:
             notification = Notification.objects.select_related("alert_group").get(
                 id=notification_id

@@ -16,7 +16,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_valida
 from pydantic_core import PydanticCustomError
 
 from alerting.matchers import MatcherError, parse_matchers
-from receivers.templating import LANGUAGES
+from receivers.template_context import LANGUAGES
 from receivers.transports import channel_kinds, channel_parts, templated_kinds
 
 

@@ -30,16 +30,14 @@ from typing import Any
 from alerting.config.envrefs import env_name_for, env_resolve, has_reference
 from alerting.config.loading import LoadedConfig, Path, Problem, position_of
 from alerting.config.schema import ConfigDocument, ReceiverSpec, TemplateSpec, fallback_cycles
+from receivers.message_rendering import message_render
 from receivers.messages import AlertMessage
 from receivers.services import receiver_targets_check
-from receivers.templating import (
-    TemplateError,
-    message_render,
-    sample_message,
-    template_context,
-    template_render_source,
-    template_source_check,
-)
+from receivers.template_checks import template_source_check
+from receivers.template_context import template_context
+from receivers.template_limits import TemplateError
+from receivers.template_render import template_render_source
+from receivers.template_samples import sample_message
 from receivers.transports import (
     SettingsError,
     channel_parts,

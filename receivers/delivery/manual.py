@@ -16,7 +16,7 @@ from receivers.delivery.deliver import notification_deliver
 from receivers.delivery.outbox import notification_bulk_create, notifications_enqueue
 from receivers.delivery.results import DeliveryResult
 from receivers.models import Notification, NotificationState, Receiver
-from receivers.templating import sample_message
+from receivers.template_samples import sample_message
 
 TEST_GROUP_KEY = "herald:test-notification"
 

@@ -26,7 +26,7 @@ from receivers.messages import AlertMessage, alert_message_for
 from receivers.models import Notification
 from receivers.redaction import secrets_scrub
 from receivers.selectors import message_template_sources
-from receivers.templating import TemplateError
+from receivers.template_limits import TemplateError
 from receivers.transports import Transport, TransportError, transport_class
 from receivers.transports.base import render_problems_collected
 

@@ -14,10 +14,10 @@ from typing import Any, ClassVar, NamedTuple
 
 import requests
 
+from receivers.message_rendering import RenderedMessage, message_render
 from receivers.messages import AlertMessage
 from receivers.redaction import SecretScrubber, secret_scrubber
 from receivers.template_sandbox import TEMPLATES_DIR
-from receivers.templating import RenderedMessage, message_render
 from receivers.transports.alertmanager import AlertmanagerMapping
 from receivers.transports.errors import TransportError, parse_retry_after
 from receivers.transports.http import http_post
@@ -125,6 +125,14 @@ class Transport(ABC):
         for problem in rendered.problems:
             render_problem_record(problem, receiver_name=message.receiver_name)
         return rendered
+
+    def rendered_parts(self, message: AlertMessage) -> dict[str, str]:
+        """The message as this channel would send it, part by part, for a person to read.
+
+        What `manage.py test_notifications` prints; a channel that sends its
+        own format rather than parts says what it would send.
+        """
+        return dict(self.render(message).parts)
 
     def post(self, url: str, **kwargs: Any) -> requests.Response:
         """POST through the shared HTTP path with this receiver's timeout, then check."""

@@ -15,9 +15,9 @@ from typing import Any
 import requests
 from pydantic import Field
 
+from receivers.message_rendering import RenderedMessage
 from receivers.messages import AlertMessage
 from receivers.severity import severity_color
-from receivers.templating import RenderedMessage
 from receivers.transports.alertmanager import AlertmanagerMapping, ImportedReceiver
 from receivers.transports.base import PartLimit, SendResult, Transport, TransportError
 from receivers.transports.errors import parse_retry_after

@@ -21,8 +21,8 @@ from typing import Any, Literal, Self
 from django.conf import settings as django_settings
 from pydantic import Field, SecretStr, model_validator
 
+from receivers.message_rendering import RenderedMessage
 from receivers.messages import AlertMessage, group_dedup_key
-from receivers.templating import RenderedMessage
 from receivers.transports.alertmanager import (
     AlertmanagerMapping,
     ImportedReceiver,

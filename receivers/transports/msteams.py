@@ -14,9 +14,9 @@ from typing import Any
 
 from pydantic import Field
 
+from receivers.message_rendering import RenderedMessage
 from receivers.messages import AlertMessage
 from receivers.severity import teams_style
-from receivers.templating import RenderedMessage
 from receivers.transports.alertmanager import AlertmanagerMapping, ImportedReceiver
 from receivers.transports.base import PartLimit, SendResult, Transport
 from receivers.transports.settings import ChannelSettings, SecretUrl

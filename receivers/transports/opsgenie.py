@@ -14,9 +14,9 @@ from typing import Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
+from receivers.message_rendering import RenderedMessage
 from receivers.messages import AlertMessage, group_dedup_key
 from receivers.severity import opsgenie_priority
-from receivers.templating import RenderedMessage
 from receivers.transports.alertmanager import (
     AlertmanagerMapping,
     ImportedReceiver,

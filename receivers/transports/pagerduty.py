@@ -15,9 +15,9 @@ from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr
 
+from receivers.message_rendering import RenderedMessage
 from receivers.messages import AlertMessage, group_dedup_key
 from receivers.severity import pagerduty_severity
-from receivers.templating import RenderedMessage
 from receivers.transports.alertmanager import (
     AlertmanagerMapping,
     ImportedReceiver,

@@ -12,19 +12,19 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
+from receivers.template_context import LANGUAGES
+
 if TYPE_CHECKING:
     from receivers.transports.alertmanager import AlertmanagerMapping
     from receivers.transports.base import PartLimit, Transport
 
 # Kept in registration order: it is the order of the admin's chooser and of
-# the Receiver.kind choices (whose migration state includes the order).
+# the Receiver.kind choices.
 TRANSPORTS: dict[str, type[Transport]] = {}
 
 
 def channel_declaration_problems(transport: type[Transport]) -> list[str]:
     """What a channel class leaves undeclared or contradicts; empty when it is complete."""
-    from receivers.templating import LANGUAGES  # templating imports the transports' base
-
     name = transport.__name__
     problems = [
         f"{name} declares no {attribute}"

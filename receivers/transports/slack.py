@@ -13,8 +13,8 @@ from typing import Any
 
 from pydantic import Field
 
+from receivers.message_rendering import RenderedMessage
 from receivers.messages import AlertMessage
-from receivers.templating import RenderedMessage
 from receivers.transports.alertmanager import (
     AlertmanagerMapping,
     ImportedReceiver,

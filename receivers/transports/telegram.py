@@ -19,8 +19,8 @@ import nh3
 import requests
 from pydantic import Field, SecretStr, field_validator
 
+from receivers.message_rendering import RenderedMessage
 from receivers.messages import AlertMessage
-from receivers.templating import RenderedMessage
 from receivers.transports.alertmanager import AlertmanagerMapping, ImportedReceiver
 from receivers.transports.base import PartLimit, SendResult, Transport, TransportError
 from receivers.transports.errors import parse_retry_after

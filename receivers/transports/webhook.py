@@ -34,13 +34,10 @@ from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_va
 
 from receivers.messages import AlertMessage
 from receivers.redaction import secrets_scrub
-from receivers.templating import (
-    TemplateError,
-    template_compile_check,
-    template_context,
-    template_render_source,
-    template_samples_check,
-)
+from receivers.template_checks import template_compile_check, template_samples_check
+from receivers.template_context import template_context
+from receivers.template_limits import TemplateError
+from receivers.template_render import template_render_source
 from receivers.transports.alertmanager import (
     INGEST_PATH,
     AlertmanagerMapping,
@@ -293,3 +290,12 @@ class WebhookTransport(Transport):
             render_problem_record(problem, receiver_name=message.receiver_name)
         response = self.post(self.settings.secret("url"), data=body, headers=headers)
         return SendResult(http_status=response.status_code)
+
+    def rendered_parts(self, message: AlertMessage) -> dict[str, str]:
+        """The body as sent; Alertmanager's JSON indented, for a person to read."""
+        body, _, problem = webhook_body(message=message, settings=self.settings)
+        if problem:
+            render_problem_record(problem, receiver_name=message.receiver_name)
+        elif self.settings.body_template:
+            return {"body": body.decode()}
+        return {"body": json.dumps(webhook_payload(message), indent=2)}

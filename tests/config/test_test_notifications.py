@@ -56,3 +56,12 @@ def test_a_failed_send_says_so_without_the_secret(alpha, httpserver):
 def test_an_unknown_receiver_is_an_error(alpha):
     with pytest.raises(CommandError, match="no receiver 'ghost'"):
         run(receiver="ghost")
+
+
+def test_a_webhook_dry_run_prints_the_body_it_would_send(alpha):
+    ReceiverFactory(name="hook", secrets={"url": "http://127.0.0.1:9/hook"})
+    ReceiverFactory(name="templated", secrets={"url": "http://127.0.0.1:9/hook"},
+                    config={"body_template": "alert {{ alertname }} is {{ status }}"})
+
+    assert '"commonLabels": {' in run(receiver="hook", dry_run=True)
+    assert "--- body ---\nalert HighLatency is firing" in run(receiver="templated", dry_run=True)

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 from werkzeug import Response
 
-from receivers.templating import message_render
+from receivers.message_rendering import message_render
 from receivers.transports import TransportError
 from receivers.transports.discord import (
     CONTENT_LIMIT,

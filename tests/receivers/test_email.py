@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from receivers.templating import message_render
+from receivers.message_rendering import message_render
 from receivers.transports import SettingsError, TransportError, transport_class
 from receivers.transports.email import SUBJECT_LIMIT, EmailSettings, email_message
 from tests.receivers.helpers import MESSAGES, alert_message, assert_whole_text, transport

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from receivers.templating import message_render
+from receivers.message_rendering import message_render
 from receivers.transports.msteams import (
     CARD_CONTENT_TYPE,
     MESSAGE_LIMIT_BYTES,

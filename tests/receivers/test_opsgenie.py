@@ -6,8 +6,8 @@ import json
 
 import pytest
 
+from receivers.message_rendering import message_render
 from receivers.messages import group_dedup_key
-from receivers.templating import message_render
 from receivers.transports import SettingsError
 from receivers.transports.opsgenie import (
     DESCRIPTION_LIMIT,

@@ -7,8 +7,8 @@ import json
 import pytest
 from werkzeug import Response
 
+from receivers.message_rendering import message_render
 from receivers.messages import group_dedup_key
-from receivers.templating import message_render
 from receivers.transports import TransportError
 from receivers.transports.pagerduty import SUMMARY_LIMIT, PagerDutySettings, pagerduty_event
 from tests.receivers.helpers import (

@@ -10,6 +10,7 @@ import pytest
 
 from alerting.config import schema
 from alerting.models import Severity
+from receivers.message_rendering import message_render
 from receivers.severity import (
     LEVELS,
     MIN_SEVERITY_NAMES,
@@ -30,7 +31,6 @@ from receivers.severity import (
     severity_spellings,
     teams_style,
 )
-from receivers.templating import message_render
 from tests.receivers.helpers import alert, alert_message
 
 EVERY_SPELLING = [(level.name, spelling) for level in LEVELS

@@ -7,7 +7,7 @@ import json
 import pytest
 from werkzeug import Response
 
-from receivers.templating import message_render
+from receivers.message_rendering import message_render
 from receivers.transports import TransportError
 from receivers.transports.slack import (
     BODY_LIMIT,

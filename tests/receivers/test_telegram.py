@@ -9,8 +9,8 @@ import pytest
 from werkzeug import Response
 
 from receivers.delivery import notification_deliver
+from receivers.message_rendering import message_render
 from receivers.models import AttemptOutcome, Notification, Receiver, ReceiverKind
-from receivers.templating import message_render
 from receivers.transports import TransportError
 from receivers.transports.telegram import (
     TEXT_LIMIT,

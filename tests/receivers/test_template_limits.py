@@ -14,17 +14,15 @@ import time
 import pytest
 
 from receivers.delivery import notification_deliver
+from receivers.message_rendering import message_render
 from receivers.models import MessageTemplate
+from receivers.template_checks import template_source_check
+from receivers.template_context import template_context
 from receivers.template_limits import LimitExceeded, TemplateError, TemplateLimits
+from receivers.template_render import template_render_source
 from receivers.template_runner import templates_render_isolated
 from receivers.template_samples import check_samples, sample_message
 from receivers.template_sandbox import sandbox_compile, sandbox_render
-from receivers.templating import (
-    message_render,
-    template_context,
-    template_render_source,
-    template_source_check,
-)
 from tests.factories import NotificationFactory, ReceiverFactory
 
 LIMITS = TemplateLimits()

@@ -7,26 +7,21 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.core.exceptions import ValidationError
 
+from receivers.message_rendering import message_preview, message_render
 from receivers.models import MessageTemplate
 from receivers.selectors import message_template_sources
 from receivers.services import message_template_save
+from receivers.template_checks import template_source_check
+from receivers.template_context import LANGUAGES, silence_url, template_context
 from receivers.template_filters import duration_filter, label_filter
-from receivers.templating import (
-    CHANNEL_PARTS,
-    LANGUAGES,
-    TemplateError,
-    message_preview,
-    message_render,
-    silence_url,
-    template_context,
-    template_render_source,
-    template_source_check,
-)
+from receivers.template_limits import TemplateError
+from receivers.template_render import template_render_source
+from receivers.transports.registry import channel_parts, templated_kinds
 from tests.receivers.helpers import alert_message
 
 DEFAULTS = [
     (channel, language, status)
-    for channel in CHANNEL_PARTS
+    for channel in templated_kinds()
     for language in LANGUAGES
     for status in ("firing", "resolved")
 ]
@@ -45,7 +40,7 @@ DURATION_WORD = {"en": "Duration", "fr": "Durée", "de": "Dauer"}
 def test_every_default_renders_in_every_language(channel, language, status):
     rendered = message_preview(channel=channel, language=language, status=status)
 
-    assert set(rendered.parts) == set(CHANNEL_PARTS[channel])
+    assert set(rendered.parts) == set(channel_parts(channel))
     assert all(text.strip() for text in rendered.parts.values())
     everything = "\n".join(rendered.parts.values())
     assert STATUS_WORD[(language, status)] in everything
