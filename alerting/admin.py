@@ -16,7 +16,14 @@ from alerting.audit.models import AuditSource
 from alerting.audit.services import audit_record
 from alerting.matchers import MatcherError, parse_matchers
 from alerting.models import Alert, AlertGroup, Route, Silence
-from alerting.services import AlertGroupActionError, alert_group_acknowledge, alert_group_resolve
+from alerting.selectors import route_outline
+from alerting.services import (
+    AlertGroupActionError,
+    RouteTreeError,
+    alert_group_acknowledge,
+    alert_group_resolve,
+    route_placement_check,
+)
 from receivers.severity import SEVERITIES, severity_lookup, severity_spellings
 from tenants.roles import RolePermissionsMixin
 from tenants.sites import client_ip
@@ -201,21 +208,47 @@ class RouteForm(forms.ModelForm):
     class Meta:
         model = Route
         fields = [
-            "name", "position", "matchers", "min_severity", "continue_matching", "is_default",
-            "receivers", "escalation_policy",
+            "name", "parent", "position", "matchers", "min_severity", "continue_matching",
+            "is_default", "receivers", "inherit_receivers", "escalation_policy",
         ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk and "parent" in self.fields:
+            # Itself is never a choice; its subtree is refused on save, with the reason.
+            self.fields["parent"].queryset = Route.objects.exclude(pk=self.instance.pk)
 
     def clean_matchers(self):
         return _clean_matchers(self.cleaned_data["matchers"], required=False)
 
+    def clean(self):
+        cleaned = super().clean()
+        parent = cleaned.get("parent")
+        try:
+            route_placement_check(
+                route_id=self.instance.pk, parent_id=parent.pk if parent else None,
+                is_default=bool(cleaned.get("is_default")),
+            )
+        except RouteTreeError as exc:
+            self.add_error("parent" if parent else "is_default", str(exc))
+        return cleaned
+
 
 @admin.register(Route)
 class RouteAdmin(RolePermissionsMixin, AuditedAdminMixin, admin.ModelAdmin):
+    """The list shows the tree above it (order, nesting, who each route notifies)."""
+
     form = RouteForm
-    list_display = ["position", "name", "matchers", "min_severity", "continue_matching",
-                    "is_default", "escalation_policy"]
+    list_display = ["position", "name", "parent", "matchers", "min_severity",
+                    "continue_matching", "is_default", "escalation_policy"]
     list_display_links = ["name"]
+    list_select_related = ["parent", "escalation_policy"]
+    list_filter = [("parent", admin.EmptyFieldListFilter)]
     filter_horizontal = ["receivers"]
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {**(extra_context or {}), "route_outline": route_outline()}
+        return super().changelist_view(request, extra_context=extra_context)
 
 
 class SilenceForm(forms.ModelForm):

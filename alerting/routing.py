@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from alerting.matchers import Matcher, matches_all
@@ -118,3 +118,46 @@ def routes_for(labels: dict[str, str], rules: Sequence[RouteRule]) -> list[Route
             if rule.is_default:
                 taken += _matches(rule, labels)
     return taken
+
+
+def route_placement_problem(
+    *,
+    route_id: int | None,
+    parent_id: int | None,
+    is_default: bool,
+    routes: Mapping[int, tuple[int | None, bool]],
+) -> str | None:
+    """Why a route cannot be placed under `parent_id` (None: it can).
+
+    `routes` is every stored route's (parent id, is default); `route_id` is
+    None for a route not stored yet. Refused: a cycle (the route under
+    itself or its own subtree), nesting deeper than MAX_DEPTH, and a default
+    route anywhere but the top level or with routes under it (defaults take
+    what no top-level route took: there is nothing left for a subtree).
+    """
+    children: dict[int | None, list[int]] = defaultdict(list)
+    for child, (parent, _) in routes.items():
+        if child != route_id:
+            children[parent].append(child)
+    has_children = route_id is not None and bool(children.get(route_id))
+    if is_default and (parent_id is not None or has_children):
+        return "A default route is a top-level route with no routes nested under it."
+    if parent_id is None:
+        return None
+    if parent_id not in routes:
+        return "The parent route does not exist."
+    if routes[parent_id][1]:
+        return "No route can be nested under a default route."
+    ancestors, node = [], parent_id
+    while node is not None and node not in ancestors:
+        ancestors.append(node)
+        node = routes.get(node, (None, False))[0] if node != route_id else None
+    if route_id in ancestors:
+        return "A route cannot be nested under itself or under a route nested in it."
+    height, level, seen = 1, [route_id] if route_id is not None else [], set(ancestors)
+    while level := [c for n in level for c in children.get(n, ()) if c not in seen]:
+        seen.update(level)
+        height += 1
+    if len(ancestors) + height > MAX_DEPTH:
+        return f"Routes nest at most {MAX_DEPTH} deep."
+    return None

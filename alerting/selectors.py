@@ -122,6 +122,43 @@ def route_rules() -> tuple[RouteRule, ...]:
     return tree
 
 
+@dataclass(frozen=True)
+class RouteOutlineRow:
+    """One route as the admin's tree shows it."""
+
+    route: Route
+    depth: int  # 0: top level; -1: not reached from the top (never matches)
+    receivers: str  # who it notifies, inherited ones said so
+
+
+def route_outline() -> list[RouteOutlineRow]:
+    """Every route in the order dispatch tries them, each under its parent."""
+    routes = list(
+        Route.objects.select_related("escalation_policy").prefetch_related("receivers")
+    )
+    children: dict[int | None, list[Route]] = {}
+    for route in routes:
+        children.setdefault(route.parent_id, []).append(route)
+    rows: list[RouteOutlineRow] = []
+
+    def walk(route: Route, depth: int, inherited: tuple[str, ...]) -> None:
+        own = tuple(sorted(receiver.name for receiver in route.receivers.all()))
+        notified = own if own or not route.inherit_receivers else inherited
+        told = ", ".join(notified) if notified else "nobody"
+        rows.append(RouteOutlineRow(
+            route=route, depth=depth,
+            receivers=f"{told} (inherited)" if notified and not own else told,
+        ))
+        for child in children.get(route.id, []):
+            walk(child, depth + 1, notified)
+
+    for route in children.get(None, []):
+        walk(route, 0, ())
+    shown = {row.route.id for row in rows}
+    rows += [RouteOutlineRow(route=r, depth=-1, receivers="") for r in routes if r.id not in shown]
+    return rows
+
+
 def silence_rules(*, now: datetime) -> list[SilenceRule]:
     """Silences that are or may become active (not the ones long over)."""
     silences = Silence.objects.filter(

@@ -1,4 +1,4 @@
-"""Writes on alert groups beyond ingest (acknowledge, resolve by hand) and on silences."""
+"""Writes on alert groups beyond ingest (acknowledge, resolve by hand), on silences and routes."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ from django.utils import timezone
 
 from alerting.dispatch import alerts_dispatch
 from alerting.matchers import MatcherError, parse_matchers
-from alerting.models import Alert, AlertGroup, AlertStatus, Silence, SilenceKind
+from alerting.models import Alert, AlertGroup, AlertStatus, Route, Silence, SilenceKind
+from alerting.routing import route_placement_problem
 from alerting.selectors import (
     alert_group_firing_snapshot,
     alerts_suppressed,
@@ -169,3 +170,25 @@ def silence_create(
         weekdays=sorted(set(weekdays or [])), window_start=window_start, window_end=window_end,
         time_zone=time_zone, comment=comment, created_by=created_by,
     )
+
+
+class RouteTreeError(ValueError):
+    """The route cannot go where it was asked to; the message says why."""
+
+
+def route_placement_check(*, route_id: int | None, parent_id: int | None, is_default: bool) -> None:
+    """Refuse a parent that would loop the tree, nest it too deep, or nest a default route.
+
+    Every write of a route's parent or default flag asks this first (the
+    admin's form; a configuration file is a tree by its shape). The database
+    refuses cycles too, for any other path.
+    """
+    routes = {
+        row[0]: (row[1], row[2])
+        for row in Route.objects.values_list("id", "parent_id", "is_default")
+    }
+    problem = route_placement_problem(
+        route_id=route_id, parent_id=parent_id, is_default=is_default, routes=routes
+    )
+    if problem:
+        raise RouteTreeError(problem)

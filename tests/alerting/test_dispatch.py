@@ -59,6 +59,25 @@ def test_routes_send_each_alert_to_its_receivers(send):
     assert told(web) == [("firing", ["Latency"])]
 
 
+def test_nested_routes_notify_the_matched_route_inheriting_receivers_but_not_disabled_ones(send):
+    team, oncall, off, general = (ReceiverFactory(), ReceiverFactory(),
+                                  ReceiverFactory(enabled=False), ReceiverFactory())
+    db = RouteFactory(matchers='team="db"', receivers=[team])
+    RouteFactory(parent=db, matchers='severity="critical"', receivers=[oncall],
+                 continue_matching=True)
+    RouteFactory(parent=db, matchers='env="prod"')  # the team's, inherited
+    RouteFactory(parent=db, matchers='env="dev"', receivers=[off])  # its own, disabled
+    RouteFactory(is_default=True, receivers=[general])
+
+    send(alerts=[alert("DiskFull", team="db", severity="critical", env="prod"),
+                 alert("Slow", team="db", env="dev"),
+                 alert("Odd", team="db", env="test")])
+
+    assert told(oncall) == [("firing", ["DiskFull"])]
+    assert told(team) == [("firing", ["DiskFull", "Odd"])]  # the second child; the parent
+    assert told(off) == [] and told(general) == []  # never out of the db subtree
+
+
 def test_a_minimum_severity_keeps_lesser_alerts_from_a_route(send):
     pager = ReceiverFactory()
     RouteFactory(min_severity=4, receivers=[pager])

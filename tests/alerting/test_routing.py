@@ -4,7 +4,14 @@ import pytest
 
 from alerting.matchers import parse_matchers
 from alerting.models import Severity
-from alerting.routing import MAX_DEPTH, RouteRule, route_ids, route_tree, routes_for
+from alerting.routing import (
+    MAX_DEPTH,
+    RouteRule,
+    route_ids,
+    route_placement_problem,
+    route_tree,
+    routes_for,
+)
 from receivers.severity import severity_rank
 
 
@@ -200,3 +207,41 @@ def test_rules_under_a_missing_parent_or_in_a_cycle_are_left_out():
 def test_rules_nested_deeper_than_the_limit_are_left_out():
     chain = [rule(1)] + [rule(n, parent_id=n - 1) for n in range(2, MAX_DEPTH + 5)]
     assert route_ids(route_tree(chain)) == set(range(1, MAX_DEPTH + 1))
+
+
+# --- where a route may go ------------------------------------------------------
+
+STORED = {1: (None, False), 2: (1, False), 3: (2, False), 9: (None, True)}
+
+
+@pytest.mark.parametrize(
+    ("route_id", "parent_id", "is_default", "problem"),
+    [
+        (3, 1, False, None),  # moved up a level
+        (None, 3, False, None),  # a new route, deep down
+        (1, 1, False, "under itself"),
+        (1, 3, False, "under itself or under a route nested in it"),
+        (None, 9, False, "under a default route"),
+        (9, 1, True, "top-level"),
+        (1, None, True, "no routes nested under it"),  # route 1 has children
+        (3, None, True, None),
+        (None, 42, False, "does not exist"),
+    ],
+)
+def test_a_placement_that_would_loop_or_nest_under_a_default_is_refused(
+    route_id, parent_id, is_default, problem
+):
+    found = route_placement_problem(
+        route_id=route_id, parent_id=parent_id, is_default=is_default, routes=STORED
+    )
+    assert (found is None) if problem is None else (problem in found)
+
+
+def test_a_placement_that_would_nest_a_subtree_too_deep_is_refused():
+    chain = {n: (n - 1 if n > 1 else None, False) for n in range(1, MAX_DEPTH + 1)}
+    chain[100], chain[101] = (None, False), (100, False)
+    assert route_placement_problem(route_id=None, parent_id=MAX_DEPTH - 1, is_default=False,
+                                   routes=chain) is None
+    assert "at most" in route_placement_problem(
+        route_id=100, parent_id=MAX_DEPTH - 1, is_default=False, routes=chain
+    )
