@@ -6,13 +6,7 @@ from encrypted_fields.fields import EncryptedJSONField
 
 from alerting.fields import PlainJSONField
 from alerting.models import AlertGroup, AlertStatus
-from receivers.transports import channel_choices
-
-# The registered channels (ReceiverKind.SLACK is the slack kind), in registration
-# order: a new channel changes these choices, which makemigrations records.
-ReceiverKind = models.TextChoices(
-    "ReceiverKind", [(kind.upper(), (kind, label)) for kind, label in channel_choices()]
-)
+from receivers.transports.registry import channel_choices, templated_channel_choices
 
 
 class Language(models.TextChoices):
@@ -23,7 +17,9 @@ class Language(models.TextChoices):
 
 class Receiver(models.Model):
     name = models.CharField(max_length=100, unique=True)
-    kind = models.CharField(max_length=32, choices=ReceiverKind.choices)
+    # The registered channels, read at each use (the migration names the function,
+    # not the list): a new channel module needs no migration of receivers.
+    kind = models.CharField(max_length=32, choices=channel_choices)
     enabled = models.BooleanField(default=True)
     config = models.JSONField(default=dict, blank=True, help_text="Settings that are not secret.")
     # URLs, tokens and keys: Fernet-encrypted at rest, never shown back once saved.
@@ -209,7 +205,8 @@ class MessageTemplate(models.Model):
     render); the default on disk applies where no override exists.
     """
 
-    channel = models.CharField(max_length=32, choices=ReceiverKind.choices)
+    # Only channels rendered from parts can have a part overridden (not the webhook).
+    channel = models.CharField(max_length=32, choices=templated_channel_choices)
     language = models.CharField(max_length=8, choices=Language.choices, default=Language.EN)
     part = models.CharField(max_length=32, help_text="title, body, subject, text, html, …")
     source = models.TextField(help_text="Jinja2, rendered in the sandbox.")

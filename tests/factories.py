@@ -8,7 +8,7 @@ import factory
 from django.utils import timezone
 from factory.django import DjangoModelFactory
 
-from receivers.models import Receiver, ReceiverKind
+from receivers.models import Receiver
 
 
 class WebhookAlertFactory(factory.DictFactory):
@@ -49,7 +49,7 @@ class ReceiverFactory(DjangoModelFactory):
         model = Receiver
 
     name = factory.Sequence(lambda n: f"receiver-{n}")
-    kind = ReceiverKind.WEBHOOK
+    kind = "webhook"
     secrets = factory.LazyFunction(lambda: {"url": "http://127.0.0.1:9/unused"})
     max_attempts = 3
 

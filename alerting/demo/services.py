@@ -10,7 +10,7 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django_tenants.utils import tenant_context
 
-from receivers.models import Receiver, ReceiverKind
+from receivers.models import Receiver
 from receivers.services import receiver_create, receiver_secret_set
 from tenants.models import IngestKey, Tenant
 from tenants.services import ingest_key_create, key_digest, tenant_create
@@ -64,7 +64,7 @@ def demo_ensure(*, domain: str, sink_url: str) -> DemoSetup:
     with tenant_context(tenant):
         receiver = Receiver.objects.filter(name="demo-sink").first()
         if receiver is None:
-            receiver_create(name="demo-sink", kind=ReceiverKind.WEBHOOK, secrets={"url": sink_url})
+            receiver_create(name="demo-sink", kind="webhook", secrets={"url": sink_url})
         elif receiver.secrets.get("url") != sink_url:
             receiver_secret_set(receiver=receiver, name="url", value=sink_url)
 

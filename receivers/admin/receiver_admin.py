@@ -16,7 +16,7 @@ from django.utils.html import format_html, format_html_join
 from alerting.audit.admin import AuditedAdminMixin
 from receivers.delivery import receiver_test_send
 from receivers.forms import receiver_form_class
-from receivers.models import NotificationState, Receiver, ReceiverKind
+from receivers.models import NotificationState, Receiver
 from receivers.redaction import secret_mask
 from receivers.selectors import receiver_health_list
 from receivers.services import receiver_save
@@ -78,7 +78,9 @@ class ReceiverAdmin(RolePermissionsMixin, AuditedAdminMixin, admin.ModelAdmin):
                 failures_last_hour, secrets, "updated_at"]
 
     def get_form(self, request, obj=None, change=False, **kwargs):
-        return receiver_form_class(self._kind(request, obj) or ReceiverKind.WEBHOOK)
+        # Without a kind (the add view sends that request to the chooser first),
+        # any registered channel's form will do: take the first.
+        return receiver_form_class(self._kind(request, obj) or channel_kinds()[0])
 
     def get_fieldsets(self, request, obj=None):
         if not self.has_change_permission(request, obj):

@@ -22,6 +22,7 @@ from receivers.transports.registry import (
     channel_unregister,
     part_is_html,
     part_limit,
+    templated_channel_choices,
     templated_kinds,
     transport_class,
 )
@@ -30,7 +31,7 @@ from receivers.transports.slack import SlackTransport
 from receivers.transports.telegram import TelegramTransport
 from receivers.transports.webhook import WebhookTransport
 
-# The order is the admin chooser's and Receiver.kind's choices' (in its migration).
+# The order is the admin chooser's and Receiver.kind's choices'.
 for _transport in (
     WebhookTransport,
     SlackTransport,
@@ -67,6 +68,7 @@ __all__ = [
     "part_is_html",
     "part_limit",
     "settings_class",
+    "templated_channel_choices",
     "templated_kinds",
     "transport_class",
 ]

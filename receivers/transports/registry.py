@@ -91,6 +91,11 @@ def channel_choices() -> list[tuple[str, str]]:
     return [(kind, transport.label) for kind, transport in TRANSPORTS.items()]
 
 
+def templated_channel_choices() -> list[tuple[str, str]]:
+    """(kind, label) of every channel rendered from parts, for template choosers."""
+    return [(kind, transport.label) for kind, transport in TRANSPORTS.items() if transport.parts]
+
+
 def templated_kinds() -> tuple[str, ...]:
     """The channels whose messages are rendered from parts (the webhook sends JSON)."""
     return tuple(kind for kind, transport in TRANSPORTS.items() if transport.parts)

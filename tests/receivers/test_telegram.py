@@ -10,7 +10,7 @@ from werkzeug import Response
 
 from receivers.delivery import notification_deliver
 from receivers.message_rendering import message_render
-from receivers.models import AttemptOutcome, Notification, Receiver, ReceiverKind
+from receivers.models import AttemptOutcome, Notification, Receiver
 from receivers.transports import TransportError
 from receivers.transports.telegram import (
     TEXT_LIMIT,
@@ -150,7 +150,7 @@ def test_a_migrated_group_is_followed_to_its_supergroup(alpha, httpserver):
     )
     receiver = Receiver.objects.create(
         name="tg",
-        kind=ReceiverKind.TELEGRAM,
+        kind="telegram",
         config={"chat_id": old, "api_url": httpserver.url_for("/")},
         secrets={"bot_token": TOKEN},
     )
