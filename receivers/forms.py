@@ -4,10 +4,12 @@ Secrets are write-only: their inputs are never filled in, the saved value is
 shown masked beside them, and leaving one empty keeps it. Optional secrets get
 a "clear" box, the only way to remove one.
 
-A webhook header whose name looks like a credential (see
-`receivers.redaction.header_looks_secret`) is moved from the plain headers
-into the encrypted secret headers when the form is saved; the form's `notes`
-say which, and the secret headers' help text lists them (masked) from then on.
+An entry of a plain mapping whose name looks like a credential (a webhook
+header; see `receivers.redaction.header_looks_secret`) is moved into the
+encrypted mapping that the channel's settings class names for it
+(`credential_moves`) when the form is saved; the form's `notes` say which, and
+the secret mapping's help text lists them (masked) from then on. What else
+differs per channel (which settings are long text) is declared there too.
 """
 
 from __future__ import annotations
@@ -22,14 +24,11 @@ from pydantic.fields import FieldInfo
 from receivers.models import MessageTemplate, Receiver
 from receivers.redaction import header_looks_secret, secret_mask
 from receivers.services import message_template_validate, receiver_settings_validate
-from receivers.transports import settings_class
+from receivers.transports import ChannelSettings, settings_class
 
-_LONG_TEXT = {"body_template"}
-# Plain setting -> secret mapping its credential-looking entries move to.
-_CREDENTIAL_MOVES = {"headers": "secret_headers"}
 _CREDENTIAL_HELP = (
-    " A header whose name contains auth, token, secret, key, passw, pwd, cookie,"
-    " signature, session or credential is moved to the encrypted secret headers when saved."
+    " An entry whose name contains auth, token, secret, key, passw, pwd, cookie,"
+    " signature, session or credential is moved to the encrypted {secret_map} when saved."
 )
 _MAPPING_HELP = (
     ' (JSON: {"Name": "value"}) Write-only: saved values are never shown; a name given'
@@ -54,8 +53,10 @@ def _unwrap(annotation: Any) -> tuple[Any, bool]:
             return annotation, optional
 
 
-def _form_field(name: str, info: FieldInfo, *, secret_map: bool = False) -> forms.Field:
+def _form_field(name: str, info: FieldInfo, *, model: type[ChannelSettings]) -> forms.Field:
+    """The form field of one setting, as the channel's settings class declares it."""
     annotation, _ = _unwrap(info.annotation)
+    secret_map = name in model.secret_maps.values()
     required = info.is_required()
     help_text = info.description or ""
     if secret_map:
@@ -65,8 +66,10 @@ def _form_field(name: str, info: FieldInfo, *, secret_map: bool = False) -> form
             widget=forms.Textarea(attrs={"rows": 3, "autocomplete": "off"}),
             help_text=help_text + _MAPPING_HELP,
         )
-    if name in _CREDENTIAL_MOVES:
-        help_text += _CREDENTIAL_HELP
+    if name in model.credential_moves:
+        help_text += _CREDENTIAL_HELP.format(
+            secret_map=model.credential_moves[name].replace("_", " ")
+        )
     if annotation is SecretStr:
         return forms.CharField(
             required=False,
@@ -85,7 +88,7 @@ def _form_field(name: str, info: FieldInfo, *, secret_map: bool = False) -> form
         return forms.ChoiceField(choices=choices, required=required, help_text=help_text)
     if get_origin(annotation) in (list, dict):
         return forms.JSONField(required=False, help_text=help_text + " (JSON)")
-    widget = forms.Textarea(attrs={"rows": 8}) if name in _LONG_TEXT else None
+    widget = forms.Textarea(attrs={"rows": 8}) if name in model.long_text_settings else None
     return forms.CharField(required=required, widget=widget, help_text=help_text)
 
 
@@ -156,7 +159,7 @@ class ReceiverFormBase(forms.ModelForm):
                 self.add_error(setting, "must be a JSON object of names and text values")
                 continue
             _secret_map_put(model, setting, entries, saved=saved, secrets=secrets, cleared=cleared)
-        for plain, setting in _CREDENTIAL_MOVES.items():
+        for plain, setting in model.credential_moves.items():
             if plain in config and setting in maps:
                 self._move_credentials(model, plain, setting, config, saved, secrets, cleared)
         for name in cleared:
@@ -227,7 +230,7 @@ def receiver_form_class(kind: str) -> type[ReceiverFormBase]:
         "setting_names": tuple(name for name in model.model_fields if name not in secret_names),
     }
     for name, info in model.model_fields.items():
-        attrs[name] = _form_field(name, info, secret_map=name in model.secret_maps.values())
+        attrs[name] = _form_field(name, info, model=model)
         if name in secret_names and not info.is_required():
             attrs[f"clear_{name}"] = forms.BooleanField(
                 required=False, label=f"Clear {name}", help_text="Remove the saved value."

@@ -80,6 +80,11 @@ class ChannelSettings(BaseModel):
 
     # Stored-secret prefix -> the dict[str, SecretStr] setting it fills.
     secret_maps: ClassVar[dict[str, str]] = {}
+    # Plain mapping -> the secret mapping that its credential-looking entries
+    # move to when the admin form is saved (receivers.redaction.header_looks_secret).
+    credential_moves: ClassVar[dict[str, str]] = {}
+    # Settings the admin edits in a text area: templates, several lines long.
+    long_text_settings: ClassVar[frozenset[str]] = frozenset()
 
     @classmethod
     def secret_names(cls) -> tuple[str, ...]:

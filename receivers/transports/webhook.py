@@ -90,6 +90,8 @@ def _header_problem(name: str, *, secret: bool, problem: str) -> str:
 
 class WebhookSettings(ChannelSettings):
     secret_maps = {"header:": "secret_headers"}
+    credential_moves = {"headers": "secret_headers"}
+    long_text_settings = frozenset({"body_template"})
 
     url: SecretUrl = Field(description="Where to POST. Secret: URLs often carry tokens.")
     headers: dict[str, str] = Field(default_factory=dict, description="Extra request headers.")

@@ -15,12 +15,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django import forms
 from django.core.management import call_command
 from pydantic import Field
 
 from alerting.config.alertmanager import alertmanager_import
 from alerting.config.loading import config_load
 from alerting.config.validation import config_validate
+from receivers.forms import receiver_form_class
 from receivers.message_rendering import message_render
 from receivers.messages import AlertMessage
 from receivers.models import MessageTemplate, Receiver
@@ -47,7 +49,10 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 class PigeonSettings(ChannelSettings):
+    long_text_settings = frozenset({"loft_notes"})
+
     url: SecretUrl = Field(description="The loft's intake URL.")
+    loft_notes: str = Field("", description="For the loft keeper, several lines.")
 
 
 def pigeon_from_alertmanager(entry: Any, globals: Any) -> ImportedReceiver:
@@ -124,6 +129,13 @@ def test_a_registered_channel_sends_through_the_shared_http_path(pigeon, httpser
     assert transport.send(sample_message()).http_status == 200
     [(request, _)] = httpserver.log
     assert set(json.loads(request.data)) == {"leg_band", "scroll"}
+
+
+def test_the_admin_form_of_a_registered_channel_follows_its_settings_class(pigeon):
+    form = receiver_form_class("pigeon")()
+
+    assert isinstance(form.fields["url"].widget, forms.PasswordInput)
+    assert isinstance(form.fields["loft_notes"].widget, forms.Textarea)
 
 
 PIGEON_CONFIG = """\
