@@ -13,9 +13,9 @@ from django.utils import timezone
 
 from alerting.alert_shape import alertmanager_alert
 from alerting.dispatch import alerts_dispatch
-from alerting.metrics import alerts_received_record
+from alerting.infra.metrics import alerts_received_record
+from alerting.infra.sql import server_bound_cursor
 from alerting.models import AlertGroup, AlertStatus
-from alerting.sql import server_bound_cursor
 from alerting.state import AlertStateChange, alerts_to_notify
 from alerting.storable import json_text_is_storable, storable_json
 from escalation.models import EscalationState

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django_tenants.utils import tenant_context
 
-from alerting.celery import app
+from alerting.infra.celery import app
 from alerting.services import silences_ended_notify
 from tenants.selectors import tenant_list
 

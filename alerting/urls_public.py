@@ -4,8 +4,8 @@ from django.conf import settings
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from alerting import ops_views
 from alerting.api.urls import api_urlpatterns
+from alerting.infra import ops_views
 from escalation.views import acknowledge
 from tenants.admin import public_admin
 

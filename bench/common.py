@@ -15,7 +15,7 @@ from urllib.parse import quote
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "alerting.settings")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "alerting.infra.settings")
 
 
 @dataclass
@@ -39,7 +39,7 @@ def bench_environment() -> BenchEnvironment:
     from django.conf import settings
     from django.core.management import call_command
 
-    from alerting.embedded import EmbeddedRedis
+    from alerting.infra.embedded import EmbeddedRedis
 
     # Latency and throughput are measured, not Herald's rate limits.
     env = {

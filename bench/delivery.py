@@ -180,7 +180,8 @@ def run_scenario(
         "HERALD_LOG_LEVEL": "WARNING",
     }
     worker = spawn(
-        [sys.executable, "-m", "celery", "-A", "alerting", "worker", "--pool", "threads",
+        [sys.executable, "-m", "celery", "-A", "alerting.infra.celery", "worker",
+         "--pool", "threads",
          "--concurrency", str(threads), "-Q", QUEUE, "--without-mingle", "--without-gossip",
          "--loglevel", "WARNING", "--prefetch-multiplier", "4",
          "--hostname", f"{QUEUE}-{name}@%h"],
@@ -263,7 +264,7 @@ def run_fairness(
     from common import percentile
     from django_tenants.utils import tenant_context
 
-    from alerting.celery import app
+    from alerting.infra.celery import app
     from receivers.delivery import notifications_enqueue
 
     label = "default" if cap is None else str(cap)
@@ -280,7 +281,8 @@ def run_fairness(
     if cap is not None:
         env["HERALD_TENANT_MAX_CONCURRENT_SENDS"] = str(cap)
     worker = spawn(
-        [sys.executable, "-m", "celery", "-A", "alerting", "worker", "--pool", "threads",
+        [sys.executable, "-m", "celery", "-A", "alerting.infra.celery", "worker",
+         "--pool", "threads",
          "--concurrency", str(threads), "-Q", queue, "--without-mingle", "--without-gossip",
          "--loglevel", "ERROR", "--hostname", f"{queue}@%h"],
         env,
@@ -357,7 +359,7 @@ def main() -> None:
     args = parser.parse_args()
 
     environment = bench_environment()
-    from alerting.celery import app
+    from alerting.infra.celery import app
 
     # This process publishes the tasks: to the broker the worker listens to.
     app.conf.broker_url = environment.env["CELERY_BROKER_URL"]

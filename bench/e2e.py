@@ -199,7 +199,7 @@ def main() -> None:
             sys.executable,
             "-m",
             "gunicorn",
-            "alerting.wsgi:application",
+            "alerting.infra.wsgi:application",
             "--bind",
             f"127.0.0.1:{herald_port}",
             "--workers",

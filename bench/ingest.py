@@ -209,7 +209,7 @@ def main() -> None:
     connection.close()
 
     gunicorn = spawn(
-        [sys.executable, "-m", "gunicorn", "alerting.wsgi:application",
+        [sys.executable, "-m", "gunicorn", "alerting.infra.wsgi:application",
          "--bind", f"127.0.0.1:{args.port}", "--workers", str(args.web_workers),
          "--threads", str(args.threads), "--log-level", "warning"],
         env,

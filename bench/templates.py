@@ -21,7 +21,7 @@ from dataclasses import replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "alerting.settings")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "alerting.infra.settings")
 
 import django
 

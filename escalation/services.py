@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from alerting.metrics import escalation_events
+from alerting.infra.metrics import escalation_events
 from alerting.models import AlertGroup, AlertStatus
 from alerting.selectors import alert_group_firing_snapshot
 from escalation.hours import HoursWindow, next_allowed

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.utils import timezone
 from django_tenants.utils import tenant_context
 
-from alerting.celery import app
+from alerting.infra.celery import app
 from escalation.services import escalation_ids_due, escalation_step_run
 from tenants.selectors import tenant_list
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db import connection
 
-from alerting.rate_limits import rate_item, shared_limiter
+from alerting.infra.rate_limits import rate_item, shared_limiter
 
 # The first key of the advisory locks (the second is the slot): "HRLD".
 _PREVIEW_LOCKS = 0x48524C44

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django_tenants.utils import tenant_context
 
-from alerting.celery import app
+from alerting.infra.celery import app
 from receivers.delivery import (
     DeliveryResult,
     notification_sweep,

@@ -19,9 +19,9 @@ from celery.signals import task_postrun
 from django.conf import settings
 from django.db import connection, connections
 
-from alerting.celery import app as celery_app
-from alerting.embedded import EmbeddedRedis
-from alerting.settings import counter_storage_for
+from alerting.infra.celery import app as celery_app
+from alerting.infra.embedded import EmbeddedRedis
+from alerting.infra.settings import counter_storage_for
 from tenants.middleware import domain_cache_clear
 from tenants.models import Tenant
 from tenants.selectors import ingest_key_cache_clear

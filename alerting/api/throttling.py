@@ -8,7 +8,7 @@ import time
 from django.conf import settings
 from rest_framework.throttling import BaseThrottle
 
-from alerting.rate_limits import rate_item, shared_limiter
+from alerting.infra.rate_limits import rate_item, shared_limiter
 
 logger = logging.getLogger(__name__)
 

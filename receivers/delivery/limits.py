@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
-from alerting.rate_limits import rate_item, shared_limiter
+from alerting.infra.rate_limits import rate_item, shared_limiter
 
 logger = logging.getLogger(__name__)
 

@@ -15,8 +15,8 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from alerting.infra.sql import server_bound_cursor
 from alerting.models import AlertGroup
-from alerting.sql import server_bound_cursor
 from receivers.models import (
     Notification,
     NotificationState,

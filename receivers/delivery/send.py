@@ -19,7 +19,7 @@ from typing import Any
 from django.db import connection
 from django.utils import timezone
 
-from alerting.log_context import notification_log_context
+from alerting.infra.log_context import notification_log_context
 from escalation.links import acknowledge_url
 from receivers.delivery.digest import digest_text
 from receivers.messages import AlertMessage, alert_message_for

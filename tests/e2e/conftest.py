@@ -44,7 +44,7 @@ def celery_worker_processes(tmp_path) -> Iterator[Callable[..., subprocess.Popen
         number = len(started)
         with (tmp_path / f"worker-{number}.log").open("w") as log:
             process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
-                [sys.executable, "-m", "celery", "-A", "alerting", "worker",
+                [sys.executable, "-m", "celery", "-A", "alerting.infra.celery", "worker",
                  "--pool", "threads", "--concurrency", "4", "-Q", queue,
                  "--beat", "--schedule", str(tmp_path / f"beat-{number}"),
                  "--without-mingle", "--without-gossip", "--loglevel", "WARNING",

@@ -21,7 +21,7 @@ from django_tenants.utils import tenant_context
 from pytest_httpserver import HTTPServer
 from werkzeug import Response
 
-from alerting.celery import app as celery_app
+from alerting.infra.celery import app as celery_app
 from receivers.models import Notification, NotificationState
 from receivers.tasks import deliver_notification, deliver_notifications
 from receivers.transports.webhook import IDEMPOTENCY_HEADER

@@ -24,7 +24,7 @@ from django.db import connection, connections
 from django_tenants.utils import tenant_context
 from werkzeug import Response
 
-from alerting.embedded import postgres_restart
+from alerting.infra.embedded import postgres_restart
 from tests.conftest import broker, wait_for
 from tests.factories import ReceiverFactory, WebhookAlertFactory, WebhookPayloadFactory
 from tests.ingest import INGEST

@@ -17,7 +17,15 @@ import requests
 from django.conf import settings
 
 from tests.conftest import wait_for
-from tests.runherald import private_var_dir, running_herald
+from tests.runherald import (
+    free_port,
+    herald_command,
+    herald_env,
+    kill_left_behind,
+    private_var_dir,
+    running_herald,
+    servers_using,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -44,3 +52,38 @@ def test_closing_the_terminal_stops_every_process_and_both_embedded_servers():
         running_herald(var_dir, stop_signal=signal.SIGHUP) as herald,
     ):
         assert requests.get(f"{herald.base_url}/api/v1/health", timeout=5).status_code == 200
+
+
+def test_after_a_sigkill_only_postgres_is_left_and_the_next_start_takes_it_over():
+    with private_var_dir("run-killed") as var_dir:
+        var_dir.mkdir(parents=True, exist_ok=True)
+        port = free_port()
+        log = var_dir / "killed.log"
+        with log.open("w") as output:
+            killed = subprocess.Popen(  # noqa: S603 - our own interpreter and manage.py
+                herald_command(port), cwd=settings.BASE_DIR, env=herald_env(var_dir),
+                stdout=output, stderr=subprocess.STDOUT, start_new_session=True,
+            )
+        try:
+            wait_for(lambda: "Press Ctrl-C to stop" in log.read_text(), timeout=90)
+            killed.send_signal(signal.SIGKILL)
+            killed.wait(10)
+
+            def others_left() -> list[str]:
+                return [
+                    " ".join(process.cmdline())
+                    for process in servers_using(var_dir, port)
+                    if process.name() != "postgres"
+                ]
+
+            # Redis, gunicorn, the worker and beat all got the parent-death signal.
+            wait_for(lambda: not others_left(), timeout=15)
+
+            # The next start attaches to the PostgreSQL left running, and this
+            # time a SIGTERM stops it too (running_herald checks nothing is left).
+            with running_herald(var_dir) as herald:
+                assert requests.get(f"{herald.base_url}/api/v1/health", timeout=5).ok
+        finally:
+            if killed.poll() is None:
+                killed.kill()
+            kill_left_behind(var_dir, port, grace=0)

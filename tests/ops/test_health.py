@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from alerting.health import liveness
+from alerting.infra.health import liveness
 from receivers.models import NotificationState
 from tests.conftest import broker
 from tests.factories import NotificationFactory

@@ -15,8 +15,8 @@ from django.conf import settings
 from django.db import connection
 from pythonjsonlogger.json import JsonFormatter
 
-from alerting.log_context import LogContextFilter, request_id_var
-from alerting.log_redaction import RedactSecretsFilter
+from alerting.infra.log_context import LogContextFilter, request_id_var
+from alerting.infra.log_redaction import RedactSecretsFilter
 from receivers.delivery import notifications_deliver
 from receivers.tasks import deliver_notification
 from tests.factories import NotificationFactory, ReceiverFactory
@@ -90,7 +90,11 @@ def test_herald_log_format_json_switches_the_console_to_json():
         "import logging; "
         "logging.getLogger('herald').warning('key hk_abcdefghijklmnop leaked?')"
     )
-    env = {**os.environ, "HERALD_LOG_FORMAT": "json", "DJANGO_SETTINGS_MODULE": "alerting.settings"}
+    env = {
+        **os.environ,
+        "HERALD_LOG_FORMAT": "json",
+        "DJANGO_SETTINGS_MODULE": "alerting.infra.settings",
+    }
     result = subprocess.run(  # noqa: S603 - our own interpreter and manage.py
         [sys.executable, "manage.py", "shell", "-c", script],
         cwd=settings.BASE_DIR, env=env, capture_output=True, text=True, timeout=60, check=True,

@@ -13,8 +13,8 @@ from django.conf import settings
 from prometheus_client import CollectorRegistry, multiprocess
 from prometheus_client.parser import text_string_to_metric_families
 
-from alerting.gunicorn_conf import child_exit
-from alerting.metrics import alerts_received
+from alerting.infra.gunicorn_conf import child_exit
+from alerting.infra.metrics import alerts_received
 from tests.factories import WebhookAlertFactory, WebhookPayloadFactory
 from tests.ingest import keep_schema, post, public_client
 
@@ -71,7 +71,7 @@ def test_labels_are_bounded(alpha, ingest_key):
 _CHILD = textwrap.dedent(
     """
     import os, sys
-    from alerting.metrics import alerts_received_record, escalation_events
+    from alerting.infra.metrics import alerts_received_record, escalation_events
     from receivers.metrics import notifications_total, receiver_health
     count = int(sys.argv[1])
     alerts_received_record(tenant="alpha", alerts=[{"status": "firing"}] * count)
@@ -90,7 +90,7 @@ def test_several_processes_add_up(tmp_path, monkeypatch, db):
     env = {
         "PATH": "/usr/bin:/bin",
         "PROMETHEUS_MULTIPROC_DIR": str(tmp_path),
-        "DJANGO_SETTINGS_MODULE": "alerting.settings",
+        "DJANGO_SETTINGS_MODULE": "alerting.infra.settings",
         "HERALD_VAR_DIR": str(settings.VAR_DIR),
         "XDG_RUNTIME_DIR": str(settings.VAR_DIR / "run"),
     }

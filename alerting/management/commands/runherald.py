@@ -25,8 +25,8 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
-from alerting.celery import app as celery_app
-from alerting.embedded import EmbeddedRedis
+from alerting.infra.celery import app as celery_app
+from alerting.infra.embedded import EmbeddedRedis
 
 _PR_SET_PDEATHSIG = 1
 
@@ -83,7 +83,7 @@ class Command(BaseCommand):
                 _die_with_parent()
                 if os.getppid() != parent:  # it went before the signal was armed
                     raise _Stop
-            env = dict(os.environ, DJANGO_SETTINGS_MODULE="alerting.settings")
+            env = dict(os.environ, DJANGO_SETTINGS_MODULE="alerting.infra.settings")
             if demo:
                 env["HERALD_DEMO"] = "1"
             if "DATABASE_URL" not in os.environ:
@@ -130,14 +130,14 @@ class Command(BaseCommand):
     def _commands(self, host, port, web_workers, worker_concurrency) -> list[list[str]]:
         python = sys.executable
         return [
-            [python, "-m", "gunicorn", "alerting.wsgi:application",
-             "--config", "python:alerting.gunicorn_conf",
+            [python, "-m", "gunicorn", "alerting.infra.wsgi:application",
+             "--config", "python:alerting.infra.gunicorn_conf",
              "--bind", f"{host}:{port}", "--workers", str(web_workers),
              "--graceful-timeout", "5", "--log-level", "warning"],
-            [python, "-m", "celery", "-A", "alerting", "worker", "--pool", "threads",
+            [python, "-m", "celery", "-A", "alerting.infra.celery", "worker", "--pool", "threads",
              "--concurrency", str(worker_concurrency), "--loglevel", "INFO",
              "--without-gossip", "--without-mingle"],
-            [python, "-m", "celery", "-A", "alerting", "beat", "--loglevel", "WARNING",
+            [python, "-m", "celery", "-A", "alerting.infra.celery", "beat", "--loglevel", "WARNING",
              "--schedule", settings.CELERY_BEAT_SCHEDULE_FILENAME],
         ]
 

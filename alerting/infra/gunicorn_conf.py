@@ -1,4 +1,4 @@
-"""Gunicorn settings module (`gunicorn -c python:alerting.gunicorn_conf`).
+"""Gunicorn settings module (`gunicorn -c python:alerting.infra.gunicorn_conf`).
 
 With prometheus_client's multiprocess mode, a worker that exits leaves its
 metric files behind: counters must stay (they are totals), but its live

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import dj_database_url
 
-BASE_DIR = Path(__file__).resolve().parent.parent
+BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(os.environ.get("HERALD_VAR_DIR", BASE_DIR / ".var"))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 
@@ -95,7 +95,7 @@ MIDDLEWARE = [
 
 ROOT_URLCONF = "alerting.urls_tenant"
 PUBLIC_SCHEMA_URLCONF = "alerting.urls_public"
-WSGI_APPLICATION = "alerting.wsgi.application"
+WSGI_APPLICATION = "alerting.infra.wsgi.application"
 
 TEMPLATES = [
     {
@@ -115,7 +115,7 @@ TEMPLATES = [
 if os.environ.get("DATABASE_URL"):
     DATABASES = {"default": dj_database_url.parse(os.environ["DATABASE_URL"])}
 else:
-    from alerting.embedded import postgres_socket_dir
+    from alerting.infra.embedded import postgres_socket_dir
 
     DATABASES = {
         "default": {
@@ -131,7 +131,7 @@ DATABASES["default"].update(
     CONN_MAX_AGE=int(os.environ.get("DATABASE_CONN_MAX_AGE", "60")),
     CONN_HEALTH_CHECKS=True,
 )
-# Ingest's hot statements run on server-binding cursors (alerting/sql.py),
+# Ingest's hot statements run on server-binding cursors (alerting/infra/sql.py),
 # which psycopg prepares after this many runs on a connection, sparing
 # PostgreSQL their planning; Django's own cursors bind on the client and are
 # never prepared. Set it empty behind a pooler in transaction mode that cannot
@@ -224,7 +224,7 @@ if CELERY_BROKER_URL.startswith(("redis", "rediss")):
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 4
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-# Keep database connections across tasks (alerting/celery.py drops the broken
+# Keep database connections across tasks (alerting/infra/celery.py drops the broken
 # and the old ones instead), and look a task's tenant up once per minute, not
 # once per task: a tenant's settings reach the workers within that minute.
 CELERY_DB_REUSE_MAX = 1_000_000_000
@@ -249,7 +249,7 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "filters": {"redact": {"()": "alerting.log_redaction.RedactSecretsFilter"}},
+    "filters": {"redact": {"()": "alerting.infra.log_redaction.RedactSecretsFilter"}},
     "handlers": {
         "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact"]}
     },
@@ -280,8 +280,8 @@ HERALD_HEALTH_MAX_OVERDUE = (
 # tenant, request id and notification id where known; the redaction filter
 # stays on the handler either way.
 MIDDLEWARE.insert(MIDDLEWARE.index("tenants.middleware.CachedTenantMiddleware") + 1,
-                  "alerting.log_context.RequestContextMiddleware")
-LOGGING["filters"]["context"] = {"()": "alerting.log_context.LogContextFilter"}
+                  "alerting.infra.log_context.RequestContextMiddleware")
+LOGGING["filters"]["context"] = {"()": "alerting.infra.log_context.LogContextFilter"}
 LOGGING["formatters"]["json"] = {
     "()": "pythonjsonlogger.json.JsonFormatter",
     "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s",

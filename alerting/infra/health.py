@@ -51,7 +51,7 @@ def database_check() -> CheckResult:
 
 
 def broker_check() -> CheckResult:
-    from alerting.celery import app
+    from alerting.infra.celery import app
 
     with app.connection_for_write() as conn:
         conn.ensure_connection(
@@ -65,7 +65,7 @@ def broker_check() -> CheckResult:
 
 def worker_check() -> CheckResult:
     """A worker answers a ping: `limit=1` returns on the first answer."""
-    from alerting.celery import app
+    from alerting.infra.celery import app
 
     replies = app.control.ping(timeout=settings.HERALD_HEALTH_TIMEOUT_SECONDS, limit=1)
     if not replies:

@@ -7,7 +7,7 @@ from django.conf import settings
 from django.db import close_old_connections
 from tenant_schemas_celery.app import CeleryApp
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "alerting.settings")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "alerting.infra.settings")
 
 app = CeleryApp("herald")
 app.config_from_object("django.conf:settings", namespace="CELERY")

@@ -11,8 +11,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from alerting.health import liveness, readiness
-from alerting.metrics import metrics_registry
+from alerting.infra.health import liveness, readiness
+from alerting.infra.metrics import metrics_registry
 
 
 def _metrics_authorised(header: str) -> bool:
