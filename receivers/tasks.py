@@ -10,14 +10,16 @@ from receivers.delivery import (
     DeliveryResult,
     notification_sweep,
     notifications_deliver,
-    notifications_enqueue,
 )
 from tenants.selectors import tenant_list
 
 
 @app.task(acks_late=True, reject_on_worker_lost=True)
 def deliver_notifications(notification_ids: list[int]) -> dict[str, int]:
-    """First attempts, as a batch; a notification owed another attempt is retried on its own."""
+    """First attempts, as a batch; a notification owed another attempt is retried on its own.
+
+    With no ids: the tenant's due notifications, whichever they are.
+    """
     results = notifications_deliver(
         notification_ids=notification_ids, take_due=_room(len(notification_ids))
     )
@@ -44,13 +46,9 @@ def _room(asked: int) -> int:
 
 
 def _follow_up(results: dict[int, DeliveryResult]) -> None:
-    """Enqueue what is owed another try: put back for a busy tenant together, retries alone."""
-    busy = [i for i, result in results.items() if result.tenant_busy]
-    if busy:
-        countdown = results[busy[0]].retry_in  # one jittered wait per batch
-        notifications_enqueue(notification_ids=busy, countdown=countdown)
+    """Enqueue what is owed another try, each on its own."""
     for notification_id, result in results.items():
-        if result.retry_in is not None and not result.tenant_busy:
+        if result.retry_in is not None:
             deliver_notification.apply_async((notification_id,), countdown=result.retry_in)
 
 

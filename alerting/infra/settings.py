@@ -311,17 +311,19 @@ HERALD_DELIVERY_LEASE_SECONDS = float(os.environ.get("HERALD_DELIVERY_LEASE_SECO
 # claim and one record for the batch, its sends side by side when the
 # receiver is slow (receivers/delivery/threads.py).
 HERALD_DELIVERY_BATCH_SIZE = int(os.environ.get("HERALD_DELIVERY_BATCH_SIZE", "25"))
-# Fair workers (issue 14): at most this many sends of one tenant at once in
-# one worker process (receivers/delivery/fairness.py); a batch's sends side by side
-# count as one, as one worker thread waits for them. A send over it is not
-# made: the notification is retried shortly without counting an attempt, so
-# a tenant whose receivers are slow or stuck holds at most this many of the
-# worker's threads and the other tenants' deliveries stay on time. Keep it
-# well under the worker's --concurrency (8 in `make run`). Single-alert
-# ingests to a slow receiver then go out at about this many / its answer time
-# per worker process (4 / 0.2 s = 20/s, the default tenant rate limit).
-# 0 turns the cap off.
+# Fair workers (issue 14): at most this many threads of one worker process
+# deliver one tenant at once (receivers/delivery/fairness.py). A task that
+# finds its tenant's runners at the cap hands its work over to them and ends
+# at once, so a tenant whose receivers are slow or stuck holds at most this
+# many of the worker's threads and the other tenants' deliveries stay on
+# time. A runner sends a batch side by side once its receiver is slow, so
+# the cap bounds threads, not sends. Keep it well under the worker's
+# --concurrency (8 in `make run`). 0 turns the cap off.
 HERALD_TENANT_MAX_CONCURRENT_SENDS = int(os.environ.get("HERALD_TENANT_MAX_CONCURRENT_SENDS", "4"))
+# A runner claims again for at most this long; then it leaves, and a task of
+# its own carries on with what is still due (a worker's warm shutdown waits
+# for its running tasks).
+HERALD_DELIVERY_RUNNER_SECONDS = float(os.environ.get("HERALD_DELIVERY_RUNNER_SECONDS", "5"))
 # The queue this installation's tasks go to, so several can share a broker.
 CELERY_TASK_DEFAULT_QUEUE = os.environ.get("HERALD_CELERY_QUEUE", "celery")
 

@@ -6,14 +6,14 @@ digest, its receiver enabled with a closed circuit, nothing else of its
 group held for the same receiver (the grouping window), within the rate
 limits. Anything else is claimed one by one (`notification_claim`), under its
 row lock, where each rule is decided: final or leased elsewhere, too old,
-the tenant's send slots, the circuit, the grouping window, the rate limit.
+the circuit, the grouping window, the rate limit.
 """
 
 from __future__ import annotations
 
 import json
 from collections import defaultdict
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import connection, transaction
@@ -22,20 +22,19 @@ from django.utils import timezone
 from alerting.models import AlertGroup
 from receivers import metrics
 from receivers.delivery.circuit import circuit_admit
-from receivers.delivery.fairness import SendSlot, busy_retry_seconds
 from receivers.delivery.grouping import group_window_wait
 from receivers.delivery.limits import delivery_rate_take, receiver_rate_key
 from receivers.delivery.outbox import notifications_enqueue
 from receivers.delivery.reroute import digest_fold, notification_fail_over, notification_give_up
 from receivers.delivery.results import DeliveryResult, lease_seconds, metric_labels
 from receivers.delivery.rules import (
+    DUE_TOLERANCE,
     ClaimFacts,
     grouping_may_hold,
     needs_no_decision,
     not_due,
     too_old,
 )
-from receivers.delivery.threads import receiver_send_seconds
 from receivers.models import (
     FINAL_STATES,
     Notification,
@@ -53,8 +52,6 @@ class Claim:
     result: DeliveryResult | None = None
     probe: bool = False
     circuit_seen: tuple | None = None
-    # The tenant's slot the send holds; whoever sends frees it.
-    slot: SendSlot | None = None
 
 
 def notification_postpone(notification: Notification, *, seconds: float, reason: str, now) -> Claim:
@@ -78,51 +75,17 @@ def notification_too_old(notification: Notification, now: datetime) -> bool:
 # Postponed while another worker's probe tests a half-open circuit; the
 # probe's success releases them (`awaiting_probe_release`).
 AWAITING_PROBE_REASON = "circuit half-open: waiting for the probe"
-TENANT_BUSY_REASON = "tenant busy: its sends in this worker were at their cap"
-
-
-def tenant_busy_postpone(notification: Notification, *, now) -> DeliveryResult:
-    """The tenant's sends are at their cap here: pending again soon, no attempt counted.
-
-    Its next attempt moves past the retry, so the sweep leaves it to the
-    queued retry; if that is lost, the sweep takes it up as any other.
-    """
-    labels = metric_labels(notification)
-    metrics.notification_errors_total.labels(**labels, reason="tenant_busy").inc()
-    seconds = busy_retry_seconds(
-        send_seconds=receiver_send_seconds(receiver_id=notification.receiver_id)
-    )
-    claim = notification_postpone(
-        notification, seconds=seconds, reason=TENANT_BUSY_REASON, now=now
-    )
-    result = claim.result
-    return replace(result, tenant_busy=True)
 
 
 def notification_claim(notification_id: int, *, only_due: bool = False) -> Claim:
     """Decide, under the notification's lock, whether to send it now.
 
     In order: final or leased elsewhere (nothing to do); too old (give up,
-    fail over); no free slot for the tenant's sends (retry shortly); circuit
-    open (fail over, or wait for the cool-down); inside the grouping window
-    (wait, then carry every alert that came meanwhile); over the rate limit
-    (fold into the receiver's digest). Otherwise lease it for one attempt.
+    fail over); circuit open (fail over, or wait for the cool-down); inside
+    the grouping window (wait, then carry every alert that came meanwhile);
+    over the rate limit (fold into the receiver's digest). Otherwise lease
+    it for one attempt.
     """
-    slot = SendSlot(connection.tenant.schema_name)
-    claim = None
-    try:
-        claim = _notification_claim_locked(notification_id, slot=slot, only_due=only_due)
-        return claim
-    finally:
-        # Taken before the circuit, grouping and rate decisions (so a busy
-        # tenant spends no probe or rate token); freed unless it sends.
-        if claim is None or claim.notification is None:
-            slot.release()
-
-
-def _notification_claim_locked(
-    notification_id: int, *, slot: SendSlot, only_due: bool
-) -> Claim:
     now = timezone.now()
     with transaction.atomic():
         notification = (
@@ -150,8 +113,6 @@ def _notification_claim_locked(
                 reason = f"gave up after max age: {error}"
                 outcome = notification_give_up(notification, reason=reason)
                 return Claim(result=DeliveryResult(outcome=outcome))
-            if not slot.take():
-                return Claim(result=tenant_busy_postpone(notification, now=now))
             admission, circuit_seen = circuit_admit(
                 receiver=receiver, now=now, probe_lease_seconds=lease_seconds()
             )
@@ -204,14 +165,14 @@ def _notification_claim_locked(
         notification.attempts += 1
         notification.next_attempt_at = now + timedelta(seconds=lease_seconds())
         notification.save(update_fields=["state", "attempts", "next_attempt_at", "updated_at"])
-    return Claim(notification=notification, probe=probe, circuit_seen=circuit_seen, slot=slot)
+    return Claim(notification=notification, probe=probe, circuit_seen=circuit_seen)
 
 
-# Rows locked with SKIP LOCKED: a notification another worker holds is left
-# to the one-by-one path, which waits for its lock and then sees its state.
 # The facts of each notification, its row locked with SKIP LOCKED: a
 # notification another worker holds is left to the one-by-one claim, which
-# waits for its lock and then sees its state.
+# waits for its lock and then sees its state. The due ones taken along are
+# locked as they are chosen, so runners claiming side by side take
+# different ones.
 _FACTS = """
 SELECT n.id, n.receiver_id, n.state, n.next_attempt_at, n.is_digest, r.enabled, n.attempts,
        n.created_at,
@@ -227,9 +188,10 @@ LEFT JOIN receivers_receivercircuit c ON c.receiver_id = n.receiver_id
 -- array, so the primary key's index finds them all)
 WHERE n.id = ANY(%(ids)s::bigint[] || ARRAY(
     SELECT d.id FROM receivers_notification d
-    WHERE d.state = 'pending' AND NOT d.is_digest AND d.next_attempt_at <= %(now)s
+    WHERE d.state = 'pending' AND d.next_attempt_at <= %(due_by)s
       AND NOT d.id = ANY(%(ids)s::bigint[])
-    ORDER BY d.next_attempt_at LIMIT %(extra)s))
+    ORDER BY d.next_attempt_at LIMIT %(extra)s
+    FOR UPDATE SKIP LOCKED))
 ORDER BY n.id
 FOR UPDATE OF n SKIP LOCKED
 """
@@ -279,6 +241,10 @@ class BatchClaim:
     version: int | None
     # Asked for, but final already: a task that came again has nothing to do.
     settled: frozenset[int]
+    # Due ones taken along that need a decision: claimed one by one next.
+    to_decide: list[int]
+    # Every due one it could take along was taken: more may be due.
+    more_due: bool
 
 
 def batch_claim(
@@ -288,18 +254,25 @@ def batch_claim(
 
     Taking due notifications along lets one task send what single-alert
     ingests enqueued one by one; their own tasks then find them settled.
+    Those taken along that need a decision are named in `to_decide`.
     """
+    asked = set(notification_ids)
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(_FACTS, {"ids": list(notification_ids), "now": now, "extra": extra})
+        cursor.execute(
+            _FACTS,
+            {"ids": list(asked), "now": now, "due_by": now + DUE_TOLERANCE, "extra": extra},
+        )
         facts = cursor.fetchall()
         settled = frozenset(row[0] for row in facts if row[2] in FINAL_STATES)
-        rows = [
-            row
-            for row in facts
-            if needs_no_decision(ClaimFacts(*row[2:12]), now=now, only_due=only_due)
-        ]
+        rows, to_decide = [], []
+        for row in facts:
+            if needs_no_decision(ClaimFacts(*row[2:12]), now=now, only_due=only_due):
+                rows.append(row)
+            elif row[0] not in asked:
+                to_decide.append(row[0])
+        more_due = extra > 0 and len(facts) - len(asked & {row[0] for row in facts}) >= extra
         if not rows:
-            return BatchClaim([], {}, None, settled)
+            return BatchClaim([], {}, None, settled, to_decide, more_due)
         version = rows[0][14]
         receivers = receivers_for_delivery(ids={row[1] for row in rows}, version=version)
         by_receiver: dict[int, list[int]] = defaultdict(list)
@@ -313,7 +286,7 @@ def batch_claim(
             for notification_id in ids
         ]
         if not leased:
-            return BatchClaim([], {}, version, settled)
+            return BatchClaim([], {}, version, settled, to_decide, more_due)
         cursor.execute(
             _LEASE,
             {
@@ -328,7 +301,7 @@ def batch_claim(
     circuit_seen = {
         row[1]: (row[10], row[12], row[13]) if row[10] is not None else None for row in rows
     }
-    return BatchClaim(claimed, circuit_seen, version, settled)
+    return BatchClaim(claimed, circuit_seen, version, settled, to_decide, more_due)
 
 
 def _notification_of(row: tuple, receivers: dict[int, Receiver]) -> Notification:
@@ -342,50 +315,6 @@ def _notification_of(row: tuple, receivers: dict[int, Receiver]) -> Notification
     notification.alert_group = AlertGroup.from_db(connection.alias, _GROUP_FIELDS, values[size:])
     notification.receiver = receivers[notification.receiver_id]
     return notification
-
-
-# Only our own fresh lease is undone (the rows are still 'sending' under it):
-# the attempt it counted was never made.
-_UNLEASE = """
-UPDATE receivers_notification
-SET state = 'pending', attempts = attempts - 1, next_attempt_at = %(now)s + v.wait,
-    last_error = %(reason)s, updated_at = %(now)s
-FROM unnest(%(ids)s::bigint[], %(waits)s::interval[]) AS v(id, wait)
-WHERE receivers_notification.id = v.id AND state = 'sending'
-"""
-
-
-def tenant_busy_unlease(
-    notifications: list[Notification], *, now: datetime
-) -> dict[int, DeliveryResult]:
-    """Put back what was leased but not sent (the tenant was at its cap): no attempt counted."""
-    results: dict[int, DeliveryResult] = {}
-    waits = []
-    for notification in notifications:
-        metrics.notification_errors_total.labels(
-            tenant=connection.tenant.schema_name,
-            receiver=notification.receiver_name,
-            channel=notification.channel,
-            reason="tenant_busy",
-        ).inc()
-        seconds = busy_retry_seconds(
-            send_seconds=receiver_send_seconds(receiver_id=notification.receiver_id)
-        )
-        waits.append(timedelta(seconds=seconds))
-        results[notification.id] = DeliveryResult(
-            outcome=None, retry_in=seconds, tenant_busy=True
-        )
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _UNLEASE,
-            {
-                "ids": [n.id for n in notifications],
-                "waits": waits,
-                "now": now,
-                "reason": TENANT_BUSY_REASON,
-            },
-        )
-    return results
 
 
 def _rate_take(receiver: Receiver, *, count: int) -> bool:

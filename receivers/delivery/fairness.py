@@ -1,115 +1,117 @@
-"""Fair workers: a cap on the sends one tenant makes at once in a worker process.
+"""Fair workers: at most a few threads of a worker process deliver one tenant at once.
 
 A worker's task threads are the scarce resource: a task waits for its sends,
 so a tenant whose receiver answers in 2 s (or whose template renders for
 seconds) would otherwise hold every thread while the other tenants'
-notifications queue behind it. Sending first takes one of its tenant's
-slots (`HERALD_TENANT_MAX_CONCURRENT_SENDS` per process): a send in the
-task's thread takes one, and a batch's sends side by side on the process's
-send threads take one together, since one task thread waits for them. A
-send that finds none is not made: its notification goes back to pending
-without counting an attempt and is retried shortly, so the task's thread is
-free at once. A thread can only be held waiting by sends that have a slot,
-so one tenant holds at most that many threads, whatever its backlog.
+notifications queue behind it.
 
-The slot count is per process (no broker or database round trip on the hot
-path): several worker processes give a tenant that many slots each.
+So a delivery task first joins its tenant's *runners* in this process, at
+most `HERALD_TENANT_MAX_CONCURRENT_SENDS` of them. A runner claims, sends and
+records, then claims again while its tenant has due notifications. A task
+that finds its tenant's runners at the cap hands over: it touches nothing,
+notes that work was asked for, and ends at once, freeing its thread. The
+database is the queue: its notifications are due, and a runner's next claim
+takes them along. A runner leaves only when its last claim left nothing due
+behind and nothing was handed over since that claim began, so nothing handed
+over is left waiting (and a lost process leaves it to the sweep).
+
+Nothing is put back and retried while a tenant is busy, so a tenant's
+backlog costs no claims that send nothing.
 """
 
 from __future__ import annotations
 
 import os
-import random
 import threading
+from dataclasses import dataclass
 
 from django.conf import settings
 
-# A send to a receiver known to answer quickly may wait this long for a slot:
-# a quick tenant that keeps every thread busy would otherwise lose the race
-# for its own slots now and then and wait out a retry. Never longer than one
-# quick send (receivers.delivery.threads.SLOW_SECONDS), so no thread is held.
-QUICK_WAIT_SECONDS = 0.1
-# A busy tenant's notification is retried after about the time its sends take
-# (a slot is likely free by then), within these bounds, jittered so the
-# retries of a backlog do not arrive together.
-BUSY_RETRY_MIN_SECONDS = 0.25
-BUSY_RETRY_MAX_SECONDS = 5.0
+@dataclass
+class _Tenant:
+    runners: int = 0
+    # Hand-overs so far: a runner compares it with what it was when its
+    # claim began, to know whether something came after the claim read.
+    handed_over: int = 0
 
 
-class SendSlots:
-    """Sends in flight per tenant, at most `cap` each (0: no cap). Thread-safe, no Django."""
+class TenantRunners:
+    """Who delivers each tenant in this process (0 as cap: no cap). Thread-safe, no Django."""
 
     def __init__(self) -> None:
-        self._in_flight: dict[str, int] = {}
-        self._freed = threading.Condition()
+        self._tenants: dict[str, _Tenant] = {}
+        self._lock = threading.Lock()
 
-    def take(self, tenant: str, *, cap: int, wait: float = 0.0) -> bool:
-        """Take a slot: at once, or within `wait` seconds; False if the tenant has none free."""
-        with self._freed:
-            if cap > 0 and not self._freed.wait_for(
-                lambda: self._in_flight.get(tenant, 0) < cap, timeout=wait
-            ):
-                return False
-            self._in_flight[tenant] = self._in_flight.get(tenant, 0) + 1
-            return True
+    def join(self, tenant: str, *, cap: int) -> int | None:
+        """Become one of the tenant's runners; None: at the cap, handed over to them.
 
-    def release(self, tenant: str) -> None:
-        with self._freed:
-            left = self._in_flight.get(tenant, 0) - 1
-            if left > 0:
-                self._in_flight[tenant] = left
-            else:
-                self._in_flight.pop(tenant, None)
-            self._freed.notify_all()
+        A runner gets the hand-over count its first claim is compared with.
+        """
+        with self._lock:
+            state = self._tenants.setdefault(tenant, _Tenant())
+            if cap > 0 and state.runners >= cap:
+                state.handed_over += 1
+                return None
+            state.runners += 1
+            return state.handed_over
 
-    def in_flight(self, tenant: str) -> int:
-        with self._freed:
-            return self._in_flight.get(tenant, 0)
+    def carry_on(self, tenant: str, *, seen: int, more_due: bool) -> int | None:
+        """After a claim that began at hand-over count `seen`: claim again, or leave (None).
+
+        Again when that claim may have left due notifications behind, or a
+        task handed over since it began (its notification may have come
+        after the claim read). Otherwise the runner has left.
+        """
+        with self._lock:
+            state = self._tenants[tenant]
+            if more_due or state.handed_over != seen:
+                return state.handed_over
+            self._leave(tenant, state)
+            return None
+
+    def leave(self, tenant: str, *, seen: int) -> bool:
+        """Leave before the work is done (time spent, an error): True if some may be left."""
+        with self._lock:
+            state = self._tenants[tenant]
+            self._leave(tenant, state)
+            return state.handed_over != seen
+
+    def runners(self, tenant: str) -> int:
+        with self._lock:
+            state = self._tenants.get(tenant)
+            return state.runners if state else 0
+
+    def _leave(self, tenant: str, state: _Tenant) -> None:
+        state.runners -= 1
+        if state.runners == 0:
+            del self._tenants[tenant]
 
 
-def busy_retry_seconds(*, send_seconds: float, rng: random.Random | None = None) -> float:
-    """When to retry a notification whose tenant had no free slot."""
-    base = min(max(send_seconds, BUSY_RETRY_MIN_SECONDS), BUSY_RETRY_MAX_SECONDS)
-    return base * (rng or random).uniform(0.5, 1.5)
-
-
-_process: tuple[int, SendSlots] | None = None
+_process: tuple[int, TenantRunners] | None = None
 _process_lock = threading.Lock()
 
 
-def _slots() -> SendSlots:
-    """This process's slots; a forked child starts with none taken."""
+def _runners() -> TenantRunners:
+    """This process's runners; a forked child starts with none."""
     global _process
     with _process_lock:
         if _process is None or _process[0] != os.getpid():
-            _process = (os.getpid(), SendSlots())
+            _process = (os.getpid(), TenantRunners())
         return _process[1]
 
 
-def send_slot_take(*, tenant: str, wait: float = 0.0) -> bool:
-    return _slots().take(tenant, cap=settings.HERALD_TENANT_MAX_CONCURRENT_SENDS, wait=wait)
+def runner_join(*, tenant: str) -> int | None:
+    return _runners().join(tenant, cap=settings.HERALD_TENANT_MAX_CONCURRENT_SENDS)
 
 
-def send_slot_release(*, tenant: str) -> None:
-    _slots().release(tenant)
+def runner_carry_on(*, tenant: str, seen: int, more_due: bool) -> int | None:
+    return _runners().carry_on(tenant, seen=seen, more_due=more_due)
 
 
-def sends_in_flight(*, tenant: str) -> int:
-    return _slots().in_flight(tenant)
+def runner_leave(*, tenant: str, seen: int) -> bool:
+    return _runners().leave(tenant, seen=seen)
 
 
-class SendSlot:
-    """One send's claim on a slot of its tenant: taken once at most, freed once at most."""
-
-    def __init__(self, tenant: str) -> None:
-        self.tenant = tenant
-        self.held = False
-
-    def take(self) -> bool:
-        self.held = self.held or send_slot_take(tenant=self.tenant)
-        return self.held
-
-    def release(self) -> None:
-        if self.held:
-            self.held = False
-            send_slot_release(tenant=self.tenant)
+def tenant_runners(*, tenant: str) -> int:
+    """How many threads of this process deliver the tenant now."""
+    return _runners().runners(tenant)

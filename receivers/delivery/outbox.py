@@ -77,17 +77,28 @@ def notifications_enqueue(*, notification_ids: list[int], countdown: float | Non
     A broker outage must not fail the request that already committed the
     work: the sweep enqueues whatever is still pending later.
     """
+    size = settings.HERALD_DELIVERY_BATCH_SIZE
+    _enqueue(
+        [notification_ids[start : start + size] for start in range(0, len(notification_ids), size)],
+        countdown=countdown,
+    )
+
+
+def tenant_delivery_wake() -> None:
+    """A task for this tenant's due notifications, whichever they are (a runner left some)."""
+    _enqueue([[]])
+
+
+def _enqueue(batches: list[list[int]], *, countdown: float | None = None) -> None:
     from receivers.tasks import deliver_notifications
 
-    size = settings.HERALD_DELIVERY_BATCH_SIZE
-    for start in range(0, len(notification_ids), size):
-        batch = notification_ids[start : start + size]
+    for position, batch in enumerate(batches):
         try:
             deliver_notifications.apply_async((batch,), countdown=countdown)
         except Exception as exc:  # kombu raises several types; all mean "not now"
             logger.warning(
                 "broker unavailable, %d notifications left for the sweep: %s",
-                len(notification_ids) - start,
+                sum(len(left) for left in batches[position:]),
                 type(exc).__name__,
             )
             return

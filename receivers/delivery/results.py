@@ -15,9 +15,6 @@ from receivers.models import Notification
 class DeliveryResult:
     outcome: str | None  # an AttemptOutcome, a final state, or None: nothing was sent
     retry_in: float | None = None
-    # Nothing was sent because the tenant's sends were at their cap in this
-    # process (receivers.delivery.fairness): pending again, no attempt counted.
-    tenant_busy: bool = False
 
 
 def lease_seconds() -> float:

@@ -17,7 +17,7 @@ def too_old(*, created_at: datetime, max_age_seconds: int, now: datetime) -> boo
 
 # A retry's task may run this much before its notification's due time (clocks
 # of different hosts): it is still due.
-_DUE_TOLERANCE = timedelta(seconds=1)
+DUE_TOLERANCE = timedelta(seconds=1)
 
 
 def not_due(*, next_attempt_at: datetime, now: datetime) -> bool:
@@ -25,7 +25,7 @@ def not_due(*, next_attempt_at: datetime, now: datetime) -> bool:
 
     Its own retry, or the sweep, brings it back when it is due.
     """
-    return next_attempt_at > now + _DUE_TOLERANCE
+    return next_attempt_at > now + DUE_TOLERANCE
 
 
 def grouping_may_hold(*, acknowledgement: bool, is_digest: bool) -> bool:

@@ -9,7 +9,7 @@ import pytest
 from django_tenants.utils import tenant_context
 from werkzeug import Response
 
-from receivers.delivery import notifications_enqueue
+from receivers.delivery import notifications_deliver, notifications_enqueue
 from receivers.models import CircuitState, Notification, NotificationState, ReceiverCircuit
 from tests.conftest import wait_for
 from tests.factories import NotificationFactory, ReceiverFactory
@@ -181,3 +181,23 @@ def test_over_the_rate_limit_a_digest_is_delivered_with_the_right_count(
     assert summary.startswith(f"{folded} more alert")
     assert len(handler.received[-1]["alerts"]) == folded
     assert len(handler.received) == direct + 1
+
+
+def test_a_runner_out_of_time_leaves_the_rest_to_a_task_of_its_own(
+    committed_tenants, celery_worker_thread, httpserver, settings
+):
+    settings.HERALD_DELIVERY_RUNNER_SECONDS = 0  # one claim, then it must leave
+    settings.HERALD_DELIVERY_BATCH_SIZE = 5
+    alpha = committed_tenants["alpha"]
+    handler = answers()
+    httpserver.expect_request("/hook").respond_with_handler(handler)
+    with tenant_context(alpha):
+        receiver = ReceiverFactory(secrets={"url": httpserver.url_for("/hook")})
+        ids = [NotificationFactory(receiver=receiver, alerts=[alert(n=n)]).id for n in range(23)]
+
+        results = notifications_deliver(notification_ids=[ids[0]], take_due=4)
+
+    assert len(results) == 5  # this task's one claim
+    notifications = settled(alpha, 23)  # the rest by the task it enqueued
+    assert {n.state for n in notifications} == {NotificationState.DELIVERED}
+    assert len(handler.received) == 23  # each once

@@ -57,7 +57,6 @@ def test_notifications_held_for_later_are_not_taken_along(alpha, httpserver, hoo
     httpserver.expect_request("/hook").respond_with_data("ok")
     receiver = hook()
     first = NotificationFactory(receiver=receiver)
-    digest = NotificationFactory(receiver=receiver, is_digest=True)
     waiting = NotificationFactory(
         receiver=receiver, next_attempt_at=timezone.now() + timedelta(minutes=5)
     )
@@ -66,6 +65,5 @@ def test_notifications_held_for_later_are_not_taken_along(alpha, httpserver, hoo
 
     assert set(results) == {first.id}
     assert len(httpserver.log) == 1
-    for held in (digest, waiting):
-        held.refresh_from_db()
-        assert (held.state, held.attempts) == (NotificationState.PENDING, 0)
+    waiting.refresh_from_db()
+    assert (waiting.state, waiting.attempts) == (NotificationState.PENDING, 0)

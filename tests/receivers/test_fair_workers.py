@@ -1,238 +1,177 @@
-"""Fair workers: one tenant's sends in a worker process are capped, the rest wait their turn.
+"""Fair workers: a few threads of a worker deliver one tenant; other tasks hand over to them.
 
-The slot count is pure and tested as such; the delivery paths are tested
-against a real local receiver with the tenant's slots taken by the test, as
-a tenant's slow sends in other threads would take them.
+Who runs is pure and tested as such; delivery is tested against a real
+local receiver with the tenant's runners at their cap, as its slow sends in
+other threads would hold them.
 """
 
 from __future__ import annotations
 
-import random
-import threading
 import time
-from datetime import timedelta
 
 import pytest
-from django.utils import timezone
 from django_tenants.utils import tenant_context
-from pytest_httpserver import HTTPServer
-from werkzeug import Response
 
-from receivers.delivery import notification_deliver, notification_sweep, notifications_deliver
+from receivers.delivery import notification_deliver, notifications_deliver
 from receivers.delivery.fairness import (
-    BUSY_RETRY_MAX_SECONDS,
-    BUSY_RETRY_MIN_SECONDS,
-    SendSlots,
-    busy_retry_seconds,
-    send_slot_release,
-    send_slot_take,
-    sends_in_flight,
+    TenantRunners,
+    runner_join,
+    runner_leave,
+    tenant_runners,
 )
 from receivers.models import DeliveryAttempt, Notification, NotificationState
-from receivers.services import receiver_secret_set
 from tests.factories import NotificationFactory, ReceiverFactory
 from tests.receivers.helpers import alert
 
-# --- The slot count (pure) ---
+# --- Who runs (pure) ---
 
 
-def test_a_tenant_gets_its_cap_of_slots_and_no_more_until_one_is_freed():
-    slots = SendSlots()
+def test_a_tenant_gets_its_cap_of_runners_and_later_tasks_hand_over():
+    runners = TenantRunners()
 
-    assert [slots.take("alpha", cap=2) for _ in range(3)] == [True, True, False]
-    slots.release("alpha")
-    assert slots.take("alpha", cap=2) is True
-    assert slots.in_flight("alpha") == 2
+    joined = [runners.join("alpha", cap=2) for _ in range(3)]
+
+    assert joined[:2] == [0, 0] and joined[2] is None
+    assert runners.runners("alpha") == 2
 
 
-def test_a_busy_tenant_leaves_the_other_tenants_slots_alone():
-    slots = SendSlots()
+def test_a_busy_tenant_leaves_the_other_tenants_alone():
+    runners = TenantRunners()
     for _ in range(4):
-        slots.take("alpha", cap=4)
+        runners.join("alpha", cap=4)
 
-    assert slots.take("alpha", cap=4) is False
-    assert slots.take("beta", cap=4) is True
-    assert (slots.in_flight("alpha"), slots.in_flight("beta")) == (4, 1)
+    assert runners.join("alpha", cap=4) is None
+    assert runners.join("beta", cap=4) == 0
+    assert (runners.runners("alpha"), runners.runners("beta")) == (4, 1)
 
 
 def test_a_cap_of_zero_means_no_cap():
-    slots = SendSlots()
+    runners = TenantRunners()
 
-    assert all(slots.take("alpha", cap=0) for _ in range(100))
-
-
-def test_releasing_every_slot_forgets_the_tenant():
-    slots = SendSlots()
-    slots.take("alpha", cap=1)
-    slots.release("alpha")
-
-    assert slots.in_flight("alpha") == 0
-    assert slots._in_flight == {}
+    assert all(runners.join("alpha", cap=0) is not None for _ in range(100))
 
 
-def test_a_short_wait_gets_a_slot_freed_meanwhile_and_gives_up_otherwise():
-    slots = SendSlots()
-    slots.take("alpha", cap=1)
-    threading.Timer(0.02, slots.release, args=("alpha",)).start()
+def test_a_runner_leaves_when_its_claim_left_nothing_and_nobody_handed_over():
+    runners = TenantRunners()
+    seen = runners.join("alpha", cap=1)
 
-    assert slots.take("alpha", cap=1, wait=1.0) is True
-    started = time.monotonic()
-    assert slots.take("alpha", cap=1, wait=0.05) is False
-    assert 0.04 <= time.monotonic() - started < 0.5
+    assert runners.carry_on("alpha", seen=seen, more_due=False) is None
+    assert runners.runners("alpha") == 0
+    assert runners.join("alpha", cap=1) is not None  # the next task runs itself
 
 
-def test_a_busy_retry_comes_after_about_a_send_within_bounds_and_jittered():
-    rng = random.Random(14)
+def test_a_runner_claims_again_for_work_handed_over_after_its_claim_began():
+    runners = TenantRunners()
+    seen = runners.join("alpha", cap=1)
+    assert runners.join("alpha", cap=1) is None  # handed over while the runner sent
 
-    quick = [busy_retry_seconds(send_seconds=0.001, rng=rng) for _ in range(200)]
-    slow = [busy_retry_seconds(send_seconds=2.0, rng=rng) for _ in range(200)]
-    stuck = [busy_retry_seconds(send_seconds=60.0, rng=rng) for _ in range(200)]
+    again = runners.carry_on("alpha", seen=seen, more_due=False)
 
-    assert BUSY_RETRY_MIN_SECONDS * 0.5 <= min(quick) <= max(quick) <= BUSY_RETRY_MIN_SECONDS * 1.5
-    assert 1.0 <= min(slow) <= max(slow) <= 3.0
-    assert max(stuck) <= BUSY_RETRY_MAX_SECONDS * 1.5
-    assert len({round(s, 6) for s in slow}) > 150  # retries of a backlog do not arrive together
+    assert again is not None
+    assert runners.carry_on("alpha", seen=again, more_due=False) is None  # then it left
 
 
-# --- Delivery with the tenant's slots taken ---
+def test_a_runner_claims_again_while_its_claim_may_have_left_due_work():
+    runners = TenantRunners()
+    seen = runners.join("alpha", cap=1)
+
+    assert runners.carry_on("alpha", seen=seen, more_due=True) == seen
+    assert runners.runners("alpha") == 1
+
+
+def test_a_runner_that_leaves_early_says_whether_work_was_handed_over_meanwhile():
+    runners = TenantRunners()
+    first = runners.join("alpha", cap=1)
+    runners.join("alpha", cap=1)
+
+    assert runners.leave("alpha", seen=first) is True
+    quiet = runners.join("alpha", cap=1)
+    assert runners.leave("alpha", seen=quiet) is False
+    assert runners._tenants == {}  # the last runner forgets the tenant
+
+
+# --- Delivery with the tenant's runners at their cap ---
 
 
 @pytest.fixture
-def alpha_busy(alpha, settings):
-    """Alpha's sends at their cap in this process, as its slow sends in other threads would be."""
+def alpha_at_cap(alpha, settings):
+    """Alpha's runners at their cap in this process, as its slow sends in other threads hold them."""
     settings.HERALD_TENANT_MAX_CONCURRENT_SENDS = 2
-    taken = [send_slot_take(tenant=alpha.schema_name) for _ in range(2)]
-    assert taken == [True, True]
+    held = [runner_join(tenant=alpha.schema_name) for _ in range(2)]
+    assert None not in held
     yield alpha
-    for _ in taken:
-        send_slot_release(tenant=alpha.schema_name)
+    for seen in held:
+        runner_leave(tenant=alpha.schema_name, seen=seen)
 
 
-def test_a_busy_tenants_notification_is_not_sent_but_put_back_without_an_attempt(
-    alpha_busy, httpserver, hook
+def test_a_task_of_a_tenant_at_its_cap_hands_over_at_once_and_touches_nothing(
+    alpha_at_cap, httpserver, hook
 ):
     httpserver.expect_request("/hook").respond_with_data("ok")
     notification = NotificationFactory(receiver=hook())
-    before = timezone.now()
+    started = time.monotonic()
 
-    result = notification_deliver(notification_id=notification.id)
+    results = notifications_deliver(notification_ids=[notification.id], take_due=24)
 
-    assert result.tenant_busy and result.outcome is None
-    assert BUSY_RETRY_MIN_SECONDS * 0.5 <= result.retry_in <= BUSY_RETRY_MAX_SECONDS * 1.5
+    assert time.monotonic() - started < 0.1
+    assert (results[notification.id].outcome, results[notification.id].retry_in) == (None, None)
     notification.refresh_from_db()
-    assert (notification.state, notification.attempts) == (NotificationState.PENDING, 0)
-    assert notification.next_attempt_at >= before + timedelta(seconds=result.retry_in) - timedelta(
-        milliseconds=50
+    assert (notification.state, notification.attempts, notification.last_error) == (
+        NotificationState.PENDING, 0, ""
     )
-    assert "tenant busy" in notification.last_error
     assert not DeliveryAttempt.objects.exists()
     assert httpserver.log == []
-    assert sends_in_flight(tenant=alpha_busy.schema_name) == 2  # its own slot was not kept
+    assert tenant_runners(tenant=alpha_at_cap.schema_name) == 2
 
 
-def test_once_a_slot_is_free_the_put_back_notification_is_delivered_once(
-    alpha_busy, httpserver, hook
-):
-    httpserver.expect_request("/hook").respond_with_data("ok")
-    notification = NotificationFactory(receiver=hook())
-    notification_deliver(notification_id=notification.id)
-    send_slot_release(tenant=alpha_busy.schema_name)
-
-    result = notification_deliver(notification_id=notification.id)
-    send_slot_take(tenant=alpha_busy.schema_name)  # the fixture gives back two
-
-    assert result.outcome == "delivered"
-    notification.refresh_from_db()
-    assert (notification.state, notification.attempts) == (NotificationState.DELIVERED, 1)
-    assert len(httpserver.log) == 1
-    assert sends_in_flight(tenant=alpha_busy.schema_name) == 2
-
-
-def test_a_busy_tenants_batch_is_put_back_whole_without_attempts(alpha_busy, httpserver, hook):
-    httpserver.expect_request("/hook").respond_with_data("ok")
-    receiver = hook()
-    notifications = [NotificationFactory(receiver=receiver, alerts=[alert(n=n)]) for n in range(5)]
-
-    results = notifications_deliver(notification_ids=[n.id for n in notifications])
-
-    assert all(result.tenant_busy for result in results.values())
-    rows = Notification.objects.filter(id__in=[n.id for n in notifications])
-    assert {(row.state, row.attempts) for row in rows} == {(NotificationState.PENDING, 0)}
-    assert all(row.next_attempt_at > timezone.now() for row in rows)
-    assert not DeliveryAttempt.objects.exists()
-    assert httpserver.log == []
-
-
-def test_a_put_back_notification_is_left_to_its_queued_retry_not_to_the_sweep(
-    alpha_busy, httpserver, hook, settings
-):
-    settings.HERALD_SWEEP_PENDING_AFTER_SECONDS = 0  # the most eager sweep
-    httpserver.expect_request("/hook").respond_with_data("ok")
-    notification = NotificationFactory(receiver=hook())
-    notifications_deliver(notification_ids=[notification.id])
-
-    assert notification_sweep() == []
-
-
-def test_a_quick_batch_needs_one_slot_at_a_time(alpha, httpserver, hook, settings):
-    settings.HERALD_TENANT_MAX_CONCURRENT_SENDS = 2
-    send_slot_take(tenant=alpha.schema_name)  # one of two taken elsewhere
-    try:
-        httpserver.expect_request("/hook").respond_with_data("ok")
-        receiver = hook()
-        notifications = [
-            NotificationFactory(receiver=receiver, alerts=[alert(n=n)]) for n in range(6)
-        ]
-
-        results = notifications_deliver(notification_ids=[n.id for n in notifications])
-    finally:
-        send_slot_release(tenant=alpha.schema_name)
-
-    assert {result.outcome for result in results.values()} == {"delivered"}
-    assert len(httpserver.log) == 6
-    assert sends_in_flight(tenant=alpha.schema_name) == 0
-
-
-def test_another_tenant_is_not_held_back_by_a_busy_one(alpha_busy, beta, httpserver):
+def test_another_tenant_is_not_held_back_by_one_at_its_cap(alpha_at_cap, beta, httpserver):
     httpserver.expect_request("/beta").respond_with_data("ok")
     with tenant_context(beta):
         receiver = ReceiverFactory(secrets={"url": httpserver.url_for("/beta")})
         notification = NotificationFactory(receiver=receiver)
 
-        results = notifications_deliver(notification_ids=[notification.id])
+        results = notifications_deliver(notification_ids=[notification.id], take_due=24)
 
     assert results[notification.id].outcome == "delivered"
     assert len(httpserver.log) == 1
 
 
-def test_a_slow_batch_sent_side_by_side_holds_one_slot_as_it_holds_one_worker_thread(
-    alpha, hook, settings
+def test_a_persons_retry_is_sent_at_once_whatever_the_workers_are_doing(
+    alpha_at_cap, httpserver, hook
 ):
-    settings.HERALD_TENANT_MAX_CONCURRENT_SENDS = 2
-    server = HTTPServer(threaded=True)
-    server.start()
-    in_flight = []
+    httpserver.expect_request("/hook").respond_with_data("ok")
+    notification = NotificationFactory(receiver=hook())
 
-    def slow(request):
-        in_flight.append(sends_in_flight(tenant=alpha.schema_name))
-        time.sleep(0.15)
-        return Response("ok")
+    assert notification_deliver(notification_id=notification.id).outcome == "delivered"
+    assert len(httpserver.log) == 1
 
-    server.expect_request("/slow").respond_with_handler(slow)
-    send_slot_take(tenant=alpha.schema_name)  # one of two taken elsewhere
-    try:
-        receiver = hook()
-        receiver_secret_set(receiver=receiver, name="url", value=server.url_for("/slow"))
-        notifications = [
-            NotificationFactory(receiver=receiver, alerts=[alert(n=n)]) for n in range(5)
-        ]
 
-        results = notifications_deliver(notification_ids=[n.id for n in notifications])
-    finally:
-        send_slot_release(tenant=alpha.schema_name)
-        server.stop()
+def test_a_runner_claims_again_until_nothing_of_its_tenant_is_due(
+    alpha, httpserver, hook, settings
+):
+    settings.HERALD_DELIVERY_BATCH_SIZE = 10
+    httpserver.expect_request("/hook").respond_with_data("ok")
+    receiver = hook()
+    notifications = [NotificationFactory(receiver=receiver, alerts=[alert(n=n)]) for n in range(35)]
 
-    assert {result.outcome for result in results.values()} == {"delivered"}
-    assert len(in_flight) == 5
-    assert max(in_flight) == 2  # the one taken elsewhere, and this batch's one
-    assert sends_in_flight(tenant=alpha.schema_name) == 0
+    results = notifications_deliver(notification_ids=[notifications[0].id], take_due=9)
+
+    assert {results[n.id].outcome for n in notifications} == {"delivered"}
+    assert len(httpserver.log) == 35  # each once
+    assert tenant_runners(tenant=alpha.schema_name) == 0
+
+
+def test_a_runner_decides_the_due_notifications_it_finds_that_need_a_decision(
+    alpha, httpserver, hook
+):
+    httpserver.expect_request("/hook").respond_with_data("ok")
+    receiver = hook()
+    first = NotificationFactory(receiver=receiver, alerts=[alert(n=1)])
+    # A digest is never sent in a batch: its task may have handed it over.
+    digest = NotificationFactory(receiver=receiver, is_digest=True, alerts=[alert(n=2)])
+
+    results = notifications_deliver(notification_ids=[first.id], take_due=24)
+
+    assert results[digest.id].outcome == "delivered"
+    assert Notification.objects.get(id=digest.id).state == NotificationState.DELIVERED
+    assert len(httpserver.log) == 2
