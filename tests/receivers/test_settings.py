@@ -28,7 +28,8 @@ REQUIRED = {
 
 
 def test_every_receiver_kind_has_a_transport():
-    assert set(TRANSPORTS) == set(dict(Receiver._meta.get_field("kind").choices)) == set(REQUIRED)
+    # At least the channels above: a channel added later brings its own tests.
+    assert set(dict(Receiver._meta.get_field("kind").choices)) == set(TRANSPORTS) >= set(REQUIRED)
 
 
 def test_the_kind_choices_follow_the_registry_so_a_new_channel_needs_no_migration():
