@@ -8,6 +8,9 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 # The browser tests drive Debian's Chromium (Playwright's own download needs
 # the internet); `make test` installs it.
 CHROMIUM := /usr/bin/chromium
+# The routing tests ask Alertmanager's own router (`amtool config routes test`);
+# amtool comes with Debian's prometheus-alertmanager, which `make test` installs.
+AMTOOL := /usr/bin/amtool
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo )
 
 .PHONY: run test lint bench bench-ingest bench-delivery bench-templates
@@ -24,7 +27,7 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/python manage.py runherald --demo --stop-with-parent
 
-test: $(STAMP) $(CHROMIUM)
+test: $(STAMP) $(CHROMIUM) $(AMTOOL)
 	$(BIN)/python -m ruff check .
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
@@ -41,6 +44,13 @@ bench: $(STAMP)
 $(CHROMIUM):
 	$(SUDO)apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive $(SUDO)apt-get install -y -qq --no-install-recommends chromium
+
+# Only amtool is wanted: the Alertmanager service the package starts (with systemd) is stopped.
+$(AMTOOL):
+	$(SUDO)apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $(SUDO)apt-get install -y -qq --no-install-recommends \
+	  prometheus-alertmanager
+	-$(SUDO)systemctl disable --now prometheus-alertmanager 2>/dev/null
 
 bench-delivery: $(STAMP)
 	$(BIN)/python bench/delivery.py $(BENCH_ARGS)

@@ -87,6 +87,16 @@ MIN_SEVERITY_NAMES: tuple[str, ...] = tuple(
 )
 
 
+def min_severity_rank(name: str) -> int:
+    """The rank a route's minimum names ("any", "info", ... "critical")."""
+    return NONE.rank if name == "any" else _BY_SPELLING[name].rank
+
+
+def min_severity_name(rank: int) -> str:
+    """The name of a route's minimum rank, as the config file spells it."""
+    return "any" if rank == NONE.rank else _BY_RANK[rank].name
+
+
 def severity_lookup(value: Any) -> SeverityLevel | None:
     """The level a spelling names, or None when it names none (strict)."""
     return _BY_SPELLING.get(str(value if value is not None else "").strip().lower())

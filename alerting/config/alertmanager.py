@@ -3,12 +3,13 @@
 Receivers: each `*_configs` entry Herald has a channel for becomes one
 Herald receiver (named after the Alertmanager receiver, with the kind and a
 number when it has several); which keys a channel takes, and how, the
-channel declares (receivers.transports.alertmanager). Routes: Alertmanager's tree is flattened into
-Herald's ordered list: a node's children come before the node itself (a
-child that matches takes the alert first), each carrying its ancestors'
-matchers, and the root becomes the default route. Everything that does not
-map (Go templates, proxies, time intervals, nested grouping, …) is reported,
-never silently dropped.
+channel declares (receivers.transports.alertmanager). Routes: Alertmanager's tree becomes
+Herald's tree node for node (own matchers, `continue`, nested routes, receivers
+inherited where Alertmanager inherits them), and the root becomes the default
+route: Herald then routes every label set as Alertmanager does (checked against
+amtool in tests/config/test_amtool_routing.py). Everything that does not map
+(Go templates, proxies, time intervals, nested grouping, …) is reported, never
+silently dropped.
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ from typing import Any
 
 from alerting.config.loading import plain, yaml_parse
 from alerting.config.schema import ConfigDocument, ReceiverSpec, RouteSpec, canonical_matchers
-from alerting.matchers import Matcher, MatchType, parse_matcher
 from receivers.transports import SettingsError, alertmanager_mappings, settings_class
 from receivers.transports.alertmanager import INGEST_PATH, AlertmanagerMapping
 
@@ -38,6 +38,8 @@ class AlertmanagerImport:
     document: ConfigDocument
     notes: list[str] = field(default_factory=list)
     snippet: str = ""
+    # Each Alertmanager receiver's Herald receivers (none for one without integrations).
+    receiver_names: dict[str, list[str]] = field(default_factory=dict)
 
 
 @dataclass
@@ -123,79 +125,67 @@ class _Converter:
     # --- routes ----------------------------------------------------------------
 
     def routes(self, root: dict[str, Any]) -> list[RouteSpec]:
-        routes: list[RouteSpec] = []
+        """The tree as Herald's: each Alertmanager route a Herald route with its own matchers,
+        its `continue` and its children; the root the default route (the match when no
+        top-level route matched, as in Alertmanager)."""
         for key in ("mute_time_intervals", "active_time_intervals"):
             if root.get(key):
                 self.note("route", f"{key} is not imported; use Herald silences (weekly windows)")
-        self._flatten(root, [], str(root.get("receiver", "")), (), False, routes,
-                      root.get("group_by"))
+        receiver = str(root.get("receiver", ""))
+        group_by = root.get("group_by")
+        routes = [
+            spec
+            for index, child in enumerate(root.get("routes") or [])
+            if (spec := self._route(child, (index,), receiver, group_by, top=True)) is not None
+        ]
+        self._known(receiver, "route")
+        routes.append(RouteSpec(
+            name="am-default", default=True, receivers=list(self.names.get(receiver, [])),
+        ))
         return routes
 
-    def _flatten(self, node, matchers, receiver, path, forced_continue, routes, group_by):
+    def _route(
+        self, node: dict[str, Any], path: tuple[int, ...], inherited: str, group_by: Any,
+        *, top: bool,
+    ) -> RouteSpec | None:
         where = "route" + "".join(f".routes[{i}]" for i in path)
-        own = self._node_matchers(node, where)
-        if own is None:
-            return
-        matchers = matchers + own
-        receiver = str(node.get("receiver", receiver))
-        if path and node.get("group_by") is not None and node.get("group_by") != group_by:
+        matchers = self._node_matchers(node, where)
+        if matchers is None:
+            return None
+        if node.get("group_by") is not None and node.get("group_by") != group_by:
             self.note(where, f"group_by {node.get('group_by')} is Alertmanager's grouping; the "
                              "snippet forwards everything to Herald grouped by the root's")
         for key in ("mute_time_intervals", "active_time_intervals"):
-            if path and node.get(key):
+            if node.get(key):
                 self.note(where, f"{key} is not imported; use Herald silences (weekly windows)")
-        keeps_going = bool(node.get("continue", False))
-        children = node.get("routes") or []
-        if path and keeps_going and children:
-            self.note(where, "continue on a route with child routes is approximated: its "
-                             "children also let later routes match")
-        for index, child in enumerate(children):
-            self._flatten(child, matchers, receiver, (*path, index),
-                          forced_continue or (bool(path) and keeps_going), routes,
-                          node.get("group_by", group_by))
-        # The root is Herald's default route, which no other route's alerts reach anyway.
-        own_entry = self._excluding_children(node, matchers, children, where) if path else []
-        if own_entry is None:
-            return  # a child without matchers takes every alert: this route never does
+        own = node.get("receiver")
+        receiver = str(own) if own else inherited
+        if own:
+            self._known(receiver, where)
+        # A nested route without a receiver inherits its parent's, in Herald as in
+        # Alertmanager; Herald's top-level routes have no parent to inherit from,
+        # so they name the root's receivers themselves.
+        receivers = list(self.names.get(receiver, [])) if own or top else None
         label = re.sub(r"[^A-Za-z0-9_.-]+", "-", receiver) or "none"
-        name = ("am" + "".join(f".{i + 1}" for i in path) + f"-{label}")[:100]
+        children = [
+            spec
+            for index, child in enumerate(node.get("routes") or [])
+            if (spec := self._route(child, (*path, index), receiver,
+                                    node.get("group_by", group_by), top=False)) is not None
+        ]
+        return RouteSpec(
+            name=("am" + "".join(f".{i + 1}" for i in path) + f"-{label}")[:100],
+            matchers=matchers,
+            continue_matching=bool(node.get("continue", False)),
+            receivers=receivers,
+            routes=children,
+        )
+
+    def _known(self, receiver: str, where: str) -> None:
         if receiver not in self.names:
             self.note(where, f"receiver {receiver!r} is not defined")
-        routes.append(RouteSpec(
-            name="am-default" if not path else name,
-            matchers=own_entry,
-            continue_matching=bool(path) and (keeps_going or forced_continue),
-            default=not path,
-            receivers=list(self.names.get(receiver, [])),
-        ))
 
-    def _excluding_children(self, node, matchers, children, where) -> list[str] | None:
-        """The node's own matchers, plus "not what a child takes" where Herald can say it.
-
-        In Alertmanager a route handles an alert only if none of its children
-        matched it. A child with one matcher is excluded by its negation; a
-        child with several cannot be (a negated conjunction is no matcher list).
-        """
-        if not node.get("routes"):
-            return matchers
-        extra: list[str] = []
-        for index, child in enumerate(children):
-            own = self._node_matchers(child, f"{where}.routes[{index}]", report=False)
-            if own is None:
-                continue
-            if not own:
-                return None
-            if len(own) == 1:
-                extra.append(str(_negated(parse_matcher(own[0]))))
-            else:
-                self.note(where, f"alerts its child route {index + 1} takes may also reach "
-                                 "this route's receivers (its several matchers cannot be "
-                                 "negated in one Herald route)")
-        return matchers + extra
-
-    def _node_matchers(
-        self, node: dict[str, Any], where: str, *, report: bool = True
-    ) -> list[str] | None:
+    def _node_matchers(self, node: dict[str, Any], where: str) -> list[str] | None:
         texts = [str(text) for text in node.get("matchers") or []]
         texts += [f'{name}="{_escape(value)}"' for name, value in (node.get("match") or {}).items()]
         texts += [
@@ -204,8 +194,9 @@ class _Converter:
         try:
             return canonical_matchers(texts)
         except ValueError as exc:
-            if report:
-                self.note(where, f"not imported: {exc}")
+            nested = len(node.get("routes") or [])
+            self.note(where, f"not imported{f' (nor its {nested} nested routes)' if nested else ''}"
+                             f": {exc}")
             return None
 
     # --- the snippet ---------------------------------------------------------
@@ -231,16 +222,6 @@ class _Converter:
         return "\n".join(lines) + "\n"
 
 
-_NEGATION = {
-    MatchType.EQUAL: MatchType.NOT_EQUAL, MatchType.NOT_EQUAL: MatchType.EQUAL,
-    MatchType.REGEX: MatchType.NOT_REGEX, MatchType.NOT_REGEX: MatchType.REGEX,
-}
-
-
-def _negated(matcher: Matcher) -> Matcher:
-    return Matcher.create(matcher.name, _NEGATION[matcher.type], matcher.value)
-
-
 def _escape(value: Any) -> str:
     return str(value).replace("\\", "\\\\").replace('"', '\\"')
 
@@ -264,4 +245,5 @@ def alertmanager_import(*, text: str, herald_url: str) -> AlertmanagerImport:
         document=ConfigDocument(receivers=receivers, routes=routes),
         notes=converter.notes,
         snippet=converter.snippet(data["route"]),
+        receiver_names=converter.names,
     )

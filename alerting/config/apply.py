@@ -16,12 +16,13 @@ from alerting.audit.services import audit_record
 from alerting.config.envrefs import env_resolve
 from alerting.config.export import CONFIG_SILENCE_CREATOR, config_current, silence_spec
 from alerting.config.plan import Change, config_plan, spec_comparable, spec_key
-from alerting.config.schema import SEVERITIES, WEEKDAYS, ConfigDocument, fallback_cycles
+from alerting.config.schema import WEEKDAYS, ConfigDocument, fallback_cycles, route_entries
 from alerting.models import Route, Silence
 from alerting.services import silence_create
 from escalation.models import BusinessHoursWindow, EscalationPolicy
 from receivers.models import MessageTemplate, Receiver
 from receivers.services import message_template_save, receiver_save
+from receivers.severity import min_severity_rank
 from tenants.models import Tenant
 
 
@@ -78,8 +79,8 @@ def config_apply(
         if any(change.section == "routes" for change in changes):
             # Routes left unchanged keep their old numbers: number them all again, so
             # the stored order is the file's (routes the file does not name stay put).
-            for index, spec in enumerate(desired.routes):
-                Route.objects.filter(name=spec.name).update(position=index)
+            for entry in route_entries(desired.routes):
+                Route.objects.filter(name=entry.spec.name).update(position=entry.index)
         for change in changes:
             audit_record(
                 actor=actor, source=AuditSource.COMMAND, action=f"config_{change.action}",
@@ -93,7 +94,7 @@ def config_apply(
 def _spec(section: str, desired: ConfigDocument, key: str):
     make_key = spec_key(section)
     for index, spec in enumerate(desired.specs(section)):
-        if make_key(spec_comparable(section, spec, index)) == key:
+        if make_key(spec_comparable(section, spec)) == key:
             return index, spec
     raise LookupError(key)
 
@@ -179,7 +180,9 @@ def _policy_apply(change: Change, desired: ConfigDocument) -> None:
 
 
 def _route_apply(change: Change, desired: ConfigDocument) -> None:
-    index, spec = _spec("routes", desired, change.key)
+    """One route, under its parent (applied before it: changes come in the file's order)."""
+    entry = next(e for e in route_entries(desired.routes) if e.spec.name == change.key)
+    spec = entry.spec
     policy = None
     if spec.escalation_policy:
         policy = EscalationPolicy.objects.filter(name=spec.escalation_policy).first()
@@ -188,15 +191,19 @@ def _route_apply(change: Change, desired: ConfigDocument) -> None:
     route, _ = Route.objects.update_or_create(
         name=spec.name,
         defaults={
-            "position": index,
+            "parent": Route.objects.get(name=entry.parent) if entry.parent else None,
+            "position": entry.index,
             "matchers": ", ".join(spec.matchers),
-            "min_severity": SEVERITIES.index(spec.min_severity),
+            "min_severity": min_severity_rank(spec.min_severity),
             "continue_matching": spec.continue_matching,
             "is_default": spec.default,
+            # Only `receivers: []` says "nobody"; a route with receivers keeps
+            # inheriting should they be taken away in the admin later.
+            "inherit_receivers": spec.receivers != [],
             "escalation_policy": policy,
         },
     )
-    route.receivers.set(_receivers_named(spec.receivers))
+    route.receivers.set(_receivers_named(spec.receivers or []))
 
 
 def _hours_apply(change: Change, desired: ConfigDocument) -> None:
@@ -219,7 +226,7 @@ def _silence_apply(change: Change, desired: ConfigDocument) -> None:
 
 def _silence_remove(change: Change) -> None:
     for silence in Silence.objects.filter(created_by=CONFIG_SILENCE_CREATOR):
-        data = spec_comparable("silences", silence_spec(silence), 0)
+        data = spec_comparable("silences", silence_spec(silence))
         if json.dumps(data, sort_keys=True) == change.key:
             silence.delete()
 

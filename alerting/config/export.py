@@ -16,7 +16,6 @@ from ruamel.yaml.scalarstring import LiteralScalarString
 
 from alerting.config.envrefs import env_name_for
 from alerting.config.schema import (
-    SEVERITIES,
     WEEKDAYS,
     ConfigDocument,
     HoursSpec,
@@ -32,6 +31,7 @@ from alerting.matchers import MatcherError, parse_matchers
 from alerting.models import Route, Silence, SilenceKind
 from escalation.models import BusinessHoursWindow, EscalationPolicy
 from receivers.models import MessageTemplate, Receiver
+from receivers.severity import min_severity_name
 from tenants.models import Tenant
 
 logger = logging.getLogger(__name__)
@@ -106,17 +106,7 @@ def config_current(*, plain_secrets: bool = False) -> ConfigDocument:
         )
         if policy.levels.exists()
     ]
-    routes = [
-        RouteSpec(
-            name=route.name, matchers=_matchers(route.matchers),
-            min_severity=SEVERITIES[route.min_severity], continue_matching=route.continue_matching,
-            default=route.is_default,
-            receivers=sorted(receiver.name for receiver in route.receivers.all()),
-            escalation_policy=route.escalation_policy.name if route.escalation_policy else None,
-        )
-        for route in Route.objects.order_by("position", "id")
-        .select_related("escalation_policy").prefetch_related("receivers")
-    ]
+    routes = _route_specs()
     hours = [
         HoursSpec(weekday=WEEKDAYS[window.weekday], start=window.start, end=window.end)
         for window in BusinessHoursWindow.objects.order_by("weekday", "start")
@@ -129,6 +119,30 @@ def config_current(*, plain_secrets: bool = False) -> ConfigDocument:
         tenant=_tenant(), receivers=receivers, templates=templates,
         escalation_policies=policies, routes=routes, business_hours=hours, silences=silences,
     )
+
+
+def _route_specs() -> list[RouteSpec]:
+    """The stored tree, each route's nested routes in it, in the order dispatch tries them."""
+    stored = list(
+        Route.objects.order_by("position", "id")
+        .select_related("escalation_policy").prefetch_related("receivers")
+    )
+    children: dict[int | None, list[Route]] = {}
+    for route in stored:
+        children.setdefault(route.parent_id, []).append(route)
+
+    def spec(route: Route) -> RouteSpec:
+        own = sorted(receiver.name for receiver in route.receivers.all())
+        return RouteSpec(
+            name=route.name, matchers=_matchers(route.matchers),
+            min_severity=min_severity_name(route.min_severity),
+            continue_matching=route.continue_matching, default=route.is_default,
+            receivers=own or (None if route.inherit_receivers else []),
+            escalation_policy=route.escalation_policy.name if route.escalation_policy else None,
+            routes=[spec(child) for child in children.get(route.id, [])],
+        )
+
+    return [spec(route) for route in children.get(None, [])]
 
 
 def silence_spec(silence: Silence) -> SilenceSpec:

@@ -9,11 +9,12 @@ audited, and must never show a secret.
 from __future__ import annotations
 
 import json
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from alerting.config.schema import ConfigDocument
+from alerting.config.schema import ConfigDocument, RouteSpec, route_entries
 
 REDACTED = "[redacted]"
 REDACTED_CHANGED = "[redacted, changed]"
@@ -36,15 +37,39 @@ class Change:
         return f"{_SYMBOLS[self.action]} {self.section}/{self.label or self.key}{detail}"
 
 
-def spec_comparable(section: str, spec: Any, index: int) -> dict[str, Any]:
+def spec_comparable(section: str, spec: Any) -> dict[str, Any]:
     data = spec.model_dump(mode="json", by_alias=True)
-    if section == "routes":
-        data["receivers"] = sorted(data["receivers"])
-        data["position"] = index  # the order of routes is their meaning
     if section == "escalation_policies":
         for level in data["levels"]:
             level["receivers"] = sorted(level["receivers"])
     return data
+
+
+def route_comparables(
+    routes: list[RouteSpec] | None, *, among: set[str] | None = None
+) -> list[dict[str, Any]]:
+    """Each route of a tree as one flat record: its own fields, its parent, its place.
+
+    A route's nested routes are records of their own (a change to one is not
+    a change to its parent). The place is the route's number among its
+    siblings, counting only the routes `among` names: the order of routes
+    is their meaning, but routes a file does not name (being removed, or
+    kept by an import) must not shift the others.
+    """
+    records = []
+    numbers: dict[str | None, int] = defaultdict(int)
+    for entry in route_entries(routes):
+        data = entry.spec.model_dump(mode="json", by_alias=True, exclude={"routes"})
+        if data["receivers"] is not None:
+            data["receivers"] = sorted(data["receivers"])
+        data["parent"] = entry.parent
+        if among is None or entry.spec.name in among:
+            data["position"] = numbers[entry.parent]
+            numbers[entry.parent] += 1
+        else:
+            data["position"] = -1
+        records.append(data)
+    return records
 
 
 def spec_key(section: str) -> Callable[[dict[str, Any]], str]:
@@ -92,23 +117,6 @@ def _label(section: str, data: dict[str, Any]) -> str:
     return ", ".join(data["matchers"]) if section == "silences" else ""
 
 
-def _relative_order(wanted: list[Any], current: list[Any]) -> list[tuple[int, Any]]:
-    """Current specs numbered among those the desired list also has.
-
-    Only the relative order of routes means anything: routes the file does
-    not name (being removed, or kept by an import) must not shift the others.
-    """
-    names = {getattr(spec, "name", None) for spec in wanted}
-    ranked, index = [], 0
-    for spec in current:
-        if getattr(spec, "name", None) in names:
-            ranked.append((index, spec))
-            index += 1
-        else:
-            ranked.append((-1, spec))
-    return ranked
-
-
 def config_plan(
     *, desired: ConfigDocument, current: ConfigDocument, prune: bool = True
 ) -> list[Change]:
@@ -123,17 +131,17 @@ def config_plan(
         if wanted is None:
             continue
         key = spec_key(section)
-        new = {
-            key(data): data
-            for data in (spec_comparable(section, spec, i) for i, spec in enumerate(wanted))
-        }
-        old = {
-            key(data): data
-            for data in (
-                spec_comparable(section, spec, i)
-                for i, spec in _relative_order(wanted, current.specs(section) or [])
-            )
-        }
+        if section == "routes":
+            wanted_records = route_comparables(wanted)
+            names = {data["name"] for data in wanted_records}
+            current_records = route_comparables(current.routes, among=names)
+        else:
+            wanted_records = [spec_comparable(section, spec) for spec in wanted]
+            current_records = [
+                spec_comparable(section, spec) for spec in current.specs(section) or []
+            ]
+        new = {key(data): data for data in wanted_records}
+        old = {key(data): data for data in current_records}
         for name, after in new.items():
             before = old.get(name)
             if before is None:

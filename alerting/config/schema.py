@@ -7,6 +7,7 @@ as it is. A section that is present (even empty) is made exactly so.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, time
 from typing import Annotated, Any, ClassVar, Literal, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -16,6 +17,8 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_valida
 from pydantic_core import PydanticCustomError
 
 from alerting.matchers import MatcherError, parse_matchers
+from alerting.routing import MAX_DEPTH
+from receivers.severity import MIN_SEVERITY_NAMES
 from receivers.template_context import LANGUAGES
 from receivers.transports import channel_kinds, channel_parts, templated_kinds
 
@@ -41,10 +44,10 @@ def _one_of(choices: Callable[[], tuple[str, ...]]) -> BeforeValidator:
 Kind = Annotated[str, _one_of(channel_kinds)]
 TemplatedChannel = Annotated[str, _one_of(templated_kinds)]
 Language = Literal[LANGUAGES]  # type: ignore[valid-type]
-Severity = Literal["any", "info", "warning", "error", "critical"]
+# A route's minimum, in receivers.severity's one vocabulary ("any" takes every alert).
+Severity = Literal[MIN_SEVERITY_NAMES]  # type: ignore[valid-type]
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 WEEKDAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-SEVERITIES: tuple[str, ...] = ("any", "info", "warning", "error", "critical")
 
 
 class _Spec(BaseModel):
@@ -146,18 +149,59 @@ class TemplateSpec(_Spec):
 
 
 class RouteSpec(_Spec):
+    """A route and the routes nested in it (tried, in order, for the alerts it matches)."""
+
     name: str = Field(min_length=1, max_length=100)
     matchers: list[str] = Field(default_factory=list)
     min_severity: Severity = "any"
     continue_matching: bool = Field(False, alias="continue")
     default: bool = False
-    receivers: list[str] = Field(default_factory=list)
+    # Left out: a nested route notifies its parent's receivers; []: nobody.
+    receivers: list[str] | None = None
     escalation_policy: str | None = None
+    routes: list[RouteSpec] = Field(default_factory=list)
 
     @field_validator("matchers")
     @classmethod
     def _matchers_parse(cls, value: list[str]) -> list[str]:
         return canonical_matchers(value)
+
+    @model_validator(mode="after")
+    def _default_on_top_alone(self) -> Self:
+        if self.default and self.routes:
+            raise ValueError("a default route has no routes nested in it")
+        if any(child.default for child in self.routes):
+            raise ValueError("a nested route cannot be a default route (defaults are top-level)")
+        if self.height() > MAX_DEPTH:
+            raise ValueError(f"routes nest at most {MAX_DEPTH} deep")
+        return self
+
+    def height(self) -> int:
+        return 1 + max((child.height() for child in self.routes), default=0)
+
+
+@dataclass(frozen=True)
+class RouteEntry:
+    """One route of a file's tree, flattened: its parent's name and its place in the file."""
+
+    spec: RouteSpec
+    parent: str | None
+    index: int  # among its siblings
+    path: tuple[str | int, ...]  # ("routes", 0, "routes", 2), for problems
+
+
+def route_entries(routes: list[RouteSpec] | None) -> list[RouteEntry]:
+    """Every route of the tree, each after its parent and in the file's order (depth first)."""
+    entries: list[RouteEntry] = []
+
+    def walk(specs: list[RouteSpec], parent: str | None, path: tuple[str | int, ...]) -> None:
+        for index, spec in enumerate(specs):
+            here = (*path, "routes", index)
+            entries.append(RouteEntry(spec=spec, parent=parent, index=index, path=here))
+            walk(spec.routes, spec.name, here)
+
+    walk(routes or [], None, ())
+    return entries
 
 
 class LevelSpec(_Spec):

@@ -1,6 +1,8 @@
 """The validation levels, each including the ones before it.
 
-basic     YAML and the schema, names unique, each receiver's settings fit its kind,
+basic     YAML and the schema (routes nest as a tree: defaults on top and alone, at
+          most MAX_DEPTH deep), names unique (a route's in the whole tree), each
+          receiver's settings fit its kind,
           no target the outbound guard refuses (private networks unless allowed,
           URL spellings that parsers read differently)
 standard  references resolve (receivers, fallbacks and policies named exist, no
@@ -8,7 +10,7 @@ standard  references resolve (receivers, fallbacks and policies named exist, no
 strict    every secret an ${ENV_VAR} reference (no plain text), nothing
           secret-looking in plain config
 paranoid  every template rendered in the sandbox against sample alerts, and
-          rendered parts within the vendors' limits
+          rendered parts within the vendors' limits (validation_paranoid.py)
 
 Pure but for the targets' DNS lookups (one per host, only when private targets
 are not allowed). A name that does not resolve now is a warning, not an error:
@@ -29,22 +31,12 @@ from typing import Any
 
 from alerting.config.envrefs import env_name_for, env_resolve, has_reference
 from alerting.config.loading import LoadedConfig, Path, Problem, position_of
-from alerting.config.schema import ConfigDocument, ReceiverSpec, TemplateSpec, fallback_cycles
-from receivers.message_rendering import message_render
-from receivers.messages import AlertMessage
+from alerting.config.schema import ConfigDocument, ReceiverSpec, fallback_cycles, route_entries
+from alerting.config.validation_paranoid import ParanoidChecks
 from receivers.services import receiver_targets_check
 from receivers.template_checks import template_source_check
-from receivers.template_context import template_context
 from receivers.template_limits import TemplateError
-from receivers.template_render import template_render_source
-from receivers.template_samples import sample_message
-from receivers.transports import (
-    SettingsError,
-    channel_parts,
-    part_is_html,
-    part_limit,
-    settings_class,
-)
+from receivers.transports import SettingsError, settings_class
 
 LEVELS = ("basic", "standard", "strict", "paranoid")
 # The guard's words for a tenant that refuses private targets; there is none here.
@@ -99,7 +91,7 @@ def has_errors(problems: Iterable[Problem]) -> bool:
 
 
 @dataclasses.dataclass
-class _Checks:
+class _Checks(ParanoidChecks):
     loaded: LoadedConfig
     document: ConfigDocument
     env: Mapping[str, str]
@@ -118,6 +110,7 @@ class _Checks:
         return problems
 
     def _duplicates(self) -> list[Problem]:
+        """Names once per section; a route's name once in the whole tree (nested ones too)."""
         problems = []
         keyed = {
             "receivers": lambda spec: spec.name,
@@ -126,15 +119,18 @@ class _Checks:
             "templates": lambda spec: (spec.channel, spec.language, spec.part),
         }
         for section, key in keyed.items():
-            seen: dict[Any, int] = {}
-            for index, spec in enumerate(getattr(self.document, section) or []):
+            if section == "routes":
+                placed = [(e.path, e.spec) for e in route_entries(self.document.routes)]
+            else:
+                specs = getattr(self.document, section) or []
+                placed = [((section, index), spec) for index, spec in enumerate(specs)]
+            seen: dict[Any, Path] = {}
+            for path, spec in placed:
                 value = key(spec)
                 if value in seen:
-                    problems.append(
-                        self.at((section, index), f"{value!r} is defined twice (first at "
-                                f"{section}[{seen[value]}])")
-                    )
-                seen.setdefault(value, index)
+                    first = Problem(path=seen[value], message="").dotted
+                    problems.append(self.at(path, f"{value!r} is defined twice (first at {first})"))
+                seen.setdefault(value, path)
         return problems
 
     def _receiver_settings(
@@ -185,12 +181,13 @@ class _Checks:
         problems = []
         receivers = self._names("receivers")
         policies = self._names("escalation_policies")
-        for index, route in enumerate(self.document.routes or []):
-            for position, name in enumerate(route.receivers):
-                problems += self._reference(("routes", index, "receivers", position), name,
+        for entry in route_entries(self.document.routes):
+            route = entry.spec
+            for position, name in enumerate(route.receivers or []):
+                problems += self._reference((*entry.path, "receivers", position), name,
                                             receivers, "receiver")
             if route.escalation_policy:
-                problems += self._reference(("routes", index, "escalation_policy"),
+                problems += self._reference((*entry.path, "escalation_policy"),
                                             route.escalation_policy, policies, "escalation policy")
         for index, policy in enumerate(self.document.escalation_policies or []):
             for level_index, level in enumerate(policy.levels):
@@ -311,93 +308,6 @@ class _Checks:
                                               "send checks it again", "warning"))
         return problems
 
-    # --- paranoid ----------------------------------------------------------
-
-    def paranoid(self) -> list[Problem]:
-        problems = []
-        templates = self.document.templates or []
-        for index, template in enumerate(templates):
-            html = part_is_html(template.channel, template.part)
-            for label, message in _samples():
-                try:
-                    template_render_source(
-                        template.source, template_context(message=message), html=html
-                    )
-                except TemplateError as exc:
-                    problems.append(self._template_problem(index, exc, f"{label} sample: "))
-        for index, receiver in enumerate(self.document.receivers or []):
-            problems += self._rendered_limits(index, receiver, templates)
-        problems += self._unused_receivers()
-        return problems
-
-    def _rendered_limits(
-        self, index: int, receiver: ReceiverSpec, templates: list[TemplateSpec]
-    ) -> list[Problem]:
-        if not channel_parts(receiver.kind):
-            return []  # the webhook sends JSON; its body_template was rendered at basic
-        language = receiver.config.get("language", "en")
-        overrides = {
-            (template.language, template.part): template.source
-            for template in templates
-            if template.channel == receiver.kind
-        }
-        problems = []
-        longest: dict[str, tuple[int, str]] = {}
-        for label, sample in _samples():
-            message = dataclasses.replace(
-                sample, receiver_name=receiver.name, receiver_kind=receiver.kind
-            )
-            rendered = message_render(
-                channel=receiver.kind, message=message, language=language, overrides=overrides
-            )
-            for problem in rendered.problems:
-                problems.append(self.at(("receivers", index), f"{label} sample: {problem}"))
-            for part, text in rendered.parts.items():
-                if len(text) > longest.get(part, (-1, ""))[0]:
-                    longest[part] = (len(text), label)
-        for part, (length, label) in longest.items():
-            limit = part_limit(receiver.kind, part)
-            if limit and length > limit.characters:
-                problems.append(self.at(("receivers", index),
-                                        f"the '{part}' renders to {length} characters for the "
-                                        f"{label} sample; {limit.vendor} allows "
-                                        f"{limit.characters} and it would be cut"))
-        return problems
-
-    def _unused_receivers(self) -> list[Problem]:
-        used = {name for route in self.document.routes or [] for name in route.receivers}
-        used |= {
-            name
-            for policy in self.document.escalation_policies or []
-            for level in policy.levels
-            for name in level.receivers
-        }
-        if self.document.routes is None and not used:
-            return []
-        return [
-            self.at(("receivers", index), f"receiver {receiver.name!r} is used by no route or "
-                                          "escalation policy", "warning")
-            for index, receiver in enumerate(self.document.receivers or [])
-            if receiver.name not in used and self.document.routes
-        ]
-
 
 def _split(name: str) -> tuple[str | int, ...]:
     return tuple(int(part) if part.isdigit() else part for part in name.split("."))
-
-
-def _samples() -> list[tuple[str, AlertMessage]]:
-    """Sample alert groups: the admin's firing and resolved ones, and a bare alert
-    (no severity, no annotations) that templates assuming more must survive."""
-    firing = sample_message(status="firing")
-    bare_alert = {
-        **firing.alerts[0],
-        "labels": {"alertname": "Watchdog"},
-        "annotations": {},
-        "generatorURL": "",
-    }
-    bare = dataclasses.replace(
-        firing, alerts=[bare_alert], group_labels={}, common_labels={"alertname": "Watchdog"},
-        common_annotations={}, external_url="", acknowledge_url="",
-    )
-    return [("firing", firing), ("resolved", sample_message(status="resolved")), ("bare", bare)]

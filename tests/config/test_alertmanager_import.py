@@ -9,9 +9,10 @@ from django.core.management import call_command
 
 from alerting.config.alertmanager import alertmanager_import
 from alerting.config.export import document_data
+from alerting.config.schema import route_entries
 from alerting.matchers import parse_matchers
 from alerting.models import Route
-from alerting.routing import RouteRule, routes_for
+from alerting.routing import RouteRule, route_tree, routes_for
 from receivers.models import Receiver
 from tests.config.test_validation import SAMPLES
 from tests.factories import ReceiverFactory, RouteFactory
@@ -84,23 +85,64 @@ def test_every_receiver_type_maps_field_by_field(imported):
     }
 
 
-def test_the_route_tree_is_flattened_in_order(imported):
+def test_the_route_tree_is_imported_node_for_node(imported):
     routes = document_data(imported.document)["routes"]
     assert routes == [
-        {"name": "am.1.1-db-mail", "continue": True,
-         "matchers": ['team="db"', 'severity=~"critical|error"', 'env="prod"'],
-         "receivers": ["db-mail-email-1", "db-mail-email-2"]},
-        # The parent after its child, without what the child takes.
         {"name": "am.1-db-pager", "continue": True,
-         "matchers": ['team="db"', 'severity=~"critical|error"', 'env!="prod"'],
-         "receivers": ["db-pager-pagerduty-1"]},
+         "matchers": ['team="db"', 'severity=~"critical|error"'],
+         "receivers": ["db-pager-pagerduty-1"],
+         "routes": [
+             {"name": "am.1.1-db-mail", "matchers": ['env="prod"'],
+              "receivers": ["db-mail-email-1", "db-mail-email-2"]},
+         ]},
         {"name": "am.2-web", "matchers": ['service=~"^(frontend|api)$"'],
          "receivers": ["web-webhook", "web-discord", "web-msteamsv2", "web-msteams"]},
         {"name": "am.3-ops-genie", "matchers": ['team="ops"'],
          "receivers": ["ops-genie-opsgenie", "ops-genie-telegram-1"]},
-        {"name": "am.4-blackhole", "matchers": ['alertname="Watchdog"']},
+        # A receiver without integrations: nobody, said so (not "inherit").
+        {"name": "am.4-blackhole", "matchers": ['alertname="Watchdog"'], "receivers": []},
         {"name": "am-default", "default": True, "receivers": ["default-slack"]},
     ]
+    assert imported.receiver_names["blackhole"] == []
+    assert imported.receiver_names["db-mail"] == ["db-mail-email-1", "db-mail-email-2"]
+
+
+def test_a_nested_route_without_a_receiver_inherits_and_a_top_level_one_names_the_roots():
+    text = """
+route:
+  receiver: root
+  routes:
+    - matchers: ['team="db"']
+      routes:
+        - matchers: ['env="prod"']
+        - matchers: ['env="dev"']
+          receiver: dev
+receivers:
+  - {name: root, webhook_configs: [{url: 'https://93.184.216.34/root'}]}
+  - {name: dev, webhook_configs: [{url: 'https://93.184.216.34/dev'}]}
+"""
+    (db, default) = alertmanager_import(text=text, herald_url="https://h.example").document.routes
+    assert (db.name, db.receivers, default.receivers) == ("am.1-root", ["root"], ["root"])
+    assert [(r.name, r.receivers) for r in db.routes] == [("am.1.1-root", None),
+                                                          ("am.1.2-dev", ["dev"])]
+
+
+def herald_rules(specs):
+    """The imported tree as dispatch would read it, receivers numbered by name."""
+    entries = route_entries(specs)
+    ids = {entry.spec.name: index for index, entry in enumerate(entries)}
+    names = sorted({name for entry in entries for name in entry.spec.receivers or []})
+    rules = [
+        RouteRule(
+            id=ids[entry.spec.name], name=entry.spec.name,
+            matchers=tuple(parse_matchers(", ".join(entry.spec.matchers))),
+            continue_matching=entry.spec.continue_matching, is_default=entry.spec.default,
+            receiver_ids=tuple(names.index(name) for name in entry.spec.receivers or []),
+            parent_id=ids.get(entry.parent), inherit_receivers=entry.spec.receivers != [],
+        )
+        for entry in entries
+    ]
+    return route_tree(rules), names
 
 
 @pytest.mark.parametrize(
@@ -109,28 +151,17 @@ def test_the_route_tree_is_flattened_in_order(imported):
         ({"team": "db", "severity": "critical", "env": "prod"}, {"db-mail"}),
         ({"team": "db", "severity": "error", "env": "staging"}, {"db-pager"}),
         ({"team": "db", "severity": "critical", "service": "api"}, {"db-pager", "web"}),
+        ({"team": "db", "severity": "critical", "env": "prod", "service": "api"},
+         {"db-mail", "web"}),
         ({"team": "ops", "alertname": "X"}, {"ops-genie"}),
         ({"alertname": "Watchdog"}, set()),
         ({"alertname": "Foo", "team": "db", "severity": "warning"}, {"default-slack"}),
     ],
 )
 def test_herald_routes_the_way_alertmanager_did(imported, labels, alertmanager_sends_to):
-    specs = imported.document.routes
-    names = sorted({name for spec in specs for name in spec.receivers})
-    rules = [
-        RouteRule(
-            id=index, name=spec.name, matchers=tuple(parse_matchers(", ".join(spec.matchers))),
-            continue_matching=spec.continue_matching, is_default=spec.default,
-            receiver_ids=tuple(names.index(name) for name in spec.receivers),
-        )
-        for index, spec in enumerate(specs)
-    ]
+    rules, names = herald_rules(imported.document.routes)
     herald = {names[i] for rule in routes_for(labels, rules) for i in rule.receiver_ids}
-    # Herald receivers carry the Alertmanager receiver's name as their prefix.
-    expected = {
-        name for name in names for am in alertmanager_sends_to
-        if name == am or name.startswith(f"{am}-")
-    }
+    expected = {name for am in alertmanager_sends_to for name in imported.receiver_names[am]}
     assert herald == expected
 
 
@@ -147,7 +178,6 @@ def test_what_does_not_map_is_reported(imported):
         "receiver ops-genie, telegram_configs[1]: bot_token_file: the secret is in a file",
         "receiver legacy-hook: victorops_configs is not supported by Herald",
         "receiver legacy-hook, webhook_configs[0]: not imported: it already posts to Herald",
-        "route.routes[0]: continue on a route with child routes is approximated",
         "route.routes[1]: group_by ['alertname', 'service'] is Alertmanager's grouping",
         "route.routes[2]: mute_time_intervals is not imported",
         "inhibit_rules: not imported",
@@ -182,7 +212,8 @@ def test_the_command_imports_into_the_tenant_once(alpha):
     output = run(path)
 
     assert "16 change(s)" in output
-    assert "Not imported, or only approximately:" in output
+    assert "Not imported, or not the same in Herald:" in output
+    assert "approximat" not in output
     assert "the tenant's own routes (own-route) were kept: check their order" in output
     assert "credentials: <the tenant's ingest key" in output
     assert Receiver.objects.filter(name="kept").exists()  # an import removes nothing
@@ -193,5 +224,7 @@ def test_the_command_imports_into_the_tenant_once(alpha):
     assert [name for name in ordered if name.startswith("am")][-1] == "am-default"
     default = Route.objects.get(name="am-default")
     assert default.is_default and [r.name for r in default.receivers.all()] == ["default-slack"]
+    assert Route.objects.get(name="am.1.1-db-mail").parent.name == "am.1-db-pager"
+    assert not Route.objects.get(name="am.4-blackhole").inherit_receivers
 
     assert "no changes" in run(path)

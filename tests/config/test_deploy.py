@@ -44,7 +44,8 @@ def test_deploy_creates_everything_in_the_file(alpha, env):
     assert "+ routes/databases" in output
     assert "+ silences/env=\"staging\"" in output
     assert "~ tenant/settings (time_zone)" in output
-    assert output.strip().endswith("12 created, 1 changed, 0 removed")
+    assert "+ routes/databases-staging" in output
+    assert output.strip().endswith("13 created, 1 changed, 0 removed")
 
     slack = Receiver.objects.get(name="sre-slack")
     assert slack.kind == "slack" and slack.secrets == {"url": ENV["SRE_SLACK_URL"]}
@@ -58,8 +59,10 @@ def test_deploy_creates_everything_in_the_file(alpha, env):
     assert slack.fallback is None and slack.rate_limit == "" and slack.max_age_seconds == 6 * 3600
     assert Tenant.objects.get(slug="alpha").time_zone == "Europe/Berlin"
 
-    routes = list(Route.objects.order_by("position"))
+    routes = list(Route.objects.filter(parent=None).order_by("position"))
     assert [route.name for route in routes] == ["databases", "everything-else"]
+    staging = Route.objects.get(name="databases-staging")
+    assert staging.parent == routes[0] and not staging.inherit_receivers
     assert routes[0].matchers == 'team="db", severity=~"critical|error"'
     assert routes[0].continue_matching and not routes[0].is_default
     assert routes[0].escalation_policy.name == "db-oncall"
@@ -81,7 +84,7 @@ def test_deploy_creates_everything_in_the_file(alpha, env):
     assert weekly.created_by == "config"
 
     entries = list(AuditEntry.objects.filter(action="config_created"))
-    assert len(entries) == 12
+    assert len(entries) == 13
     assert all(entry.source == "command" for entry in entries)
 
 

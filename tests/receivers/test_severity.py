@@ -20,6 +20,8 @@ from receivers.severity import (
     SeverityLevel,
     _index_by_spelling,
     group_severity,
+    min_severity_name,
+    min_severity_rank,
     opsgenie_priority,
     pagerduty_severity,
     severity_color,
@@ -133,10 +135,9 @@ def test_route_minimums_offer_any_then_each_level_by_rank():
 
 
 def test_the_config_files_min_severity_choices_are_the_vocabularys():
-    # The schema declares its own tuple (alerting/config is not this module's);
-    # this keeps the two from drifting.
-    assert schema.SEVERITIES == MIN_SEVERITY_NAMES
     assert typing.get_args(schema.Severity) == MIN_SEVERITY_NAMES
+    assert [min_severity_rank(name) for name in MIN_SEVERITY_NAMES] == [0, 1, 2, 3, 4]
+    assert [min_severity_name(rank) for rank in Severity.values] == list(MIN_SEVERITY_NAMES)
 
 
 def test_an_alias_renders_as_its_level_in_the_default_templates():

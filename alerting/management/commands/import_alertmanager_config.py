@@ -8,6 +8,7 @@ from alerting.config.alertmanager import AlertmanagerConfigError, alertmanager_i
 from alerting.config.apply import ConfigApplyError, config_apply
 from alerting.config.cli import file_read, tenant_by_slug
 from alerting.config.export import config_current
+from alerting.config.schema import route_entries
 from alerting.config.validation import document_targets_check, has_errors
 
 
@@ -25,7 +26,8 @@ class Command(BaseCommand):
         except AlertmanagerConfigError as exc:
             raise CommandError(f"{file}: {exc}") from None
         # Added to what the tenant has: nothing of its own is removed.
-        imported = {route.name for route in result.document.routes or []}
+        imported = {entry.spec.name for entry in route_entries(result.document.routes)}
+        top_level = len(result.document.routes or [])
         found = tenant_by_slug(tenant)
         with tenant_context(found):
             # Refused before anything is stored, each problem named by receiver
@@ -40,7 +42,10 @@ class Command(BaseCommand):
                                   f"{problem.message}")
             if has_errors(problems):
                 raise CommandError(f"{file}: unsafe receiver targets; nothing imported")
-            others = [r.name for r in config_current().routes or [] if r.name not in imported]
+            others = [
+                entry.spec.name for entry in route_entries(config_current().routes)
+                if entry.spec.name not in imported
+            ]
             try:
                 changes = config_apply(
                     document=result.document, env={}, actor="import_alertmanager_config",
@@ -55,10 +60,10 @@ class Command(BaseCommand):
         if others:
             result.notes.append(
                 f"the tenant's own routes ({', '.join(others)}) were kept: check their order "
-                f"against the imported ones (positions 0 to {len(imported) - 1})"
+                f"against the imported top-level ones (positions 0 to {top_level - 1})"
             )
         if result.notes:
-            self.stdout.write("\nNot imported, or only approximately:")
+            self.stdout.write("\nNot imported, or not the same in Herald:")
             for note in result.notes:
                 self.stdout.write(f"  - {note}")
         self.stdout.write(
