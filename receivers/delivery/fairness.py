@@ -27,6 +27,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
+
 @dataclass
 class _Tenant:
     runners: int = 0

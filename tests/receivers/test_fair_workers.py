@@ -95,7 +95,7 @@ def test_a_runner_that_leaves_early_says_whether_work_was_handed_over_meanwhile(
 
 @pytest.fixture
 def alpha_at_cap(alpha, settings):
-    """Alpha's runners at their cap in this process, as its slow sends in other threads hold them."""
+    """Alpha's runners at their cap here, as its slow sends in other threads hold them."""
     settings.HERALD_TENANT_MAX_CONCURRENT_SENDS = 2
     held = [runner_join(tenant=alpha.schema_name) for _ in range(2)]
     assert None not in held
