@@ -1,6 +1,7 @@
 """The message a notification carries, built from its database rows.
 
-Pure but for one read for email: the mail its thread replies to.
+Pure but for one read for a channel that threads replies (email): the message
+its thread replies to.
 """
 
 from __future__ import annotations
@@ -28,8 +29,8 @@ class AlertMessage:
     # An acknowledgement to pass on (PagerDuty, Opsgenie), not an alert.
     acknowledged: bool = False
     acknowledge_url: str = ""
-    # The notification whose mail opened this group's thread for the receiver
-    # (email only): later mails reply to it. None: this mail opens the thread.
+    # The notification whose message opened this group's thread for the receiver
+    # (channels that thread replies): later ones reply to it. None: this one opens it.
     thread_root_id: int | None = None
 
 
@@ -58,14 +59,23 @@ def alert_message_for(
 
 
 def _thread_root_id(notification) -> int | None:
-    """For email, the first mail delivered to the receiver about the group (one read).
+    """For a channel that threads replies, the first message delivered about the group.
 
     Mail clients thread by Message-ID, so a reply must name a mail that was
-    really sent; only the database knows which one that was.
+    really sent; only the database knows which one that was (one read).
     """
-    if notification.channel != "email" or notification.is_digest or notification.id is None:
+    # Imported here: the transports import this module, and models need the app registry.
+    from receivers.selectors import notification_thread_root_id
+    from receivers.transports.registry import TRANSPORTS
+
+    transport = TRANSPORTS.get(notification.channel)
+    if (
+        transport is None
+        or not transport.threads_replies
+        or notification.is_digest
+        or notification.id is None
+    ):
         return None
-    from receivers.selectors import notification_thread_root_id  # models need the app registry
 
     return notification_thread_root_id(
         receiver_id=notification.receiver_id,

@@ -16,8 +16,7 @@ from receivers.models import (
 )
 from receivers.template_checks import template_source_check
 from receivers.template_limits import TemplateError
-from receivers.transports import SettingsError, TransportError, settings_class
-from receivers.transports.email import DEFAULT_PORTS as SMTP_PORTS
+from receivers.transports import SettingsError, TransportError, settings_class, transport_class
 from receivers.transports.http import guard_host, guard_url
 from receivers.transports.outbound import host_name_check
 
@@ -39,7 +38,7 @@ def receiver_targets_check(
     *, kind: str, config: dict[str, Any], secrets: dict[str, Any], allow_private: bool
 ) -> list[TargetProblem]:
     """What the outbound guard says of the targets among these settings (http(s) URLs,
-    an email receiver's SMTP host), each named by its setting.
+    the hosts its channel names, such as an SMTP server), each named by its setting.
 
     Spellings that parsers read differently are refused for every tenant;
     addresses are looked at (one lookup each) only when `allow_private` is off.
@@ -50,16 +49,8 @@ def receiver_targets_check(
         text = value.get_secret_value() if isinstance(value, SecretStr) else value
         if isinstance(text, str) and text.strip().lower().startswith(("http://", "https://")):
             problems += _target_problems(name, url=text.strip(), allow_private=allow_private)
-    host = config.get("host")
-    if kind == "email" and isinstance(host, str) and host.strip():
-        security = config.get("security", "starttls")
-        try:
-            port = int(config.get("port") or SMTP_PORTS.get(security, 587))
-        except (TypeError, ValueError):
-            port = 587  # the settings check names the bad port
-        problems += _target_problems(
-            "host", host=host.strip(), port=port, allow_private=allow_private
-        )
+    for name, host, port in transport_class(kind).outbound_hosts(config):
+        problems += _target_problems(name, host=host, port=port, allow_private=allow_private)
     return problems
 
 

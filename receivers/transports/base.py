@@ -91,6 +91,14 @@ class Transport(ABC):
     alertmanager: ClassVar[tuple[AlertmanagerMapping, ...]] = ()
     # Channels with their own incident state hear about acknowledgements too.
     supports_acknowledge: ClassVar[bool] = False
+    # Later messages reply to the first one delivered about the group, which
+    # only the database knows (mail clients thread by Message-ID).
+    threads_replies: ClassVar[bool] = False
+
+    @classmethod
+    def outbound_hosts(cls, config: Mapping[str, Any]) -> list[tuple[str, str, int]]:
+        """Targets among its settings that are not URLs, as (setting, host, port)."""
+        return []
 
     def __init__(
         self,

@@ -184,6 +184,7 @@ class EmailTransport(Transport):
     parts = ("subject", "text", "html")
     html_parts = frozenset({"html"})
     part_limits = {"subject": PartLimit("email (subject)", SUBJECT_LIMIT)}
+    threads_replies = True
     alertmanager = (
         AlertmanagerMapping(
             key="email_configs",
@@ -194,6 +195,18 @@ class EmailTransport(Transport):
             templated=("html", "text", "headers"),
         ),
     )
+
+    @classmethod
+    def outbound_hosts(cls, config: Mapping[str, Any]) -> list[tuple[str, str, int]]:
+        """The SMTP server, at its port or the one its security implies."""
+        host = config.get("host")
+        if not isinstance(host, str) or not host.strip():
+            return []
+        try:
+            port = int(config.get("port") or DEFAULT_PORTS.get(config.get("security"), 587))
+        except (TypeError, ValueError):
+            port = 587  # the settings check names the bad port
+        return [("host", host.strip(), port)]
 
     def send(self, message: AlertMessage) -> SendResult:
         settings = self.settings
