@@ -16,6 +16,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -177,9 +178,16 @@ _FACTS = """
 SELECT n.id, n.receiver_id, n.state, n.next_attempt_at, n.is_digest, r.enabled, n.attempts,
        n.created_at,
        r.max_age_seconds, n.acknowledgement, c.state,
+       -- a sibling the grouping window looks at (receivers.delivery.grouping):
+       -- in flight, waiting, or delivered within the window. A group's
+       -- notifications of long ago hold nothing back.
        EXISTS (SELECT 1 FROM receivers_notification s
                WHERE s.receiver_id = n.receiver_id AND s.alert_group_id = n.alert_group_id
-                 AND s.id <> n.id),
+                 AND s.id <> n.id
+                 AND (s.state = 'sending'
+                      OR (s.state = 'pending' AND NOT s.is_digest AND NOT s.acknowledgement)
+                      OR (s.state = 'delivered' AND NOT s.is_digest
+                          AND s.delivered_at > %(now)s - %(window)s * interval '1 second'))),
        c.consecutive_failures, c.last_success_at, (SELECT version FROM alerting_config_version)
 FROM receivers_notification n
 JOIN receivers_receiver r ON r.id = n.receiver_id
@@ -260,7 +268,13 @@ def batch_claim(
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
             _FACTS,
-            {"ids": list(asked), "now": now, "due_by": now + DUE_TOLERANCE, "extra": extra},
+            {
+                "ids": list(asked),
+                "now": now,
+                "due_by": now + DUE_TOLERANCE,
+                "extra": extra,
+                "window": settings.HERALD_GROUP_WINDOW_SECONDS,
+            },
         )
         facts = cursor.fetchall()
         settled = frozenset(row[0] for row in facts if row[2] in FINAL_STATES)

@@ -48,7 +48,9 @@ class ClaimFacts:
     max_age_seconds: int
     acknowledgement: bool
     circuit_state: str | None
-    has_siblings: bool  # another notification of its group for the same receiver
+    # Another notification of its group for the same receiver that the
+    # grouping window looks at: sending, waiting, or delivered within the window.
+    window_sibling: bool
 
 
 def needs_no_decision(facts: ClaimFacts, *, now: datetime, only_due: bool = False) -> bool:
@@ -69,7 +71,7 @@ def needs_no_decision(facts: ClaimFacts, *, now: datetime, only_due: bool = Fals
         )
         and facts.circuit_state in (None, CircuitState.CLOSED)
         and not (
-            facts.has_siblings
+            facts.window_sibling
             and grouping_may_hold(acknowledgement=facts.acknowledgement, is_digest=False)
         )
     )

@@ -20,7 +20,7 @@ FRESH = ClaimFacts(
     max_age_seconds=3600,
     acknowledgement=False,
     circuit_state=None,
-    has_siblings=False,
+    window_sibling=False,
 )
 
 
@@ -39,7 +39,7 @@ def test_a_fresh_pending_notification_to_a_healthy_receiver_goes_in_the_batch():
         ({"attempts": 2, "created_at": NOW - timedelta(hours=2)}, "past the receiver's max age"),
         ({"circuit_state": "open"}, "the circuit is open: fail over or wait"),
         ({"circuit_state": "half_open"}, "a probe decides"),
-        ({"has_siblings": True}, "the grouping window may hold it"),
+        ({"window_sibling": True}, "the grouping window may hold it"),
     ],
 )
 def test_anything_that_needs_a_decision_is_left_to_the_one_by_one_claim(change, why):
@@ -48,9 +48,9 @@ def test_anything_that_needs_a_decision_is_left_to_the_one_by_one_claim(change, 
 
 def test_a_first_attempt_is_made_however_old_and_an_acknowledgement_is_never_held(settings):
     assert needs_no_decision(replace(FRESH, created_at=NOW - timedelta(days=2)), now=NOW)
-    assert needs_no_decision(replace(FRESH, has_siblings=True, acknowledgement=True), now=NOW)
+    assert needs_no_decision(replace(FRESH, window_sibling=True, acknowledgement=True), now=NOW)
     settings.HERALD_GROUP_WINDOW_SECONDS = 0  # grouping off: siblings do not matter
-    assert needs_no_decision(replace(FRESH, has_siblings=True), now=NOW)
+    assert needs_no_decision(replace(FRESH, window_sibling=True), now=NOW)
 
 
 def test_a_task_that_comes_before_its_notification_is_due_leaves_it_alone():

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 import time
+from datetime import timedelta
 
 import pytest
 from django.db import connection
@@ -158,6 +159,30 @@ def test_a_notification_held_by_the_grouping_window_waits_while_the_rest_go(
     assert results[later.id].outcome is None and 0 < results[later.id].retry_in <= 60
     assert states([later, *others]) == ["pending", "delivered", "delivered", "delivered"]
     assert len(httpserver.log) == 4
+
+
+def test_a_group_told_long_ago_is_sent_in_the_batch_not_held_or_decided_alone(
+    alpha, httpserver, hook, settings
+):
+    settings.HERALD_GROUP_WINDOW_SECONDS = 5
+    httpserver.expect_request("/hook").respond_with_data("ok")
+    receiver = hook()
+    notifications_deliver(notification_ids=[n.id for n in backlog(receiver, 1)])  # warm caches
+    fresh = NotificationFactory(receiver=receiver, alerts=[alert(n=1)])
+    with CaptureQueriesContext(connection) as fresh_queries:
+        notifications_deliver(notification_ids=[fresh.id])
+    group = AlertGroupFactory()
+    NotificationFactory(  # the group's last message went out an hour ago
+        receiver=receiver, alert_group=group, state=NotificationState.DELIVERED,
+        delivered_at=timezone.now() - timedelta(hours=1),
+    )
+    again = NotificationFactory(receiver=receiver, alert_group=group, alerts=[alert(n=2)])
+
+    with CaptureQueriesContext(connection) as queries:
+        results = notifications_deliver(notification_ids=[again.id])
+
+    assert results[again.id].outcome == "delivered"
+    assert len(queries) == len(fresh_queries)  # the batch's statements, no lock of its own
 
 
 def test_an_open_circuit_keeps_the_batch_away_from_the_receiver(alpha, httpserver, hook):
