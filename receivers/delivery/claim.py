@@ -20,6 +20,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from alerting.infra.sql import server_bound_cursor
 from alerting.models import AlertGroup
 from receivers import metrics
 from receivers.delivery.circuit import circuit_admit
@@ -230,7 +231,7 @@ UPDATE receivers_notification n
 SET state = 'sending', attempts = n.attempts + 1, next_attempt_at = %(lease_until)s,
     updated_at = %(now)s
 FROM alerting_alertgroup g
-WHERE n.id = ANY(%(ids)s) AND g.id = n.alert_group_id
+WHERE n.id = ANY(%(ids)s::bigint[]) AND g.id = n.alert_group_id
 RETURNING {notification}, {group}
 """.format(
     notification=", ".join(f"n.{name}" for name in _NOTIFICATION_FIELDS),
@@ -265,7 +266,9 @@ def batch_claim(
     Those taken along that need a decision are named in `to_decide`.
     """
     asked = set(notification_ids)
-    with transaction.atomic(), connection.cursor() as cursor:
+    # Server-bound, so PostgreSQL plans both statements once per connection
+    # (planning them cost more than running them).
+    with transaction.atomic(), server_bound_cursor() as cursor:
         cursor.execute(
             _FACTS,
             {

@@ -9,8 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.db import connection, transaction
+from django.db import transaction
 
+from alerting.infra.sql import server_bound_cursor
 from receivers import metrics
 from receivers.delivery.backoff import retry_delay_seconds
 from receivers.delivery.circuit import circuit_record_failure, circuit_record_success
@@ -125,7 +126,7 @@ SELECT * FROM unnest(%(id)s::bigint[], %(number)s::int[], %(started_at)s::timest
 def _attempts_save(recorded: list[Recorded], *, now) -> None:
     notifications = [item.notification for item in recorded]
     attempts = [item.attempt for item in recorded]
-    with connection.cursor() as cursor:
+    with server_bound_cursor() as cursor:  # planned once per connection
         cursor.execute(
             _RECORD,
             {

@@ -7,8 +7,9 @@ from django.test import Client
 from django_tenants.utils import tenant_context
 
 from alerting.models import Alert
-from receivers.models import Notification, Receiver
-from tests.factories import ReceiverFactory, WebhookPayloadFactory
+from receivers.delivery import notifications_deliver
+from receivers.models import DeliveryAttempt, Notification, Receiver
+from tests.factories import NotificationFactory, ReceiverFactory, WebhookPayloadFactory
 from tests.ingest import post, public_client
 
 
@@ -77,3 +78,35 @@ def test_prepared_ingest_statements_follow_the_tenant_of_each_request(alpha, bet
         assert Notification.objects.count() == 8
     with tenant_context(beta):
         assert Notification.objects.count() == 0
+
+
+def test_prepared_delivery_statements_claim_and_record_in_each_tenants_schema(
+    alpha, beta, httpserver
+):
+    """The claim and the record are prepared after a few runs too; alternating
+    tenants, each delivery still reads and writes its own tenant's rows."""
+    httpserver.expect_request("/hook").respond_with_data("ok")
+    delivered = {alpha: [], beta: []}
+    for _ in range(8):
+        for tenant in (alpha, beta):
+            with tenant_context(tenant):
+                receiver = Receiver.objects.filter(name="hook").first() or ReceiverFactory(
+                    name="hook", secrets={"url": httpserver.url_for("/hook")}
+                )
+                notification = NotificationFactory(receiver=receiver)
+                results = notifications_deliver(notification_ids=[notification.id])
+                assert results[notification.id].outcome == "delivered"
+                delivered[tenant].append(notification.id)
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s",
+            ["%FOR UPDATE OF n SKIP LOCKED%"],
+        )
+        assert cursor.fetchone()[0] == 1
+    for tenant in (alpha, beta):
+        with tenant_context(tenant):
+            rows = Notification.objects.filter(state="delivered")
+            assert sorted(rows.values_list("id", flat=True)) == sorted(delivered[tenant])
+            assert DeliveryAttempt.objects.count() == 8
+    assert len(httpserver.log) == 16
