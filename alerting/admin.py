@@ -11,6 +11,7 @@ from django.contrib import admin, messages
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
+from alerting.admin_inlines import HistoryInline
 from alerting.audit.admin import AuditedAdminMixin, PeriodFilter
 from alerting.audit.models import AuditSource
 from alerting.audit.services import audit_record
@@ -40,23 +41,10 @@ class ReadOnlyAdmin(RolePermissionsMixin, admin.ModelAdmin):
         return False
 
 
-class AlertInline(admin.TabularInline):
+class AlertInline(HistoryInline):
     model = Alert
-    extra = 0
     fields = ["fingerprint", "status", "labels", "starts_at", "ends_at"]
     readonly_fields = fields
-
-    def has_view_permission(self, request, obj=None):
-        return True  # the parent admin decided who sees the group
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class SeverityFilter(admin.SimpleListFilter):

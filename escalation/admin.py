@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.db import connection
 from django.utils.html import format_html
 
+from alerting.admin_inlines import HistoryInline
 from alerting.audit.admin import AuditedAdminMixin
 from escalation.models import (
     BusinessHoursWindow,
@@ -82,23 +83,9 @@ class BusinessHoursWindowAdmin(RolePermissionsMixin, AuditedAdminMixin, admin.Mo
         return getattr(connection.tenant, "time_zone", "UTC")
 
 
-class EscalationEventInline(admin.TabularInline):
+class EscalationEventInline(HistoryInline):
     model = EscalationEvent
-    extra = 0
-    can_delete = False
     readonly_fields = ["at", "kind", "level", "detail"]
-
-    def has_view_permission(self, request, obj=None):
-        return True  # the parent admin decided
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Escalation)

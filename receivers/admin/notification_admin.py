@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from alerting.admin_export import CsvExportMixin
+from alerting.admin_inlines import HistoryInline
 from alerting.audit.admin import PeriodFilter
 from receivers.delivery import RetryError, notification_retry
 from receivers.models import DeliveryAttempt, Notification
@@ -16,23 +17,9 @@ from tenants.roles import RolePermissionsMixin
 from tenants.sites import client_ip
 
 
-class DeliveryAttemptInline(admin.TabularInline):
+class DeliveryAttemptInline(HistoryInline):
     model = DeliveryAttempt
-    extra = 0
-    can_delete = False
     readonly_fields = ["number", "started_at", "outcome", "http_status", "latency_ms", "error"]
-
-    def has_view_permission(self, request, obj=None):
-        return True  # the notification admin decided who sees the notification
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class CreatedPeriodFilter(PeriodFilter):
