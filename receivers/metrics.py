@@ -8,7 +8,15 @@ prometheus_client runs in multiprocess mode (several worker processes).
 
 from __future__ import annotations
 
+from django.db import connection
 from prometheus_client import Counter, Gauge, Histogram
+
+
+def tenant_label() -> str:
+    """The `tenant` label of every metric: the current tenant's slug (what operators
+    know it by, the same as ingest's and escalation's), not its schema name."""
+    tenant = connection.tenant
+    return getattr(tenant, "slug", None) or tenant.schema_name
 
 notifications_total = Counter(
     "alertmanager_notifications_total",

@@ -1,27 +1,78 @@
-"""The operators' admin on the public site (tenants, domains, keys, members), and the
-tenant admin's own pages for its members and ingest keys (admins of the tenant only)."""
+"""The operators' admin on the public site (tenants, domains, keys, members, users,
+lockouts), and the tenant admin's own pages for its members and ingest keys (admins of
+the tenant only). Operators' changes are audited in the shared schema's chain and, when
+they concern a tenant, in that tenant's chain too, so its auditors see them."""
 
+from axes.admin import AccessAttemptAdmin
+from axes.models import AccessAttempt
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.models import Group, User
 from django.db import connection
+from django_tenants.utils import schema_context
 
 from alerting.audit.admin import AuditedAdminMixin
-from tenants.membership import membership_set
+from alerting.audit.models import AuditSource
+from alerting.audit.services import audit_record
+from tenants.login_security import client_ip
+from tenants.membership import UNKNOWN_MEMBER, membership_candidate, membership_set
 from tenants.models import Domain, IngestKey, Role, Tenant, TenantMembership
 from tenants.roles import RolePermissionsMixin
 from tenants.services import hashed_key_revoke, ingest_key_create
+from tenants.sites import AuditedLoginSite
 
 
-class PublicAdminSite(admin.AdminSite):
+class PublicAdminSite(AuditedLoginSite):
     site_header = "Herald operations"
     site_title = "Herald operations"
 
 
 public_admin = PublicAdminSite(name="public_admin")
-public_admin.register(User, UserAdmin)
-public_admin.register(Group, GroupAdmin)
+
+
+class OperatorAuditedMixin(AuditedAdminMixin):
+    """AuditedAdminMixin for the operators' admin: also into the concerned tenant's chain."""
+
+    def audit_tenant(self, obj) -> Tenant | None:
+        return getattr(obj, "tenant", None)
+
+    def _audit(self, request, *, action, obj, before=None, after=None) -> None:
+        super()._audit(request, action=action, obj=obj, before=before, after=after)
+        tenant = self.audit_tenant(obj)
+        if tenant is None or tenant.schema_name == connection.schema_name:
+            return
+        with schema_context(tenant.schema_name):
+            super()._audit(request, action=action, obj=obj, before=before, after=after)
+
+
+@admin.register(User, site=public_admin)
+class OperatorUserAdmin(OperatorAuditedMixin, UserAdmin):
+    audit_secret_fields = ("password",)
+
+
+@admin.register(Group, site=public_admin)
+class OperatorGroupAdmin(OperatorAuditedMixin, GroupAdmin):
+    pass
+
+
+@admin.register(AccessAttempt, site=public_admin)
+class LockoutAdmin(AccessAttemptAdmin):
+    """Failed logins counted by django-axes; deleting the rows (or the action) unlocks."""
+
+    actions = ["unlock"]
+
+    @admin.action(description="Unlock (forget these failed logins)")
+    def unlock(self, request, queryset):
+        for attempt in queryset:
+            audit_record(actor=request.user.get_username(), source=AuditSource.ADMIN,
+                         action="login_unlocked", obj_type="axes.accessattempt",
+                         obj_id=attempt.pk,
+                         obj_repr=f"{attempt.username} from {attempt.ip_address}",
+                         ip=client_ip(request))
+        count = queryset.count()
+        queryset.delete()
+        self.message_user(request, f"Unlocked {count} locked or counted login(s).")
 
 
 class DomainInline(admin.TabularInline):
@@ -38,22 +89,50 @@ class MembershipInline(admin.TabularInline):
 
 
 @admin.register(Tenant, site=public_admin)
-class TenantAdmin(admin.ModelAdmin):
-    list_display = ["name", "slug", "schema_name", "allow_private_targets", "created_at"]
+class TenantAdmin(OperatorAuditedMixin, admin.ModelAdmin):
+    list_display = ["name", "slug", "schema_name", "allow_private_targets", "require_two_factor",
+                    "created_at"]
     search_fields = ["name", "slug"]
     inlines = [DomainInline, MembershipInline]
+    audit_secret_fields = ("link_signing_key",)
+
+    def audit_tenant(self, obj) -> Tenant | None:
+        return obj if Tenant.objects.filter(pk=obj.pk).exists() else None
+
+    def audit_extra(self, obj) -> dict:
+        return {
+            "domains": sorted(obj.domains.values_list("domain", flat=True)),
+            "members": sorted(
+                f"{username}:{role}" for username, role in
+                obj.memberships.values_list("user__username", "role")
+            ),
+        }
 
     def get_readonly_fields(self, request, obj=None):
         # The schema is created with the tenant; renaming it would orphan it.
         return ["schema_name"] if obj else []
 
 
+@admin.register(Domain, site=public_admin)
+class DomainAdmin(OperatorAuditedMixin, admin.ModelAdmin):
+    list_display = ["domain", "tenant", "is_primary"]
+    list_filter = ["tenant"]
+
+
+@admin.register(TenantMembership, site=public_admin)
+class OperatorMembershipAdmin(OperatorAuditedMixin, admin.ModelAdmin):
+    list_display = ["user", "tenant", "role", "created_at"]
+    list_filter = ["tenant", "role"]
+    raw_id_fields = ["user"]
+
+
 @admin.register(IngestKey, site=public_admin)
-class IngestKeyAdmin(admin.ModelAdmin):
+class IngestKeyAdmin(OperatorAuditedMixin, admin.ModelAdmin):
     list_display = ["name", "tenant", "prefix", "created_at", "revoked_at"]
     list_filter = ["tenant"]
     readonly_fields = ["prefix", "key_hash", "created_at"]
     fields = ["tenant", "name", "prefix", "created_at", "revoked_at"]
+    audit_secret_fields = ("key_hash",)
 
     def has_add_permission(self, request):
         # Keys are shown once when created: `manage.py create_tenant` or the API.
@@ -79,6 +158,14 @@ class MembershipForm(forms.ModelForm):
         if self.instance.pk:
             self.fields["username"].initial = self.instance.user.get_username()
             self.fields["username"].disabled = True
+
+    def clean_username(self) -> str:
+        username = self.cleaned_data["username"].strip()
+        if not self.instance.pk and membership_candidate(username=username) is None:
+            # One message for a name that does not exist and one that cannot be added,
+            # so the form does not tell which accounts exist.
+            raise forms.ValidationError(UNKNOWN_MEMBER)
+        return username
 
 
 @admin.register(TenantMembership)

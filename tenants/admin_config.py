@@ -5,3 +5,7 @@ from django.contrib.admin.apps import AdminConfig
 
 class HeraldAdminConfig(AdminConfig):
     default_site = "tenants.sites.TenantAdminSite"
+
+    def ready(self) -> None:
+        super().ready()
+        from tenants import checks  # noqa: F401 - registers production mode's checks

@@ -27,6 +27,11 @@ class Tenant(TenantMixin):
     time_zone = models.CharField(
         max_length=64, default="UTC", help_text="For business hours, e.g. Europe/Berlin."
     )
+    require_two_factor = models.BooleanField(
+        default=False,
+        help_text="Members must sign in to this tenant's admin with a TOTP code too "
+        "(they enrol an authenticator app at their next login).",
+    )
     # Signs the acknowledge links in notifications; encrypted, never shown.
     link_signing_key = EncryptedCharField(max_length=200, default=_new_signing_key)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -16,10 +16,16 @@ from alerting.infra.metrics import metrics_registry
 
 
 def _metrics_authorised(header: str) -> bool:
-    """True when no protection is configured, or the credentials match one that is."""
+    """True when the credentials match one that is configured.
+
+    With none configured, /metrics is open in demo mode only (runherald --demo
+    makes and prints a token anyway); elsewhere it stays closed: it names
+    tenants and receivers, and production refuses to start without one
+    (tenants/checks.py).
+    """
     token, basic = settings.HERALD_METRICS_BEARER_TOKEN, settings.HERALD_METRICS_BASIC_AUTH
     if not token and not basic:
-        return True
+        return settings.HERALD_DEMO
     scheme, _, value = header.partition(" ")
     scheme = scheme.lower()
     if token and scheme == "bearer":

@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 
 from receivers import metrics
 from receivers.delivery.breaker import (
@@ -54,7 +54,7 @@ def _locked(receiver: Receiver) -> ReceiverCircuit:
 
 def _gauge(receiver: Receiver, state: str) -> None:
     metrics.receiver_health.labels(
-        tenant=connection.tenant.schema_name, receiver=receiver.name, channel=receiver.kind
+        tenant=metrics.tenant_label(), receiver=receiver.name, channel=receiver.kind
     ).set(breaker_health(state))
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import connection
 
 from receivers import metrics
 from receivers.models import Notification
@@ -24,7 +23,7 @@ def lease_seconds() -> float:
 
 def metric_labels(notification: Notification) -> dict[str, str]:
     return {
-        "tenant": connection.tenant.schema_name,
+        "tenant": metrics.tenant_label(),
         "receiver": notification.receiver_name,
         "channel": notification.channel,
     }

@@ -8,6 +8,7 @@ import sys
 import textwrap
 from types import SimpleNamespace
 
+import pytest
 from celery.signals import worker_process_shutdown
 from django.conf import settings
 from prometheus_client import CollectorRegistry, multiprocess
@@ -27,7 +28,17 @@ def samples(text: str) -> dict[tuple[str, tuple], float]:
     }
 
 
+SCRAPE_TOKEN = "ops-test-scrape-token"
+
+
+@pytest.fixture(autouse=True)
+def _metrics_token(settings) -> None:
+    # Outside demo mode /metrics needs credentials: Prometheus is given this token.
+    settings.HERALD_METRICS_BEARER_TOKEN = SCRAPE_TOKEN
+
+
 def scrape(**headers) -> str:
+    headers.setdefault("HTTP_AUTHORIZATION", f"Bearer {SCRAPE_TOKEN}")
     with keep_schema():
         response = public_client().get("/metrics", **headers)
     assert response.status_code == 200, response.content
@@ -155,6 +166,7 @@ def test_metrics_may_require_a_bearer_token(db, settings):
 
 
 def test_metrics_may_require_basic_auth(db, settings):
+    settings.HERALD_METRICS_BEARER_TOKEN = ""
     settings.HERALD_METRICS_BASIC_AUTH = "prometheus:pa55"
     good = base64.b64encode(b"prometheus:pa55").decode()
     bad = base64.b64encode(b"prometheus:guess").decode()
@@ -163,3 +175,20 @@ def test_metrics_may_require_basic_auth(db, settings):
         assert client.get("/metrics").status_code == 401
         assert client.get("/metrics", HTTP_AUTHORIZATION=f"Basic {bad}").status_code == 401
         assert client.get("/metrics", HTTP_AUTHORIZATION=f"Basic {good}").status_code == 200
+
+
+def test_metrics_without_credentials_configured_refuse_everyone_outside_demo(db, settings):
+    settings.HERALD_METRICS_BEARER_TOKEN = settings.HERALD_METRICS_BASIC_AUTH = ""
+    settings.HERALD_DEMO = False
+    with keep_schema():
+        refused = public_client().get("/metrics")
+        guessed = public_client().get("/metrics", HTTP_AUTHORIZATION="Bearer ")
+    assert refused.status_code == guessed.status_code == 401
+    assert b"alertmanager_" not in refused.content
+
+
+def test_metrics_are_open_in_demo_mode_without_credentials(db, settings):
+    settings.HERALD_METRICS_BEARER_TOKEN = settings.HERALD_METRICS_BASIC_AUTH = ""
+    settings.HERALD_DEMO = True
+    with keep_schema():
+        assert public_client().get("/metrics").status_code == 200

@@ -33,6 +33,10 @@ def test_ingest_and_delivery_metrics_add_up_over_all_processes():
         key = re.search(r"Ingest key:\s+(\S+)", herald.banner).group(1)
         base = herald.base_url
         session = requests.Session()
+        # runherald --demo makes a /metrics token and prints it.
+        token = re.search(r"Authorization: Bearer (\S+)\)", herald.banner).group(1)
+        session.headers["Authorization"] = f"Bearer {token}"
+        assert requests.get(f"{base}/metrics", timeout=5).status_code == 401
         run = uuid.uuid4().hex[:8]  # the demo tenant's data outlives a run: new alerts each time
         for batch in range(3):
             payload = WebhookPayloadFactory(

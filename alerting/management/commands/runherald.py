@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -45,8 +46,16 @@ def _raise_stop(signum, frame):
     raise _Stop
 
 
+def _reachable_host(host: str) -> str:
+    # A wildcard bind address is no address to put in a link.
+    return "127.0.0.1" if host in {"0.0.0.0", "::", ""} else host  # noqa: S104
+
+
 class Command(BaseCommand):
     help = "Run Herald: gunicorn, a Celery worker and Celery beat, in the foreground."
+    # Checked in handle(), once --demo is known (production mode's checks do not apply).
+    requires_system_checks = []
+    _metrics_token = ""
 
     def add_arguments(self, parser):
         parser.add_argument("--host", default=os.environ.get("HERALD_HOST", "127.0.0.1"))
@@ -86,6 +95,9 @@ class Command(BaseCommand):
             env = dict(os.environ, DJANGO_SETTINGS_MODULE="alerting.infra.settings")
             if demo:
                 env["HERALD_DEMO"] = "1"
+                settings.HERALD_DEMO, settings.HERALD_PRODUCTION = True, False
+            self.check(display_num_errors=False)
+            env.update(self._derived_settings(host, port, demo))
             if "DATABASE_URL" not in os.environ:
                 socket_dir = settings.DATABASES["default"]["HOST"]
                 env["DATABASE_URL"] = f"postgres://postgres@{quote(socket_dir, safe='')}/postgres"
@@ -126,6 +138,20 @@ class Command(BaseCommand):
         if failed:
             # Non-zero, so that a supervisor (systemd's Restart=on-failure) starts it again.
             raise CommandError("Herald stopped because one of its processes exited.")
+
+    def _derived_settings(self, host: str, port: int, demo: bool) -> dict[str, str]:
+        """What the children get that was not set: the base URL of links from --host and
+        --port (production mode requires it set, see tenants/checks.py), and in demo
+        mode a /metrics token, printed in the banner."""
+        derived = {}
+        if not settings.HERALD_BASE_URL_SET:
+            derived["HERALD_BASE_URL"] = f"http://{_reachable_host(host)}:{port}"
+            settings.HERALD_BASE_URL = derived["HERALD_BASE_URL"]
+        if demo and not (settings.HERALD_METRICS_BEARER_TOKEN
+                         or settings.HERALD_METRICS_BASIC_AUTH):
+            self._metrics_token = derived["HERALD_METRICS_BEARER_TOKEN"] = secrets.token_urlsafe(24)
+            settings.HERALD_METRICS_BEARER_TOKEN = self._metrics_token
+        return derived
 
     def _commands(self, host, port, web_workers, worker_concurrency) -> list[list[str]]:
         python = sys.executable
@@ -207,6 +233,11 @@ class Command(BaseCommand):
         base = f"http://{host}:{port}"
         demo = demo_ensure(domain="demo.localhost", sink_url=f"{base}/demo/sink/")
         ingest = f"{base}/api/v1/alertmanager/"
+        # Only a token made for this run is shown; configured credentials are not echoed.
+        metrics_auth = (
+            f"Authorization: Bearer {self._metrics_token}" if self._metrics_token
+            else "the configured HERALD_METRICS_* credentials"
+        )
         sample = (
             '{"version":"4","groupKey":"{}:{alertname=\\"DiskFull\\"}","status":"firing",'
             '"receiver":"herald","groupLabels":{"alertname":"DiskFull"},'
@@ -227,6 +258,8 @@ class Command(BaseCommand):
             f"  Ingest key:    {demo.ingest_key}",
             f"  Demo sink:     {base}/demo/sink/  (what the demo receiver got)",
             f"  API docs:      {base}/api/docs/",
+            f"  Links go to:   {settings.HERALD_BASE_URL}/  (HERALD_BASE_URL)",
+            f"  Metrics:       {base}/metrics  ({metrics_auth})",
             "",
             "  Post a sample alert:",
             f"  curl -sS -X POST {ingest} -H 'Authorization: Bearer {demo.ingest_key}' "
