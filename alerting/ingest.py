@@ -53,6 +53,8 @@ WITH grp AS (
         truncated_alerts = EXCLUDED.truncated_alerts,
         last_seen_at = EXCLUDED.last_seen_at, last_payload = EXCLUDED.last_payload,
         -- firing again after a resolve is a new incident: nobody is on it yet
+        incident = CASE WHEN g.status = 'resolved' AND EXCLUDED.status = 'firing'
+                        THEN g.incident + 1 ELSE g.incident END,
         acknowledged_at = CASE WHEN g.status = 'resolved' AND EXCLUDED.status = 'firing'
                                THEN NULL ELSE g.acknowledged_at END,
         acknowledged_by = CASE WHEN g.status = 'resolved' AND EXCLUDED.status = 'firing'

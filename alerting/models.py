@@ -27,6 +27,10 @@ class AlertGroup(models.Model):
     truncated_alerts = models.PositiveIntegerField(default=0)
     first_seen_at = models.DateTimeField()
     last_seen_at = models.DateTimeField()
+    # Counts the group's incidents: firing again after a resolve starts the
+    # next one. An action link names the incident it was sent for, so it
+    # cannot act on a later one (escalation.links).
+    incident = models.PositiveIntegerField(default=1, db_default=1)
     last_payload = PlainJSONField(
         help_text="The last webhook body as received, kept for the audit trail."
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 
+from alerting.encryption import SecretUnreadable
 from receivers.models import Receiver
 from receivers.redaction import secrets_scrub
 from receivers.selectors import message_template_sources
@@ -32,7 +33,12 @@ def receiver_sample_send(*, receiver: Receiver, tenant, dry_run: bool) -> Sample
         tenant_slug=tenant.slug, tenant_name=tenant.name,
         receiver_name=receiver.name, receiver_kind=receiver.kind,
     )
-    secrets = receiver.secrets if isinstance(receiver.secrets, dict) else {}
+    try:
+        secrets = receiver.secrets
+    except SecretUnreadable:
+        return SampleSendOutcome(
+            parts={}, error="the receiver's secrets cannot be decrypted with the configured keys"
+        )
     try:
         transport = transport_class(receiver.kind)(
             config=receiver.config, secrets=secrets,

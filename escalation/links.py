@@ -1,51 +1,122 @@
-"""Signed, expiring acknowledge links: one per tenant and alert group.
+"""Signed, expiring action links: one per tenant, incident and recipient.
 
-Signed with the tenant's own key (HMAC, Django's TimestampSigner), so a link
-forged or altered, or moved to another tenant, fails the check.
+A token names the tenant, the alert group, the group's incident it was sent
+for (AlertGroup.incident), the action and the recipient (the receiver the
+message went to). It is signed with the tenant's link signing key (HMAC,
+Django's TimestampSigner), so a link forged or altered, or moved to another
+tenant, fails the check. A link of an earlier incident is refused on the
+group's next one (escalation.link_actions), and a link signed with a key
+that `rotate_link_keys` retired works only during the grace period
+(tenants.link_keys).
+
+Token: `<tenant slug>:<signed JSON object>`; the slug picks the keys, and
+the signed object repeats it.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.conf import settings
 from django.core import signing
 
+from alerting.encryption import SecretUnreadable
+from tenants.link_keys import link_keys_refused, link_keys_verifying
 from tenants.models import Tenant
 
-_SALT = "herald.acknowledge"
+_SALT = "herald.action-link"
+
+ACKNOWLEDGE = "acknowledge"
 
 
 class LinkError(Exception):
-    """The link cannot be used; `expired` tells the two cases apart."""
+    """The link cannot be used; `status` is the HTTP status its page answers with."""
 
-    def __init__(self, message: str, *, expired: bool = False) -> None:
+    def __init__(self, message: str, *, status: int = 400) -> None:
         super().__init__(message)
-        self.expired = expired
+        self.status = status
+
+    @property
+    def expired(self) -> bool:
+        return self.status == 410
 
 
-def _signer(tenant: Tenant) -> signing.TimestampSigner:
-    return signing.TimestampSigner(key=tenant.link_signing_key, salt=_SALT)
+@dataclass(frozen=True)
+class ActionLink:
+    """What a good token says."""
+
+    tenant: Tenant
+    alert_group_id: int
+    incident: int
+    recipient: str
+    action: str = ACKNOWLEDGE
+
+    @property
+    def actor(self) -> str:
+        """Who acts through the link, for the audit trail and the group's record."""
+        return f"link:{self.recipient}"[:200]
 
 
-def acknowledge_token(*, tenant: Tenant, alert_group_id: int) -> str:
-    return _signer(tenant).sign(f"{tenant.slug}:{alert_group_id}")
+def _signer(keys: list[str]) -> signing.TimestampSigner:
+    return signing.TimestampSigner(key=keys[0], fallback_keys=keys[1:], salt=_SALT)
 
 
-def acknowledge_url(*, tenant: Tenant, alert_group_id: int) -> str:
-    token = acknowledge_token(tenant=tenant, alert_group_id=alert_group_id)
+def action_token(
+    *, tenant: Tenant, alert_group_id: int, incident: int, recipient: str,
+    action: str = ACKNOWLEDGE,
+) -> str:
+    """A token for one action on one incident, sent to `recipient`.
+
+    Raises SecretUnreadable when the tenant's signing key cannot be decrypted.
+    """
+    payload = {"t": tenant.slug, "g": alert_group_id, "i": incident, "r": recipient, "a": action}
+    return f"{tenant.slug}:{_signer([tenant.link_signing_key]).sign_object(payload)}"
+
+
+def acknowledge_url(*, tenant: Tenant, alert_group_id: int, incident: int, recipient: str) -> str:
+    token = action_token(
+        tenant=tenant, alert_group_id=alert_group_id, incident=incident, recipient=recipient
+    )
     return f"{settings.HERALD_BASE_URL}/ack/{token}/"
 
 
-def acknowledge_token_read(token: str) -> tuple[Tenant, int]:
-    """The tenant and alert group a token names; raises LinkError if it is not good."""
-    slug, _, _ = token.partition(":")
+def action_token_read(token: str) -> ActionLink:
+    """What a token says; raises LinkError if it is not good (never says which key failed)."""
+    slug, _, signed = token.partition(":")
     tenant = Tenant.objects.filter(slug=slug).first()
     if tenant is None:
         raise LinkError("This link is not valid.")
     try:
-        value = _signer(tenant).unsign(token, max_age=settings.HERALD_ACK_LINK_MAX_AGE_SECONDS)
+        keys = link_keys_verifying(tenant=tenant)
+    except SecretUnreadable:
+        raise LinkError(
+            "Herald cannot check this link right now (its signing keys cannot be decrypted).",
+            status=503,
+        ) from None
+    max_age = settings.HERALD_ACK_LINK_MAX_AGE_SECONDS
+    try:
+        value = _signer(keys).unsign_object(signed, max_age=max_age)
     except signing.SignatureExpired:
-        raise LinkError("This link has expired.", expired=True) from None
+        raise LinkError("This link has expired.", status=410) from None
     except signing.BadSignature:
+        if _signed_by(link_keys_refused(tenant=tenant), signed, max_age):
+            raise LinkError(
+                "This link was signed with a key that has since been retired.", status=410
+            ) from None
         raise LinkError("This link is not valid.") from None
-    _, _, group_id = value.partition(":")
-    return tenant, int(group_id)
+    if not isinstance(value, dict) or value.get("t") != tenant.slug:
+        raise LinkError("This link is not valid.")
+    return ActionLink(
+        tenant=tenant, alert_group_id=int(value["g"]), incident=int(value["i"]),
+        recipient=str(value["r"]), action=str(value["a"]),
+    )
+
+
+def _signed_by(keys: list[str], signed: str, max_age: int) -> bool:
+    if not keys:
+        return False
+    try:
+        _signer(keys).unsign_object(signed, max_age=max_age)
+    except signing.BadSignature:  # SignatureExpired included
+        return False
+    return True

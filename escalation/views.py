@@ -7,10 +7,12 @@ from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
 from django_tenants.utils import tenant_context
 
-from alerting.audit.services import audit_record
-from alerting.models import AlertGroup
-from alerting.services import AlertGroupActionError, alert_group_acknowledge
-from escalation.links import LinkError, acknowledge_token_read
+from escalation.link_actions import (
+    LinkActionRefused,
+    action_link_group,
+    alert_group_acknowledge_by_link,
+)
+from escalation.links import ACKNOWLEDGE, LinkError, action_token_read
 
 
 def _problem(request: HttpRequest, message: str, status: int) -> HttpResponse:
@@ -20,29 +22,27 @@ def _problem(request: HttpRequest, message: str, status: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def acknowledge(request: HttpRequest, token: str) -> HttpResponse:
     try:
-        tenant, group_id = acknowledge_token_read(token)
+        link = action_token_read(token)
     except LinkError as exc:
-        return _problem(request, str(exc), 410 if exc.expired else 400)
-    with tenant_context(tenant):
-        group = AlertGroup.objects.filter(id=group_id).first()
-        if group is None:
-            return _problem(request, "This alert group no longer exists.", 404)
+        return _problem(request, str(exc), exc.status)
+    if link.action != ACKNOWLEDGE:
+        return _problem(request, "This link is not valid.", 400)
+    with tenant_context(link.tenant):
         done = False
-        if request.method == "POST":
-            try:
-                group = alert_group_acknowledge(alert_group_id=group.id, by="link")
-                done = True
-                audit_record(
-                    actor="link", source="system", action="acknowledge",
-                    obj_type="alerting.alertgroup", obj_id=group.id, obj_repr=str(group)[:300],
-                    ip=request.META.get("REMOTE_ADDR", ""),
+        try:
+            if request.method == "POST":
+                group, done = alert_group_acknowledge_by_link(
+                    link=link, ip=request.META.get("REMOTE_ADDR", "")
                 )
-            except AlertGroupActionError as exc:
-                return _problem(request, str(exc), 409)
+            else:
+                group = action_link_group(link=link)
+        except LinkActionRefused as exc:
+            return _problem(request, str(exc), exc.status)
         context = {
             "group": group,
-            "tenant": tenant,
+            "tenant": link.tenant,
             "alertname": group.common_labels.get("alertname") or group.group_key,
             "done": done,
+            "recipient": link.recipient,
         }
         return render(request, "escalation/ack.html", context)

@@ -2,9 +2,8 @@
 
 from django.db import models
 from django.utils import timezone
-from encrypted_fields.fields import EncryptedJSONField
 
-from alerting.fields import PlainJSONField
+from alerting.fields import EncryptedJSONField, PlainJSONField
 from alerting.models import AlertGroup, AlertStatus
 from receivers.transports.registry import channel_choices, templated_channel_choices
 

@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from pydantic import SecretStr
 
+from alerting.encryption_services import Reencrypted, encrypted_rows_reencrypt
 from receivers.models import (
     MessageTemplate,
     Receiver,
@@ -138,7 +139,8 @@ def receiver_save(
     Secrets are write-only: an empty or None value keeps the one saved, and
     only names in `clear_secrets` are removed.
     """
-    kept = dict(receiver.secrets) if receiver.pk and isinstance(receiver.secrets, dict) else {}
+    # Stored secrets no key decrypts raise SecretUnreadable here: never overwritten blindly.
+    kept = dict(receiver.secrets) if receiver.pk else {}
     for name in clear_secrets:
         kept.pop(name, None)
     kept.update({name: value for name, value in secrets.items() if value not in (None, "")})
@@ -171,31 +173,14 @@ def receiver_config_update(*, receiver_id: int, changes: dict[str, Any]) -> Rece
     return receiver
 
 
-@dataclass(frozen=True)
-class RotationResult:
-    rotated: int
-    unreadable: list[str]
+def receiver_secrets_rotate() -> Reencrypted:
+    """Re-encrypt the current tenant's receiver secrets with the first key.
 
-
-def receiver_secrets_rotate() -> RotationResult:
-    """Re-encrypt the current tenant's receiver secrets with the newest key.
-
-    A receiver whose secrets no configured key decrypts is left untouched and
-    named in the result: saving it would destroy them.
+    Secrets still under the old scheme migrate. A receiver whose secrets no
+    configured key decrypts is left untouched and named in the result:
+    saving it would destroy them.
     """
-    rotated = 0
-    unreadable = []
-    for receiver_id in Receiver.objects.order_by("id").values_list("id", flat=True):
-        with transaction.atomic():
-            receiver = Receiver.objects.select_for_update().get(id=receiver_id)
-            if not isinstance(receiver.secrets, dict):
-                unreadable.append(receiver.name)
-                continue
-            # Saving encrypts with the first key; updated_at is left alone:
-            # a rotation is not a change of the receiver.
-            receiver.save(update_fields=["secrets"])
-            rotated += 1
-    return RotationResult(rotated=rotated, unreadable=unreadable)
+    return encrypted_rows_reencrypt(model=Receiver, name_field="name")
 
 
 def message_template_save(

@@ -4,7 +4,8 @@ import secrets
 
 from django.db import models
 from django_tenants.models import DomainMixin, TenantMixin
-from encrypted_fields.fields import EncryptedCharField
+
+from alerting.fields import EncryptedCharField, EncryptedJSONField
 
 
 def _new_signing_key() -> str:
@@ -32,8 +33,14 @@ class Tenant(TenantMixin):
         help_text="Members must sign in to this tenant's admin with a TOTP code too "
         "(they enrol an authenticator app at their next login).",
     )
-    # Signs the acknowledge links in notifications; encrypted, never shown.
-    link_signing_key = EncryptedCharField(max_length=200, default=_new_signing_key)
+    # Signs the action links in notifications; encrypted, never shown. Rotated
+    # by `manage.py rotate_link_keys` (tenants.link_keys).
+    link_signing_key = EncryptedCharField(
+        max_length=200, default=_new_signing_key, editable=False
+    )
+    # Keys a rotation replaced, with when ([{"key", "retired_at"}]): they still
+    # verify links for HERALD_LINK_KEY_GRACE_SECONDS, then are refused.
+    link_signing_keys_retired = EncryptedJSONField(default=list, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     auto_create_schema = True

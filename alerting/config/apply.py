@@ -103,7 +103,8 @@ def _receiver_apply(change: Change, desired: ConfigDocument) -> None:
     _, spec = _spec("receivers", desired, change.key)
     try:
         receiver = Receiver.objects.filter(name=spec.name).first() or Receiver(name=spec.name)
-        stored = receiver.secrets if isinstance(receiver.secrets, dict) else {}
+        # Unreadable stored secrets raise here (SecretUnreadable), named below.
+        stored = receiver.secrets if receiver.pk else {}
         receiver.kind, receiver.enabled = spec.kind, spec.enabled
         receiver.max_attempts, receiver.max_age_seconds = spec.max_attempts, spec.max_age_seconds
         receiver.rate_limit = spec.rate_limit

@@ -27,6 +27,7 @@ from alerting.config.schema import (
     TemplateSpec,
     TenantSpec,
 )
+from alerting.fields import encrypted_value_readable
 from alerting.matchers import MatcherError, parse_matchers
 from alerting.models import Route, Silence, SilenceKind
 from escalation.models import BusinessHoursWindow, EscalationPolicy
@@ -52,8 +53,9 @@ def _reference(receiver: str, secret: str) -> str:
 
 
 def _receiver(receiver: Receiver, *, plain_secrets: bool) -> ReceiverSpec:
-    stored = receiver.secrets
-    if not isinstance(stored, dict):
+    if encrypted_value_readable(receiver, "secrets"):
+        stored = receiver.secrets
+    else:
         logger.warning("receiver %r: secrets cannot be decrypted; exported without", receiver.name)
         stored = {}
     secrets = {

@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
 from alerting.audit.admin import AuditedAdminMixin
+from alerting.fields import encrypted_value_readable
 from receivers.delivery import receiver_test_send
 from receivers.forms import receiver_form_class
 from receivers.models import NotificationState, Receiver
@@ -25,6 +26,9 @@ from tenants.roles import RolePermissionsMixin
 from tenants.sites import client_ip
 
 _STATE_COLOURS = {"closed": "#2e7d32", "open": "#c62828", "half_open": "#ef6c00"}
+
+# Shown where the saved secrets would be, when no configured key decrypts them.
+_UNREADABLE = "cannot be decrypted with the configured keys (HERALD_ENCRYPTION_KEYS)"
 
 
 @admin.register(Receiver)
@@ -114,7 +118,9 @@ class ReceiverAdmin(RolePermissionsMixin, AuditedAdminMixin, admin.ModelAdmin):
 
     @admin.display(description="Saved secrets")
     def saved_secrets(self, obj: Receiver) -> str:
-        if not obj.pk or not isinstance(obj.secrets, dict) or not obj.secrets:
+        if obj.pk and not encrypted_value_readable(obj, "secrets"):
+            return _UNREADABLE
+        if not obj.pk or not obj.secrets:
             return "—"
         return format_html_join(
             ", ", "{}: {}", ((name, secret_mask(str(value))) for name, value in obj.secrets.items())
@@ -122,7 +128,9 @@ class ReceiverAdmin(RolePermissionsMixin, AuditedAdminMixin, admin.ModelAdmin):
 
     @admin.display(description="Secrets")
     def secret_names(self, obj: Receiver) -> str:
-        if not obj.pk or not isinstance(obj.secrets, dict) or not obj.secrets:
+        if obj.pk and not encrypted_value_readable(obj, "secrets"):
+            return _UNREADABLE
+        if not obj.pk or not obj.secrets:
             return "—"
         return ", ".join(f"{name}: set" for name in sorted(obj.secrets))
 

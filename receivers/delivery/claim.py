@@ -215,6 +215,7 @@ _GROUP_FIELDS = (
     "common_annotations",
     "external_url",
     "truncated_alerts",
+    "incident",  # for the action link (escalation.links)
 )
 
 

@@ -19,6 +19,8 @@ from typing import Any
 from django.db import connection
 from django.utils import timezone
 
+from alerting.encryption import SecretUnreadable
+from alerting.fields import encrypted_value_readable
 from alerting.infra.log_context import notification_log_context
 from escalation.links import acknowledge_url
 from receivers.delivery.digest import digest_text
@@ -83,7 +85,13 @@ def notification_message(notification: Notification) -> AlertMessage:
         notification,
         tenant_slug=tenant.slug,
         tenant_name=tenant.name,
-        acknowledge_url=acknowledge_url(tenant=tenant, alert_group_id=notification.alert_group_id)
+        acknowledge_url=acknowledge_url(
+            tenant=tenant,
+            alert_group_id=notification.alert_group_id,
+            # The incident the notification is about, and who it goes to.
+            incident=notification.alert_group.incident,
+            recipient=notification.receiver.name if notification.receiver else "",
+        )
         if wants_link
         else "",
     )
@@ -126,7 +134,13 @@ class Sends:
         transport = self._transport(notification)
         if isinstance(transport, SendOutcome):
             return _known(receiver.id, transport)
-        message = notification_message(notification)
+        try:
+            message = notification_message(notification)
+        except SecretUnreadable:
+            # The tenant's link signing key: a key dropped too early, as above.
+            return _known(receiver.id, SendOutcome(
+                error="the tenant's link signing key cannot be decrypted with the configured keys"
+            ))
         secrets = receiver.secrets
         label = f"notification {notification.id} to receiver {receiver.name!r}"
         return Send(
@@ -141,9 +155,9 @@ class Sends:
         return self._transports[receiver.id]
 
     def _build(self, receiver) -> Transport | SendOutcome:
-        if not isinstance(receiver.secrets, dict):
-            # Decryption failed: a key was dropped from HERALD_ENCRYPTION_KEYS
-            # too early. Putting it back makes the retries succeed.
+        if not encrypted_value_readable(receiver, "secrets"):
+            # A key was dropped from HERALD_ENCRYPTION_KEYS too early (or
+            # never given). Putting it back makes the retries succeed.
             return SendOutcome(
                 error="the receiver's secrets cannot be decrypted with the configured keys"
             )

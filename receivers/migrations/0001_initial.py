@@ -2,7 +2,7 @@
 
 import django.db.models.deletion
 import django.utils.timezone
-import encrypted_fields.fields
+import alerting.fields
 from django.db import migrations, models
 
 
@@ -23,7 +23,7 @@ class Migration(migrations.Migration):
                 ('kind', models.CharField(choices=[('webhook', 'Generic webhook')], max_length=32)),
                 ('enabled', models.BooleanField(default=True)),
                 ('config', models.JSONField(blank=True, default=dict, help_text='Settings that are not secret.')),
-                ('secrets', encrypted_fields.fields.EncryptedJSONField(blank=True, default=dict)),
+                ('secrets', alerting.fields.EncryptedJSONField(blank=True, default=dict)),
                 ('max_attempts', models.PositiveSmallIntegerField(default=6)),
                 ('created_at', models.DateTimeField(auto_now_add=True)),
                 ('updated_at', models.DateTimeField(auto_now=True)),

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from receivers.models import Receiver
+from tests.encryption import encryption_keys  # noqa: F401 - a fixture
 from tests.factories import ReceiverFactory
 from tests.receivers.smtp import Mailbox, self_signed_certificate, smtp_server
 
@@ -39,26 +39,6 @@ def smtp_starttls(smtp_cert, trust_smtp_cert) -> Iterator[Mailbox]:
 def smtps(smtp_cert, trust_smtp_cert) -> Iterator[Mailbox]:
     with smtp_server(cert=smtp_cert, implicit_tls=True) as mailbox:
         yield mailbox
-
-
-def _forget_cached_keys() -> None:
-    # The encrypted field derives its Fernet keys once and caches them on the
-    # field instance; a test that changes SALT_KEY must drop that cache.
-    field = Receiver._meta.get_field("secrets")
-    field.__dict__.pop("keys", None)
-    field.__dict__.pop("f", None)
-
-
-@pytest.fixture
-def encryption_keys(settings) -> Iterator[Callable[[list[str]], None]]:
-    """Set HERALD's encryption keys (SALT_KEY, newest first) for the rest of the test."""
-
-    def use(keys: list[str]) -> None:
-        settings.SALT_KEY = keys
-        _forget_cached_keys()
-
-    yield use
-    _forget_cached_keys()  # `settings` restores SALT_KEY after this fixture ends
 
 
 @pytest.fixture

@@ -1,0 +1,63 @@
+"""What an action link does: acknowledge the incident it was sent for, as the person it went to."""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from alerting.audit.models import AuditSource
+from alerting.audit.services import audit_record
+from alerting.models import AlertGroup
+from alerting.services import AlertGroupActionError, alert_group_acknowledge
+from escalation.links import ActionLink
+
+
+class LinkActionRefused(Exception):
+    """The link is good but cannot act; `status` is the HTTP status its page answers with."""
+
+    def __init__(self, message: str, *, status: int) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def _checked(group: AlertGroup | None, link: ActionLink) -> AlertGroup:
+    if group is None:
+        raise LinkActionRefused("This alert group no longer exists.", status=404)
+    if group.incident != link.incident:
+        # The group resolved and fired again since the link was sent: whoever
+        # got it was paged for the earlier incident, not this one.
+        raise LinkActionRefused(
+            "This link was sent for an earlier incident of this alert group, which has "
+            "been resolved since; it cannot act on the one firing now.",
+            status=410,
+        )
+    return group
+
+
+def action_link_group(*, link: ActionLink) -> AlertGroup:
+    """The alert group a link may act on (current schema), or LinkActionRefused."""
+    return _checked(AlertGroup.objects.filter(id=link.alert_group_id).first(), link)
+
+
+def alert_group_acknowledge_by_link(*, link: ActionLink, ip: str = "") -> tuple[AlertGroup, bool]:
+    """Acknowledge the link's incident as its recipient; returns the group and whether it did.
+
+    Checked under the group's row lock, so a re-fire that lands meanwhile
+    is not acknowledged by a link of the incident before it.
+    """
+    with transaction.atomic():
+        group = _checked(
+            AlertGroup.objects.select_for_update().filter(id=link.alert_group_id).first(), link
+        )
+        if group.acknowledged_at is not None:
+            return group, False
+        try:
+            group = alert_group_acknowledge(alert_group_id=group.id, by=link.actor)
+        except AlertGroupActionError as exc:
+            raise LinkActionRefused(str(exc), status=409) from None
+        audit_record(
+            actor=link.actor, source=AuditSource.SYSTEM, action="acknowledge",
+            obj_type="alerting.alertgroup", obj_id=group.id, obj_repr=str(group)[:300],
+            after={"incident": group.incident, "acknowledged_by": group.acknowledged_by},
+            ip=ip,
+        )
+    return group, True
