@@ -14,7 +14,7 @@ from django.utils.html import format_html, format_html_join
 from alerting.admin_inlines import HistoryInline
 from alerting.audit.admin import AuditedAdminMixin, PeriodFilter
 from alerting.audit.models import AuditSource
-from alerting.audit.services import audit_record
+from alerting.audit.services import AuditActor
 from alerting.matchers import MatcherError, parse_matchers
 from alerting.models import Alert, AlertGroup, Route, Silence
 from alerting.selectors import route_outline
@@ -91,16 +91,14 @@ class LabelSearchMixin:
 def _audited_group_action(modeladmin, request, queryset, *, service, verb: str) -> None:
     done = 0
     for group in queryset:
+        audit = AuditActor(
+            name=request.user.get_username(), source=AuditSource.ADMIN, ip=client_ip(request)
+        )
         try:
-            service(alert_group_id=group.id, by=request.user.get_username())
+            service(alert_group_id=group.id, by=request.user.get_username(), audit=audit)
         except AlertGroupActionError as exc:
             modeladmin.message_user(request, f"{group}: {exc}", messages.WARNING)
             continue
-        audit_record(
-            actor=request.user.get_username(), source=AuditSource.ADMIN, action=verb,
-            obj_type="alerting.alertgroup", obj_id=group.id, obj_repr=str(group)[:300],
-            ip=client_ip(request),
-        )
         done += 1
     modeladmin.message_user(request, f"{verb.title()}d {done} alert group(s).")
 

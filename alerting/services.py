@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 from django.db import transaction
 from django.utils import timezone
 
+from alerting.audit.services import AuditActor, audit_action
 from alerting.dispatch import alerts_dispatch
 from alerting.matchers import MatcherError, parse_matchers
 from alerting.models import Alert, AlertGroup, AlertStatus, Route, Silence, SilenceKind
@@ -30,18 +31,29 @@ class AlertGroupActionError(Exception):
     """The action does not apply to the group in its current state."""
 
 
-def alert_group_acknowledge(*, alert_group_id: int, by: str) -> AlertGroup:
-    """Record that someone is on it. Acknowledging twice keeps the first."""
+def alert_group_acknowledge(
+    *, alert_group_id: int, by: str, audit: AuditActor | None = None
+) -> AlertGroup:
+    """Record that someone is on it. Acknowledging twice keeps the first.
+
+    With `audit`, the audit trail names who did it, in the same transaction.
+    """
     with transaction.atomic():
         group = AlertGroup.objects.select_for_update().get(id=alert_group_id)
         if group.status == AlertStatus.RESOLVED:
             raise AlertGroupActionError("The alert group is resolved already.")
-        if group.acknowledged_at is None:
+        first = group.acknowledged_at is None
+        if first:
             group.acknowledged_at = timezone.now()
             group.acknowledged_by = by
             group.save(update_fields=["acknowledged_at", "acknowledged_by"])
             escalation_stop(alert_group_id=group.id, state=EscalationState.ACKNOWLEDGED)
             _acknowledgement_pass_on(group)
+        if audit is not None:
+            audit_action(
+                by=audit, action="acknowledge", obj=group,
+                after={"acknowledged_by": group.acknowledged_by, "first": first},
+            )
     return group
 
 
@@ -64,11 +76,14 @@ def _acknowledgement_pass_on(group: AlertGroup) -> None:
     transaction.on_commit(partial(notifications_enqueue, notification_ids=ids))
 
 
-def alert_group_resolve(*, alert_group_id: int, by: str) -> AlertGroup:
+def alert_group_resolve(
+    *, alert_group_id: int, by: str, audit: AuditActor | None = None
+) -> AlertGroup:
     """Resolve a group by hand and tell the receivers that heard of it, and only those.
 
     If Alertmanager later reports the alerts firing again, that is a new state
-    and notifies as such.
+    and notifies as such. With `audit`, the trail names who, in the same
+    transaction.
     """
     now = timezone.now()
     with transaction.atomic():
@@ -97,6 +112,11 @@ def alert_group_resolve(*, alert_group_id: int, by: str) -> AlertGroup:
         )
         if notification_ids:
             transaction.on_commit(partial(notifications_enqueue, notification_ids=notification_ids))
+        if audit is not None:
+            audit_action(
+                by=audit, action="resolve", obj=group,
+                after={"alerts_resolved": len(firing), "notifications": len(notification_ids)},
+            )
     return group
 
 

@@ -1,4 +1,4 @@
-"""The audit log: append-only and hash-chained, in each tenant's own schema."""
+"""The audit log: append-only and MAC-chained, in each tenant's own schema."""
 
 from django.db import models
 
@@ -8,13 +8,19 @@ class AuditSource(models.TextChoices):
     API = "api"
     COMMAND = "command"
     SYSTEM = "system"
+    # Someone acting from a message: an action link, later a chat button.
+    LINK = "link"
+    CHAT = "chat"
 
 
 class AuditEntry(models.Model):
     """One recorded event. Never updated or deleted: a trigger refuses both.
 
-    `hash` covers every other column and `previous_hash`, so changing,
-    removing or reordering an entry breaks the chain from there on.
+    `hash` covers every other column, `seq` and `previous_hash`, so changing,
+    removing or reordering an entry breaks the chain from there on. It is an
+    HMAC-SHA256 with the audit key `key_id` names (alerting/audit/keys.py),
+    which is not in the database; entries written before the chain was keyed
+    have no `key_id` and a plain SHA-256: the legacy segment at its start.
     """
 
     at = models.DateTimeField(db_index=True)
@@ -29,6 +35,8 @@ class AuditEntry(models.Model):
     after = models.JSONField(null=True, blank=True)
     previous_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64, unique=True)
+    seq = models.BigIntegerField(null=True, blank=True, unique=True, editable=False)
+    key_id = models.CharField(max_length=16, blank=True, editable=False)
 
     class Meta:
         ordering = ["-id"]
@@ -37,3 +45,18 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M:%S} {self.actor} {self.action} {self.object_repr}"
+
+
+class PendingOutcome(models.Model):
+    """Notification outcomes of one delivery batch, written beside its record, not chained yet.
+
+    Delivery writes one row per batch without taking the chain's lock; the
+    sealing task turns the rows into chained entries (alerting/audit/seal.py)
+    and deletes them, so a row lives for at most the seal interval.
+    """
+
+    at = models.DateTimeField()
+    outcomes = models.JSONField()
+
+    def __str__(self) -> str:
+        return f"{len(self.outcomes)} outcomes at {self.at:%Y-%m-%d %H:%M:%S}"

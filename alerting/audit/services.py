@@ -1,13 +1,16 @@
-"""Writing the audit log: one chained, append-only entry per event.
+"""Writing the audit log: one chained, MACed, append-only entry per event.
 
 Writers call `audit_record` explicitly where the event happens (admin saves,
-logins, actions, notification outcomes); nothing is recorded by signals.
+logins, actions); nothing is recorded by signals. Notification outcomes come
+from the delivery path through alerting/audit/outcomes.py, without the
+chain's lock.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass
 from datetime import UTC
 from typing import Any
 
@@ -15,6 +18,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, models, transaction
 from django.utils import timezone
 
+from alerting.audit.keys import mac, signing_key
 from alerting.audit.models import AuditEntry, AuditSource
 
 GENESIS_HASH = "0" * 64
@@ -29,9 +33,8 @@ def _jsonable(value: Any) -> Any:
     return json.loads(json.dumps(value, cls=DjangoJSONEncoder))
 
 
-def audit_entry_hash(*, entry: AuditEntry) -> str:
-    """SHA-256 over the entry's content and the previous entry's hash."""
-    content = {
+def _content(entry: AuditEntry) -> dict[str, Any]:
+    return {
         "at": entry.at.astimezone(UTC).isoformat(),
         "actor": entry.actor,
         "source": entry.source,
@@ -44,8 +47,78 @@ def audit_entry_hash(*, entry: AuditEntry) -> str:
         "after": entry.after,
         "previous_hash": entry.previous_hash,
     }
-    canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _canonical(content: dict[str, Any]) -> bytes:
+    return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def audit_entry_hash(*, entry: AuditEntry) -> str:
+    """Plain SHA-256 over the entry and the previous hash: the legacy, unkeyed chain."""
+    return hashlib.sha256(_canonical(_content(entry))).hexdigest()
+
+
+def audit_entry_mac(*, entry: AuditEntry, key: bytes) -> str:
+    """HMAC-SHA256 over the entry, its sequence number, signing key id and previous MAC."""
+    content = {**_content(entry), "seq": entry.seq, "key_id": entry.key_id}
+    return mac(key, _canonical(content))
+
+
+def _chain_lock() -> None:
+    """Serialise the writers of this schema's chain until the transaction ends."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(hashtext(%s))",
+            [f"herald.audit.{connection.schema_name}"],
+        )
+
+
+def _chain_extend(entries: list[AuditEntry]) -> list[AuditEntry]:
+    """Chain and insert unsaved entries after the head; the caller holds the chain's lock."""
+    head = AuditEntry.objects.order_by("-id").values("hash", "seq").first()
+    if head is None:
+        previous, seq = GENESIS_HASH, 0
+    elif head["seq"] is None:
+        # The first keyed entry after the legacy segment: its number says how
+        # long that segment is, and its MAC covers the segment's last hash.
+        previous, seq = head["hash"], AuditEntry.objects.count()
+    else:
+        previous, seq = head["hash"], head["seq"]
+    key_id, key = signing_key()
+    for entry in entries:
+        seq += 1
+        entry.seq, entry.key_id, entry.previous_hash = seq, key_id, previous
+        entry.hash = previous = audit_entry_mac(entry=entry, key=key)
+    return AuditEntry.objects.bulk_create(entries)
+
+
+def _entry(
+    *,
+    actor: str,
+    source: str,
+    action: str,
+    at=None,
+    obj_type: str = "",
+    obj_id: str | int = "",
+    obj_repr: str = "",
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+    ip: str = "",
+) -> AuditEntry:
+    if source not in AuditSource.values:
+        raise ValueError(f"unknown audit source {source!r}")
+    return AuditEntry(
+        at=at or timezone.now(),
+        actor=actor[:200],
+        source=source,
+        ip=(ip or "")[:45],
+        action=action[:64],
+        object_type=obj_type[:100],
+        object_id=str(obj_id)[:64],
+        object_repr=obj_repr[:300],
+        before=_jsonable(before),
+        after=_jsonable(after),
+    )
 
 
 def audit_record(
@@ -60,36 +133,55 @@ def audit_record(
     after: dict[str, Any] | None = None,
     ip: str = "",
 ) -> AuditEntry:
-    """Append one entry to the current tenant's chain.
+    """Append one entry to the current tenant's chain, MACed with the first audit key.
 
-    Concurrent writers are serialised by a transaction-scoped advisory lock
-    per schema, so two entries never claim the same previous hash.
+    `actor` is who did it: a member's username, `api:<token slug>`, or for
+    an action link the person it was sent to (see the README's audit
+    section); `source` one of AuditSource. Concurrent writers are serialised
+    by a transaction-scoped advisory lock per schema, so two entries never
+    claim the same place in the chain. Called inside the caller's
+    transaction, the entry commits (or rolls back) with what it records.
     """
-    if source not in AuditSource.values:
-        raise ValueError(f"unknown audit source {source!r}")
+    entry = _entry(
+        actor=actor, source=source, action=action, obj_type=obj_type, obj_id=obj_id,
+        obj_repr=obj_repr, before=before, after=after, ip=ip,
+    )
     with transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT pg_advisory_xact_lock(hashtext(%s))",
-                [f"herald.audit.{connection.schema_name}"],
-            )
-        last = AuditEntry.objects.order_by("-id").values_list("hash", flat=True).first()
-        entry = AuditEntry(
-            at=timezone.now(),
-            actor=actor[:200],
-            source=source,
-            ip=ip[:45],
-            action=action[:64],
-            object_type=obj_type[:100],
-            object_id=str(obj_id)[:64],
-            object_repr=obj_repr[:300],
-            before=_jsonable(before),
-            after=_jsonable(after),
-            previous_hash=last or GENESIS_HASH,
-        )
-        entry.hash = audit_entry_hash(entry=entry)
-        entry.save(force_insert=True)
+        _chain_lock()
+        (entry,) = _chain_extend([entry])
     return entry
+
+
+@dataclass(frozen=True)
+class AuditActor:
+    """Who did something, as the trail names them: pass it where the action happens.
+
+    `name`: a member's username, an API token's actor (`api:<token slug>`),
+    or for an action link or chat button the person it was sent to (their
+    username, else the contact it went to); `source`: an AuditSource value.
+    """
+
+    name: str
+    source: str
+    ip: str = ""
+
+
+def audit_action(
+    *,
+    by: AuditActor,
+    action: str,
+    obj: models.Model | None = None,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+) -> AuditEntry:
+    """`audit_record` for an action on one object by `by` (acknowledge, resolve, silence...)."""
+    return audit_record(
+        actor=by.name, source=by.source, ip=by.ip, action=action,
+        obj_type=obj._meta.label_lower if obj is not None else "",
+        obj_id=obj.pk if obj is not None else "",
+        obj_repr=str(obj)[:300] if obj is not None else "",
+        before=before, after=after,
+    )
 
 
 def audit_snapshot(
@@ -128,29 +220,18 @@ def audit_snapshot(
 
 
 def audit_notification_outcome(*, notification: Any) -> AuditEntry | None:
-    """Record a notification that reached a final state; call it where the state is saved.
+    """Record one notification's final outcome at once, chained (a person's test send, say).
 
     Anything not final yet (pending, sending) is ignored, so the caller need
-    not check.
+    not check. The delivery path stages outcomes instead (outcomes.py).
     """
+    from alerting.audit.outcomes import _outcome_entry, outcome_of
     from receivers.models import FINAL_STATES
 
     if notification.state not in FINAL_STATES:
         return None
-    return audit_record(
-        actor="system",
-        source=AuditSource.SYSTEM,
-        action=f"notification_{notification.state}",
-        obj_type="receivers.notification",
-        obj_id=notification.pk,
-        obj_repr=str(notification)[:300],
-        after={
-            "receiver": notification.receiver_name,
-            "channel": notification.channel,
-            "status": notification.status,
-            "alert_group_id": notification.alert_group_id,
-            "attempts": notification.attempts,
-            "http_status": notification.last_http_status,
-            "error": notification.last_error,
-        },
-    )
+    entry = _outcome_entry(timezone.now(), outcome_of(notification))
+    with transaction.atomic():
+        _chain_lock()
+        (entry,) = _chain_extend([entry])
+    return entry

@@ -25,6 +25,12 @@ app.conf.beat_schedule = {
         "task": "alerting.tasks.silences_ended_sweep",
         "schedule": float(settings.HERALD_ESCALATION_TICK_SECONDS),
     },
+    # Chains delivery's pending outcomes and checkpoints each tenant's audit
+    # head outside its schema, at a fixed interval (alerting/audit/checkpoints.py).
+    "audit-seal-and-checkpoint": {
+        "task": "alerting.audit.tasks.audit_seal_and_checkpoint_all_tenants",
+        "schedule": float(settings.HERALD_AUDIT_CHECKPOINT_SECONDS),
+    },
 }
 
 

@@ -7,6 +7,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.utils import timezone
 
+from alerting.audit.outcomes import audit_outcomes_stage, outcome_of
 from receivers.delivery.digest import alerts_merge
 from receivers.delivery.results import notification_count
 from receivers.models import Notification, NotificationState
@@ -78,3 +79,9 @@ def group_merge(notification: Notification) -> None:
     )
     for other in others:
         notification_count(other, NotificationState.MERGED)
+    audit_outcomes_stage(
+        outcomes=[
+            outcome_of(other, state=NotificationState.MERGED, merged_into_id=notification.id)
+            for other in others
+        ]
+    )

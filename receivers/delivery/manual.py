@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from alerting.audit.models import AuditSource
-from alerting.audit.services import audit_notification_outcome, audit_record
+from alerting.audit.services import audit_record
 from alerting.models import AlertGroup, AlertStatus
 from receivers.delivery.deliver import notification_deliver
 from receivers.delivery.outbox import notification_bulk_create, notifications_enqueue
@@ -67,7 +67,6 @@ def receiver_test_send(
         after={"notification_id": notification.pk, "state": notification.state,
                "http_status": notification.last_http_status, "error": notification.last_error},
     )
-    audit_notification_outcome(notification=notification)
     return notification, result
 
 

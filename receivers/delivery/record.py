@@ -11,6 +11,7 @@ from datetime import timedelta
 
 from django.db import transaction
 
+from alerting.audit.outcomes import audit_outcomes_stage, outcome_of
 from alerting.infra.sql import server_bound_cursor
 from receivers import metrics
 from receivers.delivery.backoff import retry_delay_seconds
@@ -28,6 +29,8 @@ from receivers.models import (
     NotificationState,
 )
 from receivers.services import receiver_config_update
+
+_AUDITED_HERE = frozenset({AttemptOutcome.DELIVERED, AttemptOutcome.FAILED})
 
 
 @dataclass(frozen=True)
@@ -184,6 +187,16 @@ def attempts_record(
                 item.notification, reason=f"failed for good: {item.sent.error}"
             ):
                 finals[item.notification.id] = NotificationState.FAILED_OVER
+        # The batch's outcomes in the audit trail: one row, no lock (a fail
+        # over stages its own, with where the copy went).
+        audit_outcomes_stage(
+            outcomes=[
+                outcome_of(item.notification)
+                for item in recorded
+                if finals[item.notification.id] in _AUDITED_HERE
+            ],
+            now=now,
+        )
     for item in recorded:
         notification = item.notification
         final = finals[notification.id]

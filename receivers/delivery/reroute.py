@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from django.db import transaction
 
+from alerting.audit.outcomes import audit_outcomes_stage, outcome_of
 from receivers.delivery.digest import alerts_merge
 from receivers.delivery.outbox import notifications_enqueue
 from receivers.delivery.results import notification_count
@@ -49,6 +50,7 @@ def digest_fold(notification: Notification, *, wait: float, now) -> None:
     notification.last_error = "rate limited: folded into a digest"
     notification.save(update_fields=["state", "folded_into", "last_error", "updated_at"])
     notification_count(notification, NotificationState.FOLDED)
+    audit_outcomes_stage(outcomes=[outcome_of(notification, digest_id=digest.id)], now=now)
     if created:
         digest_id = digest.id
         transaction.on_commit(
@@ -98,6 +100,11 @@ def notification_fail_over(notification: Notification, *, reason: str) -> bool:
     notification.last_error = f"{reason}; sent through the fallback receiver {fallback.name!r}"
     notification.save(update_fields=["state", "last_error", "updated_at"])
     notification_count(notification, NotificationState.FAILED_OVER)
+    audit_outcomes_stage(
+        outcomes=[
+            outcome_of(notification, fallback=fallback.name, fallback_notification_id=copy.id)
+        ]
+    )
     transaction.on_commit(lambda: notifications_enqueue(notification_ids=[copy.id]))
     return True
 
@@ -110,4 +117,5 @@ def notification_give_up(notification: Notification, *, reason: str) -> str:
     notification.last_error = reason
     notification.save(update_fields=["state", "last_error", "updated_at"])
     notification_count(notification, NotificationState.FAILED)
+    audit_outcomes_stage(outcomes=[outcome_of(notification)])
     return NotificationState.FAILED

@@ -111,8 +111,7 @@ def test_snapshot_redacts_secrets_and_marks_changes(alpha):
     assert "s3cr3t" not in str(snapshot) and "n3w" not in str(snapshot)
 
 
-@pytest.mark.django_db(transaction=True)
-def test_concurrent_writers_keep_one_chain(committed_tenants):
+def test_concurrent_writers_keep_one_chain(audit_flushable, committed_tenants):
     tenant = committed_tenants["alpha"]
     errors = []
 

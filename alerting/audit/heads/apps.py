@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+
+
+class AuditHeadsConfig(AppConfig):
+    """The audit chains' checkpoints, in the shared schema (a shared app)."""
+
+    name = "alerting.audit.heads"
+    label = "audit_heads"
+    verbose_name = "Audit checkpoints"
+    default_auto_field = "django.db.models.BigAutoField"

@@ -1,0 +1,31 @@
+"""Where each tenant's audit chain stood, kept outside the tenant's schema.
+
+A checkpoint is written by the periodic task whenever a chain's head moved.
+Someone who rewrites a tenant's table (or cuts its tail, or drops it) cannot
+make it agree with these rows without the audit key, and the same heads are
+also written to the log stream, out of the database's reach.
+"""
+
+from django.db import models
+
+
+class AuditCheckpoint(models.Model):
+    schema_name = models.CharField(max_length=63, db_index=True)
+    tenant_slug = models.CharField(max_length=100)
+    seq = models.BigIntegerField(help_text="Sequence number of the chain's newest entry.")
+    entry_id = models.BigIntegerField()
+    mac = models.CharField(max_length=64, help_text="That entry's HMAC-SHA256.")
+    entry_at = models.DateTimeField()
+    legacy_entries = models.BigIntegerField(
+        default=0, help_text="Entries before the chain was keyed (plain SHA-256)."
+    )
+    checked_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["schema_name", "seq"]
+        constraints = [
+            models.UniqueConstraint(fields=["schema_name", "seq"], name="audit_checkpoint_seq")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.tenant_slug} #{self.seq} at {self.checked_at:%Y-%m-%d %H:%M:%S}"
