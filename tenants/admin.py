@@ -15,7 +15,7 @@ from django_tenants.utils import schema_context
 from alerting.audit.admin import AuditedAdminMixin
 from alerting.audit.models import AuditSource
 from alerting.audit.services import audit_record
-from tenants.login_security import client_ip
+from tenants.login_security import client_ip, site_audit_record
 from tenants.membership import UNKNOWN_MEMBER, membership_candidate, membership_set
 from tenants.models import Domain, IngestKey, Role, Tenant, TenantMembership
 from tenants.roles import RolePermissionsMixin
@@ -32,18 +32,31 @@ public_admin = PublicAdminSite(name="public_admin")
 
 
 class OperatorAuditedMixin(AuditedAdminMixin):
-    """AuditedAdminMixin for the operators' admin: also into the concerned tenant's chain."""
+    """AuditedAdminMixin for the operators' admin: a change that concerns a tenant goes
+    into that tenant's chain (its auditors see what operators did to it); every change
+    also goes to the `herald.audit` log stream and Django's own admin history, which
+    the shared schema keeps (it has no audit table)."""
 
     def audit_tenant(self, obj) -> Tenant | None:
         return getattr(obj, "tenant", None)
 
     def _audit(self, request, *, action, obj, before=None, after=None) -> None:
-        super()._audit(request, action=action, obj=obj, before=before, after=after)
+        fields = {
+            "actor": request.user.get_username(), "source": AuditSource.ADMIN,
+            "action": action, "obj_type": obj._meta.label_lower, "obj_id": obj.pk,
+            "obj_repr": str(obj), "ip": client_ip(request),
+        }
+        site_audit_record(**fields)
         tenant = self.audit_tenant(obj)
-        if tenant is None or tenant.schema_name == connection.schema_name:
-            return
-        with schema_context(tenant.schema_name):
-            super()._audit(request, action=action, obj=obj, before=before, after=after)
+        if tenant is not None:
+            with schema_context(tenant.schema_name):
+                audit_record(**fields, before=before, after=after)
+
+    # Django's admin history is right here: shared schema, shared content types.
+    log_addition = admin.ModelAdmin.log_addition
+    log_change = admin.ModelAdmin.log_change
+    log_deletions = admin.ModelAdmin.log_deletions
+    history_view = admin.ModelAdmin.history_view
 
 
 @admin.register(User, site=public_admin)
@@ -65,11 +78,11 @@ class LockoutAdmin(AccessAttemptAdmin):
     @admin.action(description="Unlock (forget these failed logins)")
     def unlock(self, request, queryset):
         for attempt in queryset:
-            audit_record(actor=request.user.get_username(), source=AuditSource.ADMIN,
-                         action="login_unlocked", obj_type="axes.accessattempt",
-                         obj_id=attempt.pk,
-                         obj_repr=f"{attempt.username} from {attempt.ip_address}",
-                         ip=client_ip(request))
+            site_audit_record(actor=request.user.get_username(), source=AuditSource.ADMIN,
+                              action="login_unlocked", obj_type="axes.accessattempt",
+                              obj_id=attempt.pk,
+                              obj_repr=f"{attempt.username} from {attempt.ip_address}",
+                              ip=client_ip(request))
         count = queryset.count()
         queryset.delete()
         self.message_user(request, f"Unlocked {count} locked or counted login(s).")
@@ -94,7 +107,7 @@ class TenantAdmin(OperatorAuditedMixin, admin.ModelAdmin):
                     "created_at"]
     search_fields = ["name", "slug"]
     inlines = [DomainInline, MembershipInline]
-    audit_secret_fields = ("link_signing_key",)
+    audit_secret_fields = ("link_signing_key", "link_signing_keys_retired")
 
     def audit_tenant(self, obj) -> Tenant | None:
         return obj if Tenant.objects.filter(pk=obj.pk).exists() else None

@@ -8,15 +8,18 @@ import logging
 
 from django.conf import settings
 from django.contrib.auth import views as auth_views
+from django.db import connection
 from django.http import HttpRequest, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import path, reverse
+from django_tenants.utils import get_public_schema_name
 
 from alerting.audit.models import AuditSource
 from alerting.audit.services import audit_record
 from alerting.infra.rate_limits import rate_item, shared_limiter
 
 logger = logging.getLogger(__name__)
+audit_logger = logging.getLogger("herald.audit")
 
 
 def client_ip(request: HttpRequest) -> str:
@@ -25,10 +28,22 @@ def client_ip(request: HttpRequest) -> str:
     return request.META.get("REMOTE_ADDR", "")[:45]
 
 
+def site_audit_record(**fields) -> None:
+    """`audit_record` on a tenant's site; on the public site (the operators' admin), which
+    has no audit table, one structured line on the `herald.audit` log stream instead."""
+    if connection.schema_name != get_public_schema_name():
+        audit_record(**fields)
+        return
+    audit_logger.info(
+        "operators' admin: %s by %s from %s", fields.get("action"), fields.get("actor"),
+        fields.get("ip") or "?", extra={"audit": {k: v for k, v in fields.items()
+                                                  if k not in ("before", "after")}},
+    )
+
+
 def login_audit(*, request: HttpRequest, username: str, action: str) -> None:
-    """One audit entry for a login event, in the chain of the site's schema (a tenant's,
-    or the shared one for the operators' admin)."""
-    audit_record(
+    """One audit record of a login event (login, login_failed, login_locked_out)."""
+    site_audit_record(
         actor=username[:150], source=AuditSource.ADMIN, action=action, ip=client_ip(request)
     )
 
