@@ -36,7 +36,8 @@ WARMUP = 50
 
 
 def run_scenario(
-    environment, tenant, *, name: str, url: str, count: int, threads: int, one_by_one: bool
+    environment, tenant, *, name: str, url: str, count: int, threads: int, one_by_one: bool,
+    audit: bool = True,
 ) -> dict:
     """Time one worker process delivering `count` notifications, after a warm-up.
 
@@ -58,6 +59,8 @@ def run_scenario(
         "HERALD_CELERY_QUEUE": QUEUE,
         "HERALD_TENANT_DELIVERY_RATE_LIMIT": "1000000/second",
         "HERALD_LOG_LEVEL": "WARNING",
+        # Outcome auditing on or off, to measure what it costs (issue 16).
+        "HERALD_AUDIT_OUTCOMES": "1" if audit else "0",
     }
     worker = spawn(
         [sys.executable, "-m", "celery", "-A", "alerting.infra.celery", "worker",
@@ -94,8 +97,22 @@ def run_scenario(
             "delivered_at__max"
         ]
     wall = (last - first).total_seconds()
+    seal_seconds = None
+    if audit:
+        # What the periodic audit task then does with the batches' outcomes,
+        # off the delivery path: chain them, one entry per notification.
+        import time
+
+        from alerting.audit.outcomes import audit_outcomes_seal
+
+        with tenant_context(tenant):
+            started = time.perf_counter()
+            audit_outcomes_seal()
+            seal_seconds = round(time.perf_counter() - started, 2)
     return {
         "scenario": name,
+        "audit": "on" if audit else "off",
+        "seal_seconds": seal_seconds,
         "enqueued": "one task each" if one_by_one else "together",
         "notifications": count,
         "threads": threads,
@@ -114,6 +131,8 @@ def main() -> None:
     parser.add_argument("--slow-threads", type=int, default=32)
     parser.add_argument("--only", choices=["throughput", "fairness"],
                         help="run one part (default: both)")
+    parser.add_argument("--audit", choices=["both", "on", "off"], default="both",
+                        help="throughput with outcome auditing off and on, side by side")
     parser.add_argument("--fair-samples", type=int, default=50,
                         help="tenant B's notifications per phase (10 a second)")
     parser.add_argument("--fair-backlog", type=int, default=64,
@@ -137,10 +156,12 @@ def main() -> None:
             ("slow-200ms", "slow", args.slow_count, args.slow_threads, False),
             ("slow-200ms", "slow", args.slow_count, args.slow_threads, True),
         ]
+        audits = {"both": (False, True), "on": (True,), "off": (False,)}[args.audit]
         results = [
             run_scenario(environment, tenant, name=name, url=f"{base}/{path}", count=count,
-                         threads=threads, one_by_one=one_by_one)
+                         threads=threads, one_by_one=one_by_one, audit=audit)
             for name, path, count, threads, one_by_one in scenarios
+            for audit in audits
             if args.only != "fairness"
         ]
         fairness = []
@@ -157,15 +178,16 @@ def main() -> None:
         server.shutdown()
         environment.close()
     lines = [
-        "| receiver | enqueued | notifications | worker threads | wall s | notifications/s "
-        "| worker CPU s | notifications per CPU-second |",
-        "|---|---|---|---|---|---|---|---|",
+        "| receiver | enqueued | notifications | worker threads | outcome audit | wall s "
+        "| notifications/s | worker CPU s | notifications per CPU-second | seal s |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ] if results else []
     for r in results:
         lines.append(
             f"| {r['scenario']} | {r['enqueued']} | {r['notifications']} | {r['threads']} "
-            f"| {r['seconds']} "
-            f"| {r['per_second']} | {r['worker_cpu_seconds']} | {r['per_cpu_second']} |"
+            f"| {r['audit']} | {r['seconds']} "
+            f"| {r['per_second']} | {r['worker_cpu_seconds']} | {r['per_cpu_second']} "
+            f"| {r['seal_seconds'] if r['seal_seconds'] is not None else '-'} |"
         )
     if fairness:
         lines += fairness_table(fairness)
