@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -199,7 +200,11 @@ def _told_in_group(
 
 
 def alert_batch_ingest(
-    *, webhook: dict[str, Any], raw_payload: Any, raw_text: str | None = None
+    *,
+    webhook: dict[str, Any],
+    raw_payload: Any,
+    raw_text: str | None = None,
+    credentials_check: Callable[[int | None], None] | None = None,
 ) -> IngestResult:
     """Store a validated webhook payload for the current tenant.
 
@@ -208,10 +213,14 @@ def alert_batch_ingest(
     Alerts are upserted by fingerprint and the group by groupKey.
     Notifications are owed only for alerts whose state (status, startsAt)
     changed, so Alertmanager's retries and repeats notify nobody twice.
+    `credentials_check` gets the configuration version the upsert read and
+    may raise to roll it back (a key revoked meanwhile: tenants 0008).
     """
     now = timezone.now()
     with transaction.atomic():
         upserted = _upsert(webhook, raw_payload, raw_text, now)
+        if credentials_check is not None:
+            credentials_check(upserted.config_version)
         group_id = upserted.group_id
         changes = _told_in_group(upserted.changes, webhook, group_id)
         group = AlertGroup(id=group_id, group_key=webhook["groupKey"])

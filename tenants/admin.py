@@ -259,3 +259,6 @@ class TenantIngestKeyAdmin(RolePermissionsMixin, AuditedAdminMixin, admin.ModelA
             self._audit(request, action="revoke", obj=key, before=before,
                         after=self._audit_state(key))
         self.message_user(request, "Revoked.")
+
+
+from tenants import admin_tokens  # noqa: E402, F401 - registers the tenant API token page

@@ -1,8 +1,11 @@
 """Shared-schema models: who the tenants are and how their traffic finds them."""
 
 import secrets
+from datetime import timedelta
 
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
+from django.utils import timezone
 from django_tenants.models import DomainMixin, TenantMixin
 
 from alerting.fields import EncryptedCharField, EncryptedJSONField
@@ -41,6 +44,12 @@ class Tenant(TenantMixin):
     # Keys a rotation replaced, with when ([{"key", "retired_at"}]): they still
     # verify links for HERALD_LINK_KEY_GRACE_SECONDS, then are refused.
     link_signing_keys_retired = EncryptedJSONField(default=list, blank=True, editable=False)
+    # Bounds what an API token may silence (alerting/silence_limits.py).
+    silence_max_duration = models.DurationField(
+        default=timedelta(days=7),
+        help_text='Silences made through the API must end within this time from now, '
+        'e.g. "7 00:00:00" for 7 days.',
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     auto_create_schema = True
@@ -79,8 +88,46 @@ class IngestKey(HashedKey):
     """Lets Alertmanager post alerts into the tenant."""
 
 
+class ApiScope(models.TextChoices):
+    """What an API token may do; a token holds any set of them, none implies another."""
+
+    READ = "read", "read (alerts, groups, silences)"
+    ACKNOWLEDGE = "acknowledge", "acknowledge (acknowledge, resolve, silence)"
+    WRITE = "write", "write (configuration: weekly silences)"
+
+
+def _default_scopes() -> list[str]:
+    return [ApiScope.READ]
+
+
 class ApiToken(HashedKey):
-    """Lets a tool read the tenant's alerts and acknowledge or resolve groups."""
+    """Lets a tool use the tenant's API within its scopes, until it expires or is revoked."""
+
+    scopes = ArrayField(
+        models.CharField(max_length=16, choices=ApiScope.choices), default=_default_scopes
+    )
+    expires_at = models.DateTimeField(null=True, blank=True, help_text="Empty: never.")
+    # Updated at most once a minute per token (tenants.services.api_token_mark_used).
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    @property
+    def usable(self) -> bool:
+        return self.revoked_at is None and (
+            self.expires_at is None or self.expires_at > timezone.now()
+        )
+
+    @property
+    def actor(self) -> str:
+        """How the audit trail and the records it acts on name this token."""
+        return f"token:{self.name} ({self.prefix}…)"
+
+
+class TenantApiToken(ApiToken):
+    """The tenant admin's view of its own API tokens (same table)."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "API token"
 
 
 class Role(models.TextChoices):

@@ -1,14 +1,18 @@
-"""Writes on tenants and their ingest keys."""
+"""Writes on tenants, their ingest keys and API tokens."""
 
 from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Iterable
+from datetime import datetime, timedelta
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
-from tenants.models import ApiToken, Domain, HashedKey, IngestKey, Tenant
+from tenants.models import ApiScope, ApiToken, Domain, HashedKey, IngestKey, Tenant
 
 INGEST_KEY_PREFIX = "hk_"
 API_TOKEN_PREFIX = "ht_"  # noqa: S105 - a prefix, not a secret
@@ -34,10 +38,16 @@ def tenant_create(
     return tenant
 
 
-def _hashed_key_create(model: type[HashedKey], prefix: str, tenant: Tenant, name: str):
+# last_used_at is for people ("is this token still in use?"): minute precision
+# spares the database a write per request.
+LAST_USED_PRECISION = timedelta(minutes=1)
+
+
+def _hashed_key_create(model: type[HashedKey], prefix: str, tenant: Tenant, name: str,
+                       **fields):
     key = prefix + secrets.token_urlsafe(32)
     row = model.objects.create(
-        tenant=tenant, name=name, prefix=key[:10], key_hash=key_digest(key=key)
+        tenant=tenant, name=name, prefix=key[:10], key_hash=key_digest(key=key), **fields
     )
     return row, key
 
@@ -47,12 +57,48 @@ def ingest_key_create(*, tenant: Tenant, name: str) -> tuple[IngestKey, str]:
     return _hashed_key_create(IngestKey, INGEST_KEY_PREFIX, tenant, name)
 
 
-def api_token_create(*, tenant: Tenant, name: str) -> tuple[ApiToken, str]:
-    """Create a read-API token; the plain value is returned once and never stored."""
-    return _hashed_key_create(ApiToken, API_TOKEN_PREFIX, tenant, name)
+def api_token_create(
+    *,
+    tenant: Tenant,
+    name: str,
+    scopes: Iterable[str] = (ApiScope.READ,),
+    expires_at: datetime | None = None,
+) -> tuple[ApiToken, str]:
+    """Create an API token; the plain value is returned once and never stored."""
+    chosen = sorted(set(scopes))
+    unknown = [scope for scope in chosen if scope not in ApiScope.values]
+    if unknown or not chosen:
+        raise ValidationError(
+            {"scopes": [f"Choose one or more of {', '.join(ApiScope.values)}"
+                        + (f" (not {', '.join(unknown)})." if unknown else ".")]}
+        )
+    if expires_at is not None and expires_at <= timezone.now():
+        raise ValidationError({"expires_at": ["The expiry must be in the future."]})
+    return _hashed_key_create(
+        ApiToken, API_TOKEN_PREFIX, tenant, name, scopes=chosen, expires_at=expires_at
+    )
+
+
+def api_token_mark_used(*, token: ApiToken, now: datetime) -> None:
+    """Record that the token was used, at most once per LAST_USED_PRECISION.
+
+    The caller has just read the row, so a recent time costs nothing; the
+    condition in the UPDATE keeps concurrent requests to one write.
+    """
+    stale = now - LAST_USED_PRECISION
+    if token.last_used_at is not None and token.last_used_at > stale:
+        return
+    ApiToken.objects.filter(
+        Q(last_used_at__isnull=True) | Q(last_used_at__lte=stale), pk=token.pk
+    ).update(last_used_at=now)
+    token.last_used_at = now
 
 
 def hashed_key_revoke(*, key: HashedKey) -> None:
-    """Revoke an ingest key or API token; caches forget it within their TTL."""
+    """Revoke an ingest key or API token: refused at once in every process.
+
+    API tokens are looked up on each request; an ingest key's write bumps its
+    tenant's configuration version (tenants 0008), which ingest checks.
+    """
     key.revoked_at = timezone.now()
     key.save(update_fields=["revoked_at"])

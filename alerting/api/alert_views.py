@@ -1,4 +1,5 @@
-"""The tenant read API: alerts and alert groups, and actions on groups."""
+"""The tenant API: alerts and alert groups (scope `read`), and actions on groups
+(scope `acknowledge`)."""
 
 from __future__ import annotations
 
@@ -21,11 +22,13 @@ from alerting.api.alert_serializers import (
     AlertSerializer,
     ListFilterSerializer,
 )
-from alerting.api.authentication import ApiTokenAuthentication, TenantFromCredentialsMixin
-from alerting.audit.services import audit_record
+from alerting.api.authentication import ScopedTokenMixin
+from alerting.audit.models import AuditSource
+from alerting.audit.services import AuditActor
 from alerting.models import Alert, AlertGroup
 from alerting.selectors import alert_group_list, alert_list
 from alerting.services import AlertGroupActionError, alert_group_acknowledge, alert_group_resolve
+from tenants.models import ApiScope
 
 _LIST_PARAMETERS = [
     OpenApiParameter("status", enum=["firing", "resolved"]),
@@ -56,12 +59,12 @@ class InvalidFilter(exceptions.ValidationError):
 
 
 class _TenantReadViewSet(
-    TenantFromCredentialsMixin,
+    ScopedTokenMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     viewsets.GenericViewSet,
 ):
-    authentication_classes = [ApiTokenAuthentication]
+    action_scopes = {"list": ApiScope.READ, "retrieve": ApiScope.READ}
     pagination_class = NewestFirst
     selector = None
 
@@ -99,6 +102,11 @@ class AlertGroupViewSet(_TenantReadViewSet):
     """Alert groups of the token's tenant; acknowledge and resolve them."""
 
     selector = staticmethod(alert_group_list)
+    action_scopes = {
+        **_TenantReadViewSet.action_scopes,
+        "acknowledge": ApiScope.ACKNOWLEDGE,
+        "resolve": ApiScope.ACKNOWLEDGE,
+    }
 
     def get_queryset(self):
         if self.action == "list":
@@ -112,21 +120,15 @@ class AlertGroupViewSet(_TenantReadViewSet):
 
     def _act(self, service, request) -> Response:
         group = self.get_object()
-        token_name = f"api:{request.auth.slug}"
+        token_name = request.auth.actor
+        audit = AuditActor(
+            name=token_name, source=AuditSource.API, ip=request.META.get("REMOTE_ADDR", "")
+        )
         try:
-            service(alert_group_id=group.id, by=token_name)
+            service(alert_group_id=group.id, by=token_name, audit=audit)
         except AlertGroupActionError as exc:
             return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
         group.refresh_from_db()
-        audit_record(
-            actor=token_name,
-            source="api",
-            action=service.__name__.removeprefix("alert_group_"),
-            obj_type="alerting.alertgroup",
-            obj_id=group.id,
-            obj_repr=str(group)[:300],
-            ip=request.META.get("REMOTE_ADDR", ""),
-        )
         return Response(AlertGroupDetailSerializer(group).data)
 
     @extend_schema(

@@ -8,7 +8,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from alerting.api.authentication import IngestKeyAuthentication, TenantFromCredentialsMixin
+from alerting.api.authentication import (
+    IngestKeyAuthentication,
+    TenantFromCredentialsMixin,
+    ingest_key_check,
+)
 from alerting.api.parsers import BoundedJSONParser
 from alerting.api.request_body import chunked_body_expose, unread_body_discard
 from alerting.api.throttling import TenantIngestThrottle
@@ -105,7 +109,8 @@ class AlertmanagerWebhookView(TenantFromCredentialsMixin, APIView):
         data = request.data
         text = getattr(request, "json_text", None)  # set by the parser, so read after it
         result = alert_batch_ingest(
-            webhook=validated_webhook(data, text=text), raw_payload=data, raw_text=text
+            webhook=validated_webhook(data, text=text), raw_payload=data, raw_text=text,
+            credentials_check=ingest_key_check(request),
         )
         return Response(
             {
