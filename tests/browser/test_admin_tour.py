@@ -8,6 +8,7 @@ import re
 
 import pytest
 from django_tenants.utils import tenant_context
+from playwright.sync_api import expect
 
 from receivers.models import Notification, Receiver
 from tests.browser.conftest import log_in
@@ -45,12 +46,11 @@ def test_sre_creates_slack_receiver_previews_template_and_sends_a_test(
     assert "HighLatency is firing" in page.inner_text("#preview-output pre.preview-firing")
     screenshot("03-template-live-preview")
     page.fill("#id_source", "{{ alertname }\nsecond line")
-    page.wait_for_function(
-        "document.getElementById('preview-error').textContent.startsWith('line 1')"
-    )
+    # Locator assertions, not wait_for_function: the admin's CSP forbids eval().
+    expect(page.locator("#preview-error")).to_have_text(re.compile(r"^line 1"))
     screenshot("04-template-error-inline")
     page.fill("#id_source", "{{ alertname }} is firing")
-    page.wait_for_function("document.getElementById('preview-error').textContent === ''")
+    expect(page.locator("#preview-error")).to_have_text("")
     page.click("input[name=_save]")
     page.wait_for_selector(".messagelist .success")
 
