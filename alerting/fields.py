@@ -45,6 +45,11 @@ class _Unreadable:
 
 
 class _EncryptedAttribute(DeferredAttribute):
+    # A data descriptor (it has __set__), so that reading a loaded value
+    # passes through __get__ rather than straight to the instance's __dict__.
+    def __set__(self, instance, value) -> None:
+        instance.__dict__[self.field.attname] = value
+
     def __get__(self, instance, cls=None):
         value = super().__get__(instance, cls)
         if isinstance(value, _Unreadable):

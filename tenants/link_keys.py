@@ -62,5 +62,10 @@ def tenant_link_key_rotate(*, tenant_id: int) -> Tenant:
             {"key": tenant.link_signing_key, "retired_at": now.isoformat()}, *kept
         ]
         tenant.link_signing_key = secrets.token_urlsafe(32)
-        tenant.save(update_fields=["link_signing_key", "link_signing_keys_retired"])
+        # update(), not save(): django-tenants refuses a tenant's save from
+        # another tenant's schema, and this is no change an operator made.
+        Tenant.objects.filter(id=tenant.id).update(
+            link_signing_key=tenant.link_signing_key,
+            link_signing_keys_retired=tenant.link_signing_keys_retired,
+        )
     return tenant
