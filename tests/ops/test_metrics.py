@@ -11,12 +11,19 @@ from types import SimpleNamespace
 import pytest
 from celery.signals import worker_process_shutdown
 from django.conf import settings
+from django.db import connection
 from prometheus_client import CollectorRegistry, multiprocess
 from prometheus_client.parser import text_string_to_metric_families
 
 from alerting.infra.gunicorn_conf import child_exit
 from alerting.infra.metrics import alerts_received
-from tests.factories import WebhookAlertFactory, WebhookPayloadFactory
+from receivers.delivery import notifications_deliver
+from tests.factories import (
+    NotificationFactory,
+    ReceiverFactory,
+    WebhookAlertFactory,
+    WebhookPayloadFactory,
+)
 from tests.ingest import keep_schema, post, public_client
 
 
@@ -192,3 +199,21 @@ def test_metrics_are_open_in_demo_mode_without_credentials(db, settings):
     settings.HERALD_DEMO = True
     with keep_schema():
         assert public_client().get("/metrics").status_code == 200
+
+
+def test_the_tenant_label_is_the_slug_in_delivery_metrics_too(alpha, httpserver):
+    """Operators know tenants by slug: a tenant whose schema is named otherwise is still
+    labelled by its slug, in delivery's counters and health gauge as in ingest's."""
+    alpha.slug = "team-alpha"  # the schema stays "alpha"
+    alpha.save(update_fields=["slug"])
+    connection.set_tenant(alpha)
+    httpserver.expect_request("/hook").respond_with_data("ok")
+    receiver = ReceiverFactory(secrets={"url": httpserver.url_for("/hook")})
+    notifications_deliver(notification_ids=[NotificationFactory(receiver=receiver).id])
+
+    tenants = {
+        dict(labels).get("tenant") for (name, labels) in samples(scrape())
+        if name in ("alertmanager_notifications_total", "alertmanager_receiver_health")
+        and dict(labels).get("receiver") == receiver.name
+    }
+    assert tenants == {"team-alpha"}
