@@ -103,7 +103,6 @@ def test_revoked_through_another_connection_both_kinds_are_refused_at_once(commi
     alpha = committed_tenants["alpha"]
     key_row, key = ingest_key_create(tenant=alpha, name="am")
     token_row, token = api_token_create(tenant=alpha, name="dashboard")
-    connection.set_tenant(alpha)
     assert (ingest(key), api_get(token)) == (200, 200)
 
     in_another_connection("UPDATE tenants_ingestkey SET revoked_at = now() WHERE id = %s",
@@ -121,7 +120,6 @@ def test_revoked_by_another_process_both_kinds_are_refused_at_once(committed_ten
     alpha = committed_tenants["alpha"]
     key_row, key = ingest_key_create(tenant=alpha, name="am")
     token_row, token = api_token_create(tenant=alpha, name="dashboard")
-    connection.set_tenant(alpha)
     assert (ingest(key), api_get(token)) == (200, 200)
 
     db = connection.settings_dict
