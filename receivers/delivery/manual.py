@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from alerting.audit.models import AuditSource
+from alerting.audit.outcomes import audit_outcomes_seal
 from alerting.audit.services import audit_record
 from alerting.models import AlertGroup, AlertStatus
 from receivers.delivery.deliver import notification_deliver
@@ -67,6 +68,8 @@ def receiver_test_send(
         after={"notification_id": notification.pk, "state": notification.state,
                "http_status": notification.last_http_status, "error": notification.last_error},
     )
+    # A person waits for this one: its outcome goes into the chain now, not at the next seal.
+    audit_outcomes_seal()
     return notification, result
 
 
