@@ -98,7 +98,7 @@ def encrypted_values_unreadable() -> list[UnreadableValue]:
     from tenants.models import Tenant
 
     found = []
-    link_fields = [f for f in encrypted_fields(Tenant)]
+    link_fields = encrypted_fields(Tenant)
     secrets_field = Receiver._meta.get_field("secrets")
     for tenant in Tenant.objects.exclude(schema_name="public").order_by("slug"):
         for field_ in link_fields:
