@@ -23,8 +23,15 @@ audit_logger = logging.getLogger("herald.audit")
 
 
 def client_ip(request: HttpRequest) -> str:
-    """The peer's address. Behind a proxy, configure it to set REMOTE_ADDR (not trusted
-    X-Forwarded-For headers, which any client can forge)."""
+    """The client's address: the peer's, or behind HERALD_TRUSTED_PROXY_HOPS proxies the
+    entry of X-Forwarded-For that the outermost of them added. Entries further left
+    come from the client and are never trusted (anyone can forge them)."""
+    hops = settings.HERALD_TRUSTED_PROXY_HOPS
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    if hops > 0 and forwarded:
+        entries = [entry.strip() for entry in forwarded.split(",") if entry.strip()]
+        if len(entries) >= hops:
+            return entries[-hops][:45]
     return request.META.get("REMOTE_ADDR", "")[:45]
 
 

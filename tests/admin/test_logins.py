@@ -116,3 +116,23 @@ def test_logins_on_the_operators_admin_go_to_the_audit_log_stream(users, alpha, 
         ("login_failed", "operator", "192.0.2.9"), ("login", "operator", "192.0.2.9"),
     ]
     assert all("not it" not in r.getMessage() and PASSWORD not in str(r.audit) for r in lines)
+
+
+def test_behind_a_proxy_the_forwarded_client_is_locked_not_the_proxy(users, alpha, settings):
+    settings.HERALD_TRUSTED_PROXY_HOPS = 1
+    client = Client(HTTP_HOST="alpha.localhost")
+
+    def through_proxy(username, password, *, client_address, forged=""):
+        tenant = connection.tenant
+        try:
+            return client.post(LOGIN, {"username": username, "password": password},
+                               REMOTE_ADDR="10.0.0.2",  # the proxy
+                               HTTP_X_FORWARDED_FOR=f"{forged}{client_address}")
+        finally:
+            connection.set_tenant(tenant)
+
+    for name in ("admin", "root", "ops"):
+        # A forged leftmost entry changes nothing: the proxy's own entry counts.
+        through_proxy(name, "wrong", client_address="203.0.113.5", forged=f"192.0.2.{len(name)}, ")
+    assert through_proxy("editor-alpha", PASSWORD, client_address="203.0.113.5").status_code == 429
+    assert through_proxy("editor-alpha", PASSWORD, client_address="198.51.100.8").status_code == 302
