@@ -156,7 +156,7 @@ class AuditEntryAdmin(RolePermissionsMixin, CsvExportMixin, admin.ModelAdmin):
     date_hierarchy = "at"
     fields = [
         "at", "actor", "source", "ip", "action", "object_type", "object_id", "object_repr",
-        "before_pretty", "after_pretty", "previous_hash", "hash",
+        "before_pretty", "after_pretty", "seq", "key_id", "previous_hash", "hash",
     ]
     readonly_fields = fields
     csv_columns = [
@@ -173,6 +173,9 @@ class AuditEntryAdmin(RolePermissionsMixin, CsvExportMixin, admin.ModelAdmin):
         ("after", lambda e: json.dumps(e.after, sort_keys=True) if e.after else ""),
         ("previous_hash", lambda e: e.previous_hash),
         ("hash", lambda e: e.hash),
+        # The chain's position and the audit key's id (empty: a legacy SHA-256 entry).
+        ("seq", lambda e: e.seq if e.seq is not None else ""),
+        ("key_id", lambda e: e.key_id),
     ]
 
     @admin.display(description="Before")
