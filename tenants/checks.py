@@ -1,6 +1,7 @@
-"""Start-up checks of production mode (neither HERALD_DEBUG nor HERALD_DEMO): what
-Herald must not run without. They fail every command that runs system checks
-(runherald, migrate_schemas, check --deploy) with a message saying what to set."""
+"""Production mode (neither HERALD_DEBUG nor HERALD_DEMO): what Herald must not serve
+without. `runherald` and gunicorn's start (alerting/infra/gunicorn_conf.py) refuse
+to start with these problems; `manage.py check --deploy` lists them. Development
+commands (makemigrations, shell, tests) are not held up."""
 
 from __future__ import annotations
 
@@ -8,8 +9,7 @@ from django.conf import settings
 from django.core.checks import Error, register
 
 
-@register()
-def production_settings_check(app_configs=None, **kwargs) -> list[Error]:
+def production_problems() -> list[Error]:
     if not settings.HERALD_PRODUCTION:
         return []
     errors = []
@@ -29,3 +29,12 @@ def production_settings_check(app_configs=None, **kwargs) -> list[Error]:
             id="herald.E002",
         ))
     return errors
+
+
+def production_problems_text() -> str:
+    return "\n".join(f"{error.id}: {error.msg}\n  {error.hint}" for error in production_problems())
+
+
+@register(deploy=True)
+def production_settings_check(app_configs=None, **kwargs) -> list[Error]:
+    return production_problems()

@@ -121,7 +121,15 @@ def test_check_deploy_is_clean_in_production_mode():
 
 
 def test_production_mode_refuses_to_start_without_base_url_or_metrics_credentials():
-    result = _run(["manage.py", "check"])
-    assert result.returncode == 1
-    assert "herald.E001" in result.stderr and "HERALD_BASE_URL is not set" in result.stderr
-    assert "herald.E002" in result.stderr
+    deploy = _run(["manage.py", "check", "--deploy"])
+    web = _run(["-m", "gunicorn", "alerting.infra.wsgi:application",
+                "--config", "python:alerting.infra.gunicorn_conf", "--bind", "127.0.0.1:0"])
+    run = _run(["manage.py", "runherald", "--port", "0"])
+
+    for result in (deploy, web, run):
+        assert result.returncode != 0
+        output = result.stdout + result.stderr
+        assert "herald.E001" in output and "HERALD_BASE_URL is not set" in output, output
+        assert "herald.E002" in output
+    # Development commands are not held up.
+    assert _run(["manage.py", "check"]).returncode == 0

@@ -28,6 +28,7 @@ from django.db import connection
 
 from alerting.infra.celery import app as celery_app
 from alerting.infra.embedded import EmbeddedRedis
+from tenants.checks import production_problems_text
 
 _PR_SET_PDEATHSIG = 1
 
@@ -97,6 +98,8 @@ class Command(BaseCommand):
                 env["HERALD_DEMO"] = "1"
                 settings.HERALD_DEMO, settings.HERALD_PRODUCTION = True, False
             self.check(display_num_errors=False)
+            if problems := production_problems_text():
+                raise CommandError(f"Herald cannot start in production mode:\n{problems}")
             env.update(self._derived_settings(host, port, demo))
             if "DATABASE_URL" not in os.environ:
                 socket_dir = settings.DATABASES["default"]["HOST"]
