@@ -12,6 +12,7 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.views.decorators.cache import never_cache
 from django_otp import login as otp_login
 from django_otp import match_token, user_has_device
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -60,6 +61,7 @@ class ConfirmForm(forms.Form):
 def enroll_view(site):
     """The enrolment page of the tenant admin: any member, logged in with a password."""
 
+    @never_cache  # it shows the secret: no cache may keep it
     def view(request: HttpRequest) -> HttpResponse:
         user = request.user
         if not user.is_authenticated or request_role(request) is None:

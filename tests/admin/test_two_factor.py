@@ -57,6 +57,7 @@ def test_a_member_without_a_device_is_kept_out_until_enrolled(users, strict_alph
     page = request(client, "get", "/admin/two-factor/")
     assert page.status_code == 200
     assert b'src="data:image/svg+xml' in page.content  # the QR code
+    assert "no-store" in page["Cache-Control"]  # the secret stays out of caches
     secret = re.search(rb'id="totp-secret">([A-Z2-7=]+)<', page.content).group(1)
     key = base64.b32decode(secret)
 
