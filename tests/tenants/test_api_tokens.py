@@ -66,6 +66,11 @@ def test_a_tenant_admin_creates_a_scoped_expiring_token_and_sees_it_once(alpha):
     assert api_get(secret).status_code == 200
     assert secret not in listing.content.decode()  # only the prefix, from now on
     assert token.prefix in listing.content.decode()
+    with keep_schema():
+        page = client.get(f"/admin/tenants/tenantapitoken/{token.pk}/change/")
+    assert page.status_code == 200
+    assert "acknowledge, read" in page.content.decode()
+    assert secret not in page.content.decode()
     entry = AuditEntry.objects.get(action="create", object_type="tenants.tenantapitoken")
     assert entry.actor == "admin-alpha"
     assert secret not in str(entry.after) and token.key_hash not in str(entry.after)
