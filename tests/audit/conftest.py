@@ -1,10 +1,13 @@
-"""Transactional tests and the operators' audit chain in the shared schema.
+"""Transactional tests and the append-only audit tables.
 
-pytest-django empties the shared tables after a transactional test with one
-TRUNCATE, which the shared schema's append-only audit table refuses. These
-fixtures switch its trigger off just for that flush and on again after it
-(no django_db marker on such a test: its fixtures would be torn down first):
-`audit_flushable` must come before `committed_tenants` in the arguments.
+pytest-django empties the tables after a transactional test with one
+TRUNCATE, which an append-only audit table refuses: in a tenant's schema
+(where such a test may leave the connection) and in the shared schema (the
+operators' chain). `audit_flushable` moves the connection to the shared
+schema and switches the shared audit table's trigger off just for that
+flush, and on again after it. Put it before `committed_tenants` in the
+arguments, and give the test no django_db marker (the marker's fixture would
+be torn down, and flush, last).
 """
 
 from __future__ import annotations
