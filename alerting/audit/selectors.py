@@ -45,7 +45,7 @@ class _Broken(Exception):
         self.entry_id, self.reason = entry_id, reason
 
 
-def _walk(check: ChainCheck, checkpoints: list[AuditCheckpoint]) -> None:
+def _walk(check: ChainCheck, checkpoints, last: AuditCheckpoint | None) -> None:
     """Walk the chain in order, checkpoints alongside; raise _Broken at the first fault."""
     keys = audit_keys()
     previous, expected_seq, keyed = GENESIS_HASH, None, False
@@ -90,8 +90,7 @@ def _walk(check: ChainCheck, checkpoints: list[AuditCheckpoint]) -> None:
             expected_seq += 1
         previous = entry.hash
         check.entries += 1
-    if checkpoint is not None:
-        last = checkpoints[-1]
+    if checkpoint is not None and last is not None:
         if check.legacy_entries > last.legacy_entries:
             raise _Broken(None, f"{check.legacy_entries} unkeyed entries where the checkpoint "
                           f"of {_when(last)} recorded "
@@ -104,18 +103,18 @@ def _walk(check: ChainCheck, checkpoints: list[AuditCheckpoint]) -> None:
 def audit_chain_verify() -> ChainCheck:
     """Check the current tenant's chain: hashes, MACs, sequence and checkpoints."""
     check = ChainCheck()
-    checkpoints = list(
-        AuditCheckpoint.objects.filter(schema_name=connection.schema_name).order_by("seq")
-    )
-    check.checkpoints = len(checkpoints)
+    checkpoints = AuditCheckpoint.objects.filter(schema_name=connection.schema_name)
+    last = checkpoints.order_by("-seq").first()
+    check.checkpoints = checkpoints.count()
     if not _table_exists("audit_auditentry"):
         check.missing = True
         check.reason = "the audit table is missing (dropped)"
-        if checkpoints:
-            check.reason += f"; its last checkpoint saw entry #{checkpoints[-1].seq}"
+        if last is not None:
+            check.reason += f"; its last checkpoint saw entry #{last.seq}"
         return check
     try:
-        _walk(check, checkpoints)
+        # Streamed beside the entries: a long-lived chain has many checkpoints.
+        _walk(check, checkpoints.order_by("seq").iterator(chunk_size=2000), last)
     except _Broken as broken:
         check.broken_id, check.reason = broken.entry_id, broken.reason
     if _table_exists("audit_pendingoutcome"):
