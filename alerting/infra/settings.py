@@ -6,6 +6,7 @@ DATABASE_URL an embedded PostgreSQL is started under `.var/`.
 
 from __future__ import annotations
 
+import base64
 import os
 import secrets
 from pathlib import Path
@@ -26,11 +27,12 @@ def _env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
-def _local_secret(name: str) -> str:
+def _local_secret(name: str, make=lambda: secrets.token_urlsafe(48)) -> str:
     """A random value kept in `.var/` for development; production sets the env."""
     path = VAR_DIR / name
     if not path.exists():
-        path.write_text(secrets.token_urlsafe(48))
+        value = make()
+        path.write_text(value.decode() if isinstance(value, bytes) else value)
         path.chmod(0o600)
     return path.read_text().strip()
 
@@ -40,9 +42,26 @@ SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY") or _local_secret("secret_key")
 ALLOWED_HOSTS = _env_list("ALLOWED_HOSTS", ".localhost,localhost,127.0.0.1,[::1]")
 HERALD_DEMO = _env_bool("HERALD_DEMO", False)
 
-# Fernet keys for secrets at rest, newest first: the first encrypts, all decrypt.
-# Rotation: prepend a new key, run `manage.py rotate_secrets`, drop the old one.
-SALT_KEY = _env_list("HERALD_ENCRYPTION_KEYS") or [_local_secret("encryption_key")]
+# --- Secrets at rest and action links (issue 16; alerting/encryption.py, README "Key rotation").
+# Fernet keys, comma-separated, newest first: the first encrypts, all decrypt.
+# Independent of DJANGO_SECRET_KEY. Rotation: prepend a new key, run
+# `manage.py rotate_secrets`, drop the old one. Development: one kept in .var/.
+HERALD_ENCRYPTION_KEYS = _env_list("HERALD_ENCRYPTION_KEYS") or [
+    _local_secret("fernet_key", make=lambda: base64.urlsafe_b64encode(secrets.token_bytes(32)))
+]
+# Before issue 16 HERALD_ENCRYPTION_KEYS held PBKDF2 salts for DJANGO_SECRET_KEY:
+# the upgrade (a data migration, rotate_secrets) reads values still stored that
+# way with these, the old HERALD_ENCRYPTION_KEYS (development: .var/encryption_key).
+HERALD_LEGACY_ENCRYPTION_SALTS = _env_list("HERALD_LEGACY_ENCRYPTION_SALTS") or (
+    [(VAR_DIR / "encryption_key").read_text().strip()]
+    if (VAR_DIR / "encryption_key").exists() else []
+)
+# After `manage.py rotate_link_keys`, links signed with the replaced key still
+# work for this long (default: as long as a link lives), then are refused.
+HERALD_LINK_KEY_GRACE_SECONDS = int(
+    os.environ.get("HERALD_LINK_KEY_GRACE_SECONDS", str(7 * 24 * 3600))
+)
+# --- end of issue 16's secrets block.
 
 SHARED_APPS = [
     # Before django_tenants so our create_tenant command takes precedence.
@@ -185,6 +204,9 @@ SPECTACULAR_SETTINGS = {
 # Ingest limits.
 HERALD_INGEST_MAX_BODY_BYTES = int(os.environ.get("HERALD_INGEST_MAX_BODY_BYTES", 4 * 1024 * 1024))
 DATA_UPLOAD_MAX_MEMORY_SIZE = HERALD_INGEST_MAX_BODY_BYTES
+# How long an unknown ingest key's refusal is remembered per process (issue 16: a
+# valid key is remembered until its tenant's configuration version changes, so a
+# revoked key is refused at once; see tenants/migrations/0008).
 HERALD_INGEST_KEY_CACHE_SECONDS = float(os.environ.get("HERALD_INGEST_KEY_CACHE_SECONDS", "30"))
 # Requests per tenant, in the `limits` notation; a tenant may set its own.
 HERALD_INGEST_RATE_LIMIT = os.environ.get("HERALD_INGEST_RATE_LIMIT", "6000/minute")
@@ -195,8 +217,13 @@ HERALD_SWEEP_PENDING_AFTER_SECONDS = int(os.environ.get("HERALD_SWEEP_PENDING_AF
 HERALD_SWEEP_INTERVAL_SECONDS = int(os.environ.get("HERALD_SWEEP_INTERVAL_SECONDS", "30"))
 # How often due escalation steps and ended silences are looked for.
 HERALD_ESCALATION_TICK_SECONDS = int(os.environ.get("HERALD_ESCALATION_TICK_SECONDS", "15"))
-# Where links in notifications (acknowledge) point; `make run` sets it.
-HERALD_BASE_URL = os.environ.get("HERALD_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+# Where links in notifications (acknowledge) point: the public URL of Herald's
+# public site (behind a proxy: the proxy's). Required in production mode;
+# runherald takes it from --host/--port when unset (issue 16).
+HERALD_BASE_URL_SET = bool(os.environ.get("HERALD_BASE_URL", "").strip())
+HERALD_BASE_URL = (
+    os.environ.get("HERALD_BASE_URL", "").strip() or "http://127.0.0.1:8000"
+).rstrip("/")
 HERALD_ACK_LINK_MAX_AGE_SECONDS = int(
     os.environ.get("HERALD_ACK_LINK_MAX_AGE_SECONDS", str(7 * 24 * 3600))
 )
@@ -262,10 +289,33 @@ LOGGING = {
 TENANT_APPS.append("alerting.audit")
 # The tenant admin site enforces tenant membership and roles (tenants/sites.py).
 SHARED_APPS[SHARED_APPS.index("django.contrib.admin")] = "tenants.admin_config.HeraldAdminConfig"
+# --- Audit trail (issue 16) ---
+# Each tenant chain's checkpoints live in the shared schema (a shared app).
+SHARED_APPS.append("alerting.audit.heads")
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
+# HMAC-SHA256 keys of the audit chain, newest first: the first signs, all
+# verify. Never in the database; rotation: prepend a new key, keep the old.
+HERALD_AUDIT_KEYS = _env_list("HERALD_AUDIT_KEYS") or [_local_secret("audit_key")]
+# Notification outcomes in the trail (off only to measure what they cost).
+HERALD_AUDIT_OUTCOMES = _env_bool("HERALD_AUDIT_OUTCOMES", True)
+# How often pending outcomes are chained and each chain's head checkpointed.
+HERALD_AUDIT_CHECKPOINT_SECONDS = float(os.environ.get("HERALD_AUDIT_CHECKPOINT_SECONDS", "60"))
+# Optional owner role for migrations (README, audit): migrate_schemas and
+# create_tenant connect with it, the app's role gets DML only and so cannot
+# switch the audit log's trigger off.
+DATABASE_MIGRATE_URL = os.environ.get("DATABASE_MIGRATE_URL", "")
+if DATABASE_MIGRATE_URL:
+    import sys
+
+    from alerting.infra.db_roles import database_for_command
+
+    DATABASES["default"] = database_for_command(
+        DATABASES["default"], migrate_url=DATABASE_MIGRATE_URL, argv=sys.argv
+    )
 
 # --- Operability (issue 8) ---
-# /metrics: open unless a bearer token or "user:password" for basic auth is set.
+# /metrics: a bearer token or "user:password" for basic auth; with neither it is
+# closed outside demo mode, and production mode requires one (issue 16).
 HERALD_METRICS_BEARER_TOKEN = os.environ.get("HERALD_METRICS_BEARER_TOKEN", "")
 HERALD_METRICS_BASIC_AUTH = os.environ.get("HERALD_METRICS_BASIC_AUTH", "")
 # Readiness: how long the broker and a worker ping may take, and how many
@@ -350,3 +400,83 @@ HERALD_TEMPLATE_PREVIEW_RATE_LIMIT = os.environ.get(
 HERALD_TEMPLATE_PREVIEW_CONCURRENCY = int(
     os.environ.get("HERALD_TEMPLATE_PREVIEW_CONCURRENCY", "1")
 )
+
+# --- Logins, HTTPS and operations (issue 16) ---
+# Production mode: neither HERALD_DEBUG nor HERALD_DEMO. There, HERALD_BASE_URL
+# and /metrics credentials are required: runherald and gunicorn's start refuse
+# to run without them, `check --deploy` lists them (tenants/checks.py).
+HERALD_PRODUCTION = not DEBUG and not HERALD_DEMO
+SHARED_APPS += ["axes", "django_otp", "django_otp.plugins.otp_totp", "csp"]
+INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
+# Lockout (django-axes): after HERALD_LOGIN_FAILURE_LIMIT failures a username is
+# locked, and so is an address, each on its own, for HERALD_LOGIN_COOLOFF_MINUTES;
+# operators unlock on the operators' admin (Access attempts) or `manage.py axes_reset`.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = int(os.environ.get("HERALD_LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = float(os.environ.get("HERALD_LOGIN_COOLOFF_MINUTES", "15")) / 60 or None
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_ENABLE_ADMIN = False  # registered on the operators' admin instead (tenants/admin.py)
+AXES_CLIENT_IP_CALLABLE = "tenants.sites.client_ip"
+# Behind N proxies that each append to X-Forwarded-For, the client's address is
+# the Nth entry from the right (0: REMOTE_ADDR, the peer). Without it, every
+# login behind a proxy comes from the proxy's address, which one guesser locks.
+HERALD_TRUSTED_PROXY_HOPS = int(os.environ.get("HERALD_TRUSTED_PROXY_HOPS", "0"))
+AXES_LOCKOUT_CALLABLE = "tenants.login_security.lockout_response"
+AXES_VERBOSE = False  # Herald's audit trail records logins; no usernames in the logs
+MIDDLEWARE.insert(MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
+                  "django_otp.middleware.OTPMiddleware")
+MIDDLEWARE.insert(MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
+                  "csp.middleware.CSPMiddleware")
+MIDDLEWARE.insert(MIDDLEWARE.index("django_prometheus.middleware.PrometheusAfterMiddleware"),
+                  "axes.middleware.AxesMiddleware")
+OTP_TOTP_ISSUER = "Herald"
+# Password reset mail (and Django's other mail): plain SMTP settings.
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = _env_bool("EMAIL_USE_TLS", False)
+EMAIL_TIMEOUT = 10
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "herald@localhost")
+PASSWORD_RESET_TIMEOUT = 3600
+HERALD_PASSWORD_RESET_RATE_LIMIT = os.environ.get("HERALD_PASSWORD_RESET_RATE_LIMIT", "5/hour")
+# CSP everywhere: scripts and everything else from Herald itself only; inline
+# styles allowed (the admin's and the templates' style attributes), inline
+# scripts never. The template preview is fetched by static/ JS (connect-src).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+        "base-uri": ["'self'"],
+        "object-src": ["'none'"],
+    },
+}
+# HTTPS: with an https HERALD_BASE_URL, cookies are Secure, HSTS is sent and
+# plain http is redirected (health and metrics excepted, for probes inside the
+# network). X-Forwarded-Proto is trusted as the request's scheme: only run
+# behind a proxy that sets it (and strips a client's own);
+# HERALD_TRUST_X_FORWARDED_PROTO=0 when TLS ends at Herald itself.
+if HERALD_BASE_URL.startswith("https://"):
+    SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = int(os.environ.get("HERALD_HSTS_SECONDS", str(365 * 24 * 3600)))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = _env_bool("HERALD_HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = _env_bool("HERALD_HSTS_PRELOAD", False)
+    SECURE_SSL_REDIRECT = _env_bool("HERALD_SSL_REDIRECT", True)
+    SECURE_REDIRECT_EXEMPT = [r"^api/v1/health", r"^metrics$"]
+    if _env_bool("HERALD_TRUST_X_FORWARDED_PROTO", True):
+        SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    CSRF_TRUSTED_ORIGINS = [HERALD_BASE_URL, *_env_list("HERALD_CSRF_TRUSTED_ORIGINS")]
+    if not SECURE_HSTS_PRELOAD:
+        # Preloading is a commitment for the whole domain: opt in with HERALD_HSTS_PRELOAD.
+        SILENCED_SYSTEM_CHECKS = ["security.W021"]
+LOGGING["loggers"]["axes"] = {"level": "WARNING"}  # its INFO lines repeat our audit
+# --- end of issue 16's logins block.
