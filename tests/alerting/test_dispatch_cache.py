@@ -7,15 +7,10 @@ checks that the very next ingest behaves by the new configuration.
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from datetime import timedelta
-from pathlib import Path
-from urllib.parse import quote
 
 import pytest
 import time_machine
-from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.db import connection, transaction
@@ -36,8 +31,7 @@ from tests.factories import (
     WebhookPayloadFactory,
 )
 from tests.ingest import keep_schema, post, public_client
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.other_process import django_shell_run
 
 
 @pytest.fixture
@@ -185,7 +179,6 @@ def test_a_silence_created_in_another_process_silences_the_next_ingest(
 
     assert send() == 1
 
-    db = connection.settings_dict
     script = (
         "from django.utils import timezone; from datetime import timedelta;"
         "from django_tenants.utils import schema_context;"
@@ -195,15 +188,6 @@ def test_a_silence_created_in_another_process_silences_the_next_ingest(
         "    silence_create(matchers='alertname=\"HighLatency\"', created_by='other',"
         " starts_at=now - timedelta(minutes=1), ends_at=now + timedelta(hours=1))"
     )
-    subprocess.run(  # noqa: S603 - our own command
-        [sys.executable, "manage.py", "shell", "-c", script],
-        cwd=ROOT,
-        check=True,
-        env={
-            "PATH": "/usr/bin:/bin",
-            "HERALD_VAR_DIR": str(settings.VAR_DIR),
-            "DATABASE_URL": f"postgres://{db['USER']}@{quote(db['HOST'], safe='')}/{db['NAME']}",
-        },
-    )
+    django_shell_run(script)
 
     assert send() == 0

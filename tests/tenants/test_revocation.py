@@ -8,13 +8,7 @@ post is refused and stores nothing, with no extra query while nothing changed.
 
 from __future__ import annotations
 
-import subprocess
-import sys
-from pathlib import Path
-from urllib.parse import quote
-
 import pytest
-from django.conf import settings
 from django.db import connection, connections
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -26,8 +20,7 @@ from tenants.models import IngestKey, Tenant
 from tenants.services import api_token_create, hashed_key_revoke, ingest_key_create
 from tests.factories import WebhookAlertFactory, WebhookPayloadFactory
 from tests.ingest import keep_schema, post, public_client
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.other_process import django_shell_run
 
 
 def ingest(key: str) -> int:
@@ -122,22 +115,12 @@ def test_revoked_by_another_process_both_kinds_are_refused_at_once(committed_ten
     token_row, token = api_token_create(tenant=alpha, name="dashboard")
     assert (ingest(key), api_get(token)) == (200, 200)
 
-    db = connection.settings_dict
     script = (
         "from tenants.models import ApiToken, IngestKey;"
         "from tenants.services import hashed_key_revoke;"
         f"hashed_key_revoke(key=IngestKey.objects.get(pk={key_row.pk}));"
         f"hashed_key_revoke(key=ApiToken.objects.get(pk={token_row.pk}))"
     )
-    subprocess.run(  # noqa: S603 - our own command
-        [sys.executable, "manage.py", "shell", "-c", script],
-        cwd=ROOT,
-        check=True,
-        env={
-            "PATH": "/usr/bin:/bin",
-            "HERALD_VAR_DIR": str(settings.VAR_DIR),
-            "DATABASE_URL": f"postgres://{db['USER']}@{quote(db['HOST'], safe='')}/{db['NAME']}",
-        },
-    )
+    django_shell_run(script)
 
     assert (ingest(key), api_get(token)) == (401, 401)
