@@ -341,65 +341,8 @@ LOGGING["handlers"]["console"]["filters"] = ["redact", "context"]
 if os.environ.get("HERALD_LOG_FORMAT", "plain").strip().lower() == "json":
     LOGGING["handlers"]["console"]["formatter"] = "json"
 
-# --- Delivery (issue 5) ---
-# Circuit breaker per receiver: open after this many failures in a row
-# (timeouts, connection errors, 5xx), probe once after the cool-down.
-HERALD_BREAKER_FAILURE_THRESHOLD = int(os.environ.get("HERALD_BREAKER_FAILURE_THRESHOLD", "5"))
-HERALD_BREAKER_COOLDOWN_SECONDS = float(os.environ.get("HERALD_BREAKER_COOLDOWN_SECONDS", "60"))
-# Messages per tenant and per receiver (a receiver may set its own), in the
-# `limits` notation; notifications over them are folded into one digest.
-HERALD_TENANT_DELIVERY_RATE_LIMIT = os.environ.get(
-    "HERALD_TENANT_DELIVERY_RATE_LIMIT", "1200/minute"
-)
-HERALD_RECEIVER_RATE_LIMIT = os.environ.get("HERALD_RECEIVER_RATE_LIMIT", "60/minute")
-# Later notifications of one group to one receiver within this window go out
-# as one message (the first one is never held back). 0 turns grouping off.
-HERALD_GROUP_WINDOW_SECONDS = float(os.environ.get("HERALD_GROUP_WINDOW_SECONDS", "5"))
-# How long one attempt holds a notification; 0: twice the HTTP timeout + 5 s.
-HERALD_DELIVERY_LEASE_SECONDS = float(os.environ.get("HERALD_DELIVERY_LEASE_SECONDS", "0"))
-# Notifications enqueued together go to one task of at most this many: one
-# claim and one record for the batch, its sends side by side when the
-# receiver is slow (receivers/delivery/threads.py).
-HERALD_DELIVERY_BATCH_SIZE = int(os.environ.get("HERALD_DELIVERY_BATCH_SIZE", "25"))
-# Fair workers (issue 14): at most this many threads of one worker process
-# deliver one tenant at once (receivers/delivery/fairness.py). A task that
-# finds its tenant's runners at the cap hands its work over to them and ends
-# at once, so a tenant whose receivers are slow or stuck holds at most this
-# many of the worker's threads and the other tenants' deliveries stay on
-# time. A runner sends a batch side by side once its receiver is slow, so
-# the cap bounds threads, not sends. Keep it well under the worker's
-# --concurrency (8 in `make run`). 0 turns the cap off.
-HERALD_TENANT_MAX_CONCURRENT_SENDS = int(os.environ.get("HERALD_TENANT_MAX_CONCURRENT_SENDS", "4"))
-# A runner claims again for at most this long; then it leaves, and a task of
-# its own carries on with what is still due (a worker's warm shutdown waits
-# for its running tasks).
-HERALD_DELIVERY_RUNNER_SECONDS = float(os.environ.get("HERALD_DELIVERY_RUNNER_SECONDS", "5"))
-# The queue this installation's tasks go to, so several can share a broker.
-CELERY_TASK_DEFAULT_QUEUE = os.environ.get("HERALD_CELERY_QUEUE", "celery")
-
-# Tenants' templates (issue 14): hard limits on one render, in
-# receivers/template_limits.py; the README's security section lists them.
-HERALD_TEMPLATE_CPU_SECONDS = float(os.environ.get("HERALD_TEMPLATE_CPU_SECONDS", "0.25"))
-HERALD_TEMPLATE_MAX_OUTPUT_CHARS = int(
-    os.environ.get("HERALD_TEMPLATE_MAX_OUTPUT_CHARS", "1000000")
-)
-HERALD_TEMPLATE_MAX_VALUE_SIZE = int(os.environ.get("HERALD_TEMPLATE_MAX_VALUE_SIZE", "1000000"))
-HERALD_TEMPLATE_MAX_ITERATIONS = int(os.environ.get("HERALD_TEMPLATE_MAX_ITERATIONS", "100000"))
-HERALD_TEMPLATE_MAX_DEPTH = int(os.environ.get("HERALD_TEMPLATE_MAX_DEPTH", "40"))
-HERALD_TEMPLATE_MEMORY_MB = int(os.environ.get("HERALD_TEMPLATE_MEMORY_MB", "512"))
-# "process": tenants' templates render in child processes that are killed
-# when they overrun (receivers/template_runner.py); "thread": in the calling
-# thread, under the meter only (no hard stop for one long C-level step).
-HERALD_TEMPLATE_ISOLATION = os.environ.get("HERALD_TEMPLATE_ISOLATION", "process")
-# Renderer processes per web or worker process, started on first use.
-HERALD_TEMPLATE_RENDERERS = int(os.environ.get("HERALD_TEMPLATE_RENDERERS", "4"))
-# The admin's live template preview: per user, and at once across the web tier.
-HERALD_TEMPLATE_PREVIEW_RATE_LIMIT = os.environ.get(
-    "HERALD_TEMPLATE_PREVIEW_RATE_LIMIT", "120/minute"
-)
-HERALD_TEMPLATE_PREVIEW_CONCURRENCY = int(
-    os.environ.get("HERALD_TEMPLATE_PREVIEW_CONCURRENCY", "1")
-)
+# --- Delivery, fair workers and templates (issues 5, 14, 15): in their own module.
+from alerting.infra.settings_delivery import *  # noqa: E402, F403
 
 # --- Logins, HTTPS and operations (issue 16) ---
 # Production mode: neither HERALD_DEBUG nor HERALD_DEMO. There, HERALD_BASE_URL
