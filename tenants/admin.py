@@ -1,7 +1,8 @@
 """The operators' admin on the public site (tenants, domains, keys, members, users,
-lockouts), and the tenant admin's own pages for its members and ingest keys (admins of
-the tenant only). Operators' changes are audited in the shared schema's chain and, when
-they concern a tenant, in that tenant's chain too, so its auditors see them."""
+lockouts, the operators' audit log), and the tenant admin's own pages for its members
+and ingest keys (admins of the tenant only). Operators' changes are audited in the
+shared schema's chain and, when they concern a tenant, in that tenant's chain too, so
+its auditors see them."""
 
 from axes.admin import AccessAttemptAdmin
 from axes.models import AccessAttempt
@@ -12,7 +13,8 @@ from django.contrib.auth.models import Group, User
 from django.db import connection
 from django_tenants.utils import schema_context
 
-from alerting.audit.admin import AuditedAdminMixin
+from alerting.audit.admin import AppendOnlyAdminMixin, AuditedAdminMixin, AuditLogAdmin
+from alerting.audit.heads.models import OperatorAuditEntry
 from alerting.audit.models import AuditSource
 from alerting.audit.services import audit_record
 from tenants.login_security import client_ip, site_audit_record
@@ -32,10 +34,10 @@ public_admin = PublicAdminSite(name="public_admin")
 
 
 class OperatorAuditedMixin(AuditedAdminMixin):
-    """AuditedAdminMixin for the operators' admin: a change that concerns a tenant goes
-    into that tenant's chain (its auditors see what operators did to it); every change
-    also goes to the `herald.audit` log stream and Django's own admin history, which
-    the shared schema keeps (it has no audit table)."""
+    """AuditedAdminMixin for the operators' admin: every change goes into the operators'
+    chain in the shared schema (and the `herald.audit` log stream); one that concerns a
+    tenant also into that tenant's chain, so its auditors see what operators did to it.
+    Django's own admin history is kept too: it lives in the shared schema."""
 
     def audit_tenant(self, obj) -> Tenant | None:
         return getattr(obj, "tenant", None)
@@ -44,13 +46,13 @@ class OperatorAuditedMixin(AuditedAdminMixin):
         fields = {
             "actor": request.user.get_username(), "source": AuditSource.ADMIN,
             "action": action, "obj_type": obj._meta.label_lower, "obj_id": obj.pk,
-            "obj_repr": str(obj), "ip": client_ip(request),
+            "obj_repr": str(obj), "ip": client_ip(request), "before": before, "after": after,
         }
         site_audit_record(**fields)
         tenant = self.audit_tenant(obj)
         if tenant is not None:
             with schema_context(tenant.schema_name):
-                audit_record(**fields, before=before, after=after)
+                audit_record(**fields)
 
     # Django's admin history is right here: shared schema, shared content types.
     log_addition = admin.ModelAdmin.log_addition
@@ -62,6 +64,18 @@ class OperatorAuditedMixin(AuditedAdminMixin):
 @admin.register(User, site=public_admin)
 class OperatorUserAdmin(OperatorAuditedMixin, UserAdmin):
     audit_secret_fields = ("password",)
+
+    def user_change_password(self, request, id, form_url=""):
+        # Django's password page saves without save_model: audited here, the hash redacted.
+        user = self.get_object(request, id)
+        before = self._audit_state(user) if user is not None else None
+        old_hash = user.password if user is not None else None
+        response = super().user_change_password(request, id, form_url)
+        if request.method == "POST" and response.status_code == 302 and user is not None:
+            saved = User.objects.get(pk=user.pk)
+            self._audit(request, action="password_change", obj=saved, before=before,
+                        after=self._audit_state(saved, secrets_before={"password": old_hash}))
+        return response
 
 
 @admin.register(Group, site=public_admin)
@@ -86,6 +100,11 @@ class LockoutAdmin(AccessAttemptAdmin):
         count = queryset.count()
         queryset.delete()
         self.message_user(request, f"Unlocked {count} locked or counted login(s).")
+
+
+@admin.register(OperatorAuditEntry, site=public_admin)
+class OperatorAuditEntryAdmin(AppendOnlyAdminMixin, AuditLogAdmin):
+    """The operators' chain: logins, lockouts, unlocks and every change made here."""
 
 
 class DomainInline(admin.TabularInline):

@@ -36,10 +36,11 @@ def client_ip(request: HttpRequest) -> str:
 
 
 def site_audit_record(**fields) -> None:
-    """`audit_record` on a tenant's site; on the public site (the operators' admin), which
-    has no audit table, one structured line on the `herald.audit` log stream instead."""
+    """`audit_record` on the current site: a tenant's chain on its site, the operators'
+    chain on the public site (the operators' admin), which also writes one structured
+    line (without before/after) to the `herald.audit` log stream."""
+    audit_record(**fields)
     if connection.schema_name != get_public_schema_name():
-        audit_record(**fields)
         return
     audit_logger.info(
         "operators' admin: %s by %s from %s", fields.get("action"), fields.get("actor"),

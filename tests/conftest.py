@@ -18,6 +18,7 @@ from celery.contrib.testing.worker import start_worker
 from celery.signals import task_postrun
 from django.conf import settings
 from django.db import connection, connections
+from pytest_django.plugin import blocking_manager_key
 
 from alerting.infra.celery import app as celery_app
 from alerting.infra.embedded import EmbeddedRedis
@@ -48,6 +49,46 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_unconfigure(config: pytest.Config) -> None:
     broker.stop()
     shutil.rmtree(broker.dir, ignore_errors=True)
+
+
+# The operators' audit chain, in the shared schema: append-only, TRUNCATE refused.
+OPERATORS_AUDIT_TABLE = "public.audit_heads_operatorauditentry"
+
+
+def _transactional(item: pytest.Item) -> bool:
+    marker = item.get_closest_marker("django_db")
+    by_marker = marker is not None and (
+        marker.kwargs.get("transaction") or (marker.args and marker.args[0])
+    )
+    fixtures = getattr(item, "fixturenames", ())
+    return bool(by_marker) or "transactional_db" in fixtures or "live_server" in fixtures
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem):
+    """pytest-django's flush after a transactional test empties the shared schema's
+    tables with one TRUNCATE, which the operators' append-only audit table refuses
+    (and, were the connection left in a tenant's schema, that tenant's too): the
+    teardown runs in the shared schema with that table's trigger off, and on again
+    right after it."""
+    if not _transactional(item):
+        return (yield)
+    blocker = item.config.stash[blocking_manager_key]
+    with blocker.unblock():
+        connection.set_schema_to_public()
+        _operators_audit_trigger(enable=False)
+    try:
+        return (yield)
+    finally:
+        with blocker.unblock():
+            _operators_audit_trigger(enable=True)
+
+
+def _operators_audit_trigger(*, enable: bool) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"ALTER TABLE {OPERATORS_AUDIT_TABLE} {'ENABLE' if enable else 'DISABLE'} TRIGGER USER"
+        )
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -1,5 +1,5 @@
-"""The audit log in the tenant admin (read-only for everyone), and the mixin
-that records what the admin changes."""
+"""The audit log in the tenant admin (read-only for everyone; the operators' admin shows
+its own chain the same way), and the mixin that records what the admin changes."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from django.http import HttpRequest
 from django.utils.html import format_html
 
 from alerting.admin_export import CsvExportMixin
-from alerting.audit.models import AuditEntry, AuditSource
+from alerting.audit.models import AuditEntry, AuditSource, ChainedAuditEntry
 from alerting.audit.services import audit_record, audit_snapshot
 from tenants.roles import RolePermissionsMixin
 from tenants.sites import client_ip
@@ -148,8 +148,10 @@ class PeriodFilter(admin.SimpleListFilter):
         return queryset.filter(**{f"{self.period_field}__gte": since})
 
 
-@admin.register(AuditEntry)
-class AuditEntryAdmin(RolePermissionsMixin, CsvExportMixin, admin.ModelAdmin):
+class AuditLogAdmin(CsvExportMixin, admin.ModelAdmin):
+    """How a chain is shown: the tenant's log here, the operators' one on the public site
+    (tenants/admin.py). Read-only: combine with AppendOnlyAdminMixin, first."""
+
     list_display = ["at", "actor", "source", "ip", "action", "object_type", "object_repr"]
     list_filter = [PeriodFilter, "source", "action", "object_type"]
     search_fields = ["actor", "object_repr", "object_id"]
@@ -179,14 +181,17 @@ class AuditEntryAdmin(RolePermissionsMixin, CsvExportMixin, admin.ModelAdmin):
     ]
 
     @admin.display(description="Before")
-    def before_pretty(self, obj: AuditEntry) -> str:
+    def before_pretty(self, obj: ChainedAuditEntry) -> str:
         return _pretty(obj.before)
 
     @admin.display(description="After")
-    def after_pretty(self, obj: AuditEntry) -> str:
+    def after_pretty(self, obj: ChainedAuditEntry) -> str:
         return _pretty(obj.after)
 
-    # Append-only for everyone, operators included: the database agrees.
+
+class AppendOnlyAdminMixin:
+    """Append-only for everyone, operators included: the database agrees."""
+
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
@@ -195,3 +200,8 @@ class AuditEntryAdmin(RolePermissionsMixin, CsvExportMixin, admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(AppendOnlyAdminMixin, RolePermissionsMixin, AuditLogAdmin):
+    pass

@@ -1,38 +1,43 @@
-"""Checkpoints: each tenant chain's head, kept where the tenant's table cannot reach.
+"""Checkpoints: each chain's head, kept where the chain's table cannot reach.
 
-The periodic audit task seals pending outcomes and then, for every tenant
+The periodic audit task seals pending outcomes and then, for every chain
 whose head moved since its last checkpoint, writes the head (sequence, MAC,
 time) to the shared schema (`AuditCheckpoint`) and to the log stream as one
 structured line. `verify_audit_log` compares each chain with its
 checkpoints: a cut tail, a rewritten chain or a dropped table shows there.
+The operators' chain lives in the shared schema itself, beside its
+checkpoints: for it, the log stream's copy is the one out of the database's
+reach.
 """
 
 from __future__ import annotations
 
 import logging
+from types import SimpleNamespace
 
 from django.db import connection
 from django.utils import timezone
-from django_tenants.utils import schema_context
+from django_tenants.utils import get_public_schema_name, schema_context
 
+from alerting.audit.chain import audit_chain_model
 from alerting.audit.heads.models import AuditCheckpoint
-from alerting.audit.models import AuditEntry
 from alerting.audit.outcomes import audit_outcomes_seal
 
 logger = logging.getLogger("herald.audit")
 
 
 def audit_checkpoint_write(*, tenant, last_seq: int | None) -> AuditCheckpoint | None:
-    """Checkpoint the current tenant's head if it moved past `last_seq`."""
+    """Checkpoint the current schema's chain head if it moved past `last_seq`."""
+    entries = audit_chain_model().objects
     head = (
-        AuditEntry.objects.filter(seq__isnull=False)
+        entries.filter(seq__isnull=False)
         .order_by("-seq")
         .values("id", "seq", "hash", "at")
         .first()
     )
     if head is None or (last_seq is not None and head["seq"] <= last_seq):
         return None
-    legacy = AuditEntry.objects.filter(seq__isnull=True).count() if last_seq is None else None
+    legacy = entries.filter(seq__isnull=True).count() if last_seq is None else None
     if legacy is None:
         legacy = (
             AuditCheckpoint.objects.filter(schema_name=connection.schema_name)
@@ -80,7 +85,9 @@ def audit_seal_and_checkpoint(*, tenants) -> dict[str, int]:
     for tenant in tenants:
         try:
             with schema_context(tenant.schema_name):
-                sealed[tenant.slug] = audit_outcomes_seal()
+                # Outcomes are staged in tenants' schemas only: the operators' chain has none.
+                operators = tenant.schema_name == get_public_schema_name()
+                sealed[tenant.slug] = 0 if operators else audit_outcomes_seal()
                 audit_checkpoint_write(tenant=tenant, last_seq=last.get(tenant.schema_name))
         except Exception:
             # One tenant's broken table (dropped, say) must not stop the others'
@@ -90,16 +97,15 @@ def audit_seal_and_checkpoint(*, tenants) -> dict[str, int]:
 
 
 def audit_chains(tenants) -> list:
-    """The tenants' chains, and the operators' one in the shared schema when there is one."""
-    from types import SimpleNamespace
-
-    from django.conf import settings
-
-    chains = list(tenants)
-    if "alerting.audit" in settings.SHARED_APPS:
-        chains.append(SimpleNamespace(slug=OPERATORS, schema_name="public"))
-    return chains
+    """The tenants' chains, and the operators' one in the shared schema (last)."""
+    return [*tenants, operators_chain()]
 
 
-# How the operators' chain (public schema) is named in reports and checkpoints.
+def operators_chain() -> SimpleNamespace:
+    """The operators' chain as the task and verify_audit_log name it."""
+    return SimpleNamespace(slug=OPERATORS, schema_name=get_public_schema_name())
+
+
+# How the operators' chain (shared schema) is named in reports, checkpoints and the log
+# stream; no tenant slug has parentheses, so it never reads as a tenant's.
 OPERATORS = "(operators)"

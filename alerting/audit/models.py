@@ -13,8 +13,10 @@ class AuditSource(models.TextChoices):
     CHAT = "chat"
 
 
-class AuditEntry(models.Model):
-    """One recorded event. Never updated or deleted: a trigger refuses both.
+class ChainedAuditEntry(models.Model):
+    """The columns of one chained entry, shared by every chain: each tenant's
+    (`AuditEntry`) and the operators' in the shared schema
+    (alerting/audit/heads/models.py). alerting/audit/chain.py chains and MACs both.
 
     `hash` covers every other column, `seq` and `previous_hash`, so changing,
     removing or reordering an entry breaks the chain from there on. It is an
@@ -39,12 +41,19 @@ class AuditEntry(models.Model):
     key_id = models.CharField(max_length=16, blank=True, editable=False)
 
     class Meta:
-        ordering = ["-id"]
-        verbose_name = "audit entry"
-        verbose_name_plural = "audit log"
+        abstract = True
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M:%S} {self.actor} {self.action} {self.object_repr}"
+
+
+class AuditEntry(ChainedAuditEntry):
+    """One recorded event of a tenant. Never updated or deleted: a trigger refuses both."""
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name = "audit entry"
+        verbose_name_plural = "audit log"
 
 
 class PendingOutcome(models.Model):

@@ -17,8 +17,9 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from alerting.audit.chain import chain_extend, chain_lock
 from alerting.audit.models import AuditEntry, AuditSource, PendingOutcome
-from alerting.audit.services import _chain_extend, _chain_lock, _entry
+from alerting.audit.services import _entry
 
 SEAL_BATCH = 2000
 
@@ -72,13 +73,13 @@ def audit_outcomes_seal() -> int:
     sealed = 0
     while True:
         with transaction.atomic():
-            _chain_lock()
+            chain_lock()
             rows = list(PendingOutcome.objects.order_by("id")[:SEAL_BATCH])
             if not rows:
                 return sealed
             entries = [
                 _outcome_entry(row.at, outcome) for row in rows for outcome in row.outcomes
             ]
-            _chain_extend(entries)
+            chain_extend(entries)
             PendingOutcome.objects.filter(id__in=[row.id for row in rows]).delete()
         sealed += len(entries)

@@ -1,4 +1,4 @@
-"""Reading the audit log: checking a tenant's chain against its keys and checkpoints."""
+"""Reading the audit log: checking a chain against its keys and checkpoints."""
 
 from __future__ import annotations
 
@@ -6,10 +6,15 @@ from dataclasses import dataclass, field
 
 from django.db import connection
 
+from alerting.audit.chain import (
+    GENESIS_HASH,
+    audit_chain_model,
+    audit_entry_hash,
+    audit_entry_mac,
+)
 from alerting.audit.heads.models import AuditCheckpoint
 from alerting.audit.keys import audit_keys
-from alerting.audit.models import AuditEntry, PendingOutcome
-from alerting.audit.services import GENESIS_HASH, audit_entry_hash, audit_entry_mac
+from alerting.audit.models import PendingOutcome
 
 
 @dataclass
@@ -51,7 +56,7 @@ def _walk(check: ChainCheck, checkpoints, last: AuditCheckpoint | None) -> None:
     previous, expected_seq, keyed = GENESIS_HASH, None, False
     pending_checkpoints = iter(checkpoints)
     checkpoint = next(pending_checkpoints, None)
-    for entry in AuditEntry.objects.order_by("id").iterator(chunk_size=2000):
+    for entry in audit_chain_model().objects.order_by("id").iterator(chunk_size=2000):
         if entry.previous_hash != previous:
             raise _Broken(entry.id, "its previous hash is not the hash of the entry before it "
                           "(an entry was removed or reordered)")
@@ -101,12 +106,13 @@ def _walk(check: ChainCheck, checkpoints, last: AuditCheckpoint | None) -> None:
 
 
 def audit_chain_verify() -> ChainCheck:
-    """Check the current tenant's chain: hashes, MACs, sequence and checkpoints."""
+    """Check the current schema's chain (a tenant's, or the operators' in the shared
+    schema): hashes, MACs, sequence and checkpoints."""
     check = ChainCheck()
     checkpoints = AuditCheckpoint.objects.filter(schema_name=connection.schema_name)
     last = checkpoints.order_by("-seq").first()
     check.checkpoints = checkpoints.count()
-    if not _table_exists("audit_auditentry"):
+    if not _table_exists(audit_chain_model()._meta.db_table):
         check.missing = True
         check.reason = "the audit table is missing (dropped)"
         if last is not None:

@@ -3,25 +3,22 @@
 Writers call `audit_record` explicitly where the event happens (admin saves,
 logins, actions); nothing is recorded by signals. Notification outcomes come
 from the delivery path through alerting/audit/outcomes.py, without the
-chain's lock.
+chain's lock. How entries are chained and MACed: alerting/audit/chain.py.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass
-from datetime import UTC
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import connection, models, transaction
+from django.db import models, transaction
 from django.utils import timezone
 
-from alerting.audit.keys import mac, signing_key
-from alerting.audit.models import AuditEntry, AuditSource
+from alerting.audit.chain import audit_chain_model, chain_extend, chain_lock
+from alerting.audit.models import AuditSource, ChainedAuditEntry
 
-GENESIS_HASH = "0" * 64
 REDACTED = "[redacted]"
 REDACTED_CHANGED = "[redacted, changed]"
 
@@ -31,65 +28,6 @@ def _jsonable(value: Any) -> Any:
     if value is None:
         return None
     return json.loads(json.dumps(value, cls=DjangoJSONEncoder))
-
-
-def _content(entry: AuditEntry) -> dict[str, Any]:
-    return {
-        "at": entry.at.astimezone(UTC).isoformat(),
-        "actor": entry.actor,
-        "source": entry.source,
-        "ip": entry.ip,
-        "action": entry.action,
-        "object_type": entry.object_type,
-        "object_id": entry.object_id,
-        "object_repr": entry.object_repr,
-        "before": entry.before,
-        "after": entry.after,
-        "previous_hash": entry.previous_hash,
-    }
-
-
-def _canonical(content: dict[str, Any]) -> bytes:
-    return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
-
-
-def audit_entry_hash(*, entry: AuditEntry) -> str:
-    """Plain SHA-256 over the entry and the previous hash: the legacy, unkeyed chain."""
-    return hashlib.sha256(_canonical(_content(entry))).hexdigest()
-
-
-def audit_entry_mac(*, entry: AuditEntry, key: bytes) -> str:
-    """HMAC-SHA256 over the entry, its sequence number, signing key id and previous MAC."""
-    content = {**_content(entry), "seq": entry.seq, "key_id": entry.key_id}
-    return mac(key, _canonical(content))
-
-
-def _chain_lock() -> None:
-    """Serialise the writers of this schema's chain until the transaction ends."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT pg_advisory_xact_lock(hashtext(%s))",
-            [f"herald.audit.{connection.schema_name}"],
-        )
-
-
-def _chain_extend(entries: list[AuditEntry]) -> list[AuditEntry]:
-    """Chain and insert unsaved entries after the head; the caller holds the chain's lock."""
-    head = AuditEntry.objects.order_by("-id").values("hash", "seq").first()
-    if head is None:
-        previous, seq = GENESIS_HASH, 0
-    elif head["seq"] is None:
-        # The first keyed entry after the legacy segment: its number says how
-        # long that segment is, and its MAC covers the segment's last hash.
-        previous, seq = head["hash"], AuditEntry.objects.count()
-    else:
-        previous, seq = head["hash"], head["seq"]
-    key_id, key = signing_key()
-    for entry in entries:
-        seq += 1
-        entry.seq, entry.key_id, entry.previous_hash = seq, key_id, previous
-        entry.hash = previous = audit_entry_mac(entry=entry, key=key)
-    return AuditEntry.objects.bulk_create(entries)
 
 
 def _entry(
@@ -104,10 +42,10 @@ def _entry(
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
     ip: str = "",
-) -> AuditEntry:
+) -> ChainedAuditEntry:
     if source not in AuditSource.values:
         raise ValueError(f"unknown audit source {source!r}")
-    return AuditEntry(
+    return audit_chain_model()(
         at=at or timezone.now(),
         actor=actor[:200],
         source=source,
@@ -132,8 +70,11 @@ def audit_record(
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
     ip: str = "",
-) -> AuditEntry:
-    """Append one entry to the current tenant's chain, MACed with the first audit key.
+) -> ChainedAuditEntry:
+    """Append one entry to the current schema's chain, MACed with the first audit key.
+
+    In a tenant's schema that is the tenant's chain; in the shared schema (the
+    operators' admin on the public site) the operators' chain.
 
     `actor` is who did it: a member's username, `api:<token slug>`, or for
     an action link the person it was sent to (see the README's audit
@@ -147,8 +88,8 @@ def audit_record(
         obj_repr=obj_repr, before=before, after=after, ip=ip,
     )
     with transaction.atomic():
-        _chain_lock()
-        (entry,) = _chain_extend([entry])
+        chain_lock()
+        (entry,) = chain_extend([entry])
     return entry
 
 
@@ -173,7 +114,7 @@ def audit_action(
     obj: models.Model | None = None,
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
-) -> AuditEntry:
+) -> ChainedAuditEntry:
     """`audit_record` for an action on one object by `by` (acknowledge, resolve, silence...)."""
     return audit_record(
         actor=by.name, source=by.source, ip=by.ip, action=action,
@@ -219,7 +160,7 @@ def audit_snapshot(
     return _jsonable(data)
 
 
-def audit_notification_outcome(*, notification: Any) -> AuditEntry | None:
+def audit_notification_outcome(*, notification: Any) -> ChainedAuditEntry | None:
     """Record one notification's final outcome at once, chained (a person's test send, say).
 
     Anything not final yet (pending, sending) is ignored, so the caller need
@@ -232,6 +173,6 @@ def audit_notification_outcome(*, notification: Any) -> AuditEntry | None:
         return None
     entry = _outcome_entry(timezone.now(), outcome_of(notification))
     with transaction.atomic():
-        _chain_lock()
-        (entry,) = _chain_extend([entry])
+        chain_lock()
+        (entry,) = chain_extend([entry])
     return entry

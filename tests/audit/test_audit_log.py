@@ -8,9 +8,10 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, connections, transaction
 
+from alerting.audit.chain import GENESIS_HASH
 from alerting.audit.models import AuditEntry
 from alerting.audit.selectors import audit_chain_verify
-from alerting.audit.services import GENESIS_HASH, audit_record, audit_snapshot
+from alerting.audit.services import audit_record, audit_snapshot
 from tests.factories import ReceiverFactory
 
 
@@ -111,7 +112,7 @@ def test_snapshot_redacts_secrets_and_marks_changes(alpha):
     assert "s3cr3t" not in str(snapshot) and "n3w" not in str(snapshot)
 
 
-def test_concurrent_writers_keep_one_chain(audit_flushable, committed_tenants):
+def test_concurrent_writers_keep_one_chain(committed_tenants):
     tenant = committed_tenants["alpha"]
     errors = []
 

@@ -150,7 +150,7 @@ def test_a_batch_of_deliveries_stages_one_row(alpha, httpserver):
 
 
 def test_a_real_worker_delivery_is_sealed_into_the_chain(
-    audit_flushable, committed_tenants, celery_worker_thread, httpserver
+    committed_tenants, celery_worker_thread, httpserver
 ):
     alpha = committed_tenants["alpha"]
     httpserver.expect_request("/hook").respond_with_data("ok")

@@ -62,3 +62,15 @@ def test_schema_commands_connect_as_the_owner_and_the_rest_as_the_app():
                                    argv=["manage.py", "runherald"])
     assert serving["USER"] == "herald_app"
     assert database_for_command(default, migrate_url="", argv=["manage.py", "migrate"]) == default
+
+
+def test_the_app_role_cannot_touch_the_operators_chain_either(as_app_role):
+    connection.set_schema_to_public()
+    entry = audit_record(actor="operator", source="admin", action="login")
+    assert entry.seq == 1
+    with pytest.raises(DatabaseError, match="must be owner"):
+        _run("ALTER TABLE audit_heads_operatorauditentry DISABLE TRIGGER USER")
+    with pytest.raises(DatabaseError, match="append-only"):
+        _run("DELETE FROM audit_heads_operatorauditentry")
+    with pytest.raises(DatabaseError, match="permission denied"):
+        _run("TRUNCATE audit_heads_operatorauditentry")

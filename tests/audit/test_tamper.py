@@ -15,11 +15,12 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
 
+from alerting.audit.chain import GENESIS_HASH, audit_entry_hash
 from alerting.audit.checkpoints import audit_seal_and_checkpoint
 from alerting.audit.heads.models import AuditCheckpoint
 from alerting.audit.keys import key_id
 from alerting.audit.models import AuditEntry
-from alerting.audit.services import GENESIS_HASH, audit_entry_hash, audit_record
+from alerting.audit.services import audit_record
 from tests.audit.tamper import as_owner
 
 

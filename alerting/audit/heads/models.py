@@ -1,4 +1,5 @@
-"""Where each tenant's audit chain stood, kept outside the tenant's schema.
+"""The shared schema's part of the audit trail: where each tenant's chain stood, kept
+outside the tenant's schema, and the operators' own chain.
 
 A checkpoint is written by the periodic task whenever a chain's head moved.
 Someone who rewrites a tenant's table (or cuts its tail, or drops it) cannot
@@ -7,6 +8,8 @@ also written to the log stream, out of the database's reach.
 """
 
 from django.db import models
+
+from alerting.audit.models import ChainedAuditEntry
 
 
 class AuditCheckpoint(models.Model):
@@ -29,3 +32,14 @@ class AuditCheckpoint(models.Model):
 
     def __str__(self) -> str:
         return f"{self.tenant_slug} #{self.seq} at {self.checked_at:%Y-%m-%d %H:%M:%S}"
+
+
+class OperatorAuditEntry(ChainedAuditEntry):
+    """One event of the operators' admin on the public site (logins, lockouts, users,
+    groups, tenants), chained and MACed like a tenant's chain. Append-only: a trigger
+    refuses UPDATE, DELETE and TRUNCATE (migration 0002)."""
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name = "operators' audit entry"
+        verbose_name_plural = "operators' audit log"

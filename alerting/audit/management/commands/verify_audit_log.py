@@ -1,9 +1,10 @@
-"""Check every tenant's audit chain (or one's): intact, or what is wrong with it."""
+"""Check every audit chain (each tenant's and the operators'), or one: intact, or what is
+wrong with it."""
 
 from django.core.management.base import BaseCommand, CommandError
 from django_tenants.utils import schema_context
 
-from alerting.audit.checkpoints import audit_chains
+from alerting.audit.checkpoints import audit_chains, operators_chain
 from alerting.audit.selectors import ChainCheck, audit_chain_verify
 from tenants.models import Tenant
 from tenants.selectors import tenant_list
@@ -36,9 +37,15 @@ class Command(BaseCommand):
         parser.add_argument(
             "--tenant", help="Slug of one tenant (default: all, and the operators' chain)."
         )
+        parser.add_argument(
+            "--operators", action="store_true",
+            help="Only the operators' chain (the operators' admin, in the shared schema).",
+        )
 
-    def handle(self, *args, tenant=None, **options):
-        if tenant:
+    def handle(self, *args, tenant=None, operators=False, **options):
+        if operators:
+            tenants = [operators_chain()]
+        elif tenant:
             found = Tenant.objects.filter(slug=tenant).first()
             if found is None:
                 raise CommandError(f"No tenant {tenant!r}.")
