@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.db import models
@@ -71,12 +72,16 @@ class _EncryptedMixin:
     """
 
     descriptor_class = _EncryptedAttribute
+    # Which texts of a value are Fernet tokens: `tokens(value, change)` gives
+    # the value with `change` applied to each (the field's whole text, or a
+    # JSON document's leaves).
+    tokens: Callable[[Any, Callable[[str], Any]], Any]
 
     def stored_decrypt(self, stored: Any, *, legacy: bool = False) -> Any:
-        raise NotImplementedError  # pragma: no cover - each field has its own
+        return self.tokens(stored, lambda token: decrypt(token, legacy=legacy))
 
     def stored_encrypt(self, value: Any) -> Any:
-        raise NotImplementedError  # pragma: no cover - each field has its own
+        return self.tokens(value, encrypt)
 
     def from_db_value(self, value, expression, connection):
         if value is None:
@@ -93,14 +98,24 @@ class _EncryptedMixin:
         return None if value is None else self.stored_encrypt(value)
 
 
+def _whole(value: Any, change: Callable[[str], Any]) -> Any:
+    return change(value if isinstance(value, str) else str(value))
+
+
+def _leaves(value: Any, change: Callable[[str], Any]) -> Any:
+    if isinstance(value, dict):
+        return {key: _leaves(item, change) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_leaves(item, change) for item in value]
+    if value is None:
+        return None
+    return _whole(value, change)
+
+
 class EncryptedTextField(_EncryptedMixin, models.TextField):
     """A text, stored as one Fernet token."""
 
-    def stored_decrypt(self, stored: Any, *, legacy: bool = False) -> str:
-        return decrypt(stored, legacy=legacy)
-
-    def stored_encrypt(self, value: Any) -> str:
-        return encrypt(str(value))
+    tokens = staticmethod(_whole)
 
 
 class EncryptedCharField(EncryptedTextField):
@@ -117,25 +132,11 @@ class EncryptedJSONField(_EncryptedMixin, models.JSONField):
     as a string); null stays null.
     """
 
+    tokens = staticmethod(_leaves)
+
     def from_db_value(self, value, expression, connection):
         document = models.JSONField.from_db_value(self, value, expression, connection)
         return super().from_db_value(document, expression, connection)
-
-    def stored_decrypt(self, stored: Any, *, legacy: bool = False) -> Any:
-        return _leaves(stored, lambda token: decrypt(token, legacy=legacy))
-
-    def stored_encrypt(self, value: Any) -> Any:
-        return _leaves(value, encrypt)
-
-
-def _leaves(value: Any, change) -> Any:
-    if isinstance(value, dict):
-        return {key: _leaves(item, change) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_leaves(item, change) for item in value]
-    if value is None:
-        return None
-    return change(value if isinstance(value, str) else str(value))
 
 
 def encrypted_fields(model: type[models.Model]) -> list[Any]:

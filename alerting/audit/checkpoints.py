@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 from types import SimpleNamespace
 
-from django.db import connection
+from django.db import DatabaseError, connection
 from django.utils import timezone
 from django_tenants.utils import get_public_schema_name, schema_context
 
@@ -89,7 +89,7 @@ def audit_seal_and_checkpoint(*, tenants) -> dict[str, int]:
                 operators = tenant.schema_name == get_public_schema_name()
                 sealed[tenant.slug] = 0 if operators else audit_outcomes_seal()
                 audit_checkpoint_write(tenant=tenant, last_seq=last.get(tenant.schema_name))
-        except Exception:
+        except DatabaseError:
             # One tenant's broken table (dropped, say) must not stop the others'
             # checkpoints; verify_audit_log reports what is wrong with it.
             logger.exception("audit checkpoint failed for tenant %s", tenant.slug)
