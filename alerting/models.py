@@ -153,6 +153,14 @@ class Route(models.Model):
         related_name="routes",
         help_text="Started when this route is a match (not inherited by nested routes).",
     )
+    team = models.ForeignKey(
+        "escalation.Team",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="routes",
+        help_text="Pages this team by its escalation policy, when the route names no policy.",
+    )
 
     class Meta:
         ordering = ["position", "id"]

@@ -41,8 +41,22 @@ class Receiver(models.Model):
         related_name="fallback_for",
         help_text="Gets the notification when this receiver's circuit is open or it failed.",
     )
+    carries_pages = models.BooleanField(
+        default=False,
+        db_default=False,
+        help_text="Carries pages to people's contact methods of this channel: "
+        "the person's address replaces the receiver's own.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind"], condition=models.Q(carries_pages=True),
+                name="one_page_carrier_per_channel",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.get_kind_display()})"
@@ -125,6 +139,19 @@ class Notification(models.Model):
         on_delete=models.SET_NULL,
         related_name="failovers",
         help_text="The notification whose receiver could not take it.",
+    )
+    # A page to a person: sent through the receiver that carries its channel's
+    # pages, to the contact method's address; never grouped, folded or failed over.
+    page = models.ForeignKey(
+        "escalation.Page", null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="notifications",
+    )
+    contact_method = models.ForeignKey(
+        "escalation.ContactMethod", null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="notifications",
+    )
+    recipient_address = models.CharField(
+        max_length=320, blank=True, default="", db_default="", help_text="The person's address, as paged."
     )
 
     class Meta:

@@ -94,11 +94,25 @@ class Transport(ABC):
     # Later messages reply to the first one delivered about the group, which
     # only the database knows (mail clients thread by Message-ID).
     threads_replies: ClassVar[bool] = False
+    # Channels that page people: a person's contact method of this kind is
+    # reached through the receiver that carries the kind's pages, with the
+    # person's address in place of the receiver's own (`addressed_to`).
+    pages_people: ClassVar[bool] = False
 
     @classmethod
     def outbound_hosts(cls, config: Mapping[str, Any]) -> list[tuple[str, str, int]]:
         """Targets among its settings that are not URLs, as (setting, host, port)."""
         return []
+
+    @classmethod
+    def contact_address_clean(cls, address: str) -> str:
+        """A person's address for this channel, normalised; ValueError saying why not."""
+        raise ValueError(f"{cls.label} does not page people")
+
+    @classmethod
+    def addressed_to(cls, config: Mapping[str, Any], address: str) -> dict[str, Any]:
+        """The carrier receiver's settings with a person's address in place of its own."""
+        raise ValueError(f"{cls.label} does not page people")
 
     def __init__(
         self,

@@ -19,7 +19,7 @@ from email.utils import format_datetime
 from typing import Any, Literal, Self
 
 from django.conf import settings as django_settings
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, TypeAdapter, model_validator
 
 from receivers.message_rendering import RenderedMessage
 from receivers.messages import AlertMessage, group_dedup_key
@@ -185,6 +185,7 @@ class EmailTransport(Transport):
     html_parts = frozenset({"html"})
     part_limits = {"subject": PartLimit("email (subject)", SUBJECT_LIMIT)}
     threads_replies = True
+    pages_people = True
     alertmanager = (
         AlertmanagerMapping(
             key="email_configs",
@@ -195,6 +196,14 @@ class EmailTransport(Transport):
             templated=("html", "text", "headers"),
         ),
     )
+
+    @classmethod
+    def contact_address_clean(cls, address: str) -> str:
+        return TypeAdapter(EmailAddress).validate_python(address.strip())
+
+    @classmethod
+    def addressed_to(cls, config: Mapping[str, Any], address: str) -> dict[str, Any]:
+        return {**config, "to": [address]}
 
     @classmethod
     def outbound_hosts(cls, config: Mapping[str, Any]) -> list[tuple[str, str, int]]:

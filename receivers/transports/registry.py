@@ -91,6 +91,12 @@ def channel_choices() -> list[tuple[str, str]]:
     return [(kind, transport.label) for kind, transport in TRANSPORTS.items()]
 
 
+def contact_kind_choices() -> list[tuple[str, str]]:
+    """(kind, label) of the channels a person's contact method may be of."""
+    return [(kind, transport.label) for kind, transport in TRANSPORTS.items()
+            if transport.pages_people]
+
+
 def templated_channel_choices() -> list[tuple[str, str]]:
     """(kind, label) of every channel rendered from parts, for template choosers."""
     return [(kind, transport.label) for kind, transport in TRANSPORTS.items() if transport.parts]

@@ -64,6 +64,15 @@ class StepKind(models.TextChoices):
     REPEAT = "repeat"
 
 
+class EventKind(models.TextChoices):
+    """What the history of a chain records."""
+
+    NOTIFY = "notify"
+    REPEAT = "repeat"
+    PAGE = "page", "Paged a person"
+    GAP = "gap", "Nobody to page"
+
+
 class EscalationState(models.TextChoices):
     ACTIVE = "active"
     ACKNOWLEDGED = "acknowledged"
@@ -115,7 +124,7 @@ class EscalationEvent(models.Model):
 
     escalation = models.ForeignKey(Escalation, on_delete=models.CASCADE, related_name="events")
     at = models.DateTimeField(auto_now_add=True)
-    kind = models.CharField(max_length=16, choices=StepKind.choices)
+    kind = models.CharField(max_length=16, choices=EventKind.choices)
     level = models.PositiveSmallIntegerField(null=True)
     detail = models.TextField(blank=True)
 

@@ -1,0 +1,149 @@
+"""People who get paged: a tenant member's profile, contact methods and notification rules.
+
+A person is a member of the tenant (tenants.TenantMembership) with a profile
+in the tenant's own schema. The user lives in the shared schema, so the link
+is by id without a database constraint: a user removed from the server
+leaves the person's history behind, and paging checks membership each time.
+"""
+
+import secrets
+
+from django.conf import settings
+from django.db import models
+
+from alerting.fields import EncryptedCharField
+from receivers.models import Language
+from receivers.transports.registry import contact_kind_choices
+
+
+def new_calendar_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+class Person(models.Model):
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+        help_text="The member of this tenant this profile belongs to.",
+    )
+    display_name = models.CharField(max_length=100)
+    time_zone = models.CharField(max_length=64, default="UTC", help_text="e.g. Europe/Berlin.")
+    language = models.CharField(max_length=2, choices=Language.choices, default=Language.EN)
+    # The secret of the person's own on-call iCal URL (escalation.models.schedules).
+    calendar_token = EncryptedCharField(
+        max_length=200, default=new_calendar_token, editable=False
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["display_name", "id"]
+        verbose_name_plural = "people"
+
+    def __str__(self) -> str:
+        return self.display_name
+
+
+class ContactMethod(models.Model):
+    """One way to reach a person: a kind (a channel that carries pages) and an address.
+
+    Never paged before `verified_at` is set (email: the confirmation link).
+    """
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="contact_methods")
+    # The channels that declare a contact kind, read at each use, as Receiver.kind.
+    kind = models.CharField(max_length=32, choices=contact_kind_choices)
+    address = models.CharField(max_length=320)
+    label = models.CharField(max_length=100, blank=True, help_text='e.g. "work", "personal".')
+    verified_at = models.DateTimeField(null=True, blank=True)
+    verification_sent_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["person", "kind", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["person", "kind", "address"], name="one_contact_method_per_address"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.address}"
+
+    @property
+    def verified(self) -> bool:
+        return self.verified_at is not None
+
+
+class NotificationRule(models.Model):
+    """'When paged: email at once, SMS after 5 minutes if not acknowledged.'"""
+
+    person = models.ForeignKey(
+        Person, on_delete=models.CASCADE, related_name="notification_rules"
+    )
+    contact_method = models.ForeignKey(
+        ContactMethod, on_delete=models.CASCADE, related_name="notification_rules"
+    )
+    delay_minutes = models.PositiveIntegerField(
+        default=0, help_text="Minutes after the page starts, if nobody acknowledged by then."
+    )
+
+    class Meta:
+        ordering = ["person", "delay_minutes", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.contact_method} after {self.delay_minutes} min"
+
+
+class TeamRole(models.TextChoices):
+    MEMBER = "member"
+    LEAD = "lead"
+
+
+class Team(models.Model):
+    name = models.CharField(max_length=100, unique=True)
+    escalation_policy = models.ForeignKey(
+        "escalation.EscalationPolicy",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="teams",
+        help_text="Started for alerts of routes that target this team.",
+    )
+    members = models.ManyToManyField(Person, through="TeamMember", related_name="teams")
+    # Round robin ("the next person of the team in turn"): the position paged
+    # last, advanced under the team's row lock.
+    round_robin_last = models.IntegerField(default=-1, editable=False)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class TeamMember(models.Model):
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="memberships")
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="team_memberships")
+    role = models.CharField(max_length=8, choices=TeamRole.choices, default=TeamRole.MEMBER)
+    position = models.PositiveSmallIntegerField(default=0, help_text="Order for round robin.")
+
+    class Meta:
+        ordering = ["team", "position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["team", "person"], name="one_membership_per_team"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person} in {self.team} ({self.role})"
+
+
+__all__ = [
+    "ContactMethod",
+    "NotificationRule",
+    "Person",
+    "Team",
+    "TeamMember",
+    "TeamRole",
+]
