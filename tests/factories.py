@@ -124,3 +124,104 @@ class EscalationPolicyFactory(DjangoModelFactory):
         for position, (delay_minutes, receivers) in enumerate(extracted or []):
             level = self.levels.create(position=position, delay_minutes=delay_minutes)
             level.receivers.set(receivers)
+
+
+class UserFactory(DjangoModelFactory):
+    class Meta:
+        model = "auth.User"
+        django_get_or_create = ("username",)
+
+    username = factory.Sequence(lambda n: f"user-{n}")
+    email = factory.LazyAttribute(lambda user: f"{user.username}@example.com")
+
+
+class PersonFactory(DjangoModelFactory):
+    """A member of the current tenant (role `member`) with a profile in its schema.
+
+    `email=...` adds a verified email contact method and a rule paging it at once.
+    """
+
+    class Meta:
+        model = "escalation.Person"
+        skip_postgeneration_save = True
+
+    user = factory.SubFactory(UserFactory)
+    display_name = factory.LazyAttribute(lambda person: person.user.username.title())
+
+    @factory.post_generation
+    def membership(self, create, extracted, **kwargs):
+        from django.db import connection
+
+        from tenants.models import TenantMembership
+
+        if create:
+            TenantMembership.objects.get_or_create(
+                user_id=self.user_id, tenant=connection.tenant,
+                defaults={"role": extracted or "member"},
+            )
+
+    @factory.post_generation
+    def email(self, create, extracted, **kwargs):
+        if create and extracted:
+            method = ContactMethodFactory(person=self, kind="email", address=extracted)
+            self.notification_rules.create(contact_method=method, delay_minutes=0)
+
+
+class ContactMethodFactory(DjangoModelFactory):
+    """A verified contact method."""
+
+    class Meta:
+        model = "escalation.ContactMethod"
+
+    person = factory.SubFactory(PersonFactory)
+    kind = "email"
+    address = factory.LazyAttribute(lambda method: f"{method.person.user.username}@example.com")
+    verified_at = factory.LazyFunction(timezone.now)
+
+
+class TeamFactory(DjangoModelFactory):
+    """A team; pass members=[person, ...] (in round-robin order) and leads=[person, ...]."""
+
+    class Meta:
+        model = "escalation.Team"
+        skip_postgeneration_save = True
+
+    name = factory.Sequence(lambda n: f"team-{n}")
+
+    @factory.post_generation
+    def members(self, create, extracted, **kwargs):
+        for position, person in enumerate(extracted or []):
+            self.memberships.create(person=person, position=position)
+
+    @factory.post_generation
+    def leads(self, create, extracted, **kwargs):
+        for person in extracted or []:
+            self.memberships.update_or_create(person=person, defaults={"role": "lead"})
+
+
+class ScheduleFactory(DjangoModelFactory):
+    class Meta:
+        model = "escalation.Schedule"
+
+    name = factory.Sequence(lambda n: f"schedule-{n}")
+    time_zone = "UTC"
+
+
+class ScheduleLayerFactory(DjangoModelFactory):
+    """A weekly rotation handing off on Mondays at 09:00; pass members=[person, ...]."""
+
+    class Meta:
+        model = "escalation.ScheduleLayer"
+        skip_postgeneration_save = True
+
+    schedule = factory.SubFactory(ScheduleFactory)
+    name = factory.Sequence(lambda n: f"layer-{n}")
+    start_date = factory.LazyFunction(lambda: timezone.datetime(2026, 1, 5).date())
+    handoff_time = factory.LazyFunction(lambda: timezone.datetime(2026, 1, 5, 9).time())
+    shift_length = 1
+    shift_unit = "weeks"
+
+    @factory.post_generation
+    def members(self, create, extracted, **kwargs):
+        for position, person in enumerate(extracted or []):
+            self.members.create(person=person, position=position)
