@@ -1,0 +1,195 @@
+"""iCal feeds of on-call shifts, per schedule and per person, behind secret URLs.
+
+A feed's URL names the tenant (slug), the schedule or person (id) and the
+object's `calendar_token`; renewing the token (calendar_url_renew) makes the
+old URL answer 404 at once. The shifts are the schedule engine's final result
+(escalation.schedules.shifts_between: temporary schedules, then overrides,
+then layers), written by escalation.calendar_feed.
+
+Bounds: the window is fixed (CALENDAR_PAST before today to CALENDAR_AHEAD
+after it, cut at UTC midnights so the same data gives the same feed all day),
+and a feed holds at most calendar_feed.MAX_EVENTS events.
+"""
+
+from __future__ import annotations
+
+import bisect
+import hmac
+import logging
+from datetime import UTC, datetime, time, timedelta
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from alerting.audit.models import AuditSource
+from alerting.audit.services import audit_record
+from alerting.encryption import SecretUnreadable
+from escalation.calendar_feed import FeedShift, feed_ical, feed_merge_for_person
+from escalation.models import Person, Schedule, ScheduleOverride
+from escalation.models.people import new_calendar_token
+from escalation.oncall_selectors import PersonName, person_names
+from escalation.schedules import shifts_between
+from escalation.schedules.snapshot import schedule_snapshot
+
+logger = logging.getLogger(__name__)
+
+CALENDAR_PAST = timedelta(days=7)
+CALENDAR_AHEAD = timedelta(days=366)  # 12 months from any moment of today
+
+SCHEDULE_FEED = "schedules"
+PERSON_FEED = "people"
+
+
+def calendar_window(*, now: datetime | None = None) -> tuple[datetime, datetime]:
+    """[start, end) of a feed fetched at `now`: a week back, twelve months ahead."""
+    now = now or timezone.now()
+    midnight = datetime.combine(now.astimezone(UTC).date(), time(0), tzinfo=UTC)
+    return midnight - CALENDAR_PAST, midnight + CALENDAR_AHEAD
+
+
+def _domain() -> str:
+    """What makes UIDs unique beyond this tenant: the tenant and Herald's host."""
+    host = urlsplit(settings.HERALD_BASE_URL).hostname or "herald"
+    return f"{connection.tenant.slug}.{host}"
+
+
+def _name(names: dict[int, PersonName], person_id: int) -> str:
+    person = names.get(person_id)
+    return person.display_name if person else f"person #{person_id}"
+
+
+def _override_notes(overrides: list[ScheduleOverride], names: dict[int, PersonName],
+                    start: datetime, end: datetime) -> tuple[str, ...]:
+    """What each override in [start, end) does: 'Override (replace): Bob for Alice. Why'."""
+    starts = [override.start for override in overrides]
+    notes = []
+    for override in overrides[:bisect.bisect_left(starts, end)]:
+        if override.end <= start:
+            continue
+        what = f"Override ({override.kind}): {_name(names, override.person_id)}"
+        if override.replaces_id is not None:
+            what += f" for {_name(names, override.replaces_id)}"
+        notes.append(f"{what}. {override.note}".strip() if override.note else what)
+    return tuple(notes)
+
+
+def _schedule_shifts(*, schedule: Schedule, start: datetime, end: datetime,
+                     person_id: int | None = None) -> tuple[list, dict[int, PersonName],
+                                                             list[ScheduleOverride]]:
+    spec = schedule_snapshot(schedule_id=schedule.id)
+    shifts = [shift for shift in shifts_between(spec, start, end)
+              if shift.people and (person_id is None or person_id in shift.people)]
+    overrides = list(ScheduleOverride.objects.filter(
+        schedule_id=schedule.id, end__gt=start, start__lt=end).order_by("start", "id"))
+    ids = {p for shift in shifts for p in shift.people}
+    ids |= {o.person_id for o in overrides} | {o.replaces_id for o in overrides if o.replaces_id}
+    return shifts, person_names(person_ids=ids), overrides
+
+
+def _feed_shifts(*, schedule: Schedule, start: datetime, end: datetime,
+                 person_id: int | None = None) -> list[FeedShift]:
+    shifts, names, overrides = _schedule_shifts(schedule=schedule, start=start, end=end,
+                                                person_id=person_id)
+    return [
+        FeedShift(
+            schedule_id=schedule.id, schedule_name=schedule.name,
+            start=shift.start, end=shift.end,
+            people=tuple(_name(names, p) for p in shift.people),
+            source=shift.source,
+            notes=(_override_notes(overrides, names, shift.start, shift.end)
+                   if shift.source == "override" else ()),
+        )
+        for shift in shifts
+    ]
+
+
+def schedule_calendar(*, schedule_id: int, start: datetime, end: datetime) -> bytes:
+    """The schedule's final result in [start, end): one event per shift with someone on call."""
+    schedule = Schedule.objects.get(pk=schedule_id)
+    return feed_ical(
+        name=f"On call: {schedule.name}", feed=f"schedule-{schedule.id}", domain=_domain(),
+        shifts=_feed_shifts(schedule=schedule, start=start, end=end), stamp=start,
+    )
+
+
+def person_schedules(*, person_id: int, start: datetime, end: datetime) -> list[Schedule]:
+    """Every schedule the person can be on call in during [start, end)."""
+    return list(Schedule.objects.filter(
+        Q(layers__members__person_id=person_id)
+        | Q(overrides__person_id=person_id, overrides__end__gt=start, overrides__start__lt=end)
+        | Q(temporaries__shifts__person_id=person_id, temporaries__shifts__end__gt=start,
+            temporaries__shifts__start__lt=end)
+    ).distinct().order_by("name", "id"))
+
+
+def person_calendar(*, person_id: int, start: datetime, end: datetime) -> bytes:
+    """The person's own shifts in [start, end), over every schedule."""
+    person = Person.objects.get(pk=person_id)
+    shifts: list[FeedShift] = []
+    for schedule in person_schedules(person_id=person_id, start=start, end=end):
+        shifts.extend(feed_merge_for_person(
+            _feed_shifts(schedule=schedule, start=start, end=end, person_id=person_id)))
+    shifts.sort(key=lambda shift: (shift.start, shift.schedule_id))
+    return feed_ical(
+        name=f"On call: {person.display_name}", feed=f"person-{person.id}", domain=_domain(),
+        shifts=shifts, stamp=start, for_person=True,
+    )
+
+
+def _one_of(schedule: Schedule | None, person: Person | None) -> tuple[str, Schedule | Person]:
+    if (schedule is None) == (person is None):
+        raise TypeError("Pass exactly one of schedule= and person=.")
+    return (SCHEDULE_FEED, schedule) if schedule is not None else (PERSON_FEED, person)
+
+
+def calendar_url(*, schedule: Schedule | None = None, person: Person | None = None) -> str:
+    """The feed's secret URL (absolute), in the current tenant."""
+    feed, obj = _one_of(schedule, person)
+    return (f"{settings.HERALD_BASE_URL}/calendars/{connection.tenant.slug}/{feed}/"
+            f"{obj.pk}/{obj.calendar_token}.ics")
+
+
+def calendar_url_renew(
+    *,
+    schedule: Schedule | None = None,
+    person: Person | None = None,
+    by: str = "",
+    source: str = AuditSource.ADMIN,
+    ip: str = "",
+) -> str:
+    """A new token for the feed: the old URL answers 404 from now on. Audited."""
+    _feed, obj = _one_of(schedule, person)
+    with transaction.atomic():
+        obj.calendar_token = new_calendar_token()
+        obj.save(update_fields=["calendar_token"])
+        audit_record(
+            actor=by or "system", source=source, action="calendar_url_renew",
+            obj_type=f"escalation.{type(obj).__name__.lower()}", obj_id=obj.pk,
+            obj_repr=str(obj)[:300],
+            # Never the token itself: the trail says that it changed.
+            after={"calendar_url": "renewed"}, ip=ip,
+        )
+    return calendar_url(schedule=schedule, person=person)
+
+
+# A token of the right shape compared when the object is missing, so that a
+# missing object and a wrong token take the same time.
+_NO_TOKEN = new_calendar_token()
+
+
+def calendar_feed_object(*, feed: str, object_id: int, token: str) -> Schedule | Person | None:
+    """The schedule or person whose feed `token` opens, in the current tenant; else None."""
+    model = {SCHEDULE_FEED: Schedule, PERSON_FEED: Person}.get(feed)
+    obj = model.objects.filter(pk=object_id).first() if model else None
+    try:
+        expected = obj.calendar_token if obj is not None else _NO_TOKEN
+    except SecretUnreadable:
+        # No configured key decrypts it: nobody's URL can match. The feed
+        # answers as for any wrong URL; the operator learns it from the log.
+        logger.warning("calendar token of %s #%s cannot be decrypted", feed, object_id)
+        return None
+    matches = hmac.compare_digest(token.encode(), expected.encode())
+    return obj if matches and obj is not None else None
