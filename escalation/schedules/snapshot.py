@@ -1,0 +1,100 @@
+"""Selectors: a schedule's rows as a `ScheduleSpec` (current tenant schema), and who is on call now.
+
+One query per kind of row (the schedule; its layers with their members and
+restrictions; overrides; temporaries with their shifts): seven in all, however
+big the schedule. The spec carries the schedule's `version`, so callers may
+keep it while the version is unchanged.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db.models import Prefetch
+from django.utils import timezone
+
+from escalation.models.schedules import (
+    LayerMember,
+    Schedule,
+    ScheduleLayer,
+    ScheduleOverride,
+    TemporarySchedule,
+)
+from escalation.schedules.oncall import on_call_at
+from escalation.schedules.spec import (
+    LayerSpec,
+    OnCall,
+    OverrideSpec,
+    RestrictionSpec,
+    ScheduleSpec,
+    TemporaryShiftSpec,
+    TemporarySpec,
+)
+
+
+def _layer_spec(layer: ScheduleLayer) -> LayerSpec:
+    return LayerSpec(
+        layer_id=layer.pk,
+        name=layer.name,
+        priority=layer.priority,
+        start_date=layer.start_date,
+        handoff_time=layer.handoff_time,
+        shift_length=layer.shift_length,
+        shift_unit=layer.shift_unit,
+        start_position=layer.start_position,
+        members=tuple(member.person_id for member in layer.members.all()),
+        restrictions=tuple(
+            RestrictionSpec(r.weekday, r.start_time, r.end_time)
+            for r in layer.restrictions.all()
+        ),
+    )
+
+
+def schedule_snapshot(*, schedule_id: int, since: datetime | None = None) -> ScheduleSpec:
+    """The schedule as the engine sees it. Raises Schedule.DoesNotExist.
+
+    `since`: leave out overrides and temporary schedules that ended by then
+    (what "now" and the future need); None keeps them all (history).
+    """
+    overrides = ScheduleOverride.objects.order_by("start", "id")
+    temporaries = TemporarySchedule.objects.order_by("start", "id")
+    if since is not None:
+        overrides = overrides.filter(end__gt=since)
+        temporaries = temporaries.filter(end__gt=since)
+    schedule = Schedule.objects.prefetch_related(
+        Prefetch(
+            "layers",
+            queryset=ScheduleLayer.objects.order_by("-priority", "id").prefetch_related(
+                Prefetch("members", queryset=LayerMember.objects.order_by("position", "id")),
+                "restrictions",
+            ),
+        ),
+        Prefetch("overrides", queryset=overrides),
+        Prefetch("temporaries", queryset=temporaries.prefetch_related("shifts")),
+    ).get(pk=schedule_id)
+    return ScheduleSpec(
+        schedule_id=schedule.pk,
+        version=schedule.version,
+        time_zone=schedule.time_zone,
+        layers=tuple(_layer_spec(layer) for layer in schedule.layers.all()),
+        overrides=tuple(
+            OverrideSpec(o.kind, o.person_id, o.replaces_id, o.start, o.end, o.pk)
+            for o in schedule.overrides.all()
+        ),
+        temporaries=tuple(
+            TemporarySpec(
+                t.start, t.end,
+                tuple(TemporaryShiftSpec(s.person_id, s.start, s.end) for s in t.shifts.all()),
+            )
+            for t in schedule.temporaries.all()
+        ),
+    )
+
+
+def schedule_on_call_now(
+    *, schedule_id: int, at: datetime | None = None, layer_id: int | None = None
+) -> OnCall:
+    """Who is on call in the schedule at `at` (now when None), read from the database."""
+    at = at or timezone.now()
+    spec = schedule_snapshot(schedule_id=schedule_id, since=at)
+    return on_call_at(spec, at, layer_id=layer_id)
