@@ -6,7 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from alerting.api.urls import api_urlpatterns
 from alerting.infra import ops_views
-from escalation.views import acknowledge
+from escalation.views import acknowledge, contact_verify
 from tenants.admin import public_admin
 
 urlpatterns = [
@@ -15,6 +15,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("admin/", public_admin.urls),
     path("ack/<str:token>/", acknowledge, name="acknowledge-link"),
+    path("contact/verify/<str:token>/", contact_verify, name="contact-verify"),
     path("api/v1/health", ops_views.health, name="health"),
     path("api/v1/health/ready", ops_views.health_ready, name="health-ready"),
     # Herald's view, not django_prometheus': it adds up all processes and may ask for auth.

@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.urls import path
 
 from alerting.api.urls import api_urlpatterns
-from escalation.views import acknowledge
+from escalation.views import acknowledge, contact_verify
 
 admin.site.site_header = "Herald"
 admin.site.site_title = "Herald"
@@ -13,4 +13,5 @@ urlpatterns = [
     *api_urlpatterns,
     path("admin/", admin.site.urls),
     path("ack/<str:token>/", acknowledge, name="acknowledge-link"),
+    path("contact/verify/<str:token>/", contact_verify, name="contact-verify"),
 ]

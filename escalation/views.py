@@ -1,4 +1,5 @@
-"""The page behind an acknowledge link: GET confirms, POST acknowledges."""
+"""Pages behind links in messages: acknowledge (GET confirms, POST acknowledges) and a
+contact method's confirmation."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ from escalation.link_actions import (
     alert_group_acknowledge_by_link,
 )
 from escalation.links import ACKNOWLEDGE, LinkError, action_token_read
+from escalation.people.services import contact_method_verify
+from escalation.people.verification import VerificationError, verification_token_read
 
 
 def _problem(request: HttpRequest, message: str, status: int) -> HttpResponse:
@@ -46,3 +49,29 @@ def acknowledge(request: HttpRequest, token: str) -> HttpResponse:
             "recipient": link.recipient,
         }
         return render(request, "escalation/ack.html", context)
+
+
+@require_http_methods(["GET"])
+def contact_verify(request: HttpRequest, token: str) -> HttpResponse:
+    """The link of a contact method's confirmation mail: opening it verifies the address.
+
+    On a tenant's own host only that tenant's links work; on Herald's shared
+    host the token's tenant is used. A bad link changes nothing.
+    """
+    host_tenant = getattr(request, "tenant", None)
+    if getattr(host_tenant, "schema_name", "public") == "public":
+        host_tenant = None
+    try:
+        claim = verification_token_read(token)
+        with tenant_context(claim.tenant):
+            verified = contact_method_verify(token=token, expected_tenant=host_tenant)
+            context = {
+                "tenant": claim.tenant,
+                "address": verified.contact_method.address,
+                "person": verified.contact_method.person.display_name,
+                "already": verified.already,
+            }
+    except VerificationError as exc:
+        return render(request, "escalation/contact_verify.html",
+                      {"problem": str(exc)}, status=exc.status)
+    return render(request, "escalation/contact_verify.html", context)

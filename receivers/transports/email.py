@@ -15,7 +15,7 @@ import ssl
 from collections.abc import Mapping
 from datetime import datetime
 from email.message import EmailMessage
-from email.utils import format_datetime
+from email.utils import format_datetime, make_msgid
 from typing import Any, Literal, Self
 
 from django.conf import settings as django_settings
@@ -69,12 +69,15 @@ def message_id(*, message: AlertMessage, notification_id: int, settings: EmailSe
     The group's key (hashed per tenant) keeps tenants' notification numbers
     apart; the sender's domain is the one the mail claims to come from.
     """
-    domain = settings.from_address.rpartition("@")[2]
-    try:
-        domain = domain.encode("idna").decode("ascii")  # a header wants ASCII
-    except UnicodeError:
-        domain = "herald.invalid"
+    domain = _ascii_domain(settings.from_address)
     return f"<{notification_id}.{group_dedup_key(message)[:32]}@{domain}>"
+
+
+def _ascii_domain(address: str) -> str:
+    try:
+        return address.rpartition("@")[2].encode("idna").decode("ascii")  # a header wants ASCII
+    except UnicodeError:
+        return "herald.invalid"
 
 
 def email_message(
@@ -218,13 +221,31 @@ class EmailTransport(Transport):
         return [("host", host.strip(), port)]
 
     def send(self, message: AlertMessage) -> SendResult:
-        settings = self.settings
         email = email_message(
             rendered=self.render(message),
             message=message,
-            settings=settings,
+            settings=self.settings,
             date=datetime.now().astimezone(),
         )
+        return self._deliver(email, receiver_name=message.receiver_name)
+
+    def send_plain(self, *, subject: str, text: str, receiver_name: str) -> SendResult:
+        """A plain-text mail (a contact method's confirmation) with this receiver's settings.
+
+        Through the same guarded connection as alerts; raises TransportError.
+        """
+        settings = self.settings
+        email = EmailMessage()
+        email["Subject"] = truncate_text(" ".join(subject.split()), SUBJECT_LIMIT)
+        email["From"] = settings.from_address
+        email["To"] = ", ".join(settings.to)
+        email["Date"] = format_datetime(datetime.now().astimezone())
+        email["Message-ID"] = make_msgid(domain=_ascii_domain(settings.from_address))
+        email.set_content(text)
+        return self._deliver(email, receiver_name=receiver_name)
+
+    def _deliver(self, email: EmailMessage, *, receiver_name: str) -> SendResult:
+        settings = self.settings
         port = settings.port or DEFAULT_PORTS[settings.security]
         host = host_name_check(settings.host)
         addresses = guard_host(host, port, allow_private=self.allow_private)
@@ -269,7 +290,7 @@ class EmailTransport(Transport):
         if refused:
             logger.warning(
                 "receiver %r: the SMTP server refused %d of %d recipients",
-                message.receiver_name,
+                receiver_name,
                 len(refused),
                 len(settings.to),
             )

@@ -1,0 +1,382 @@
+"""Writes about people: profiles, contact methods and their verification, notification rules.
+
+Every function raises django's ValidationError keyed by the field at fault
+for bad input (these are tenant inputs: bounded and checked here, whoever
+calls). Only verified contact methods are paged; a new or changed address is
+unverified until its confirmation link is opened.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.utils import timezone
+
+from alerting.audit.models import AuditSource
+from alerting.audit.services import AuditActor, audit_action
+from alerting.encryption import SecretUnreadable
+from escalation.models import ContactMethod, NotificationRule, Person
+from escalation.people.selectors import page_carrier
+from escalation.people.verification import (
+    VerificationError,
+    verification_mail_text,
+    verification_token_read,
+    verification_url,
+)
+from receivers.models import Language
+from receivers.redaction import secrets_scrub
+from receivers.transports import TransportError, transport_class
+from receivers.transports.registry import contact_kind_choices
+from tenants.models import TenantMembership
+
+SYSTEM = AuditActor(name="system", source=AuditSource.SYSTEM)
+# One confirmation mail a minute per contact method: a resend button pressed
+# in a loop must not turn Herald into a mail cannon.
+RESEND_INTERVAL = timedelta(minutes=1)
+MAX_CONTACT_METHODS = 20
+MAX_RULES = 20
+MAX_RULE_DELAY_MINUTES = 24 * 60
+_NAME_MAX, _ZONE_MAX, _LABEL_MAX, _ADDRESS_MAX = 100, 64, 100, 320
+
+
+class VerificationSendError(Exception):
+    """The confirmation mail could not be sent; the message says why, for the member."""
+
+
+def _time_zone_clean(value: str) -> str:
+    value = (value or "").strip()
+    if not value or len(value) > _ZONE_MAX:
+        raise ValidationError({"time_zone": "Give an IANA time zone, e.g. Europe/Berlin."})
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValidationError({"time_zone": f"Unknown time zone {value!r}."}) from None
+    return value
+
+
+def _profile_clean(*, display_name: str, time_zone: str, language: str) -> dict:
+    display_name = " ".join((display_name or "").split())
+    errors = {}
+    if not display_name:
+        errors["display_name"] = "A display name is needed."
+    elif len(display_name) > _NAME_MAX:
+        errors["display_name"] = f"At most {_NAME_MAX} characters."
+    if language not in Language.values:
+        errors["language"] = f"One of {', '.join(Language.values)}."
+    try:
+        time_zone = _time_zone_clean(time_zone)
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    if errors:
+        raise ValidationError(errors)
+    return {"display_name": display_name, "time_zone": time_zone, "language": language}
+
+
+def person_membership_check(*, user) -> None:
+    """Only a current member of this tenant gets a profile in it, and only one."""
+    if user is None or not TenantMembership.objects.filter(
+        user_id=user.pk, tenant_id=connection.tenant.pk
+    ).exists():
+        raise ValidationError({"user": "This user is not a member of this tenant."})
+    if Person.objects.filter(user_id=user.pk).exists():
+        raise ValidationError({"user": "This member already has a profile."})
+
+
+def person_create(
+    *, user, display_name: str, time_zone: str = "UTC", language: str = Language.EN,
+    by: AuditActor = SYSTEM,
+) -> Person:
+    person_membership_check(user=user)
+    person = Person(user=user, **_profile_clean(
+        display_name=display_name, time_zone=time_zone, language=language
+    ))
+    with transaction.atomic():
+        person.save()
+        audit_action(by=by, action="person_create", obj=person, after=_person_state(person))
+    return person
+
+
+def person_update(
+    *, person: Person, display_name: str, time_zone: str, language: str,
+    by: AuditActor = SYSTEM,
+) -> Person:
+    before = _person_state(person)
+    for name, value in _profile_clean(
+        display_name=display_name, time_zone=time_zone, language=language
+    ).items():
+        setattr(person, name, value)
+    with transaction.atomic():
+        person.save(update_fields=["display_name", "time_zone", "language"])
+        audit_action(by=by, action="person_update", obj=person, before=before,
+                     after=_person_state(person))
+    return person
+
+
+def _person_state(person: Person) -> dict:
+    return {"user_id": person.user_id, "display_name": person.display_name,
+            "time_zone": person.time_zone, "language": person.language}
+
+
+def contact_address_clean(*, kind: str, address: str) -> str:
+    """The address as the channel writes it; ValidationError naming `kind` or `address`."""
+    if kind not in dict(contact_kind_choices()):
+        raise ValidationError({"kind": f"{kind!r} is not a channel that pages people."})
+    address = (address or "").strip()
+    if not address:
+        raise ValidationError({"address": "An address is needed."})
+    if len(address) > _ADDRESS_MAX:
+        raise ValidationError({"address": f"At most {_ADDRESS_MAX} characters."})
+    transport = transport_class(kind)
+    try:
+        cleaned = transport.contact_address_clean(address)
+    except ValueError as exc:
+        raise ValidationError({"address": _readable(exc, label=transport.label)}) from None
+    if len(cleaned) > _ADDRESS_MAX:
+        raise ValidationError({"address": f"At most {_ADDRESS_MAX} characters."})
+    return cleaned
+
+
+def _readable(exc: ValueError, *, label: str) -> str:
+    """pydantic's ValidationError is a ValueError listing its errors: keep their messages."""
+    errors = getattr(exc, "errors", None)
+    if callable(errors):
+        messages = [str(error.get("msg", "")).removeprefix("Value error, ") for error in errors()]
+        text = "; ".join(message for message in messages if message)
+    else:
+        text = str(exc)
+    return f"Not a valid {label} address: {text or 'not accepted'}."
+
+
+def _label_clean(label: str) -> str:
+    label = " ".join((label or "").split())
+    if len(label) > _LABEL_MAX:
+        raise ValidationError({"label": f"At most {_LABEL_MAX} characters."})
+    return label
+
+
+def _address_free(*, person: Person, kind: str, address: str, exclude_id: int | None) -> None:
+    taken = ContactMethod.objects.filter(person=person, kind=kind, address=address)
+    if exclude_id is not None:
+        taken = taken.exclude(pk=exclude_id)
+    if taken.exists():
+        raise ValidationError({"address": "This person already has this address."})
+
+
+def contact_method_create(
+    *, person: Person, kind: str, address: str, label: str = "", by: AuditActor = SYSTEM,
+) -> ContactMethod:
+    """A new contact method, unverified."""
+    address = contact_address_clean(kind=kind, address=address)
+    label = _label_clean(label)
+    with transaction.atomic():
+        Person.objects.select_for_update().filter(pk=person.pk).first()  # counts one at a time
+        if person.contact_methods.count() >= MAX_CONTACT_METHODS:
+            raise ValidationError(
+                {"address": f"A person has at most {MAX_CONTACT_METHODS} contact methods."}
+            )
+        _address_free(person=person, kind=kind, address=address, exclude_id=None)
+        method = ContactMethod.objects.create(
+            person=person, kind=kind, address=address, label=label
+        )
+        audit_action(by=by, action="contact_method_create", obj=method,
+                     after=_method_state(method))
+    return method
+
+
+def contact_method_update(
+    *, contact_method: ContactMethod, address: str, label: str, by: AuditActor = SYSTEM,
+) -> ContactMethod:
+    """A changed address is unverified again (and an earlier confirmation link stops working)."""
+    method = contact_method
+    address = contact_address_clean(kind=method.kind, address=address)
+    label = _label_clean(label)
+    before = _method_state(ContactMethod.objects.get(pk=method.pk))
+    with transaction.atomic():
+        if address != before["address"]:
+            _address_free(person=method.person, kind=method.kind, address=address,
+                          exclude_id=method.pk)
+            method.verified_at = None
+            method.verification_sent_at = None
+        method.address, method.label = address, label
+        method.save(update_fields=["address", "label", "verified_at", "verification_sent_at"])
+        if _method_state(method) != before:
+            audit_action(by=by, action="contact_method_update", obj=method, before=before,
+                         after=_method_state(method))
+    return method
+
+
+def _method_state(method: ContactMethod) -> dict:
+    return {"person_id": method.person_id, "kind": method.kind, "address": method.address,
+            "label": method.label, "verified": method.verified_at is not None}
+
+
+def contact_method_verification_send(
+    *, contact_method: ContactMethod, now: datetime | None = None, by: AuditActor = SYSTEM,
+) -> ContactMethod:
+    """Mail the confirmation link through the tenant's receiver that carries email pages.
+
+    At most one a minute per contact method. Raises ValidationError (already
+    verified, too soon) or VerificationSendError (no carrier, the mail failed).
+    """
+    method = contact_method
+    now = now or timezone.now()
+    if method.verified_at is not None:
+        raise ValidationError({"verified_at": "This contact method is already verified."})
+    if method.kind != "email":
+        raise ValidationError({"kind": "Only email addresses are confirmed by a link for now."})
+    carrier = page_carrier(kind=method.kind)
+    if carrier is None:
+        raise VerificationSendError(
+            "No receiver carries email pages in this tenant: an editor marks one email "
+            "receiver “carries pages”, then the confirmation mail can be sent."
+        )
+    previous = ContactMethod.objects.filter(pk=method.pk).values_list(
+        "verification_sent_at", flat=True
+    ).first()
+    claimed = ContactMethod.objects.filter(pk=method.pk, address=method.address).exclude(
+        verification_sent_at__gt=now - RESEND_INTERVAL
+    ).update(verification_sent_at=now)
+    if not claimed:
+        raise ValidationError({"verification_sent_at": (
+            "A confirmation mail was sent less than a minute ago: wait a minute before "
+            "sending another."
+        )})
+    try:
+        _confirmation_mail_send(method=method, carrier=carrier)
+    except VerificationSendError:
+        # Nothing went out: the member may try again at once.
+        ContactMethod.objects.filter(pk=method.pk).update(verification_sent_at=previous)
+        raise
+    method.verification_sent_at = now
+    audit_action(by=by, action="contact_method_verification_send", obj=method,
+                 after={"address": method.address, "receiver": carrier.name})
+    return method
+
+
+def _confirmation_mail_send(*, method: ContactMethod, carrier) -> None:
+    tenant = connection.tenant
+    try:
+        url = verification_url(tenant=tenant, contact_method_id=method.pk,
+                               address=method.address)
+        secrets = carrier.secrets
+    except SecretUnreadable:
+        raise VerificationSendError(
+            "Herald cannot decrypt the keys it needs to send the mail (see the encryption "
+            "keys in the configuration)."
+        ) from None
+    kind = transport_class(carrier.kind)
+    try:
+        transport = kind(
+            config=kind.addressed_to(carrier.config, method.address),
+            secrets=secrets,
+            allow_private=tenant.allow_private_targets,
+        )
+        transport.send_plain(
+            subject=f"Confirm your address for Herald ({tenant.name})",
+            text=verification_mail_text(
+                person_name=method.person.display_name, tenant_name=tenant.name,
+                address=method.address, url=url,
+            ),
+            receiver_name=carrier.name,
+        )
+    except TransportError as exc:
+        raise VerificationSendError(
+            f"The confirmation mail could not be sent through {carrier.name}: "
+            f"{secrets_scrub(exc.message, secrets)}"
+        ) from None
+
+
+@dataclass(frozen=True)
+class Verified:
+    contact_method: ContactMethod
+    already: bool  # it had been verified before this link was opened
+
+
+def contact_method_verify(*, token: str, expected_tenant=None) -> Verified:
+    """Mark the method the token names verified; VerificationError when the link is not good.
+
+    `expected_tenant`: on a tenant's own host, a link of another tenant is refused.
+    Runs in the token's tenant schema (the caller sets it: see escalation/views.py).
+    """
+    claim = verification_token_read(token)
+    if expected_tenant is not None and expected_tenant.pk != claim.tenant.pk:
+        raise VerificationError("This link is not valid.")
+    if connection.tenant.pk != claim.tenant.pk:
+        raise VerificationError("This link is not valid.")
+    with transaction.atomic():
+        method = (
+            ContactMethod.objects.select_for_update().select_related("person")
+            .filter(pk=claim.contact_method_id).first()
+        )
+        if method is None:
+            raise VerificationError("This contact method no longer exists.", status=404)
+        if method.address != claim.address:
+            raise VerificationError(
+                "This link was sent for an address that has since changed: "
+                "ask for a new confirmation mail.", status=410,
+            )
+        if method.verified_at is not None:
+            return Verified(contact_method=method, already=True)
+        method.verified_at = timezone.now()
+        method.save(update_fields=["verified_at"])
+        audit_action(
+            by=AuditActor(name=f"link:{method.address}"[:200], source=AuditSource.LINK),
+            action="contact_method_verify", obj=method, after=_method_state(method),
+        )
+    return Verified(contact_method=method, already=False)
+
+
+@dataclass(frozen=True)
+class RuleSpec:
+    """One notification rule as written: which contact method, how many minutes in."""
+
+    contact_method: ContactMethod
+    delay_minutes: int
+
+
+def notification_rule_set(
+    *, person: Person, rules: Sequence[RuleSpec], by: AuditActor = SYSTEM,
+) -> list[NotificationRule]:
+    """Replace the person's notification rules with `rules` (their own contact methods)."""
+    if len(rules) > MAX_RULES:
+        raise ValidationError({"rules": f"At most {MAX_RULES} notification rules."})
+    seen = set()
+    for rule in rules:
+        if rule.contact_method.person_id != person.pk:
+            raise ValidationError(
+                {"contact_method": "A rule pages one of the person's own contact methods."}
+            )
+        if not 0 <= rule.delay_minutes <= MAX_RULE_DELAY_MINUTES:
+            raise ValidationError({"delay_minutes": (
+                f"Between 0 and {MAX_RULE_DELAY_MINUTES} minutes (a day)."
+            )})
+        key = (rule.contact_method.pk, rule.delay_minutes)
+        if key in seen:
+            raise ValidationError({"delay_minutes": "The same rule is given twice."})
+        seen.add(key)
+    before = _rules_state(person)
+    with transaction.atomic():
+        person.notification_rules.all().delete()
+        made = NotificationRule.objects.bulk_create(
+            NotificationRule(person=person, contact_method=rule.contact_method,
+                             delay_minutes=rule.delay_minutes)
+            for rule in sorted(rules, key=lambda rule: rule.delay_minutes)
+        )
+        after = _rules_state(person)
+        if after != before:
+            audit_action(by=by, action="notification_rules_set", obj=person,
+                         before={"rules": before}, after={"rules": after})
+    return made
+
+
+def _rules_state(person: Person) -> list:
+    return [
+        [rule["contact_method_id"], rule["delay_minutes"]]
+        for rule in NotificationRule.objects.filter(person=person)
+        .order_by("delay_minutes", "contact_method_id").values("contact_method_id", "delay_minutes")
+    ]
