@@ -19,6 +19,8 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Literal
 from zoneinfo import ZoneInfo
 
+from escalation.schedules.zones import zone_named
+
 if TYPE_CHECKING:
     from escalation.schedules.oncall import PreparedSchedule
 
@@ -112,7 +114,8 @@ class ScheduleSpec:
 
     @cached_property
     def zone(self) -> ZoneInfo:
-        return ZoneInfo(self.time_zone)
+        """The schedule's zone; raises zones.UnknownZone (a ValueError) for an unknown name."""
+        return zone_named(self.time_zone)
 
     @cached_property
     def prepared(self) -> PreparedSchedule:
