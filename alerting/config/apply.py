@@ -13,13 +13,23 @@ from django.db import connection, transaction
 
 from alerting.audit.models import AuditSource
 from alerting.audit.services import audit_record
+from alerting.config.apply_oncall import (
+    OnCallApplyError,
+    level_targets_apply,
+    people_resolve,
+    person_apply,
+    person_remove,
+    schedule_apply,
+    team_apply,
+    team_policies_apply,
+)
 from alerting.config.envrefs import env_resolve
 from alerting.config.export import CONFIG_SILENCE_CREATOR, config_current, silence_spec
 from alerting.config.plan import Change, config_plan, spec_comparable, spec_key
 from alerting.config.schema import WEEKDAYS, ConfigDocument, fallback_cycles, route_entries
 from alerting.models import Route, Silence
 from alerting.services import silence_create
-from escalation.models import BusinessHoursWindow, EscalationPolicy
+from escalation.models import BusinessHoursWindow, EscalationPolicy, Schedule, Team
 from receivers.models import MessageTemplate, Receiver
 from receivers.services import message_template_save, receiver_save
 from receivers.severity import min_severity_rank
@@ -31,7 +41,13 @@ class ConfigApplyError(ValueError):
 
 
 def document_resolve(*, document: ConfigDocument, env: Mapping[str, str]) -> ConfigDocument:
-    """The document with every ${ENV_VAR} in secrets replaced by its value."""
+    """The document with every ${ENV_VAR} in secrets and addresses replaced by its value."""
+    if document.people is not None:
+        try:
+            people = people_resolve(people=document.people, env=env)
+        except OnCallApplyError as exc:
+            raise ConfigApplyError(str(exc)) from None
+        document = document.model_copy(update={"people": people})
     if document.receivers is None:
         return document
     receivers = []
@@ -67,28 +83,42 @@ def config_apply(
     )
     if dry_run or not changes:
         return changes
-    with transaction.atomic():
-        for change in changes:
-            if change.action != "removed":
-                _APPLY[change.section](change, desired)
-        # After every receiver exists: a fallback may name one later in the file.
-        _fallbacks_apply(changes, desired, prune=prune)
-        for change in reversed(changes):
-            if change.action == "removed":
-                _REMOVE[change.section](change)
-        if any(change.section == "routes" for change in changes):
-            # Routes left unchanged keep their old numbers: number them all again, so
-            # the stored order is the file's (routes the file does not name stay put).
-            for entry in route_entries(desired.routes):
-                Route.objects.filter(name=entry.spec.name).update(position=entry.index)
-        for change in changes:
-            audit_record(
-                actor=actor, source=AuditSource.COMMAND, action=f"config_{change.action}",
-                obj_type=f"config.{change.section}", obj_id=change.key[:64],
-                obj_repr=(change.label or change.key)[:300],
-                before=change.before, after=change.after,
-            )
+    try:
+        with transaction.atomic():
+            _changes_write(changes, desired, prune=prune, actor=actor)
+    except OnCallApplyError as exc:
+        raise ConfigApplyError(str(exc)) from None
     return changes
+
+
+def _changes_write(
+    changes: list[Change], desired: ConfigDocument, *, prune: bool, actor: str
+) -> None:
+    for change in changes:
+        if change.action != "removed":
+            _APPLY[change.section](change, desired)
+    # After every receiver exists: a fallback may name one later in the file.
+    _fallbacks_apply(changes, desired, prune=prune)
+    # After every policy exists: a team's policy may page the team.
+    team_policies_apply(desired.teams or [], {
+        change.key for change in changes
+        if change.section == "teams" and change.action != "removed"
+    })
+    for change in reversed(changes):
+        if change.action == "removed":
+            _REMOVE[change.section](change)
+    if any(change.section == "routes" for change in changes):
+        # Routes left unchanged keep their old numbers: number them all again, so
+        # the stored order is the file's (routes the file does not name stay put).
+        for entry in route_entries(desired.routes):
+            Route.objects.filter(name=entry.spec.name).update(position=entry.index)
+    for change in changes:
+        audit_record(
+            actor=actor, source=AuditSource.COMMAND, action=f"config_{change.action}",
+            obj_type=f"config.{change.section}", obj_id=change.key[:64],
+            obj_repr=(change.label or change.key)[:300],
+            before=change.before, after=change.after,
+        )
 
 
 def _spec(section: str, desired: ConfigDocument, key: str):
@@ -108,6 +138,12 @@ def _receiver_apply(change: Change, desired: ConfigDocument) -> None:
         receiver.kind, receiver.enabled = spec.kind, spec.enabled
         receiver.max_attempts, receiver.max_age_seconds = spec.max_attempts, spec.max_age_seconds
         receiver.rate_limit = spec.rate_limit
+        if spec.carries_pages and not receiver.carries_pages:
+            # One carrier per kind: the file's takes over from the one before it.
+            Receiver.objects.filter(kind=spec.kind, carries_pages=True).update(
+                carries_pages=False
+            )
+        receiver.carries_pages = spec.carries_pages
         receiver_save(
             receiver=receiver, config=spec.config, secrets=spec.secrets,
             clear_secrets=tuple(name for name in stored if name not in spec.secrets),
@@ -178,17 +214,22 @@ def _policy_apply(change: Change, desired: ConfigDocument) -> None:
     for position, level_spec in enumerate(spec.levels):
         level = policy.levels.create(position=position, delay_minutes=level_spec.delay_minutes)
         level.receivers.set(_receivers_named(level_spec.receivers))
+        level_targets_apply(level, level_spec.targets)
 
 
 def _route_apply(change: Change, desired: ConfigDocument) -> None:
     """One route, under its parent (applied before it: changes come in the file's order)."""
     entry = next(e for e in route_entries(desired.routes) if e.spec.name == change.key)
     spec = entry.spec
-    policy = None
+    policy = team = None
     if spec.escalation_policy:
         policy = EscalationPolicy.objects.filter(name=spec.escalation_policy).first()
         if policy is None:
             raise ConfigApplyError(f"no escalation policy named {spec.escalation_policy!r}")
+    if spec.team:
+        team = Team.objects.filter(name=spec.team).first()
+        if team is None:
+            raise ConfigApplyError(f"route {spec.name!r}: no team named {spec.team!r}")
     route, _ = Route.objects.update_or_create(
         name=spec.name,
         defaults={
@@ -202,6 +243,7 @@ def _route_apply(change: Change, desired: ConfigDocument) -> None:
             # inheriting should they be taken away in the admin later.
             "inherit_receivers": spec.receivers != [],
             "escalation_policy": policy,
+            "team": team,
         },
     )
     route.receivers.set(_receivers_named(spec.receivers or []))
@@ -249,6 +291,11 @@ _APPLY = {
     "tenant": _tenant_apply,
     "receivers": _receiver_apply,
     "templates": _template_apply,
+    "people": lambda change, desired: person_apply(_spec("people", desired, change.key)[1]),
+    "teams": lambda change, desired: team_apply(_spec("teams", desired, change.key)[1]),
+    "schedules": lambda change, desired: schedule_apply(
+        _spec("schedules", desired, change.key)[1]
+    ),
     "escalation_policies": _policy_apply,
     "routes": _route_apply,
     "business_hours": _hours_apply,
@@ -258,6 +305,9 @@ _REMOVE = {
     "tenant": lambda change: None,  # a tenant's settings are changed, never removed
     "receivers": lambda change: Receiver.objects.filter(name=change.key).delete(),
     "templates": _template_remove,
+    "people": lambda change: person_remove(change.key),
+    "teams": lambda change: Team.objects.filter(name=change.key).delete(),
+    "schedules": lambda change: Schedule.objects.filter(name=change.key).delete(),
     "escalation_policies": lambda change: EscalationPolicy.objects.filter(
         name=change.key
     ).delete(),

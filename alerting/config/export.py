@@ -15,6 +15,13 @@ from ruamel.yaml import YAML
 from ruamel.yaml.scalarstring import LiteralScalarString
 
 from alerting.config.envrefs import env_name_for
+from alerting.config.export_oncall import (
+    level_targets,
+    people_current,
+    schedules_current,
+    teams_current,
+    usernames_by_person,
+)
 from alerting.config.schema import (
     WEEKDAYS,
     ConfigDocument,
@@ -68,6 +75,7 @@ def _receiver(receiver: Receiver, *, plain_secrets: bool) -> ReceiverSpec:
         max_attempts=receiver.max_attempts, max_age_seconds=receiver.max_age_seconds,
         rate_limit=receiver.rate_limit,
         fallback=receiver.fallback.name if receiver.fallback else None,
+        carries_pages=receiver.carries_pages,
         config=dict(receiver.config or {}), secrets=secrets,
     )
 
@@ -92,6 +100,7 @@ def config_current(*, plain_secrets: bool = False) -> ConfigDocument:
         TemplateSpec(channel=t.channel, language=t.language, part=t.part, source=t.source)
         for t in MessageTemplate.objects.order_by("channel", "language", "part")
     ]
+    usernames = usernames_by_person()
     policies = [
         PolicySpec(
             name=policy.name, repeat=policy.repeat_count, business_hours=policy.business_hours,
@@ -99,15 +108,18 @@ def config_current(*, plain_secrets: bool = False) -> ConfigDocument:
                 LevelSpec(
                     delay_minutes=level.delay_minutes,
                     receivers=sorted(receiver.name for receiver in level.receivers.all()),
+                    targets=level_targets(level, usernames),
                 )
-                for level in policy.levels.order_by("position", "id")
+                for level in sorted(policy.levels.all(), key=lambda lv: (lv.position, lv.id))
+                if level.receivers.all() or level.targets.all()
             ],
         )
         for policy in EscalationPolicy.objects.order_by("name").prefetch_related(
-            "levels__receivers"
+            "levels__receivers", "levels__targets__receiver", "levels__targets__team",
+            "levels__targets__schedule", "levels__targets__layer",
         )
-        if policy.levels.exists()
     ]
+    policies = [policy for policy in policies if policy.levels]
     routes = _route_specs()
     hours = [
         HoursSpec(weekday=WEEKDAYS[window.weekday], start=window.start, end=window.end)
@@ -119,7 +131,9 @@ def config_current(*, plain_secrets: bool = False) -> ConfigDocument:
     ]
     return ConfigDocument(
         tenant=_tenant(), receivers=receivers, templates=templates,
-        escalation_policies=policies, routes=routes, business_hours=hours, silences=silences,
+        people=people_current(plain_secrets=plain_secrets), teams=teams_current(),
+        schedules=schedules_current(), escalation_policies=policies, routes=routes,
+        business_hours=hours, silences=silences,
     )
 
 
@@ -127,7 +141,7 @@ def _route_specs() -> list[RouteSpec]:
     """The stored tree, each route's nested routes in it, in the order dispatch tries them."""
     stored = list(
         Route.objects.order_by("position", "id")
-        .select_related("escalation_policy").prefetch_related("receivers")
+        .select_related("escalation_policy", "team").prefetch_related("receivers")
     )
     children: dict[int | None, list[Route]] = {}
     for route in stored:
@@ -141,6 +155,7 @@ def _route_specs() -> list[RouteSpec]:
             continue_matching=route.continue_matching, default=route.is_default,
             receivers=own or (None if route.inherit_receivers else []),
             escalation_policy=route.escalation_policy.name if route.escalation_policy else None,
+            team=route.team.name if route.team else None,
             routes=[spec(child) for child in children.get(route.id, [])],
         )
 

@@ -42,6 +42,15 @@ def spec_comparable(section: str, spec: Any) -> dict[str, Any]:
     if section == "escalation_policies":
         for level in data["levels"]:
             level["receivers"] = sorted(level["receivers"])
+            # Stored in this order (others, then fallbacks): the file's order within each.
+            level["targets"] = sorted(level["targets"], key=lambda target: target["fallback"])
+    elif section == "people":
+        for method, method_spec in zip(data["contact_methods"], spec.contact_methods,
+                                       strict=True):
+            # Resolved: the value in `address`, what the file wrote beside it.
+            method["address_reference"] = method_spec._reference
+    elif section == "schedules":
+        data["layers"].sort(key=lambda layer: (-layer["priority"], layer["name"]))
     return data
 
 
@@ -77,6 +86,8 @@ def spec_key(section: str) -> Callable[[dict[str, Any]], str]:
         return lambda data: f"{data['channel']}/{data['language']}/{data['part']}"
     if section == "business_hours":
         return lambda data: f"{data['weekday']} {data['start'][:5]}-{data['end'][:5]}"
+    if section == "people":
+        return lambda data: data["username"]
     if section == "tenant":
         return lambda data: "settings"  # one per file
     if section == "silences":
@@ -86,6 +97,8 @@ def spec_key(section: str) -> Callable[[dict[str, Any]], str]:
 
 
 def _redacted(data: dict[str, Any] | None, other: dict[str, Any] | None) -> dict[str, Any] | None:
+    if data is not None and "contact_methods" in data:
+        return _addresses_redacted(data, other)
     if data is None or "secrets" not in data:
         return data
     others = (other or {}).get("secrets") or {}
@@ -94,6 +107,23 @@ def _redacted(data: dict[str, Any] | None, other: dict[str, Any] | None) -> dict
         for name, value in data["secrets"].items()
     }
     return {**data, "secrets": secrets}
+
+
+def _addresses_redacted(data: dict[str, Any], other: dict[str, Any] | None) -> dict[str, Any]:
+    """A person with each address that came from an ${ENV_VAR} shown as its reference only."""
+    before = {
+        method["address_reference"]: method["address"]
+        for method in (other or {}).get("contact_methods", [])
+        if method["address_reference"]
+    }
+    methods = []
+    for method in data["contact_methods"]:
+        reference = method["address_reference"]
+        if reference:
+            changed = other is not None and before.get(reference) != method["address"]
+            method = {**method, "address": REDACTED_CHANGED if changed else REDACTED}
+        methods.append(method)
+    return {**data, "contact_methods": methods}
 
 
 def _changed_fields(before: dict[str, Any], after: dict[str, Any]) -> tuple[str, ...]:

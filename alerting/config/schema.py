@@ -16,6 +16,7 @@ from limits import parse as rate_parse
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
+from alerting.config.schema_oncall import PersonSpec, ScheduleSpec, TargetSpec, TeamSpec
 from alerting.matchers import MatcherError, parse_matchers
 from alerting.routing import MAX_DEPTH
 from receivers.severity import MIN_SEVERITY_NAMES
@@ -95,6 +96,8 @@ class ReceiverSpec(_Spec):
     rate_limit: str = Field("", max_length=64)
     # Another receiver (of the file, or of the tenant when nothing is pruned).
     fallback: str | None = Field(None, min_length=1, max_length=100)
+    # Carries pages to people's contact methods of its kind (one receiver per kind).
+    carries_pages: bool = False
     config: dict[str, Any] = Field(default_factory=dict)
     # Values are ${ENV_VAR} references (resolved when applied) or, below the
     # strict level, plain text.
@@ -159,6 +162,8 @@ class RouteSpec(_Spec):
     # Left out: a nested route notifies its parent's receivers; []: nobody.
     receivers: list[str] | None = None
     escalation_policy: str | None = None
+    # Pages this team by its escalation policy, when the route names no policy.
+    team: str | None = Field(None, min_length=1, max_length=100)
     routes: list[RouteSpec] = Field(default_factory=list)
 
     @field_validator("matchers")
@@ -206,7 +211,15 @@ def route_entries(routes: list[RouteSpec] | None) -> list[RouteEntry]:
 
 class LevelSpec(_Spec):
     delay_minutes: int = Field(0, ge=0)
-    receivers: list[str] = Field(min_length=1)
+    receivers: list[str] = Field(default_factory=list)
+    # People, teams, schedules' on-call (schedule_oncall.TargetSpec), besides receivers.
+    targets: list[TargetSpec] = Field(default_factory=list, max_length=50)
+
+    @model_validator(mode="after")
+    def _notifies_someone(self) -> Self:
+        if not self.receivers and not self.targets:
+            raise ValueError("a level names receivers or targets (or both)")
+        return self
 
 
 class PolicySpec(_Spec):
@@ -261,6 +274,9 @@ class ConfigDocument(_Spec):
     tenant: TenantSpec | None = None
     receivers: list[ReceiverSpec] | None = None
     templates: list[TemplateSpec] | None = None
+    people: list[PersonSpec] | None = None
+    teams: list[TeamSpec] | None = None
+    schedules: list[ScheduleSpec] | None = None
     routes: list[RouteSpec] | None = None
     escalation_policies: list[PolicySpec] | None = None
     business_hours: list[HoursSpec] | None = None
@@ -268,8 +284,8 @@ class ConfigDocument(_Spec):
 
     # In the order they are applied: what a later section refers to comes first.
     SECTIONS: ClassVar[tuple[str, ...]] = (
-        "tenant", "receivers", "templates", "escalation_policies", "routes", "business_hours",
-        "silences",
+        "tenant", "receivers", "templates", "people", "teams", "schedules",
+        "escalation_policies", "routes", "business_hours", "silences",
     )
 
     def specs(self, section: str) -> list[Any] | None:

@@ -6,11 +6,17 @@ basic     YAML and the schema (routes nest as a tree: defaults on top and alone,
           no target the outbound guard refuses (private networks unless allowed,
           URL spellings that parsers read differently)
 standard  references resolve (receivers, fallbacks and policies named exist, no
-          fallback cycle, ${ENV_VAR}s are set) and templates compile
+          fallback cycle, ${ENV_VAR}s are set) and templates compile; schedules'
+          coverage gaps and unbalanced rotations in the next 12 weeks are warnings
+          (validation_coverage.py)
 strict    every secret an ${ENV_VAR} reference (no plain text), nothing
-          secret-looking in plain config
+          secret-looking in plain config; coverage gaps and unbalanced rotations
+          are errors
 paranoid  every template rendered in the sandbox against sample alerts, and
           rendered parts within the vendors' limits (validation_paranoid.py)
+
+People, teams, schedules and targets are checked by validation_oncall.py at
+basic and standard.
 
 Pure but for the targets' DNS lookups (one per host, only when private targets
 are not allowed). A name that does not resolve now is a warning, not an error:
@@ -27,11 +33,14 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 from alerting.config.envrefs import env_name_for, env_resolve, has_reference
 from alerting.config.loading import LoadedConfig, Path, Problem, position_of
 from alerting.config.schema import ConfigDocument, ReceiverSpec, fallback_cycles, route_entries
+from alerting.config.validation_coverage import CoverageChecks
+from alerting.config.validation_oncall import OnCallChecks
 from alerting.config.validation_paranoid import ParanoidChecks
 from receivers.services import receiver_targets_check
 from receivers.template_checks import template_source_check
@@ -51,10 +60,14 @@ def config_validate(
     env: Mapping[str, str],
     allow_private: bool | None = False,
     known: ConfigDocument | None = None,
+    members: set[str] | None = None,
+    coverage_from: datetime | None = None,
 ) -> list[Problem]:
     """Every problem of the file at `level`; `known` stands in for sections the file leaves out.
 
     `allow_private=None`: no tenant says whether private targets are allowed.
+    `members`: the usernames of the tenant's members (None: no tenant to ask).
+    `coverage_from`: where the 12 weeks of schedule coverage start (now).
     """
     if level not in LEVELS:
         raise ValueError(f"unknown level {level!r}; one of {', '.join(LEVELS)}")
@@ -63,10 +76,20 @@ def config_validate(
     if document is None:
         return problems
     rank = LEVELS.index(level)
-    checks = _Checks(loaded, document, env, known or ConfigDocument())
+    checks = _Checks(loaded, document, env, known or ConfigDocument(), members,
+                     coverage_from or datetime.now(UTC))
     problems += checks.basic(resolve=rank >= 1, allow_private=allow_private)
+    problems += checks.oncall_basic()
     if rank >= 1:
         problems += checks.standard()
+        problems += checks.oncall_standard()
+        # The engine runs over the schedules that have no errors of their own.
+        broken = {
+            problem.path[1] for problem in problems
+            if problem.severity == "error" and problem.path[:1] == ("schedules",)
+            and len(problem.path) > 1
+        }
+        problems += checks.coverage(severity="error" if rank >= 2 else "warning", skip=broken)
     if rank >= 2:
         problems += checks.strict()
     if rank >= 3:
@@ -91,11 +114,13 @@ def has_errors(problems: Iterable[Problem]) -> bool:
 
 
 @dataclasses.dataclass
-class _Checks(ParanoidChecks):
+class _Checks(ParanoidChecks, OnCallChecks, CoverageChecks):
     loaded: LoadedConfig
     document: ConfigDocument
     env: Mapping[str, str]
     known: ConfigDocument
+    members: set[str] | None = None
+    coverage_from: datetime = dataclasses.field(default_factory=lambda: datetime.now(UTC))
 
     def at(self, path: Path, message: str, severity: str = "error") -> Problem:
         return self.loaded.at(path, message, severity)
@@ -117,6 +142,9 @@ class _Checks(ParanoidChecks):
             "routes": lambda spec: spec.name,
             "escalation_policies": lambda spec: spec.name,
             "templates": lambda spec: (spec.channel, spec.language, spec.part),
+            "people": lambda spec: spec.username,
+            "teams": lambda spec: spec.name,
+            "schedules": lambda spec: spec.name,
         }
         for section, key in keyed.items():
             if section == "routes":

@@ -56,6 +56,9 @@ class ContactMethod(models.Model):
     kind = models.CharField(max_length=32, choices=contact_kind_choices)
     address = models.CharField(max_length=320)
     label = models.CharField(max_length=100, blank=True, help_text='e.g. "work", "personal".')
+    # Set by a configuration file whose address was an ${ENV_VAR} reference: an
+    # export writes the reference back, never the address it stood for.
+    address_reference = models.CharField(max_length=320, blank=True, editable=False)
     verified_at = models.DateTimeField(null=True, blank=True)
     verification_sent_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django_tenants.utils import tenant_context
 
 from alerting.config.apply import ConfigApplyError, config_apply
+from alerting.config.apply_oncall import member_usernames
 from alerting.config.cli import file_read, problems_write, tenant_by_slug
 from alerting.config.export import config_current
 from alerting.config.loading import config_load
@@ -13,7 +14,7 @@ from alerting.config.validation import LEVELS, config_validate, has_errors
 
 
 class Command(BaseCommand):
-    help = "Apply a configuration file to a tenant (receivers, templates, routes, ...)."
+    help = "Apply a configuration file to a tenant (receivers, people, schedules, routes, ...)."
 
     def add_arguments(self, parser):
         parser.add_argument("file")
@@ -32,6 +33,7 @@ class Command(BaseCommand):
             problems = config_validate(
                 loaded=loaded, level=level, env=os.environ,
                 allow_private=found.allow_private_targets, known=config_current(),
+                members=member_usernames(),
             )
             if problems:
                 problems_write(problems, filename=file, out=self.stderr)

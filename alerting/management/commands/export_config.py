@@ -24,9 +24,16 @@ class Command(BaseCommand):
                 for value in receiver.secrets.values()
                 for name in env_references(value)
             }
+            | {
+                name
+                for person in document.people or []
+                for method in person.contact_methods
+                for name in env_references(method.address)
+            }
         )
         header = f"Herald configuration of tenant {tenant}."
         if variables:
-            header += "\nSecrets are read from these environment variables when deployed:\n  "
+            header += "\nSecrets (and addresses given as references) are read from these "
+            header += "environment variables when deployed:\n  "
             header += "\n  ".join(variables)
         self.stdout.write(config_dump(document, header=header), ending="")

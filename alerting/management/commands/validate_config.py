@@ -1,10 +1,13 @@
 """Check a configuration file at a level; each problem with its place in the file."""
 
 import os
+from argparse import ArgumentTypeError
+from datetime import datetime
 
 from django.core.management.base import BaseCommand, CommandError
 from django_tenants.utils import tenant_context
 
+from alerting.config.apply_oncall import member_usernames
 from alerting.config.cli import file_read, problems_write, tenant_by_slug
 from alerting.config.export import config_current
 from alerting.config.loading import config_load
@@ -28,9 +31,15 @@ class Command(BaseCommand):
             "whether they are allowed, and deploy_receivers checks them against it.",
         )
 
-    def handle(self, *args, file, level, allow_private, tenant, **options):
+        parser.add_argument(
+            "--coverage-from", type=_instant, default=None, metavar="ISO-DATETIME",
+            help="Report schedules' coverage gaps and unbalanced rotations in the 12 weeks "
+            "from this instant (default: now), e.g. 2026-03-02T09:00:00+01:00.",
+        )
+
+    def handle(self, *args, file, level, allow_private, tenant, coverage_from=None, **options):
         loaded = config_load(file_read(file))
-        known = None
+        known = members = None
         # None: no tenant to say whether private targets are allowed (warnings).
         allowed: bool | None = True if allow_private else None
         if tenant:
@@ -38,10 +47,22 @@ class Command(BaseCommand):
             allowed = allow_private or found.allow_private_targets
             with tenant_context(found):
                 known = config_current()
+                members = member_usernames()
         problems = config_validate(
-            loaded=loaded, level=level, env=os.environ, allow_private=allowed, known=known
+            loaded=loaded, level=level, env=os.environ, allow_private=allowed, known=known,
+            members=members, coverage_from=coverage_from,
         )
         problems_write(problems, filename=file, out=self.stdout)
         if has_errors(problems):
             raise CommandError(f"{file} is not valid at level {level}")
         self.stdout.write(f"{file} is valid at level {level}")
+
+
+def _instant(text: str) -> datetime:
+    try:
+        instant = datetime.fromisoformat(text)
+    except ValueError:
+        raise ArgumentTypeError(f"{text!r} is not an ISO date and time") from None
+    if instant.tzinfo is None:
+        raise ArgumentTypeError(f"{text!r} needs its UTC offset (e.g. +00:00 or Z)")
+    return instant

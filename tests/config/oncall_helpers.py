@@ -1,0 +1,40 @@
+"""What the on-call configuration tests share: the tenant's members, deploy and export."""
+
+from __future__ import annotations
+
+from io import StringIO
+from pathlib import Path
+
+from django.core.management import call_command
+from django.db import connection
+
+from tenants.models import TenantMembership
+from tests.factories import UserFactory
+
+SAMPLES = Path(__file__).parent / "samples"
+ONCALL_ENV = {
+    "PAGER_SMTP_PASSWORD": "smtp-pw",
+    "ALICE_PRIVATE_EMAIL": "alice.private@example.org",
+}
+
+
+def members_of_the_tenant(*usernames: str) -> None:
+    """Users of the server who are members of the current tenant (no profile yet)."""
+    for username in usernames:
+        user = UserFactory(username=username)
+        TenantMembership.objects.get_or_create(
+            user=user, tenant=connection.tenant, defaults={"role": "member"}
+        )
+
+
+def deploy(path: Path | str, *, dry_run: bool = False) -> str:
+    out = StringIO()
+    call_command("deploy_receivers", str(path), tenant="alpha", dry_run=dry_run, stdout=out,
+                 stderr=StringIO())
+    return out.getvalue()
+
+
+def export() -> str:
+    out = StringIO()
+    call_command("export_config", tenant="alpha", stdout=out)
+    return out.getvalue()
