@@ -6,6 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from alerting.api.urls import api_urlpatterns
 from alerting.infra import ops_views
+from escalation.calendar_views import calendar_feed
 from escalation.views import acknowledge, contact_verify
 from tenants.admin import public_admin
 
@@ -16,6 +17,11 @@ urlpatterns = [
     path("admin/", public_admin.urls),
     path("ack/<str:token>/", acknowledge, name="acknowledge-link"),
     path("contact/verify/<str:token>/", contact_verify, name="contact-verify"),
+    path(
+        "calendars/<slug:tenant_slug>/<str:feed>/<int:object_id>/<str:token>.ics",
+        calendar_feed,
+        name="calendar-feed",
+    ),
     path("api/v1/health", ops_views.health, name="health"),
     path("api/v1/health/ready", ops_views.health_ready, name="health-ready"),
     # Herald's view, not django_prometheus': it adds up all processes and may ask for auth.

@@ -79,8 +79,9 @@ def feed_ical(
     shifts: Iterable[FeedShift],
     stamp: datetime,
     for_person: bool = False,
+    max_events: int = MAX_EVENTS,
 ) -> bytes:
-    """The calendar: one VEVENT per shift, at most MAX_EVENTS of them.
+    """The calendar: one VEVENT per shift, at most `max_events` of them.
 
     `feed` names the calendar in UIDs ("schedule-3", "person-7"); `domain`
     makes them globally unique (the tenant); `stamp` is DTSTAMP, passed in so
@@ -94,8 +95,8 @@ def feed_ical(
     calendar.add("x-wr-calname", name)
     dtstamp = _utc(stamp)
     for count, shift in enumerate(shifts):
-        if count == MAX_EVENTS:
-            calendar.add("x-wr-caldesc", f"Only the first {MAX_EVENTS} shifts are shown.")
+        if count == max_events:
+            calendar.add("x-wr-caldesc", f"Only the first {max_events} shifts are shown.")
             break
         # Properties set as typed values: icalendar's add() infers each type,
         # which costs more than the rest of the work for thousands of events.
@@ -114,18 +115,21 @@ def feed_ical(
     return calendar.to_ical()
 
 
-def feed_merge_for_person(shifts: Sequence[FeedShift]) -> list[FeedShift]:
-    """A person's shifts, with back-to-back pieces of one stretch made one event.
+def feed_merge(shifts: Sequence[FeedShift], *, same_people: bool) -> list[FeedShift]:
+    """Back-to-back pieces of one stretch made one event.
 
-    The engine cuts a segment wherever anyone's presence changes; in a
-    person's own calendar only theirs matters, so consecutive pieces of the
-    same schedule and source join up.
+    The engine cuts a segment wherever the answer changes in any way (the
+    layer it came from, anyone's presence). A schedule's feed joins pieces
+    with the same people and source; a person's own feed (`same_people`
+    False) joins every piece of the same schedule and source, since only
+    their own presence matters there.
     """
     merged: list[FeedShift] = []
     for shift in shifts:
         last = merged[-1] if merged else None
         if (last is not None and last.schedule_id == shift.schedule_id
-                and last.source == shift.source and last.end == shift.start):
+                and last.source == shift.source and last.end == shift.start
+                and (not same_people or last.people == shift.people)):
             people = last.people + tuple(p for p in shift.people if p not in last.people)
             notes = last.notes + tuple(n for n in shift.notes if n not in last.notes)
             merged[-1] = FeedShift(

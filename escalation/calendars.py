@@ -8,14 +8,20 @@ then layers), written by escalation.calendar_feed.
 
 Bounds: the window is fixed (CALENDAR_PAST before today to CALENDAR_AHEAD
 after it, cut at UTC midnights so the same data gives the same feed all day),
-and a feed holds at most calendar_feed.MAX_EVENTS events.
+and a feed holds at most calendar_feed.MAX_EVENTS events. A fetch reads the
+schedules (a few queries each) and digests what the feed is made of; the
+digest is the feed's ETag (a client that has it gets a 304) and its key in
+the per-process cache of finished feeds (escalation.calendar_cache), so the
+costly part, writing thousands of events, happens once per change.
 """
 
 from __future__ import annotations
 
 import bisect
+import hashlib
 import hmac
 import logging
+from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from urllib.parse import urlsplit
 
@@ -27,11 +33,12 @@ from django.utils import timezone
 from alerting.audit.models import AuditSource
 from alerting.audit.services import audit_record
 from alerting.encryption import SecretUnreadable
-from escalation.calendar_feed import FeedShift, feed_ical, feed_merge_for_person
+from escalation.calendar_cache import feed_cache
+from escalation.calendar_feed import FeedShift, feed_ical, feed_merge
 from escalation.models import Person, Schedule, ScheduleOverride
 from escalation.models.people import new_calendar_token
 from escalation.oncall_selectors import PersonName, person_names
-from escalation.schedules import shifts_between
+from escalation.schedules import ScheduleSpec, shifts_between
 from escalation.schedules.snapshot import schedule_snapshot
 
 logger = logging.getLogger(__name__)
@@ -76,43 +83,90 @@ def _override_notes(overrides: list[ScheduleOverride], names: dict[int, PersonNa
     return tuple(notes)
 
 
-def _schedule_shifts(*, schedule: Schedule, start: datetime, end: datetime,
-                     person_id: int | None = None) -> tuple[list, dict[int, PersonName],
-                                                             list[ScheduleOverride]]:
-    spec = schedule_snapshot(schedule_id=schedule.id)
-    shifts = [shift for shift in shifts_between(spec, start, end)
-              if shift.people and (person_id is None or person_id in shift.people)]
-    overrides = list(ScheduleOverride.objects.filter(
+@dataclass(frozen=True)
+class _ScheduleRead:
+    """Everything a schedule contributes to a feed, read once."""
+
+    schedule: Schedule
+    spec: ScheduleSpec
+    overrides: tuple[ScheduleOverride, ...]
+    names: dict[int, PersonName]
+
+    def fingerprint(self) -> tuple:
+        return (
+            self.schedule.pk, self.schedule.name, repr(self.spec),
+            tuple((o.pk, o.kind, o.person_id, o.replaces_id, o.start, o.end, o.note)
+                  for o in self.overrides),
+            tuple(sorted((pk, name.display_name) for pk, name in self.names.items())),
+        )
+
+
+def _schedule_read(*, schedule: Schedule, start: datetime, end: datetime) -> _ScheduleRead:
+    spec = schedule_snapshot(schedule_id=schedule.id, since=start)
+    overrides = tuple(ScheduleOverride.objects.filter(
         schedule_id=schedule.id, end__gt=start, start__lt=end).order_by("start", "id"))
-    ids = {p for shift in shifts for p in shift.people}
+    ids = {p for layer in spec.layers for p in layer.members}
+    ids |= {s.person for t in spec.temporaries for s in t.shifts}
     ids |= {o.person_id for o in overrides} | {o.replaces_id for o in overrides if o.replaces_id}
-    return shifts, person_names(person_ids=ids), overrides
+    return _ScheduleRead(schedule=schedule, spec=spec, overrides=overrides,
+                         names=person_names(person_ids=ids))
 
 
-def _feed_shifts(*, schedule: Schedule, start: datetime, end: datetime,
+def _feed_shifts(read: _ScheduleRead, *, start: datetime, end: datetime,
                  person_id: int | None = None) -> list[FeedShift]:
-    shifts, names, overrides = _schedule_shifts(schedule=schedule, start=start, end=end,
-                                                person_id=person_id)
+    overrides = list(read.overrides)
     return [
         FeedShift(
-            schedule_id=schedule.id, schedule_name=schedule.name,
+            schedule_id=read.schedule.id, schedule_name=read.schedule.name,
             start=shift.start, end=shift.end,
-            people=tuple(_name(names, p) for p in shift.people),
+            people=tuple(_name(read.names, p) for p in shift.people),
             source=shift.source,
-            notes=(_override_notes(overrides, names, shift.start, shift.end)
+            notes=(_override_notes(overrides, read.names, shift.start, shift.end)
                    if shift.source == "override" else ()),
         )
-        for shift in shifts
+        for shift in shifts_between(read.spec, start, end)
+        if shift.people and (person_id is None or person_id in shift.people)
     ]
 
 
-def schedule_calendar(*, schedule_id: int, start: datetime, end: datetime) -> bytes:
+@dataclass(frozen=True)
+class CalendarFeed:
+    """A feed's ETag (a digest of all it is made of) and, unless the client has it, its body."""
+
+    etag: str
+    body: bytes | None
+
+
+def _digest(*parts) -> str:
+    return hashlib.sha256(repr(parts).encode()).hexdigest()[:40]
+
+
+def _served(etag: str, build, if_none_match: str) -> CalendarFeed:
+    if if_none_match and etag in if_none_match:
+        return CalendarFeed(etag=etag, body=None)
+    return CalendarFeed(etag=etag, body=feed_cache.get_or_build(etag, build))
+
+
+def schedule_calendar_feed(*, schedule_id: int, start: datetime, end: datetime,
+                           if_none_match: str = "") -> CalendarFeed:
     """The schedule's final result in [start, end): one event per shift with someone on call."""
     schedule = Schedule.objects.get(pk=schedule_id)
-    return feed_ical(
-        name=f"On call: {schedule.name}", feed=f"schedule-{schedule.id}", domain=_domain(),
-        shifts=_feed_shifts(schedule=schedule, start=start, end=end), stamp=start,
-    )
+    read = _schedule_read(schedule=schedule, start=start, end=end)
+    domain = _domain()
+
+    def build() -> bytes:
+        return feed_ical(
+            name=f"On call: {schedule.name}", feed=f"schedule-{schedule.id}", domain=domain,
+            shifts=feed_merge(_feed_shifts(read, start=start, end=end), same_people=True),
+            stamp=start,
+        )
+
+    etag = _digest(SCHEDULE_FEED, domain, start, end, read.fingerprint())
+    return _served(etag, build, if_none_match)
+
+
+def schedule_calendar(*, schedule_id: int, start: datetime, end: datetime) -> bytes:
+    return schedule_calendar_feed(schedule_id=schedule_id, start=start, end=end).body
 
 
 def person_schedules(*, person_id: int, start: datetime, end: datetime) -> list[Schedule]:
@@ -125,18 +179,43 @@ def person_schedules(*, person_id: int, start: datetime, end: datetime) -> list[
     ).distinct().order_by("name", "id"))
 
 
-def person_calendar(*, person_id: int, start: datetime, end: datetime) -> bytes:
+def person_calendar_feed(*, person_id: int, start: datetime, end: datetime,
+                         if_none_match: str = "") -> CalendarFeed:
     """The person's own shifts in [start, end), over every schedule."""
     person = Person.objects.get(pk=person_id)
-    shifts: list[FeedShift] = []
-    for schedule in person_schedules(person_id=person_id, start=start, end=end):
-        shifts.extend(feed_merge_for_person(
-            _feed_shifts(schedule=schedule, start=start, end=end, person_id=person_id)))
-    shifts.sort(key=lambda shift: (shift.start, shift.schedule_id))
-    return feed_ical(
-        name=f"On call: {person.display_name}", feed=f"person-{person.id}", domain=_domain(),
-        shifts=shifts, stamp=start, for_person=True,
-    )
+    reads = [_schedule_read(schedule=schedule, start=start, end=end)
+             for schedule in person_schedules(person_id=person_id, start=start, end=end)]
+    domain = _domain()
+
+    def build() -> bytes:
+        shifts: list[FeedShift] = []
+        for read in reads:
+            shifts.extend(feed_merge(
+                _feed_shifts(read, start=start, end=end, person_id=person_id),
+                same_people=False))
+        shifts.sort(key=lambda shift: (shift.start, shift.schedule_id))
+        return feed_ical(
+            name=f"On call: {person.display_name}", feed=f"person-{person.id}", domain=domain,
+            shifts=shifts, stamp=start, for_person=True,
+        )
+
+    etag = _digest(PERSON_FEED, domain, start, end, person.pk, person.display_name,
+                   *(read.fingerprint() for read in reads))
+    return _served(etag, build, if_none_match)
+
+
+def person_calendar(*, person_id: int, start: datetime, end: datetime) -> bytes:
+    return person_calendar_feed(person_id=person_id, start=start, end=end).body
+
+
+def calendar_feed_now(*, obj: Schedule | Person, if_none_match: str = "") -> CalendarFeed:
+    """The feed of a schedule or a person over today's window."""
+    start, end = calendar_window()
+    if isinstance(obj, Schedule):
+        return schedule_calendar_feed(schedule_id=obj.pk, start=start, end=end,
+                                      if_none_match=if_none_match)
+    return person_calendar_feed(person_id=obj.pk, start=start, end=end,
+                                if_none_match=if_none_match)
 
 
 def _one_of(schedule: Schedule | None, person: Person | None) -> tuple[str, Schedule | Person]:

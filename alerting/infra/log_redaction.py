@@ -8,6 +8,8 @@ import re
 _PATTERNS = [
     (re.compile(r"(/api/v1/alertmanager/)[^/\s\"']+"), r"\1[redacted]"),
     (re.compile(r"\bhk_[A-Za-z0-9_-]{8,}"), "hk_[redacted]"),
+    # An iCal feed's URL is its only credential (escalation.calendar_views).
+    (re.compile(r"(/calendars/[^/\s\"']+/[^/\s\"']+/\d+/)[^/\s\"']+"), r"\1[redacted]"),
 ]
 
 
