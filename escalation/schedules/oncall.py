@@ -6,8 +6,8 @@
    reports the overlap.)
 2. Otherwise the layers' result: the person on duty in the layer of highest
    priority that has someone at the instant (its rotation has started and a
-   restriction window, if it has any, is open). Ties of priority: the order
-   of `ScheduleSpec.layers`.
+   restriction window, if it has any, is open). Ties of priority: the
+   lower layer id (the older layer) first.
 3. Over that, the overrides active at the instant, in this order:
    - replace without `replaces`: its person instead of everyone on call
      (also when the layers have nobody: the override covers the gap);
@@ -72,10 +72,8 @@ class PreparedSchedule:
 
     def __init__(self, spec: ScheduleSpec) -> None:
         self.spec = spec
-        by_priority = sorted(
-            enumerate(spec.layers), key=lambda pair: (-pair[1].priority, pair[0])
-        )
-        self.layers = [PreparedLayer(layer, spec) for _, layer in by_priority]
+        by_priority = sorted(spec.layers, key=lambda layer: (-layer.priority, layer.layer_id))
+        self.layers = [PreparedLayer(layer, spec) for layer in by_priority]
         self.layers_by_id = {prepared.layer.layer_id: prepared for prepared in self.layers}
         self.overrides: IntervalIndex[OverrideSpec] = IntervalIndex(
             spec.overrides, lambda o: (o.start, o.end), _override_order
@@ -154,7 +152,9 @@ def on_call_at(spec: ScheduleSpec, at: datetime, *, layer_id: int | None = None)
     """Who is on call in `spec` at the aware instant `at` (this module's precedence).
 
     With `layer_id`: that layer alone, its rotation and restrictions (no
-    overrides, no temporary schedules).
+    overrides, no temporary schedules); KeyError when the spec has no such
+    layer. Raises zones.UnknownZone (a ValueError) when the spec's zone is
+    not a known one.
     """
     if at.tzinfo is None or at.utcoffset() is None:
         raise ValueError("on_call_at needs an aware datetime")

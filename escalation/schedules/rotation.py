@@ -10,15 +10,16 @@ belongs to the shift that started at its first occurrence.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from escalation.schedules.spec import LayerSpec
+from escalation.schedules.spec import UNIT_STEPS, LayerSpec
 from escalation.schedules.wallclock import instant_to_wall, wall_to_instant
 
 # An instant later than any a schedule reaches: a shift whose wall-clock start
 # overflows the calendar (a hostile start date near year 9999) never starts.
 NEVER = datetime.max.replace(tzinfo=UTC)
+ZERO = timedelta(0)
 
 
 class Rotation:
@@ -31,7 +32,10 @@ class Rotation:
         self.zone = zone
         self.members = layer.members
         self.base = datetime.combine(layer.start_date, layer.handoff_time)
-        self.step = layer.step
+        # A step that is not forward (zero length, a unit it does not know)
+        # gives no shifts at all; validation names it.
+        step = UNIT_STEPS.get(layer.shift_unit, ZERO) * layer.shift_length
+        self.step = step if step > ZERO else ZERO
 
     def shift_start(self, index: int) -> datetime:
         """The instant shift `index` starts (NEVER when it is past the calendar's end)."""
