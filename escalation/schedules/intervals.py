@@ -27,15 +27,14 @@ class IntervalIndex(Generic[Item]):
         ordered = sorted(items, key=order)
         spans = [span(item) for item in ordered]
         self._edges: list[datetime] = sorted({edge for pair in spans for edge in pair})
-        # _active[i]: the items active over [edges[i-1], edges[i]); _active[0] before the first.
-        self._active: list[tuple[Item, ...]] = [() for _ in range(len(self._edges) + 1)]
+        # slots[i]: the items active over [edges[i-1], edges[i]); slots[0] is before the first.
         slots: list[list[Item]] = [[] for _ in range(len(self._edges) + 1)]
         for item, (start, end) in zip(ordered, spans, strict=True):
             if not start < end:
                 continue
             for slot in range(bisect_right(self._edges, start), bisect_right(self._edges, end)):
                 slots[slot].append(item)
-        self._active = [tuple(slot) for slot in slots]
+        self._active: list[tuple[Item, ...]] = [tuple(slot) for slot in slots]
 
     def at(self, instant: datetime) -> tuple[Item, ...]:
         """The items whose [start, end) contains `instant`, in `order`."""

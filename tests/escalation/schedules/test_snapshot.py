@@ -40,3 +40,18 @@ def test_the_snapshot_of_a_two_layer_schedule_with_an_override_takes_few_queries
         schedule_id=schedule.pk, at=datetime(2026, 1, 12, 10, tzinfo=UTC), layer_id=primary.pk
     )
     assert layer_only.people == (bob.pk,)
+
+
+def test_a_snapshot_since_an_instant_leaves_out_what_ended_before_it(alpha):
+    alice, bob = PersonFactory.create_batch(2)
+    schedule = ScheduleFactory()
+    ScheduleLayerFactory(schedule=schedule, members=[alice])
+    for day in (3, 20):
+        ScheduleOverride.objects.create(
+            schedule=schedule, kind="add", person=bob,
+            start=datetime(2026, 1, day, tzinfo=UTC), end=datetime(2026, 1, day + 1, tzinfo=UTC),
+        )
+    since = datetime(2026, 1, 10, tzinfo=UTC)
+    assert len(schedule_snapshot(schedule_id=schedule.pk).overrides) == 2
+    (kept,) = schedule_snapshot(schedule_id=schedule.pk, since=since).overrides
+    assert kept.start == datetime(2026, 1, 20, tzinfo=UTC)
