@@ -97,9 +97,16 @@ class OnCallChecks:
         try:
             transport_class(kind).contact_address_clean(address)
         except ValueError as exc:
-            # A value from the environment may be a secret: say what is wrong, not what it is.
-            reason = "" if secret else f": {str(exc).splitlines()[0][:200]}"
-            return [self.at(path, f"not a valid {kind} address{reason}")]
+            # The messages only: pydantic's text repeats the value, which may be a secret
+            # when it came from the environment.
+            errors = getattr(exc, "errors", None)
+            messages = [str(error.get("msg", "")).removeprefix("Value error, ")
+                        for error in errors()] if callable(errors) else [str(exc)]
+            reason = "; ".join(message for message in messages if message)[:200]
+            if secret and not callable(errors):
+                reason = ""
+            return [self.at(path, f"not a valid {kind} address" + (f": {reason}" if reason
+                                                                   else ""))]
         return []
 
     def _schedule(self, index: int, schedule: ScheduleSpec) -> list[Problem]:
@@ -129,9 +136,9 @@ class OnCallChecks:
             if override.replaces is not None and override.replaces == override.person:
                 problems.append(self.at((*base, "overrides", position, "replaces"),
                                         "a person cannot replace themselves"))
-        if not backwards:
-            spec, _ = engine_spec(schedule)
-            for earlier, later in overlapping_overrides(spec.overrides):
+        forwards = [o for o in engine_spec(schedule)[0].overrides if o.end > o.start]
+        if forwards:
+            for earlier, later in overlapping_overrides(forwards):
                 first = schedule.overrides[earlier.override_id]
                 problems.append(self.at(
                     (*base, "overrides", later.override_id),

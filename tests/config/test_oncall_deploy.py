@@ -190,8 +190,8 @@ def test_a_schedule_the_engine_refuses_as_a_whole_applies_nothing(team, tmp_path
         "2026-01-19T09:00:00", "2026-02-09T09:00:00")
     text = text.replace("display_name: Bob Berg", "display_name: Robert Berg")
 
-    with pytest.raises(CommandError, match="schedule 'payments-primary': overrides: .*overlaps"
-                                           ".*; nothing applied"):
+    with pytest.raises(CommandError, match=r"schedule 'payments-primary': overrides: .*overlaps"
+                                           r".*; nothing applied"):
         call_command("deploy_receivers", str(write(tmp_path, text)), tenant="alpha",
                      stdout=StringIO(), stderr=StringIO())
     assert Person.objects.filter(display_name="Bob Berg").exists()
