@@ -1,7 +1,8 @@
 """Every API action against every kind of credential: a token does what its scopes say.
 
 A dashboard's `read` token reads and cannot act; a chat bot's `acknowledge`
-token acts on incidents; weekly silences (configuration) need `write`; no
+token acts on incidents; weekly silences and schedule overrides
+(configuration: who is paged) need `write`; no
 token, an expired or revoked one, or an ingest key gets 401. The list of
 actions is checked against the URL configuration, so a new route cannot be
 left out of this matrix.
@@ -19,8 +20,17 @@ from django.utils import timezone
 
 from alerting.api.urls import api_urlpatterns
 from alerting.models import AlertGroup, Silence
+from escalation.models import ScheduleOverride
 from tenants.services import api_token_create, hashed_key_revoke, ingest_key_create
-from tests.factories import SilenceFactory, WebhookAlertFactory, WebhookPayloadFactory
+from tests.factories import (
+    PersonFactory,
+    ScheduleFactory,
+    ScheduleLayerFactory,
+    SilenceFactory,
+    TeamFactory,
+    WebhookAlertFactory,
+    WebhookPayloadFactory,
+)
 from tests.ingest import keep_schema, post, public_client
 
 
@@ -36,6 +46,7 @@ class Action:
 
 
 _ID = "(?P<pk>[^/.]+)"
+_OVERRIDE = "(?P<override_id>[^/.]+)"
 ACTIONS = [
     Action("api/v1/alertmanager/", "post", "ingest", 200),
     Action("api/v1/alertmanager/<str:key>/", "post", "ingest", 200),
@@ -52,6 +63,15 @@ ACTIONS = [
     # The same routes with a weekly window: standing configuration.
     Action("^api/v1/silences/$ (weekly)", "post", "write", 201),
     Action(f"^api/v1/silences/{_ID}/$ (weekly)", "delete", "write", 204),
+    # On call: reading schedules and teams; overrides change who is paged.
+    Action("^api/v1/schedules/$", "get", "read", 200),
+    Action(f"^api/v1/schedules/{_ID}/$", "get", "read", 200),
+    Action(f"^api/v1/schedules/{_ID}/on-call/$", "get", "read", 200),
+    Action(f"^api/v1/schedules/{_ID}/overrides/$", "post", "write", 201),
+    Action(f"^api/v1/schedules/{_ID}/overrides/{_OVERRIDE}/$", "delete", "write", 204),
+    Action("^api/v1/teams/$", "get", "read", 200),
+    Action(f"^api/v1/teams/{_ID}/$", "get", "read", 200),
+    Action(f"^api/v1/teams/{_ID}/on-call/$", "get", "read", 200),
 ]
 
 CREDENTIALS = ["none", "read", "acknowledge", "write", "all scopes", "expired", "revoked",
@@ -105,11 +125,20 @@ def _request(action: Action, tenant, credentials: str | None, ingest_key: str):
     silence = (SilenceFactory(kind="weekly", weekdays=[5], window_start="22:00",
                               window_end="02:00", starts_at=None, ends_at=None)
                if weekly else SilenceFactory())
-    ids = {"alerts": group.alerts.get().id, "alert-groups": group.id, "silences": silence.id}
+    person = PersonFactory(user__username="scopes-alice")
+    team = TeamFactory(members=[person])
+    schedule = ScheduleFactory(team=team)
+    ScheduleLayerFactory(schedule=schedule, members=[person])
+    override = ScheduleOverride.objects.create(
+        schedule=schedule, person=person, kind="add",
+        start=timezone.now() + timedelta(days=3), end=timezone.now() + timedelta(days=4))
+    ids = {"alerts": group.alerts.get().id, "alert-groups": group.id, "silences": silence.id,
+           "schedules": schedule.id, "teams": team.id}
     path = "/" + action.route.removesuffix(" (weekly)").strip("^$")
     path = path.replace("<str:key>", credentials or "hk_none")
     for collection, pk in ids.items():
         path = path.replace(f"{collection}/{_ID}", f"{collection}/{pk}")
+    path = path.replace(f"overrides/{_OVERRIDE}", f"overrides/{override.id}")
     body = {}
     if action.method == "post" and "silences" in path:
         body = {"matchers": 'team="db"', "startsAt": timezone.now().isoformat(),
@@ -117,6 +146,10 @@ def _request(action: Action, tenant, credentials: str | None, ingest_key: str):
         if weekly:
             body = {"matchers": 'team="db"', "weekdays": [6], "windowStart": "01:00",
                     "windowEnd": "03:00"}
+    if action.method == "post" and "overrides" in path:
+        body = {"kind": "add", "person": "scopes-alice",
+                "start": (timezone.now() + timedelta(days=1)).isoformat(),
+                "end": (timezone.now() + timedelta(days=1, hours=2)).isoformat()}
     if action.method == "post" and "alertmanager" in path:
         body = WebhookPayloadFactory(alerts=[WebhookAlertFactory()])
     headers = {"HTTP_AUTHORIZATION": f"Bearer {credentials}"} if credentials else {}
