@@ -23,8 +23,8 @@ from escalation.models import (
     ScheduleOverride,
     Team,
 )
-from escalation.schedules import OnCall
-from escalation.schedules.snapshot import schedule_on_call_now
+from escalation.schedules import OnCall, on_call_at
+from escalation.schedules.snapshot import schedule_snapshot
 
 # How many upcoming overrides a schedule's page lists (the soonest first).
 UPCOMING_OVERRIDES_SHOWN = 100
@@ -95,13 +95,13 @@ class ScheduleOnCall:
     schedule: Schedule
     at: datetime
     on_call: OnCall
+    version: int  # of the schedule the answer was computed from
 
 
 def schedule_on_call_at(*, schedule: Schedule, at: datetime) -> ScheduleOnCall:
-    return ScheduleOnCall(
-        schedule=schedule, at=at,
-        on_call=schedule_on_call_now(schedule_id=schedule.id, at=at),
-    )
+    spec = schedule_snapshot(schedule_id=schedule.id, since=at)
+    return ScheduleOnCall(schedule=schedule, at=at, on_call=on_call_at(spec, at),
+                          version=spec.version)
 
 
 def team_on_call_at(*, team: Team, at: datetime) -> list[ScheduleOnCall]:

@@ -145,7 +145,9 @@ class ScheduleRefSerializer(serializers.Serializer):
 class OnCallSerializer(serializers.Serializer):
     schedule = ScheduleRefSerializer()
     at = serializers.DateTimeField()
-    version = serializers.IntegerField(source="schedule.version")
+    version = serializers.IntegerField(
+        help_text="The schedule's version the answer comes from (every edit bumps it)."
+    )
     source = serializers.ChoiceField(
         source="on_call.source", choices=["temporary", "override", "layer", "nobody"],
         help_text="What decided: a temporary schedule, an override, a layer, or nobody.",

@@ -14,6 +14,7 @@ import time_machine
 from django.test import Client
 from django_tenants.utils import tenant_context
 
+from alerting.audit.models import AuditEntry
 from escalation.models import ScheduleOverride
 from tenants.services import api_token_create
 from tests.factories import PersonFactory, ScheduleFactory, ScheduleLayerFactory, TeamFactory
@@ -172,8 +173,10 @@ def test_a_write_token_swaps_a_shift_and_removes_the_swap(oncall, alpha):
 
     assert made.status_code == 201, made.content
     assert made.json()["person"]["username"] == "bob"
+    assert made.json()["replaces"]["username"] == "alice"
     during = api.get(f"/api/v1/schedules/{primary.id}/on-call/", at="2027-03-03T13:00:00Z")
     assert (names(during.json()["people"]), during.json()["source"]) == (["bob"], "override")
+    assert during.json()["version"] == primary.version + 1
     override = ScheduleOverride.objects.get(pk=made.json()["id"])
     assert override.created_by.startswith("token:write-read")
 
@@ -183,6 +186,10 @@ def test_a_write_token_swaps_a_shift_and_removes_the_swap(oncall, alpha):
     assert not ScheduleOverride.objects.filter(pk=override.pk).exists()
     after = api.get(f"/api/v1/schedules/{primary.id}/on-call/", at="2027-03-03T13:00:00Z")
     assert names(after.json()["people"]) == ["alice"]
+    assert after.json()["version"] == primary.version + 2
+    trail = AuditEntry.objects.filter(object_type="escalation.scheduleoverride").order_by("id")
+    assert [(e.action, e.source, e.actor.startswith("token:write-read")) for e in trail] == [
+        ("override_create", "api", True), ("override_delete", "api", True)]
 
 
 @pytest.mark.parametrize("scopes", [("read",), ("acknowledge",), ("read", "acknowledge")])
