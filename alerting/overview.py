@@ -10,6 +10,7 @@ from django.template.response import TemplateResponse
 from django.utils import timezone
 
 from alerting.models import Alert
+from escalation.oncall_overview import schedules_on_call_now
 from receivers.models import Notification, NotificationState
 
 _CHART_W, _CHART_H, _HOURS = 720, 140, 24
@@ -104,6 +105,7 @@ def overview_view(site):
             "chart": chart,
             "totals": {"alerts": sum(stats["alerts_per_hour"]),
                        "notifications": sum(stats["notifications_per_hour"])},
+            "on_call": schedules_on_call_now(),
         }
         return TemplateResponse(request, "admin/overview.html", context)
 

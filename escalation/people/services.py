@@ -59,7 +59,7 @@ def _time_zone_clean(value: str) -> str:
     return value
 
 
-def _profile_clean(*, display_name: str, time_zone: str, language: str) -> dict:
+def person_profile_clean(*, display_name: str, time_zone: str, language: str) -> dict:
     display_name = " ".join((display_name or "").split())
     errors = {}
     if not display_name:
@@ -92,7 +92,7 @@ def person_create(
     by: AuditActor = SYSTEM,
 ) -> Person:
     person_membership_check(user=user)
-    person = Person(user=user, **_profile_clean(
+    person = Person(user=user, **person_profile_clean(
         display_name=display_name, time_zone=time_zone, language=language
     ))
     with transaction.atomic():
@@ -106,7 +106,7 @@ def person_update(
     by: AuditActor = SYSTEM,
 ) -> Person:
     before = _person_state(person)
-    for name, value in _profile_clean(
+    for name, value in person_profile_clean(
         display_name=display_name, time_zone=time_zone, language=language
     ).items():
         setattr(person, name, value)
@@ -189,21 +189,29 @@ def contact_method_create(
 
 
 def contact_method_update(
-    *, contact_method: ContactMethod, address: str, label: str, by: AuditActor = SYSTEM,
+    *, contact_method: ContactMethod, address: str, label: str, kind: str | None = None,
+    by: AuditActor = SYSTEM,
 ) -> ContactMethod:
-    """A changed address is unverified again (and an earlier confirmation link stops working)."""
+    """A changed address (or kind) is unverified again, and an earlier confirmation link
+    stops working."""
     method = contact_method
-    address = contact_address_clean(kind=method.kind, address=address)
+    stored = ContactMethod.objects.get(pk=method.pk)
+    kind = kind or stored.kind
+    address = contact_address_clean(kind=kind, address=address)
     label = _label_clean(label)
-    before = _method_state(ContactMethod.objects.get(pk=method.pk))
+    before = _method_state(stored)
     with transaction.atomic():
-        if address != before["address"]:
-            _address_free(person=method.person, kind=method.kind, address=address,
+        if (kind, address) != (stored.kind, stored.address):
+            _address_free(person=method.person, kind=kind, address=address,
                           exclude_id=method.pk)
             method.verified_at = None
             method.verification_sent_at = None
-        method.address, method.label = address, label
-        method.save(update_fields=["address", "label", "verified_at", "verification_sent_at"])
+        else:
+            method.verified_at = stored.verified_at
+            method.verification_sent_at = stored.verification_sent_at
+        method.kind, method.address, method.label = kind, address, label
+        method.save(update_fields=["kind", "address", "label", "verified_at",
+                                   "verification_sent_at"])
         if _method_state(method) != before:
             audit_action(by=by, action="contact_method_update", obj=method, before=before,
                          after=_method_state(method))
@@ -343,6 +351,24 @@ def notification_rule_set(
     *, person: Person, rules: Sequence[RuleSpec], by: AuditActor = SYSTEM,
 ) -> list[NotificationRule]:
     """Replace the person's notification rules with `rules` (their own contact methods)."""
+    notification_rules_check(person=person, rules=rules)
+    before = _rules_state(person)
+    with transaction.atomic():
+        person.notification_rules.all().delete()
+        made = NotificationRule.objects.bulk_create(
+            NotificationRule(person=person, contact_method=rule.contact_method,
+                             delay_minutes=rule.delay_minutes)
+            for rule in sorted(rules, key=lambda rule: rule.delay_minutes)
+        )
+        after = _rules_state(person)
+        if after != before:
+            audit_action(by=by, action="notification_rules_set", obj=person,
+                         before={"rules": before}, after={"rules": after})
+    return made
+
+
+def notification_rules_check(*, person: Person, rules: Sequence[RuleSpec]) -> None:
+    """ValidationError keyed by the field at fault when `rules` cannot be the person's."""
     if len(rules) > MAX_RULES:
         raise ValidationError({"rules": f"At most {MAX_RULES} notification rules."})
     seen = set()
@@ -359,19 +385,6 @@ def notification_rule_set(
         if key in seen:
             raise ValidationError({"delay_minutes": "The same rule is given twice."})
         seen.add(key)
-    before = _rules_state(person)
-    with transaction.atomic():
-        person.notification_rules.all().delete()
-        made = NotificationRule.objects.bulk_create(
-            NotificationRule(person=person, contact_method=rule.contact_method,
-                             delay_minutes=rule.delay_minutes)
-            for rule in sorted(rules, key=lambda rule: rule.delay_minutes)
-        )
-        after = _rules_state(person)
-        if after != before:
-            audit_action(by=by, action="notification_rules_set", obj=person,
-                         before={"rules": before}, after={"rules": after})
-    return made
 
 
 def _rules_state(person: Person) -> list:

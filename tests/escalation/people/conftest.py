@@ -7,9 +7,12 @@ from collections.abc import Iterator
 
 import pytest
 from django.contrib.auth.models import User
+from django.test import Client
 
 from receivers.models import Receiver
 from tenants.models import Role, TenantMembership
+from tests.admin.conftest import member
+from tests.factories import PersonFactory
 from tests.receivers.smtp import Mailbox, smtp_server
 
 
@@ -39,3 +42,30 @@ def link_in(mailbox: Mailbox, index: int = -1) -> str:
     """The confirmation link of a received mail, as a path (/contact/verify/<token>/)."""
     text = mailbox.received[index].message.get_content()
     return re.search(r"https?://[^/\s]+(/contact/verify/\S+/)", text).group(1)
+
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings) -> None:
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def profiles(alpha, beta) -> dict:
+    """alice (auditor), bob (auditor), erin (editor), each with a profile; mallory of beta."""
+    made = {}
+    for name, role in (("alice", "auditor"), ("bob", "auditor"), ("erin", "editor")):
+        user = member(alpha, name, role)
+        made[name] = PersonFactory(user=user, display_name=name.title())
+    made["mallory"] = member(beta, "mallory", "admin")
+    return made
+
+
+@pytest.fixture
+def client_of(profiles):
+    def make(name: str) -> Client:
+        client = Client(HTTP_HOST="alpha.localhost")
+        person = profiles[name]
+        client.force_login(person.user if hasattr(person, "user") else person)
+        return client
+
+    return make
