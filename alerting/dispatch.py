@@ -16,6 +16,7 @@ from alerting.models import Alert, AlertGroup, AlertStatus
 from alerting.routing import routes_for
 from alerting.selectors import DispatchConfig, config_version, dispatch_config
 from alerting.silencing import silence_for
+from escalation.models import Team
 from escalation.services import escalation_start
 from receivers.delivery import notification_bulk_create, notifications_enqueue
 from receivers.models import Receiver
@@ -35,10 +36,14 @@ def _mark_silenced(silenced: dict[str, int]) -> None:
 def _firing_targets(
     firing: list[dict[str, Any]], config: DispatchConfig
 ) -> tuple[dict[int, list[dict[str, Any]]], set[int]]:
-    """Receiver id → alerts routed to it, and the escalation policies matched."""
+    """Receiver id → alerts routed to it, and the escalation policies matched.
+
+    A route that names a team and no policy starts the team's policy.
+    """
     rules = config.routes
     targets: dict[int, list[dict[str, Any]]] = defaultdict(list)
     policies: set[int] = set()
+    teams: set[int] = set()
     if not rules:  # no routes configured: every enabled receiver hears everything
         for receiver_id in config.receivers:
             targets[receiver_id].extend(firing)
@@ -50,6 +55,15 @@ def _firing_targets(
                     targets[receiver_id].append(alert)
             if route.escalation_policy_id:
                 policies.add(route.escalation_policy_id)
+            elif route.team_id:
+                teams.add(route.team_id)
+    if teams:
+        # Read here, not cached with the routes: a team's policy is not part
+        # of the configuration version (its edits bump nothing).
+        policies.update(
+            Team.objects.filter(id__in=teams, escalation_policy__isnull=False)
+            .values_list("escalation_policy_id", flat=True)
+        )
     return targets, policies
 
 

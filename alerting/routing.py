@@ -42,6 +42,8 @@ class RouteRule:
     # Before route_tree: the route's own receivers; after: the ones it notifies.
     receiver_ids: tuple[int, ...] = ()
     escalation_policy_id: int | None = None
+    # Pages this team by its escalation policy when the route names no policy.
+    team_id: int | None = None
     parent_id: int | None = None
     inherit_receivers: bool = True
     children: tuple[RouteRule, ...] = ()

@@ -109,6 +109,7 @@ def route_rules() -> tuple[RouteRule, ...]:
                 is_default=route.is_default,
                 receiver_ids=tuple(receiver.id for receiver in route.receivers.all()),
                 escalation_policy_id=route.escalation_policy_id,
+                team_id=route.team_id,
                 parent_id=route.parent_id,
                 inherit_receivers=route.inherit_receivers,
             )

@@ -21,6 +21,7 @@ from alerting.selectors import (
 )
 from alerting.silencing import silence_for
 from escalation.models import EscalationState
+from escalation.paging.acks import person_id_of_username
 from escalation.services import escalation_stop
 from receivers.delivery import notification_bulk_create, notifications_enqueue
 from receivers.selectors import receivers_notified_of
@@ -32,11 +33,14 @@ class AlertGroupActionError(Exception):
 
 
 def alert_group_acknowledge(
-    *, alert_group_id: int, by: str, audit: AuditActor | None = None
+    *, alert_group_id: int, by: str, audit: AuditActor | None = None,
+    person_id: int | None = None,
 ) -> AlertGroup:
     """Record that someone is on it. Acknowledging twice keeps the first.
 
     With `audit`, the audit trail names who did it, in the same transaction.
+    Every page of the group stops; the acker's own (`person_id`, else the
+    profile of the member named `by`) is marked acknowledged.
     """
     with transaction.atomic():
         group = AlertGroup.objects.select_for_update().get(id=alert_group_id)
@@ -47,7 +51,11 @@ def alert_group_acknowledge(
             group.acknowledged_at = timezone.now()
             group.acknowledged_by = by
             group.save(update_fields=["acknowledged_at", "acknowledged_by"])
-            escalation_stop(alert_group_id=group.id, state=EscalationState.ACKNOWLEDGED)
+            escalation_stop(
+                alert_group_id=group.id, state=EscalationState.ACKNOWLEDGED,
+                acknowledged_by_person_id=person_id
+                if person_id is not None else person_id_of_username(username=by),
+            )
             _acknowledgement_pass_on(group)
         if audit is not None:
             audit_action(

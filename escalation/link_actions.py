@@ -9,6 +9,7 @@ from alerting.audit.services import audit_record
 from alerting.models import AlertGroup
 from alerting.services import AlertGroupActionError, alert_group_acknowledge
 from escalation.links import ActionLink
+from escalation.paging.acks import link_acknowledger
 
 
 class LinkActionRefused(Exception):
@@ -42,8 +43,11 @@ def alert_group_acknowledge_by_link(*, link: ActionLink, ip: str = "") -> tuple[
     """Acknowledge the link's incident as its recipient; returns the group and whether it did.
 
     Checked under the group's row lock, so a re-fire that lands meanwhile
-    is not acknowledged by a link of the incident before it.
+    is not acknowledged by a link of the incident before it. A page's link
+    acknowledges as its person: "Alice, by the link in their email", and
+    Alice's page is marked acknowledged while everyone else's stops.
     """
+    who = link_acknowledger(link=link)
     with transaction.atomic():
         group = _checked(
             AlertGroup.objects.select_for_update().filter(id=link.alert_group_id).first(), link
@@ -51,13 +55,17 @@ def alert_group_acknowledge_by_link(*, link: ActionLink, ip: str = "") -> tuple[
         if group.acknowledged_at is not None:
             return group, False
         try:
-            group = alert_group_acknowledge(alert_group_id=group.id, by=link.actor)
+            group = alert_group_acknowledge(
+                alert_group_id=group.id, by=who.by, person_id=who.person_id
+            )
         except AlertGroupActionError as exc:
             raise LinkActionRefused(str(exc), status=409) from None
+        after = {"incident": group.incident, "acknowledged_by": group.acknowledged_by}
+        if link.person_id is not None:
+            after.update(person_id=link.person_id, channel=link.channel, link=link.recipient)
         audit_record(
-            actor=link.actor, source=AuditSource.SYSTEM, action="acknowledge",
+            actor=who.actor, source=AuditSource.SYSTEM, action="acknowledge",
             obj_type="alerting.alertgroup", obj_id=group.id, obj_repr=str(group)[:300],
-            after={"incident": group.incident, "acknowledged_by": group.acknowledged_by},
-            ip=ip,
+            after=after, ip=ip,
         )
     return group, True

@@ -1,9 +1,11 @@
 """Signed, expiring action links: one per tenant, incident and recipient.
 
 A token names the tenant, the alert group, the group's incident it was sent
-for (AlertGroup.incident), the action and the recipient (the receiver the
-message went to). It is signed with the tenant's link signing key (HMAC,
-Django's TimestampSigner), so a link forged or altered, or moved to another
+for (AlertGroup.incident), the action and the recipient: the receiver the
+message went to, or for a person's page "person:<person id>" with the
+channel it went by (so the record says "Alice, by the link in their
+email"). It is signed with the tenant's link signing key (HMAC, Django's
+TimestampSigner), so a link forged or altered, or moved to another
 tenant, fails the check. A link of an earlier incident is refused on the
 group's next one (escalation.link_actions), and a link signed with a key
 that `rotate_link_keys` retired works only during the grace period
@@ -28,6 +30,13 @@ _SALT = "herald.action-link"
 
 ACKNOWLEDGE = "acknowledge"
 
+PERSON_PREFIX = "person:"
+
+
+def person_recipient(person_id: int) -> str:
+    """The recipient a page's link names: the person, whoever reads their mail."""
+    return f"{PERSON_PREFIX}{person_id}"
+
 
 class LinkError(Exception):
     """The link cannot be used; `status` is the HTTP status its page answers with."""
@@ -50,11 +59,21 @@ class ActionLink:
     incident: int
     recipient: str
     action: str = ACKNOWLEDGE
+    # The channel a person's page went by ("email"); empty for a receiver's message.
+    channel: str = ""
 
     @property
     def actor(self) -> str:
         """Who acts through the link, for the audit trail and the group's record."""
         return f"link:{self.recipient}"[:200]
+
+    @property
+    def person_id(self) -> int | None:
+        """The person a page's link was sent to; None for a receiver's message."""
+        if not self.recipient.startswith(PERSON_PREFIX):
+            return None
+        number = self.recipient.removeprefix(PERSON_PREFIX)
+        return int(number) if number.isdigit() else None
 
 
 def _signer(keys: list[str]) -> signing.TimestampSigner:
@@ -63,19 +82,24 @@ def _signer(keys: list[str]) -> signing.TimestampSigner:
 
 def action_token(
     *, tenant: Tenant, alert_group_id: int, incident: int, recipient: str,
-    action: str = ACKNOWLEDGE,
+    action: str = ACKNOWLEDGE, channel: str = "",
 ) -> str:
-    """A token for one action on one incident, sent to `recipient`.
+    """A token for one action on one incident, sent to `recipient` (by `channel`, for a person).
 
     Raises SecretUnreadable when the tenant's signing key cannot be decrypted.
     """
     payload = {"t": tenant.slug, "g": alert_group_id, "i": incident, "r": recipient, "a": action}
+    if channel:
+        payload["c"] = channel
     return f"{tenant.slug}:{_signer([tenant.link_signing_key]).sign_object(payload)}"
 
 
-def acknowledge_url(*, tenant: Tenant, alert_group_id: int, incident: int, recipient: str) -> str:
+def acknowledge_url(
+    *, tenant: Tenant, alert_group_id: int, incident: int, recipient: str, channel: str = ""
+) -> str:
     token = action_token(
-        tenant=tenant, alert_group_id=alert_group_id, incident=incident, recipient=recipient
+        tenant=tenant, alert_group_id=alert_group_id, incident=incident, recipient=recipient,
+        channel=channel,
     )
     return f"{settings.HERALD_BASE_URL}/ack/{token}/"
 
@@ -108,7 +132,7 @@ def action_token_read(token: str) -> ActionLink:
         raise LinkError("This link is not valid.")
     return ActionLink(
         tenant=tenant, alert_group_id=int(value["g"]), incident=int(value["i"]),
-        recipient=str(value["r"]), action=str(value["a"]),
+        recipient=str(value["r"]), action=str(value["a"]), channel=str(value.get("c", ""))[:32],
     )
 
 

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Prefetch
 from django.utils import timezone
 
 from alerting.infra.metrics import escalation_events
@@ -27,8 +28,14 @@ from escalation.models import (
     EscalationEvent,
     EscalationPolicy,
     EscalationState,
+    EscalationTarget,
+    PageState,
     StepKind,
 )
+from escalation.paging.context import PagingContext
+from escalation.paging.level import level_page
+from escalation.paging.pages import escalation_pages_stop, page_rule_run, pages_stop
+from escalation.paging.snapshot import level_targets_snapshot
 from receivers.delivery import notification_bulk_create, notifications_enqueue
 from receivers.models import Receiver
 
@@ -36,16 +43,26 @@ logger = logging.getLogger(__name__)
 
 
 def policy_snapshot(policy: EscalationPolicy) -> dict:
-    """The policy as the chain will run it: its levels, then a repeat step."""
-    steps = [
-        {
+    """The policy as the chain will run it: its levels, then a repeat step.
+
+    A level keeps its receivers and its targets (escalation.paging.snapshot);
+    whoever a target means is resolved when the level's step runs.
+    """
+    levels = policy.levels.order_by("position", "id").prefetch_related(
+        "receivers",
+        Prefetch("targets", queryset=EscalationTarget.objects.select_related(
+            "receiver", "team", "schedule", "layer")),
+    )
+    steps = []
+    for index, level in enumerate(levels):
+        receiver_ids, targets = level_targets_snapshot(level)
+        steps.append({
             "kind": StepKind.NOTIFY,
             "level": index + 1,
             "delay_seconds": level.delay_minutes * 60,
-            "receiver_ids": sorted(receiver.id for receiver in level.receivers.all()),
-        }
-        for index, level in enumerate(policy.levels.order_by("position", "id"))
-    ]
+            "receiver_ids": receiver_ids,
+            "targets": targets,
+        })
     steps.append({"kind": StepKind.REPEAT, "times": policy.repeat_count})
     return {"steps": steps, "business_hours": policy.business_hours}
 
@@ -96,8 +113,18 @@ def escalation_start(
     return escalation
 
 
-def escalation_stop(*, alert_group_id: int, state: EscalationState) -> int:
-    """Stop the group's running chains (acknowledged or resolved); returns how many."""
+def escalation_stop(
+    *, alert_group_id: int, state: EscalationState, acknowledged_by_person_id: int | None = None
+) -> int:
+    """Stop the group's running chains and pages (acknowledged or resolved); how many chains.
+
+    Every person's page stops; with `acknowledged_by_person_id`, the acker's
+    pages of the incident are marked acknowledged.
+    """
+    pages_stop(
+        alert_group_id=alert_group_id, state=PageState.STOPPED,
+        acknowledged_by_person_id=acknowledged_by_person_id,
+    )
     return Escalation.objects.filter(
         alert_group_id=alert_group_id, state=EscalationState.ACTIVE
     ).update(state=state, stopped_at=timezone.now())
@@ -121,7 +148,9 @@ def _business_hours_wait(escalation: Escalation, now: datetime) -> datetime | No
     return allowed if allowed > now else None
 
 
-def _notify(escalation: Escalation, step: dict, now: datetime) -> None:
+def _notify(escalation: Escalation, step: dict, now: datetime, context: PagingContext) -> None:
+    # The chain moves on: whoever the level before paged stops being paged.
+    escalation_pages_stop(escalation_id=escalation.id)
     receivers = list(
         Receiver.objects.filter(id__in=step["receiver_ids"], enabled=True).only(
             "id", "name", "kind"
@@ -137,11 +166,16 @@ def _notify(escalation: Escalation, step: dict, now: datetime) -> None:
             alerts=alerts,
         )
         transaction.on_commit(lambda: notifications_enqueue(notification_ids=ids))
+    paged, fallback_receivers = level_page(
+        escalation=escalation, step=step, now=now, context=context, alerts=alerts,
+        receivers_reached=bool(ids),
+    )
+    told = [r.name for r in receivers] + fallback_receivers
+    detail = f"{len(ids)} notification(s) to {', '.join(told) or 'nobody'}"
+    if step.get("targets"):
+        detail += f"; {paged} {'person' if paged == 1 else 'people'} paged"
     EscalationEvent.objects.create(
-        escalation=escalation,
-        kind=StepKind.NOTIFY,
-        level=step["level"],
-        detail=f"{len(ids)} notification(s) to {', '.join(r.name for r in receivers) or 'nobody'}",
+        escalation=escalation, kind=StepKind.NOTIFY, level=step["level"], detail=detail
     )
     escalation_events.labels(
         tenant=connection.tenant.slug, policy=escalation.policy_name, level=str(step["level"])
@@ -165,7 +199,9 @@ def _enter_repeat(escalation: Escalation, step: dict, now: datetime) -> None:
         escalation.stopped_at = now
 
 
-_RUN: dict[str, Callable[[Escalation, dict, datetime], None]] = {StepKind.NOTIFY: _notify}
+_RUN: dict[str, Callable[[Escalation, dict, datetime, PagingContext], None]] = {
+    StepKind.NOTIFY: _notify
+}
 _ENTER: dict[str, Callable[[Escalation, dict, datetime], None]] = {
     StepKind.NOTIFY: _enter_notify,
     StepKind.REPEAT: _enter_repeat,
@@ -173,14 +209,17 @@ _ENTER: dict[str, Callable[[Escalation, dict, datetime], None]] = {
 
 
 def escalation_step_run(
-    *, escalation_id: int, step: int | None = None, repeats_done: int | None = None
+    *, escalation_id: int, step: int | None = None, repeats_done: int | None = None,
+    context: PagingContext | None = None,
 ) -> bool:
     """Run the chain's due step; True if it ran.
 
     With `step`/`repeats_done` (from an ETA task), anything but exactly that
     step is stale and exits. Acknowledged or resolved groups stop the chain.
+    `context` carries what a tick reads once for all its steps.
     """
     now = timezone.now()
+    context = context or PagingContext()
     with transaction.atomic():
         escalation = (
             Escalation.objects.select_for_update(of=("self",))
@@ -211,7 +250,7 @@ def escalation_step_run(
 
         steps = escalation.snapshot["steps"]
         current = steps[escalation.step]
-        _RUN[current["kind"]](escalation, current, now)
+        _RUN[current["kind"]](escalation, current, now, context)
         escalation.step += 1
         following = steps[escalation.step]
         _ENTER[following["kind"]](escalation, following, now)
@@ -223,9 +262,42 @@ def escalation_step_run(
     return True
 
 
+# The tick's one query: due steps and due page rules, by due time (both indexed).
+_DUE_WORK = """
+SELECT 'step', id, next_step_at AS due FROM escalation_escalation
+WHERE state = 'active' AND next_step_at <= %(now)s
+UNION ALL
+SELECT 'page', id, next_rule_at FROM escalation_page
+WHERE state = 'active' AND next_rule_at <= %(now)s
+ORDER BY due
+"""
+
+
+def escalation_work_due(*, now: datetime) -> list[tuple[str, int]]:
+    """What the tick runs: ("step", escalation id) and ("page", page id), oldest due first."""
+    with connection.cursor() as cursor:
+        cursor.execute(_DUE_WORK, {"now": now})
+        return [(kind, id_) for kind, id_, _ in cursor.fetchall()]
+
+
 def escalation_ids_due(*, now: datetime) -> list[int]:
     return list(
         Escalation.objects.filter(state=EscalationState.ACTIVE, next_step_at__lte=now)
         .order_by("next_step_at")
         .values_list("id", flat=True)
     )
+
+
+def escalation_tick_run() -> int:
+    """Every due step and page rule of the current tenant; how many ran.
+
+    One query finds both; one context loads each schedule's snapshot once.
+    """
+    context = PagingContext()
+    ran = 0
+    for kind, id_ in escalation_work_due(now=timezone.now()):
+        if kind == "step":
+            ran += escalation_step_run(escalation_id=id_, context=context)
+        else:
+            ran += page_rule_run(page_id=id_, context=context)
+    return ran

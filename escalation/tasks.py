@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from django.utils import timezone
 from django_tenants.utils import tenant_context
 
 from alerting.infra.celery import app
-from escalation.services import escalation_ids_due, escalation_step_run
+from escalation.paging.pages import page_rule_run
+from escalation.services import escalation_step_run, escalation_tick_run
 from tenants.selectors import tenant_list
 
 
@@ -17,11 +17,16 @@ def escalation_step(escalation_id: int, step: int, repeats_done: int) -> bool:
 
 
 @app.task(acks_late=True)
+def page_rule(page_id: int, rule: int) -> bool:
+    """ETA task for a page's next notification rule; exits if the page moved on (stale)."""
+    return page_rule_run(page_id=page_id, rule=rule)
+
+
+@app.task(acks_late=True)
 def escalation_tick() -> int:
-    """Periodic: run every due step of every tenant, from the database's timers."""
+    """Periodic: run every due step and page rule of every tenant, from the database's timers."""
     ran = 0
     for tenant in tenant_list():
         with tenant_context(tenant):
-            for escalation_id in escalation_ids_due(now=timezone.now()):
-                ran += escalation_step_run(escalation_id=escalation_id)
+            ran += escalation_tick_run()
     return ran

@@ -14,6 +14,7 @@ from escalation.link_actions import (
     alert_group_acknowledge_by_link,
 )
 from escalation.links import ACKNOWLEDGE, LinkError, action_token_read
+from escalation.paging.acks import link_acknowledger
 from escalation.people.services import contact_method_verify
 from escalation.people.verification import VerificationError, verification_token_read
 
@@ -46,7 +47,8 @@ def acknowledge(request: HttpRequest, token: str) -> HttpResponse:
             "tenant": link.tenant,
             "alertname": group.common_labels.get("alertname") or group.group_key,
             "done": done,
-            "recipient": link.recipient,
+            # A page's link names its person: their name, not "person:<id>".
+            "recipient": link_acknowledger(link=link).name,
         }
         return render(request, "escalation/ack.html", context)
 

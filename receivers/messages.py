@@ -32,6 +32,9 @@ class AlertMessage:
     # The notification whose message opened this group's thread for the receiver
     # (channels that thread replies): later ones reply to it. None: this one opens it.
     thread_root_id: int | None = None
+    # A person's page: the contact method it goes to. Its keys (deduplication,
+    # threads) are the person's own, apart from the group's other messages.
+    contact_method_id: int | None = None
 
 
 def alert_message_for(
@@ -55,6 +58,7 @@ def alert_message_for(
         acknowledged=notification.acknowledgement,
         acknowledge_url=acknowledge_url,
         thread_root_id=_thread_root_id(notification),
+        contact_method_id=getattr(notification, "contact_method_id", None),
     )
 
 
@@ -81,6 +85,7 @@ def _thread_root_id(notification) -> int | None:
         receiver_id=notification.receiver_id,
         alert_group_id=notification.alert_group_id,
         before_id=notification.id,
+        contact_method_id=getattr(notification, "contact_method_id", None),
     )
 
 
@@ -88,6 +93,11 @@ def group_dedup_key(message: AlertMessage) -> str:
     """A stable key per tenant and alert group, for vendors that deduplicate.
 
     Hashed so it fits every vendor's limit (PagerDuty 255, Opsgenie alias 512)
-    whatever the groupKey's length, and names no label to the vendor.
+    whatever the groupKey's length, and names no label to the vendor. A
+    person's page has a key of its own (the contact method's), so a vendor
+    keeps each person's page apart from the group's channel messages.
     """
-    return hashlib.sha256(f"{message.tenant_slug}\n{message.group_key}".encode()).hexdigest()
+    key = f"{message.tenant_slug}\n{message.group_key}"
+    if message.contact_method_id is not None:
+        key += f"\ncontact-method:{message.contact_method_id}"
+    return hashlib.sha256(key.encode()).hexdigest()

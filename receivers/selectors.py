@@ -50,6 +50,8 @@ WITH RECURSIVE carried (id, receiver_id, state, folded_into_id) AS (
     SELECT id, receiver_id, state, folded_into_id
     FROM receivers_notification
     WHERE alert_group_id = %(group_id)s AND status = 'firing'
+      -- a person's page told that person, not the receiver that carried it
+      AND page_id IS NULL AND recipient_address = ''
   UNION
     SELECT n.id, n.receiver_id, n.state, n.folded_into_id
     FROM receivers_notification n
@@ -97,17 +99,25 @@ def receivers_notified_of(*, alert_group_id: int) -> list[Receiver]:
 
 
 def notification_thread_root_id(
-    *, receiver_id: int | None, alert_group_id: int, before_id: int
+    *, receiver_id: int | None, alert_group_id: int, before_id: int,
+    contact_method_id: int | None = None,
 ) -> int | None:
     """The receiver's first delivered firing message about the group, older than `before_id`.
 
     The mail that opened the group's thread: later mails reply to it. After a
     failover it is the fallback's copy, as that was the mail really sent.
+    A person's page threads with the earlier pages to the same contact
+    method, and the receiver's own messages never with a person's page.
     """
     if receiver_id is None:
         return None
+    if contact_method_id is not None:
+        mine = {"contact_method_id": contact_method_id}
+    else:
+        mine = {"page__isnull": True, "recipient_address": ""}
     return (
         Notification.objects.filter(
+            **mine,
             receiver_id=receiver_id,
             alert_group_id=alert_group_id,
             state=NotificationState.DELIVERED,

@@ -32,6 +32,20 @@ escalation_events = Counter(
     ["tenant", "policy", "level"],
 )
 
+escalation_gaps = Counter(
+    "alertmanager_escalation_gaps",
+    "Escalation targets (or people they chose) that found nobody to page, by tenant, policy "
+    "and reason (nobody_on_call, empty_team, no_verified_contact, no_carrier, fallback_empty, "
+    "...).",
+    ["tenant", "policy", "reason"],
+)
+
+pages_started = Counter(
+    "alertmanager_pages",
+    "People paged by escalation levels, by tenant and policy.",
+    ["tenant", "policy"],
+)
+
 _STATUSES = ("firing", "resolved")
 
 

@@ -33,6 +33,7 @@ from receivers.delivery.rules import (
     DUE_TOLERANCE,
     ClaimFacts,
     grouping_may_hold,
+    is_page,
     needs_no_decision,
     not_due,
     too_old,
@@ -143,8 +144,10 @@ def notification_claim(notification_id: int, *, only_due: bool = False) -> Claim
                     now=now,
                 )
             probe = admission.probe
+            page = is_page(notification)
             if grouping_may_hold(
-                acknowledgement=notification.acknowledgement, is_digest=notification.is_digest
+                acknowledgement=notification.acknowledgement, is_digest=notification.is_digest,
+                page=page,
             ):
                 wait = group_window_wait(notification, now)
                 if wait:
@@ -157,7 +160,7 @@ def notification_claim(notification_id: int, *, only_due: bool = False) -> Claim
                 receiver_rate=receiver.rate_limit,
             )
             if not rate.allowed:
-                if notification.is_digest:
+                if notification.is_digest or page:  # a person's page waits, never folds
                     return notification_postpone(
                         notification, seconds=rate.wait_seconds, reason="rate limited", now=now
                     )
@@ -181,15 +184,17 @@ SELECT n.id, n.receiver_id, n.state, n.next_attempt_at, n.is_digest, r.enabled, 
        r.max_age_seconds, n.acknowledgement, c.state,
        -- a sibling the grouping window looks at (receivers.delivery.grouping):
        -- in flight, waiting, or delivered within the window. A group's
-       -- notifications of long ago hold nothing back.
+       -- notifications of long ago hold nothing back, nor do people's pages.
        EXISTS (SELECT 1 FROM receivers_notification s
                WHERE s.receiver_id = n.receiver_id AND s.alert_group_id = n.alert_group_id
-                 AND s.id <> n.id
+                 AND s.id <> n.id AND s.page_id IS NULL AND s.recipient_address = ''
                  AND (s.state = 'sending'
                       OR (s.state = 'pending' AND NOT s.is_digest AND NOT s.acknowledgement)
                       OR (s.state = 'delivered' AND NOT s.is_digest
                           AND s.delivered_at > %(now)s - %(window)s * interval '1 second'))),
-       c.consecutive_failures, c.last_success_at, (SELECT version FROM alerting_config_version)
+       c.consecutive_failures, c.last_success_at, (SELECT version FROM alerting_config_version),
+       -- a person's page (receivers.delivery.rules.is_page)
+       (n.page_id IS NOT NULL OR n.recipient_address <> '')
 FROM receivers_notification n
 JOIN receivers_receiver r ON r.id = n.receiver_id
 LEFT JOIN receivers_receivercircuit c ON c.receiver_id = n.receiver_id
@@ -293,7 +298,9 @@ def batch_claim(
         settled = frozenset(row[0] for row in facts if row[2] in FINAL_STATES)
         rows, to_decide = [], []
         for row in facts:
-            if needs_no_decision(ClaimFacts(*row[2:12]), now=now, only_due=only_due):
+            if needs_no_decision(
+                ClaimFacts(*row[2:12], page=row[15]), now=now, only_due=only_due
+            ):
                 rows.append(row)
             elif row[0] not in asked:
                 to_decide.append(row[0])

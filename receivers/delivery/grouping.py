@@ -19,6 +19,8 @@ def group_window_wait(notification: Notification, now) -> float:
     The first message of a group goes out at once; what follows for the same
     receiver and group within the window waits for the window to pass and
     then goes out as one message. Waiting siblings are merged into this one.
+    People's pages through the same receiver are no siblings: each is a
+    message of its own, to its person.
     """
     window = settings.HERALD_GROUP_WINDOW_SECONDS
     if window <= 0:
@@ -26,7 +28,8 @@ def group_window_wait(notification: Notification, now) -> float:
     # One query on the hot path: usually a group has no other notification.
     siblings = list(
         Notification.objects.filter(
-            receiver_id=notification.receiver_id, alert_group_id=notification.alert_group_id
+            receiver_id=notification.receiver_id, alert_group_id=notification.alert_group_id,
+            page__isnull=True, recipient_address="",
         )
         .exclude(id=notification.id)
         .values_list("state", "delivered_at", "is_digest", "acknowledgement")
@@ -60,6 +63,8 @@ def group_merge(notification: Notification) -> None:
             state=NotificationState.PENDING,
             acknowledgement=False,
             is_digest=False,
+            page__isnull=True,
+            recipient_address="",
         )
         .exclude(id=notification.id)
         .order_by("created_at", "id")

@@ -10,6 +10,7 @@ from alerting.audit.outcomes import audit_outcomes_stage, outcome_of
 from receivers.delivery.digest import alerts_merge
 from receivers.delivery.outbox import notifications_enqueue
 from receivers.delivery.results import notification_count
+from receivers.delivery.rules import is_page
 from receivers.models import Notification, NotificationState, Receiver
 
 
@@ -59,7 +60,13 @@ def digest_fold(notification: Notification, *, wait: float, now) -> None:
 
 
 def _failover_target(notification: Notification) -> Receiver | None:
-    """The receiver's fallback, unless it already had this notification (no loops)."""
+    """The receiver's fallback, unless it already had this notification (no loops).
+
+    A person's page has none: the fallback's recipients are not that person
+    (the chain's next level, or its fallback targets, stand in for them).
+    """
+    if is_page(notification):
+        return None
     receiver = notification.receiver
     fallback = receiver.fallback if receiver else None
     if fallback is None or not fallback.enabled:

@@ -28,10 +28,22 @@ def not_due(*, next_attempt_at: datetime, now: datetime) -> bool:
     return next_attempt_at > now + DUE_TOLERANCE
 
 
-def grouping_may_hold(*, acknowledgement: bool, is_digest: bool) -> bool:
+def is_page(notification) -> bool:
+    """A person's page (escalation.paging): sent to their address, alone, as it is.
+
+    Never merged by the grouping window, folded into a digest or failed over
+    to the carrier receiver's fallback; never counted as the group's firing
+    told to the carrier receiver. The address marks it even after its page
+    row is gone.
+    """
+    return notification.page_id is not None or bool(notification.recipient_address)
+
+
+def grouping_may_hold(*, acknowledgement: bool, is_digest: bool, page: bool = False) -> bool:
     """May the grouping window hold this notification back (if its group has others)?"""
     return (
-        settings.HERALD_GROUP_WINDOW_SECONDS > 0 and not acknowledgement and not is_digest
+        settings.HERALD_GROUP_WINDOW_SECONDS > 0
+        and not acknowledgement and not is_digest and not page
     )
 
 
@@ -51,6 +63,8 @@ class ClaimFacts:
     # Another notification of its group for the same receiver that the
     # grouping window looks at: sending, waiting, or delivered within the window.
     window_sibling: bool
+    # A person's page (`is_page`): the grouping window never holds it.
+    page: bool = False
 
 
 def needs_no_decision(facts: ClaimFacts, *, now: datetime, only_due: bool = False) -> bool:
@@ -72,6 +86,8 @@ def needs_no_decision(facts: ClaimFacts, *, now: datetime, only_due: bool = Fals
         and facts.circuit_state in (None, CircuitState.CLOSED)
         and not (
             facts.window_sibling
-            and grouping_may_hold(acknowledgement=facts.acknowledgement, is_digest=False)
+            and grouping_may_hold(
+                acknowledgement=facts.acknowledgement, is_digest=False, page=facts.page
+            )
         )
     )

@@ -4,7 +4,9 @@ Preparing a send reads the database (templates, the tenant's signing key);
 the prepared send itself is pure I/O, so a batch can run its sends in other
 threads (receivers.delivery.threads). A batch prepares every send with one
 `Sends`, which reads each channel's templates and builds each receiver's
-transport once.
+transport once. A person's page goes through the carrier receiver's
+transport addressed to the person (`Transport.addressed_to`), and its
+acknowledge link names the person.
 """
 
 from __future__ import annotations
@@ -22,8 +24,9 @@ from django.utils import timezone
 from alerting.encryption import SecretUnreadable
 from alerting.fields import encrypted_value_readable
 from alerting.infra.log_context import notification_log_context
-from escalation.links import acknowledge_url
+from escalation.links import acknowledge_url, person_recipient
 from receivers.delivery.digest import digest_text
+from receivers.delivery.rules import is_page
 from receivers.messages import AlertMessage, alert_message_for
 from receivers.models import Notification
 from receivers.redaction import secrets_scrub
@@ -73,6 +76,17 @@ class Send:
     run: Callable[[], SendOutcome]
 
 
+def _link_recipient(notification: Notification) -> tuple[str, str]:
+    """Who the notification's link is for, and by which channel when it is a person's page."""
+    if not is_page(notification):
+        return (notification.receiver.name if notification.receiver else "", "")
+    # One read for a page (rare beside the channel messages): its person.
+    person_id = notification.page.person_id if notification.page_id else None
+    if person_id is None:  # the page's person was deleted: the address it went to
+        return (f"contact:{notification.recipient_address}"[:150], notification.channel)
+    return (person_recipient(person_id), notification.channel)
+
+
 def notification_message(notification: Notification) -> AlertMessage:
     """The message a notification carries, with its acknowledge link when it has one."""
     tenant = connection.tenant
@@ -81,6 +95,7 @@ def notification_message(notification: Notification) -> AlertMessage:
         and not notification.acknowledgement
         and not notification.is_digest
     )
+    recipient, channel = _link_recipient(notification) if wants_link else ("", "")
     message = alert_message_for(
         notification,
         tenant_slug=tenant.slug,
@@ -90,7 +105,8 @@ def notification_message(notification: Notification) -> AlertMessage:
             alert_group_id=notification.alert_group_id,
             # The incident the notification is about, and who it goes to.
             incident=notification.alert_group.incident,
-            recipient=notification.receiver.name if notification.receiver else "",
+            recipient=recipient,
+            channel=channel,
         )
         if wants_link
         else "",
@@ -122,7 +138,8 @@ class Sends:
             lambda channel: message_template_sources(channel=channel)
         )
         self._templates: dict[str, dict[tuple[str, str], str]] = {}
-        self._transports: dict[int, Transport | SendOutcome] = {}
+        # By receiver id, and (receiver id, address) for people's pages.
+        self._transports: dict[int | tuple[int, str], Transport | SendOutcome] = {}
 
     def prepare(self, notification: Notification) -> Send:
         """A send to run once, in any thread; it touches no database."""
@@ -150,11 +167,19 @@ class Sends:
 
     def _transport(self, notification: Notification) -> Transport | SendOutcome:
         receiver = notification.receiver
+        if is_page(notification):
+            key = (receiver.id, notification.recipient_address)
+            if key not in self._transports:
+                self._transports[key] = self._build(
+                    receiver, address=notification.recipient_address
+                )
+            return self._transports[key]
         if receiver.id not in self._transports:
             self._transports[receiver.id] = self._build(receiver)
         return self._transports[receiver.id]
 
-    def _build(self, receiver) -> Transport | SendOutcome:
+    def _build(self, receiver, *, address: str | None = None) -> Transport | SendOutcome:
+        """The receiver's transport; with `address`, sending to that person instead."""
         if not encrypted_value_readable(receiver, "secrets"):
             # A key was dropped from HERALD_ENCRYPTION_KEYS too early (or
             # never given). Putting it back makes the retries succeed.
@@ -163,9 +188,23 @@ class Sends:
             )
         if receiver.kind not in self._templates:
             self._templates[receiver.kind] = self._templates_of(receiver.kind)
+        config = receiver.config
+        if address is not None:
+            kind = transport_class(receiver.kind)
+            if not receiver.carries_pages or not kind.pages_people:
+                return SendOutcome(
+                    error=f"the receiver {receiver.name!r} no longer carries "
+                    f"{kind.label} pages to people",
+                    permanent=True,
+                )
+            try:
+                config = kind.addressed_to(receiver.config, kind.contact_address_clean(address))
+            except ValueError as exc:
+                return SendOutcome(error=f"the person's address is not usable: {exc}"[:300],
+                                   permanent=True)
         try:
             return transport_class(receiver.kind)(
-                config=receiver.config,
+                config=config,
                 secrets=receiver.secrets,
                 allow_private=connection.tenant.allow_private_targets,
                 templates=self._templates[receiver.kind],

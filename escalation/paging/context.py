@@ -1,0 +1,80 @@
+"""What one tick (or one ETA task) reads once for all the steps and pages it runs.
+
+Schedule snapshots are loaded once per tick and kept by id, so 10,000
+chains on one schedule cost one load; the receivers that carry each
+channel's pages are read once as well. A tick is short (well under a
+second): an edit that lands during it is seen by the next tick.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.core.exceptions import ObjectDoesNotExist
+
+from escalation.schedules import ScheduleSpec, on_call_at, schedule_snapshot, shifts_between
+from receivers.models import Receiver
+
+# How far ahead a gap's end is looked for, to say when someone is on call again.
+GAP_LOOKAHEAD = timedelta(days=14)
+
+
+@dataclass(frozen=True)
+class OnCallNow:
+    people: tuple[int, ...]
+    version: int | None
+    source: str  # "temporary" | "override" | "layer" | "nobody" | "missing"
+
+
+@dataclass
+class PagingContext:
+    """Per-tick caches; make one per tick (or per task), never keep one across ticks."""
+
+    _specs: dict[int, ScheduleSpec | None] = field(default_factory=dict)
+    _carriers: dict[str, Receiver] | None = None
+
+    def spec(self, schedule_id: int, at: datetime) -> ScheduleSpec | None:
+        """The schedule's snapshot, loaded on first use; None when it was deleted.
+
+        Overrides and temporary schedules that ended before `at` (the first
+        use's instant) are left out: a tick asks about now and later only.
+        """
+        if schedule_id not in self._specs:
+            try:
+                self._specs[schedule_id] = schedule_snapshot(schedule_id=schedule_id, since=at)
+            except ObjectDoesNotExist:
+                self._specs[schedule_id] = None
+        return self._specs[schedule_id]
+
+    def on_call(self, *, schedule_id: int, layer_id: int | None, at: datetime) -> OnCallNow:
+        spec = self.spec(schedule_id, at)
+        if spec is None:
+            return OnCallNow((), None, "missing")
+        if layer_id is not None and all(layer.layer_id != layer_id for layer in spec.layers):
+            return OnCallNow((), spec.version, "missing")
+        found = on_call_at(spec, at, layer_id=layer_id)
+        return OnCallNow(tuple(found.people), spec.version, found.source)
+
+    def next_on_call(
+        self, *, schedule_id: int, layer_id: int | None, at: datetime
+    ) -> datetime | None:
+        """When someone is on call again after `at` (within GAP_LOOKAHEAD), for a gap's record."""
+        spec = self.spec(schedule_id, at)
+        if spec is None:
+            return None
+        for shift in shifts_between(spec, at, at + GAP_LOOKAHEAD, layer_id=layer_id):
+            if shift.people and shift.start > at:
+                return shift.start
+        return None
+
+    def carriers(self) -> dict[str, Receiver]:
+        """Channel kind -> the enabled receiver that carries its pages."""
+        if self._carriers is None:
+            self._carriers = {
+                receiver.kind: receiver
+                for receiver in Receiver.objects.filter(carries_pages=True, enabled=True).only(
+                    "id", "name", "kind", "enabled"
+                )
+            }
+        return self._carriers
