@@ -1,9 +1,15 @@
 """Selectors: a schedule's rows as a `ScheduleSpec` (current tenant schema), and who is on call now.
 
 One query per kind of row (the schedule; its layers with their members and
-restrictions; overrides; temporaries with their shifts): seven in all, however
-big the schedule. The spec carries the schedule's `version`, so callers may
-keep it while the version is unchanged.
+restrictions; overrides; temporaries with their shifts), and one more for the
+version: eight in all, however big the schedule. The spec carries the
+schedule's `version`, so callers may keep it while the version is unchanged.
+
+Under READ COMMITTED each query sees what was committed when it ran, so an
+edit committed between them could give rows of version v+1 labelled v. Every
+edit bumps the version in its own transaction, so reading the version again
+at the end shows it: then the snapshot is taken again (a page must record
+the version that really chose its person).
 """
 
 from __future__ import annotations
@@ -50,12 +56,25 @@ def _layer_spec(layer: ScheduleLayer) -> LayerSpec:
     )
 
 
+_ATTEMPTS = 3
+
+
 def schedule_snapshot(*, schedule_id: int, since: datetime | None = None) -> ScheduleSpec:
-    """The schedule as the engine sees it. Raises Schedule.DoesNotExist.
+    """The schedule as the engine sees it, all of one version. Raises Schedule.DoesNotExist.
 
     `since`: leave out overrides and temporary schedules that ended by then
     (what "now" and the future need); None keeps them all (history).
     """
+    for _ in range(_ATTEMPTS - 1):
+        spec = _snapshot(schedule_id=schedule_id, since=since)
+        version = Schedule.objects.filter(pk=schedule_id).values_list("version", flat=True)
+        if version.first() == spec.version:
+            return spec
+    # Edited again and again while being read: the last reading, as good as any.
+    return _snapshot(schedule_id=schedule_id, since=since)
+
+
+def _snapshot(*, schedule_id: int, since: datetime | None) -> ScheduleSpec:
     overrides = ScheduleOverride.objects.order_by("start", "id")
     temporaries = TemporarySchedule.objects.order_by("start", "id")
     if since is not None:

@@ -19,7 +19,7 @@ def test_the_snapshot_of_a_two_layer_schedule_with_an_override_takes_few_queries
         schedule=schedule, kind="replace", person=carol, replaces=bob,
         start=datetime(2026, 1, 12, 8, tzinfo=UTC), end=datetime(2026, 1, 13, 8, tzinfo=UTC),
     )
-    with django_assert_max_num_queries(7):
+    with django_assert_max_num_queries(8):
         spec = schedule_snapshot(schedule_id=schedule.pk)
     assert spec.version == schedule.version and spec.time_zone == "Europe/Berlin"
     assert [layer.members for layer in spec.layers] == [(alice.pk, bob.pk), (carol.pk,)]
