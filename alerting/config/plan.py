@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from alerting.config.schema import ConfigDocument, RouteSpec, route_entries
+from alerting.config.schema_oncall import WEEKDAY_INDEX, rule_method_index
 
 REDACTED = "[redacted]"
 REDACTED_CHANGED = "[redacted, changed]"
@@ -45,13 +46,41 @@ def spec_comparable(section: str, spec: Any) -> dict[str, Any]:
             # Stored in this order (others, then fallbacks): the file's order within each.
             level["targets"] = sorted(level["targets"], key=lambda target: target["fallback"])
     elif section == "people":
-        for method, method_spec in zip(data["contact_methods"], spec.contact_methods,
-                                       strict=True):
-            # Resolved: the value in `address`, what the file wrote beside it.
-            method["address_reference"] = method_spec._reference
+        _person_comparable(data, spec)
     elif section == "schedules":
-        data["layers"].sort(key=lambda layer: (-layer["priority"], layer["name"]))
+        _schedule_comparable(data)
     return data
+
+
+def _person_comparable(data: dict[str, Any], spec: Any) -> None:
+    """Methods in one order, rules naming their method by kind and address: a file may
+    list them in any order and name a method by its label, kind or address."""
+    for method, method_spec in zip(data["contact_methods"], spec.contact_methods, strict=True):
+        # Resolved: the value in `address`, what the file wrote beside it.
+        method["address_reference"] = method_spec._reference
+    for rule in data["notification_rules"]:
+        found = rule_method_index(spec, rule["method"])
+        if len(found) == 1:
+            method = data["contact_methods"][found[0]]
+            # Never an address from the environment: the plan is printed and audited.
+            rule["method"] = f"{method['kind']} {method['address_reference'] or method['address']}"
+    data["contact_methods"].sort(key=lambda method: (method["kind"], method["address"]))
+    data["notification_rules"].sort(key=lambda rule: (rule["delay_minutes"], rule["method"]))
+
+
+def _schedule_comparable(data: dict[str, Any]) -> None:
+    """What has no order of its own (everything but a rotation's members) in one order."""
+    data["layers"].sort(key=lambda layer: (-layer["priority"], layer["name"]))
+    for layer in data["layers"]:
+        layer["restrictions"].sort(key=lambda r: (r["weekday"] is not None,
+                                                  WEEKDAY_INDEX.get(r["weekday"], -1),
+                                                  r["start"], r["end"]))
+    data["overrides"].sort(key=lambda o: (o["start"], o["end"], o["kind"], o["person"],
+                                          o["replaces"] or ""))
+    for temporary in data["temporaries"]:
+        temporary["shifts"].sort(key=lambda shift: (shift["start"], shift["end"],
+                                                    shift["person"]))
+    data["temporaries"].sort(key=lambda t: (t["start"], t["end"]))
 
 
 def route_comparables(

@@ -10,13 +10,18 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, time
 from typing import Annotated, Any, ClassVar, Literal, Self
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from limits import parse as rate_parse
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-from alerting.config.schema_oncall import PersonSpec, ScheduleSpec, TargetSpec, TeamSpec
+from alerting.config.schema_oncall import (
+    PersonSpec,
+    ScheduleSpec,
+    TargetSpec,
+    TeamSpec,
+    zone_check,
+)
 from alerting.matchers import MatcherError, parse_matchers
 from alerting.routing import MAX_DEPTH
 from receivers.severity import MIN_SEVERITY_NAMES
@@ -67,11 +72,7 @@ def canonical_matchers(matchers: list[str]) -> list[str]:
 
 
 def time_zone_check(value: str) -> str:
-    try:
-        ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"{value!r} is not a time zone (IANA, e.g. Europe/Berlin)") from None
-    return value
+    return zone_check(value)
 
 
 class TenantSpec(_Spec):

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time
 from typing import Any, Literal, Self
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
+from escalation.schedules.zones import zone_known
 from receivers.template_context import LANGUAGES
 
 Language = Literal[LANGUAGES]  # type: ignore[valid-type]
@@ -32,10 +33,9 @@ class _Spec(BaseModel):
 
 
 def zone_check(value: str) -> str:
-    try:
-        ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"{value!r} is not a time zone (IANA, e.g. Europe/Berlin)") from None
+    # Known names only: ZoneInfo would open "America" (a folder) or "localtime".
+    if not zone_known(value):
+        raise ValueError(f"{value[:64]!r} is not a time zone (IANA, e.g. Europe/Berlin)")
     return value
 
 

@@ -28,7 +28,7 @@ from alerting.config.schema_oncall import (
     ranges_backwards,
     rule_method_index,
 )
-from escalation.schedules.validation import overlapping_overrides
+from escalation.schedules.validation import layer_problems, overlapping_overrides
 from receivers.transports import transport_class
 from receivers.transports.registry import contact_kind_choices
 
@@ -44,7 +44,7 @@ class OnCallChecks:
     # --- basic -------------------------------------------------------------
 
     def oncall_basic(self) -> list[Problem]:
-        problems = []
+        problems = self._page_carriers()
         for index, person in enumerate(self.document.people or []):
             problems += self._person(index, person)
         for index, team in enumerate(self.document.teams or []):
@@ -59,6 +59,24 @@ class OnCallChecks:
                 seen.setdefault(member.username, position)
         for index, schedule in enumerate(self.document.schedules or []):
             problems += self._schedule(index, schedule)
+        return problems
+
+    def _page_carriers(self) -> list[Problem]:
+        """One receiver per kind carries its pages, of a kind that pages people."""
+        problems = []
+        carriers: dict[str, str] = {}
+        kinds = dict(contact_kind_choices())
+        for index, receiver in enumerate(self.document.receivers or []):
+            if not receiver.carries_pages:
+                continue
+            path: Path = ("receivers", index, "carries_pages")
+            if receiver.kind not in kinds:
+                problems.append(self.at(path, f"{receiver.kind} does not page people "
+                                              f"({', '.join(kinds) or 'no channel'} does)"))
+            elif receiver.kind in carriers:
+                problems.append(self.at(path, f"{carriers[receiver.kind]!r} carries the "
+                                              f"{receiver.kind} pages already (one per kind)"))
+            carriers.setdefault(receiver.kind, receiver.name)
         return problems
 
     def _person(self, index: int, person: PersonSpec) -> list[Problem]:
@@ -114,7 +132,13 @@ class OnCallChecks:
         backwards = ranges_backwards(schedule)
         problems = [self.at((*base, *path), message) for path, message in backwards]
         seen: dict[str, int] = {}
+        engine_layers = engine_spec(schedule)[0].layers
         for position, layer in enumerate(schedule.layers):
+            # The engine's bounds (the schema has said the rest, restrictions are below).
+            for field, messages in layer_problems(engine_layers[position]).items():
+                if field in ("shift_length", "start_date"):
+                    problems += [self.at((*base, "layers", position, field), message)
+                                 for message in messages]
             if layer.name in seen:
                 problems.append(self.at((*base, "layers", position, "name"),
                                         f"{layer.name!r} is defined twice (first at "

@@ -63,6 +63,41 @@ def test_export_deploy_export_round_trips_unchanged(team, tmp_path, monkeypatch)
     assert export() == exported
 
 
+def test_every_on_call_section_round_trips(alpha, env, tmp_path, monkeypatch):
+    """Two teams, a two-layer schedule with restrictions, every kind of override, a
+    temporary schedule, every kind of target: export → deploy → export is unchanged, and
+    the hand-written file (its own order, wall-clock times) deploys as no change either."""
+    monkeypatch.setenv("SRE_HOOK_URL", "https://93.184.216.34/hook")
+    members_of_the_tenant("alice", "bob", "carol", "dave")
+    full = SAMPLES / "oncall_full.yaml"
+    assert deploy(full).strip().endswith("12 created, 0 changed, 0 removed")
+    assert deploy(full).strip() == "no changes"
+
+    exported = export()
+    monkeypatch.setenv("HERALD_SRE_HOOK_URL", "https://93.184.216.34/hook")
+    assert deploy(write(tmp_path, exported, "exported.yaml")).strip() == "no changes"
+    assert export() == exported
+
+    schedule = Schedule.objects.get(name="platform-primary")
+    layers = {layer.name: layer for layer in schedule.layers.all()}
+    assert layers["business-hours"].restrictions.count() == 3
+    assert layers["follow-the-sun"].shift_unit == "hours"
+    assert [(o.kind, o.note) for o in schedule.overrides.order_by("start")] == [
+        ("add", ""), ("remove", "dentist"), ("replace", "DST weekend"),
+    ]
+    # 20:00 in New York on 7 March is 01:00 UTC on the 8th (before the clocks change).
+    assert schedule.overrides.get(kind="replace").start == datetime(2026, 3, 8, 1, tzinfo=UTC)
+    assert schedule.temporaries.get().shifts.count() == 2
+    targets = EscalationTarget.objects.filter(level__policy__name="platform-pages")
+    assert sorted((t.kind, t.fallback, t.layer.name if t.layer else "") for t in targets) == [
+        ("on_call", False, ""), ("on_call", False, "business-hours"), ("person", True, ""),
+        ("receiver", True, ""), ("round_robin", False, ""), ("team", False, ""),
+    ]
+    bob = Person.objects.get(display_name="bob")
+    assert bob.notification_rules.get().contact_method.address == "bob@home.example"
+    assert "      - method: bob@home.example\n        delay_minutes: 2\n" in exported
+
+
 def test_deploying_the_same_file_twice_changes_nothing_and_keeps_rows(team):
     layer_ids = set(Schedule.objects.get().layers.values_list("id", flat=True))
     version = Schedule.objects.get().version
@@ -87,7 +122,7 @@ def test_an_unchanged_address_keeps_its_verification_and_a_new_one_is_unverified
     relabelled = relabelled.replace("      - {method: email}\n  - username: carol",
                                     "      - {method: work}\n  - username: carol")
     assert deploy(write(tmp_path, relabelled)).splitlines() == [
-        "~ people/bob (contact_methods, notification_rules)",
+        "~ people/bob (contact_methods)",  # the rule names the same method
         "0 created, 1 changed, 0 removed",
     ]
     kept = ContactMethod.objects.get(address="bob@example.com")

@@ -42,9 +42,11 @@ def test_schema_mistakes_name_their_field_and_line():
         "oncall_schema_bad.yaml:21:13: error: escalation_policies[0].levels[0].targets[0]: a "
         "target names exactly one of receiver, person, team, on_call, round_robin (not person "
         "and team)",
+        # A folder of the zone database is no zone either.
+        "oncall_schema_bad.yaml:23:14: error: tenant.time_zone: 'America' is not a time zone",
     ]:
         assert line in output, f"{line!r} missing:\n{output}"
-    assert "5 error(s)" in output
+    assert "6 error(s)" in output
 
 
 def test_mistakes_within_the_file_are_found_at_basic():
@@ -62,9 +64,17 @@ def test_mistakes_within_the_file_are_found_at_basic():
         "(replace bob, 2026-02-07 08:00 to 2026-02-09 08:00 UTC)",
         "oncall_basic_bad.yaml:25:58: error: schedules[0].overrides[2].end: end must be after "
         "start",
+        "oncall_basic_bad.yaml:31:23: error: schedules[1].layers[0].shift_length: Layer "
+        "'biennial': a shift of at most 366 days.",
+        "oncall_basic_bad.yaml:34:35: error: schedules[1].layers[0].restrictions[0].end: a "
+        "restriction ending when it starts; for all day, leave it out",
+        "oncall_basic_bad.yaml:38:20: error: receivers[0].carries_pages: webhook does not page "
+        "people (email does)",
+        "oncall_basic_bad.yaml:46:20: error: receivers[2].carries_pages: 'mail-a' carries the "
+        "email pages already (one per kind)",
     ]:
         assert line in output, f"{line!r} missing:\n{output}"
-    assert "5 error(s), 0 warning(s)" in output
+    assert "9 error(s), 0 warning(s)" in output
 
 
 def test_names_that_do_not_resolve_and_non_members_are_errors_at_standard(alpha):
