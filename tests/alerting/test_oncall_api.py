@@ -13,6 +13,8 @@ import pytest
 import time_machine
 from django.test import Client
 from django_tenants.utils import tenant_context
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from alerting.audit.models import AuditEntry
 from escalation.models import ScheduleOverride
@@ -309,3 +311,45 @@ def test_the_override_list_moves_on_as_time_passes(oncall, alpha):
         later = api.get(f"/api/v1/schedules/{primary.id}/").json()
 
     assert later["upcomingOverrides"] == []
+
+
+_TIMES = st.one_of(
+    st.datetimes(min_value=datetime(1, 1, 2), max_value=datetime(9999, 12, 30),
+                 timezones=st.sampled_from([UTC, None])).map(lambda moment: moment.isoformat()),
+    st.sampled_from(["2027-03-03T12:00:00Z", "2027-03-03T18:00:00Z", "", "now", "T", "-1"]),
+    st.integers(), st.none(),
+)
+_FIELDS = {"kind", "person", "replaces", "start", "end", "note", "schedule",
+           "non_field_errors"}
+
+
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(body=st.fixed_dictionaries({}, optional={
+    "kind": st.one_of(st.sampled_from(["replace", "add", "remove", "", "swap"]), st.integers()),
+    "person": st.one_of(st.sampled_from(["alice", "bob", "carol", "", "x" * 151]),
+                        st.text(max_size=20), st.integers(), st.lists(st.text(), max_size=2)),
+    "replaces": st.one_of(st.sampled_from(["alice", "bob", ""]), st.none(), st.integers()),
+    "start": _TIMES,
+    "end": _TIMES,
+    "note": st.one_of(st.text(max_size=250), st.none(), st.integers()),
+}))
+def test_any_override_body_is_made_or_refused_by_field_never_a_500(oncall, alpha, body):
+    answer = Api(alpha, "write").post(
+        f"/api/v1/schedules/{oncall['primary'].id}/overrides/", body)
+
+    assert answer.status_code in (201, 400), (body, answer.content)
+    if answer.status_code == 400:
+        assert set(answer.json()) <= _FIELDS and answer.json(), (body, answer.json())
+
+
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(moment=st.one_of(_TIMES.filter(lambda value: value is not None).map(str),
+                        st.text(max_size=40)))
+def test_any_at_is_answered_or_refused_by_name_never_a_500(oncall, alpha, moment):
+    answer = Api(alpha, "read").get(f"/api/v1/teams/{oncall['team'].id}/on-call/", at=moment)
+
+    assert answer.status_code in (200, 400), (moment, answer.content)
+    if answer.status_code == 400:
+        assert set(answer.json()) == {"at"}
