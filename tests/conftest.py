@@ -30,7 +30,7 @@ from tenants.services import ingest_key_create, tenant_create
 from tests.receivers.outbound_jail import jail_install, offline_resolver_install
 
 TENANT_SLUGS = ("alpha", "beta")
-TENANT_TABLE_APPS = ("alerting", "receivers")
+TENANT_TABLE_APPS = ("alerting", "receivers", "escalation")
 
 # Per run, so two test runs on one machine (two checkouts, two people) do not
 # share a broker or a test database.
@@ -80,8 +80,11 @@ def pytest_runtest_teardown(item: pytest.Item, nextitem):
     try:
         return (yield)
     finally:
-        with blocker.unblock():
-            _operators_audit_trigger(enable=True)
+        # After the session's last test its teardown has dropped the test
+        # database too (session fixtures end there): nothing to turn back on.
+        if nextitem is not None:
+            with blocker.unblock():
+                _operators_audit_trigger(enable=True)
 
 
 def _operators_audit_trigger(*, enable: bool) -> None:
