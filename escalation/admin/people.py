@@ -113,6 +113,7 @@ class NotificationRuleInline(RoleInlineMixin, admin.TabularInline):
     max_num = MAX_RULES
     fields = ["contact_method", "delay_minutes"]
     verbose_name = "notification rule (when paged)"
+    verbose_name_plural = "notification rules (when paged)"
 
     def get_formset(self, request, obj=None, **kwargs):
         self._person = obj

@@ -224,6 +224,7 @@ class LayerMemberInline(RoleInlineMixin, admin.TabularInline):
     fields = ["position", "person"]
     ordering = ["position", "id"]
     verbose_name = "member (in rotation order)"
+    verbose_name_plural = "members (in rotation order)"
 
 
 class LayerRestrictionInline(RoleInlineMixin, admin.TabularInline):
@@ -232,6 +233,7 @@ class LayerRestrictionInline(RoleInlineMixin, admin.TabularInline):
     max_num = 50
     fields = ["weekday", "start_time", "end_time"]
     verbose_name = "restriction (on call only inside these windows)"
+    verbose_name_plural = "restrictions (on call only inside these windows)"
 
 
 @admin.register(ScheduleLayer)

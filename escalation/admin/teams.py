@@ -17,6 +17,7 @@ class TeamMemberInline(RoleInlineMixin, admin.TabularInline):
     fields = ["person", "role", "position"]
     ordering = ["position", "id"]
     verbose_name = "member (position: the order of round robin)"
+    verbose_name_plural = "members (position: the order of round robin)"
 
 
 @admin.register(Team)
