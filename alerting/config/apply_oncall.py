@@ -21,6 +21,7 @@ from collections.abc import Mapping
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import connection
+from django.db.models import Q
 
 from alerting.config.envrefs import env_resolve, has_reference
 from alerting.config.export_oncall import CONFIG_OVERRIDE_CREATOR
@@ -44,6 +45,7 @@ from escalation.models import (
     Team,
     TemporarySchedule,
 )
+from escalation.schedules.services import schedule_changed, schedule_full_clean
 from receivers.models import Receiver
 from receivers.transports import transport_class
 from receivers.transports.registry import contact_kind_choices
@@ -139,8 +141,17 @@ def person_apply(spec: PersonSpec) -> None:
 
 
 def person_remove(username: str) -> None:
+    """The profile goes, and with it their place in rotations, overrides and temporary
+    shifts: each schedule they were in gets a new version."""
     user_ids = get_user_model().objects.filter(username=username).values_list("id", flat=True)
-    Person.objects.filter(user_id__in=list(user_ids)).delete()
+    people = Person.objects.filter(user_id__in=list(user_ids))
+    schedules = set(Schedule.objects.filter(
+        Q(layers__members__person__in=people) | Q(overrides__person__in=people)
+        | Q(overrides__replaces__in=people) | Q(temporaries__shifts__person__in=people)
+    ).values_list("id", flat=True))
+    people.delete()
+    for schedule_id in sorted(schedules):
+        schedule_changed(schedule_id=schedule_id)
 
 
 def team_apply(spec: TeamSpec) -> None:
@@ -170,8 +181,6 @@ def team_policies_apply(teams: list[TeamSpec], names: set[str]) -> None:
 
 
 def schedule_apply(spec: ScheduleSpec) -> None:
-    from escalation.schedules.services import schedule_changed, schedule_full_clean
-
     team = None
     if spec.team:
         team = Team.objects.filter(name=spec.team).first()

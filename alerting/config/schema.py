@@ -275,9 +275,10 @@ class ConfigDocument(_Spec):
     tenant: TenantSpec | None = None
     receivers: list[ReceiverSpec] | None = None
     templates: list[TemplateSpec] | None = None
-    people: list[PersonSpec] | None = None
-    teams: list[TeamSpec] | None = None
-    schedules: list[ScheduleSpec] | None = None
+    # Bounded: validation walks each of them, and a schedule's 12 weeks are computed.
+    people: list[PersonSpec] | None = Field(None, max_length=2000)
+    teams: list[TeamSpec] | None = Field(None, max_length=500)
+    schedules: list[ScheduleSpec] | None = Field(None, max_length=200)
     routes: list[RouteSpec] | None = None
     escalation_policies: list[PolicySpec] | None = None
     business_hours: list[HoursSpec] | None = None

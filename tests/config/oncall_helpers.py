@@ -5,7 +5,7 @@ from __future__ import annotations
 from io import StringIO
 from pathlib import Path
 
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.db import connection
 
 from tenants.models import TenantMembership
@@ -28,9 +28,12 @@ def members_of_the_tenant(*usernames: str) -> None:
 
 
 def deploy(path: Path | str, *, dry_run: bool = False) -> str:
-    out = StringIO()
-    call_command("deploy_receivers", str(path), tenant="alpha", dry_run=dry_run, stdout=out,
-                 stderr=StringIO())
+    out, err = StringIO(), StringIO()
+    try:
+        call_command("deploy_receivers", str(path), tenant="alpha", dry_run=dry_run,
+                     stdout=out, stderr=err)
+    except CommandError as exc:
+        raise CommandError(f"{exc}\n{err.getvalue()}") from None
     return out.getvalue()
 
 

@@ -244,3 +244,20 @@ def test_a_person_who_left_the_tenant_cannot_be_deployed(team, tmp_path):
                      stdout=StringIO(), stderr=err)
     assert "oncall.yaml:33:15: error: people[2].username: 'carol' is not a member of this " \
         "tenant" in err.getvalue()
+
+
+def test_removing_a_person_takes_them_out_of_rotations_under_a_new_version(team, tmp_path):
+    schedule = Schedule.objects.get()
+    version = schedule.version
+    people_only = SAMPLE[SAMPLE.index("\npeople:"):SAMPLE.index("  - username: carol")]
+
+    assert deploy(write(tmp_path, people_only)).splitlines() == [
+        "- people/carol", "0 created, 0 changed, 1 removed",
+    ]
+
+    schedule.refresh_from_db()
+    assert schedule.version > version
+    assert [m.person.display_name for m in schedule.layers.get().members.all()] == [
+        "Alice Adams", "Bob Berg",
+    ]
+    assert not schedule.overrides.exists()  # Carol's weekend for Bob went with her
