@@ -36,6 +36,14 @@ def time_in_reach(value: datetime) -> datetime:
     return value
 
 
+@extend_schema_field({
+    "type": "string", "pattern": r"^\d{2}:\d{2}:\d{2}$", "example": "09:00:00",
+    "description": "A wall-clock time in the schedule's zone (no offset: it follows DST).",
+})
+class WallClockTimeField(serializers.TimeField):
+    """JSON Schema's `time` format wants an offset; a schedule's times have none."""
+
+
 class PersonRefSerializer(serializers.Serializer):
     username = serializers.CharField()
     displayName = serializers.CharField(source="display_name")
@@ -64,17 +72,15 @@ class RestrictionSerializer(serializers.Serializer):
     weekday = serializers.IntegerField(
         allow_null=True, help_text="0 = Monday … 6 = Sunday; null: every day."
     )
-    startTime = serializers.TimeField(source="start_time")
-    endTime = serializers.TimeField(
+    startTime = WallClockTimeField(source="start_time")
+    endTime = WallClockTimeField(
         source="end_time", help_text="The next day's when it is not after the start."
     )
 
 
 class LayerSerializer(serializers.ModelSerializer):
     startDate = serializers.DateField(source="start_date")
-    handoffTime = serializers.TimeField(
-        source="handoff_time", help_text="Wall clock of the schedule's time zone."
-    )
+    handoffTime = WallClockTimeField(source="handoff_time")
     shiftLength = serializers.IntegerField(source="shift_length")
     shiftUnit = serializers.CharField(source="shift_unit")
     startPosition = serializers.IntegerField(source="start_position")
