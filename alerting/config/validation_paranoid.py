@@ -84,6 +84,15 @@ class ParanoidChecks:
             for level in policy.levels
             for name in level.receivers
         }
+        used |= {
+            name
+            for policy in self.document.escalation_policies or []
+            for level in policy.levels
+            for name in (target.receiver for target in level.targets) if name
+        }
+        # A page carrier is used by every page of its kind.
+        used |= {receiver.name for receiver in self.document.receivers or []
+                 if receiver.carries_pages}
         if self.document.routes is None and not used:
             return []
         return [

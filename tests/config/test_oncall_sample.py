@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
+from io import StringIO
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.core.management import call_command
 
 from alerting.models import Route
 from escalation.models import EscalationPolicy, Person, Schedule, Team
@@ -102,3 +104,18 @@ def test_the_rotation_hands_off_on_mondays_at_nine_berlin_time_with_the_weekend_
     # After the clocks go forward (29 March), the handoff is still at nine in Berlin.
     assert on_call(schedule, 2026, 3, 30, 8, 59) == (["Carol Chen"], "layer")
     assert on_call(schedule, 2026, 3, 30, 9, 0) == (["Alice Adams"], "layer")
+
+
+@pytest.mark.parametrize("level", ["basic", "standard", "strict", "paranoid"])
+def test_the_example_is_valid_at_every_level(env, level):
+    out = StringIO()
+    call_command("validate_config", str(SAMPLES / "oncall.yaml"), level=level,
+                 stdout=out)
+    assert f"valid at level {level}" in out.getvalue()
+    # Its rotation covers every hour of the next 12 weeks in equal shares, and the page
+    # carrier counts as used: only the usernames wait for a tenant to be checked.
+    warnings = [line.split(": warning: ")[1] for line in out.getvalue().splitlines()
+                if ": warning: " in line]
+    assert warnings == ([] if level == "basic" else [
+        "people: usernames not checked against a tenant's members: pass --tenant"
+    ])
