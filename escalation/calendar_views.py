@@ -14,7 +14,7 @@ from django.http import (
     HttpResponseNotFound,
     HttpResponseNotModified,
 )
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 from django_tenants.utils import tenant_context
 
 from escalation.calendars import calendar_feed_now, calendar_feed_object
@@ -30,7 +30,7 @@ def _not_found() -> HttpResponse:
     return response
 
 
-@require_GET
+@require_safe  # GET, and HEAD, which some calendar clients send first
 def calendar_feed(request: HttpRequest, tenant_slug: str, feed: str, object_id: int,
                   token: str) -> HttpResponse:
     tenant = Tenant.objects.filter(slug=tenant_slug).first()

@@ -40,6 +40,7 @@ from escalation.models.people import new_calendar_token
 from escalation.oncall_selectors import PersonName, person_names
 from escalation.schedules import ScheduleSpec, shifts_between
 from escalation.schedules.snapshot import schedule_snapshot
+from tenants.models import TenantMembership
 
 logger = logging.getLogger(__name__)
 
@@ -260,7 +261,10 @@ _NO_TOKEN = new_calendar_token()
 
 
 def calendar_feed_object(*, feed: str, object_id: int, token: str) -> Schedule | Person | None:
-    """The schedule or person whose feed `token` opens, in the current tenant; else None."""
+    """The schedule or person whose feed `token` opens, in the current tenant; else None.
+
+    A person's feed opens only while they are a member of the tenant.
+    """
     model = {SCHEDULE_FEED: Schedule, PERSON_FEED: Person}.get(feed)
     obj = model.objects.filter(pk=object_id).first() if model else None
     try:
@@ -271,4 +275,11 @@ def calendar_feed_object(*, feed: str, object_id: int, token: str) -> Schedule |
         logger.warning("calendar token of %s #%s cannot be decrypted", feed, object_id)
         return None
     matches = hmac.compare_digest(token.encode(), expected.encode())
-    return obj if matches and obj is not None else None
+    if not matches or obj is None:
+        return None
+    if isinstance(obj, Person) and not TenantMembership.objects.filter(
+        tenant_id=connection.tenant.pk, user_id=obj.user_id
+    ).exists():
+        # Someone who left the tenant keeps their URL but no longer sees its schedules.
+        return None
+    return obj

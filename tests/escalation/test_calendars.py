@@ -15,14 +15,17 @@ from itertools import pairwise
 
 import pytest
 import time_machine
+from django.conf import settings
 from django.test import Client
 from django_tenants.utils import tenant_context
 from icalendar import Calendar
 
 from alerting.audit.models import AuditEntry
+from alerting.infra.log_redaction import redact
 from escalation.calendar_feed import MAX_EVENTS, FeedShift, feed_ical
 from escalation.calendars import calendar_url, calendar_url_renew
 from escalation.models import ScheduleOverride
+from tenants.models import TenantMembership
 from tests.factories import PersonFactory, ScheduleFactory, ScheduleLayerFactory
 from tests.ingest import keep_schema
 
@@ -50,7 +53,7 @@ def rota(alpha):
 
 
 def fetch(url: str, **headers):
-    path = url.removeprefix("http://127.0.0.1:8000")
+    path = url.removeprefix(settings.HERALD_BASE_URL)
     with keep_schema():
         return Client(HTTP_HOST="127.0.0.1").get(path, **headers)
 
@@ -252,3 +255,38 @@ def timed(call):
     started = time.perf_counter()
     result = call()
     return result, time.perf_counter() - started
+
+
+def test_the_urls_secret_never_reaches_the_log(rota):
+    """Django logs every 404 with its path; the log handler's filter cuts the token."""
+    schedule, alice, _ = rota
+    for url in (calendar_url(schedule=schedule), calendar_url(person=alice)):
+        path = url.removeprefix(settings.HERALD_BASE_URL)
+        token = path.rsplit("/", 1)[1].removesuffix(".ics")
+
+        logged = redact(f"Not Found: {path}")
+
+        assert token not in logged
+        assert logged == f"Not Found: {path.rsplit('/', 1)[0]}/[redacted]"
+
+
+def test_someone_who_left_the_tenant_no_longer_gets_their_feed(rota):
+    schedule, alice, _ = rota
+    url = calendar_url(person=alice)
+    assert fetch(url).status_code == 200
+
+    TenantMembership.objects.filter(user_id=alice.user_id).delete()
+
+    assert fetch(url).status_code == 404
+    assert fetch(calendar_url(schedule=schedule)).status_code == 200
+
+
+def test_a_calendar_client_may_ask_with_head_first(rota):
+    schedule, _, _ = rota
+    path = calendar_url(schedule=schedule).removeprefix(settings.HERALD_BASE_URL)
+
+    with keep_schema():
+        answer = Client(HTTP_HOST="127.0.0.1").head(path)
+
+    assert answer.status_code == 200
+    assert answer["Content-Type"] == "text/calendar; charset=utf-8"
