@@ -20,11 +20,10 @@ from collections.abc import Mapping
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.db import connection
 from django.db.models import Q
 
 from alerting.config.envrefs import env_resolve, has_reference
-from alerting.config.export_oncall import CONFIG_OVERRIDE_CREATOR
+from alerting.config.export_oncall import CONFIG_OVERRIDE_CREATOR, member_usernames
 from alerting.config.schema_oncall import (
     WEEKDAY_NAMES,
     PersonSpec,
@@ -49,7 +48,6 @@ from escalation.schedules.services import schedule_changed, schedule_full_clean
 from receivers.models import Receiver
 from receivers.transports import transport_class
 from receivers.transports.registry import contact_kind_choices
-from tenants.models import TenantMembership
 
 
 class OnCallApplyError(ValueError):
@@ -88,14 +86,6 @@ def _address_clean(username: str, kind: str, address: str) -> str:
         raise OnCallApplyError(
             f"person {username!r}: a {kind} address that is not valid for {kind}"
         ) from None
-
-
-def member_usernames(*, usernames: set[str] | None = None) -> set[str]:
-    """The usernames of the current tenant's members (of `usernames`, when given)."""
-    members = TenantMembership.objects.filter(tenant_id=connection.tenant.pk)
-    if usernames is not None:
-        members = members.filter(user__username__in=usernames)
-    return set(members.values_list("user__username", flat=True))
 
 
 def _person(username: str) -> Person:

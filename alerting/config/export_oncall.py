@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 
 from django.contrib.auth import get_user_model
+from django.db import connection
 
 from alerting.config.schema_oncall import (
     WEEKDAY_NAMES,
@@ -33,10 +34,19 @@ from escalation.models import (
     Schedule,
     Team,
 )
+from tenants.models import TenantMembership
 
 logger = logging.getLogger(__name__)
 # Overrides written by applying a file; others (made in the admin, the API) are not the file's.
 CONFIG_OVERRIDE_CREATOR = "config"
+
+
+def member_usernames(*, usernames: set[str] | None = None) -> set[str]:
+    """The usernames of the current tenant's members (of `usernames`, when given)."""
+    members = TenantMembership.objects.filter(tenant_id=connection.tenant.pk)
+    if usernames is not None:
+        members = members.filter(user__username__in=usernames)
+    return set(members.values_list("user__username", flat=True))
 
 
 def usernames_by_person() -> dict[int, str]:

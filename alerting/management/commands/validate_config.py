@@ -7,9 +7,9 @@ from datetime import datetime
 from django.core.management.base import BaseCommand, CommandError
 from django_tenants.utils import tenant_context
 
-from alerting.config.apply_oncall import member_usernames
 from alerting.config.cli import file_read, problems_write, tenant_by_slug
 from alerting.config.export import config_current
+from alerting.config.export_oncall import member_usernames
 from alerting.config.loading import config_load
 from alerting.config.validation import LEVELS, config_validate, has_errors
 
