@@ -88,12 +88,22 @@ def _address_clean(username: str, kind: str, address: str) -> str:
         ) from None
 
 
-def _person(username: str) -> Person:
-    user_id = get_user_model().objects.filter(username=username).values_list("id", flat=True)
-    person = Person.objects.filter(user_id__in=list(user_id)).first()
-    if person is None:
-        raise OnCallApplyError(f"no person {username!r} (give them a profile under people)")
-    return person
+class _People:
+    """People by username, each looked up once (a schedule names the same ones often)."""
+
+    def __init__(self) -> None:
+        self._found: dict[str, Person] = {}
+
+    def __call__(self, username: str) -> Person:
+        if username not in self._found:
+            user_ids = get_user_model().objects.filter(username=username).values_list(
+                "id", flat=True)
+            person = Person.objects.filter(user_id__in=list(user_ids)).first()
+            if person is None:
+                raise OnCallApplyError(f"no person {username!r} (give them a profile under "
+                                       "people)")
+            self._found[username] = person
+        return self._found[username]
 
 
 def person_apply(spec: PersonSpec) -> None:
@@ -147,7 +157,8 @@ def person_remove(username: str) -> None:
 def team_apply(spec: TeamSpec) -> None:
     """The team and its members in order; its policy is set by `team_policies_apply`."""
     team, _ = Team.objects.get_or_create(name=spec.name)
-    people = [_person(member.username) for member in spec.members]
+    person = _People()
+    people = [person(member.username) for member in spec.members]
     team.memberships.exclude(person__in=people).delete()
     for position, (member, person) in enumerate(zip(spec.members, people, strict=True)):
         team.memberships.update_or_create(
@@ -171,6 +182,7 @@ def team_policies_apply(teams: list[TeamSpec], names: set[str]) -> None:
 
 
 def schedule_apply(spec: ScheduleSpec) -> None:
+    person = _People()
     team = None
     if spec.team:
         team = Team.objects.filter(name=spec.team).first()
@@ -189,7 +201,7 @@ def schedule_apply(spec: ScheduleSpec) -> None:
         })
         layer.members.all().delete()
         LayerMember.objects.bulk_create(
-            LayerMember(layer=layer, person=_person(username), position=position)
+            LayerMember(layer=layer, person=person(username), position=position)
             for position, username in enumerate(layer_spec.members)
         )
         layer.restrictions.all().delete()
@@ -202,8 +214,8 @@ def schedule_apply(spec: ScheduleSpec) -> None:
     schedule.overrides.filter(created_by=CONFIG_OVERRIDE_CREATOR).delete()
     for override in spec.overrides:
         schedule.overrides.create(
-            kind=override.kind, person=_person(override.person),
-            replaces=_person(override.replaces) if override.replaces else None,
+            kind=override.kind, person=person(override.person),
+            replaces=person(override.replaces) if override.replaces else None,
             start=override.start, end=override.end, note=override.note,
             created_by=CONFIG_OVERRIDE_CREATOR,
         )
@@ -214,7 +226,7 @@ def schedule_apply(spec: ScheduleSpec) -> None:
             note=temporary_spec.note,
         )
         for shift in temporary_spec.shifts:
-            temporary.shifts.create(person=_person(shift.person), start=shift.start,
+            temporary.shifts.create(person=person(shift.person), start=shift.start,
                                     end=shift.end)
     schedule_changed(schedule_id=schedule.pk)
     try:
@@ -233,7 +245,7 @@ def level_targets_apply(level: EscalationLevel, targets: list[TargetSpec]) -> No
             target.receiver = Receiver.objects.filter(name=spec.receiver).first()
             _found(target.receiver, "receiver", spec.receiver)
         elif spec.person:
-            target.person = _person(spec.person)
+            target.person = _People()(spec.person)
         elif spec.team or spec.round_robin:
             target.team = Team.objects.filter(name=spec.team or spec.round_robin).first()
             _found(target.team, "team", spec.team or spec.round_robin)

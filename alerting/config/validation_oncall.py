@@ -225,6 +225,9 @@ class OnCallChecks:
 
     def _person_named(self, path: Path, username: str, people: set[str] | None):
         problems = self._reference(path, username, people, "person")
+        if problems and problems[0].severity == "error":
+            return [self.at(path, f"no person named {username!r} (each one paged is listed "
+                                  "under people, by username)")]
         if not problems and self.document.people is None and self.members is not None and (
             username not in self.members
         ):
