@@ -8,26 +8,26 @@ referrer. A client that sends back the feed's ETag gets a 304 when nothing chang
 
 from __future__ import annotations
 
-from django.http import (
-    HttpRequest,
-    HttpResponse,
-    HttpResponseNotFound,
-    HttpResponseNotModified,
-)
+from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
 from django.views.decorators.http import require_safe
 from django_tenants.utils import tenant_context
 
 from escalation.calendars import calendar_feed_now, calendar_feed_object
+from escalation.schedules.zones import UnknownZone
 from tenants.models import Tenant
 
 _MAX_TOKEN_LENGTH = 200  # the field's bound; a longer token cannot match
 
 
-def _not_found() -> HttpResponse:
-    # One body for every wrong part, whatever DEBUG says.
-    response = HttpResponseNotFound(b"No such calendar.\n", content_type="text/plain")
+def _plain(body: bytes, *, status: int) -> HttpResponse:
+    response = HttpResponse(body, content_type="text/plain; charset=utf-8", status=status)
     response["Cache-Control"] = "no-store"
     return response
+
+
+def _not_found() -> HttpResponse:
+    # One body for every wrong part, whatever DEBUG says.
+    return _plain(b"No such calendar.\n", status=404)
 
 
 @require_safe  # GET, and HEAD, which some calendar clients send first
@@ -40,8 +40,12 @@ def calendar_feed(request: HttpRequest, tenant_slug: str, feed: str, object_id: 
         obj = calendar_feed_object(feed=feed, object_id=object_id, token=token)
         if obj is None:
             return _not_found()
-        answer = calendar_feed_now(obj=obj,
-                                   if_none_match=request.headers.get("If-None-Match", ""))
+        try:
+            answer = calendar_feed_now(
+                obj=obj, if_none_match=request.headers.get("If-None-Match", ""))
+        except UnknownZone:
+            return _plain(b"This schedule's time zone is not one this server knows; "
+                          b"fix it in the admin.\n", status=409)
     if answer.body is None:
         response = HttpResponseNotModified()
     else:

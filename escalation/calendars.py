@@ -40,6 +40,7 @@ from escalation.models.people import new_calendar_token
 from escalation.oncall_selectors import PersonName, person_names
 from escalation.schedules import ScheduleSpec, shifts_between
 from escalation.schedules.snapshot import schedule_snapshot
+from escalation.schedules.zones import zone_known
 from tenants.models import TenantMembership
 
 logger = logging.getLogger(__name__)
@@ -150,9 +151,13 @@ def _served(etag: str, build, if_none_match: str) -> CalendarFeed:
 
 def schedule_calendar_feed(*, schedule_id: int, start: datetime, end: datetime,
                            if_none_match: str = "") -> CalendarFeed:
-    """The schedule's final result in [start, end): one event per shift with someone on call."""
+    """The schedule's final result in [start, end): one event per shift with someone on call.
+
+    Raises escalation.schedules.zones.UnknownZone for a zone this server does not know.
+    """
     schedule = Schedule.objects.get(pk=schedule_id)
     read = _schedule_read(schedule=schedule, start=start, end=end)
+    read.spec.zone  # noqa: B018 - raises UnknownZone before anything is built or kept
     domain = _domain()
 
     def build() -> bytes:
@@ -184,8 +189,14 @@ def person_calendar_feed(*, person_id: int, start: datetime, end: datetime,
                          if_none_match: str = "") -> CalendarFeed:
     """The person's own shifts in [start, end), over every schedule."""
     person = Person.objects.get(pk=person_id)
-    reads = [_schedule_read(schedule=schedule, start=start, end=end)
-             for schedule in person_schedules(person_id=person_id, start=start, end=end)]
+    reads = []
+    for schedule in person_schedules(person_id=person_id, start=start, end=end):
+        if not zone_known(schedule.time_zone):
+            # One broken schedule does not take the person's other shifts with it.
+            logger.warning("calendar of person #%s leaves out schedule #%s: unknown zone",
+                           person_id, schedule.pk)
+            continue
+        reads.append(_schedule_read(schedule=schedule, start=start, end=end))
     domain = _domain()
 
     def build() -> bytes:

@@ -3,6 +3,9 @@ time (`read`), overrides created and deleted (`write`: they change who is paged)
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
@@ -37,6 +40,7 @@ from escalation.oncall_selectors import (
     team_on_call_at,
 )
 from escalation.schedules.services import schedule_override_create, schedule_override_delete
+from escalation.schedules.zones import UnknownZone
 from tenants.models import ApiScope
 
 
@@ -68,6 +72,24 @@ def _bad_input(exc: DjangoValidationError) -> serializers.ValidationError:
     return serializers.ValidationError(detail)
 
 
+class ScheduleUnusable(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "The schedule cannot be computed."
+
+
+@contextmanager
+def _zone_known() -> Iterator[None]:
+    """A schedule stored with a zone this server does not know: 409, saying which."""
+    try:
+        yield
+    except UnknownZone as exc:
+        raise ScheduleUnusable(
+            f"The schedule's time zone {exc.name[:64]!r} is not one this server knows; "
+            "fix it in the admin."
+        ) from None
+
+
+_BROKEN = OpenApiResponse(description="A schedule's stored time zone is unknown to the server.")
 _AT = OpenApiParameter("at", OpenApiTypes.DATETIME,
                        description="ISO 8601 date-time; now when left out.")
 _OVERRIDE_ID = OpenApiParameter("override_id", OpenApiTypes.INT, OpenApiParameter.PATH)
@@ -98,10 +120,13 @@ class ScheduleViewSet(
         names = person_names(person_ids=schedule_people(schedule=schedule))
         return Response(ScheduleDetailSerializer(schedule, context={"names": names}).data)
 
-    @extend_schema(parameters=[_AT], responses=OnCallSerializer)
+    @extend_schema(parameters=[_AT], responses={200: OnCallSerializer, 409: _BROKEN})
     @action(detail=True, methods=["get"], url_path="on-call")
     def on_call(self, request, pk=None) -> Response:
-        answer = schedule_on_call_at(schedule=self.get_object(), at=_at(request))
+        schedule = self.get_object()
+        at = _at(request)
+        with _zone_known():
+            answer = schedule_on_call_at(schedule=schedule, at=at)
         names = person_names(person_ids=answer.on_call.people)
         return Response(OnCallSerializer(answer, context={"names": names}).data)
 
@@ -161,12 +186,13 @@ class TeamViewSet(
         names = person_names(person_ids=[m.person_id for m in team.memberships.all()])
         return Response(TeamDetailSerializer(team, context={"names": names}).data)
 
-    @extend_schema(parameters=[_AT], responses=TeamOnCallSerializer)
+    @extend_schema(parameters=[_AT], responses={200: TeamOnCallSerializer, 409: _BROKEN})
     @action(detail=True, methods=["get"], url_path="on-call")
     def on_call(self, request, pk=None) -> Response:
         team = self.get_object()
         at = _at(request)
-        answers = team_on_call_at(team=team, at=at)
+        with _zone_known():
+            answers = team_on_call_at(team=team, at=at)
         names = person_names(person_ids={p for a in answers for p in a.on_call.people})
         data = TeamOnCallSerializer({"team": team, "at": at, "schedules": answers},
                                     context={"names": names}).data

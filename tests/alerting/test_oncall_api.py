@@ -353,3 +353,17 @@ def test_any_at_is_answered_or_refused_by_name_never_a_500(oncall, alpha, moment
     assert answer.status_code in (200, 400), (moment, answer.content)
     if answer.status_code == 400:
         assert set(answer.json()) == {"at"}
+
+
+def test_a_schedule_stored_with_an_unknown_zone_is_a_409_saying_so(oncall, alpha):
+    primary = oncall["primary"]
+    type(primary).objects.filter(pk=primary.pk).update(time_zone="Mars/Olympus_Mons")
+    api = Api(alpha, "read")
+
+    on_call = api.get(f"/api/v1/schedules/{primary.id}/on-call/")
+    team = api.get(f"/api/v1/teams/{oncall['team'].id}/on-call/")
+    page = api.get(f"/api/v1/schedules/{primary.id}/")
+
+    assert (on_call.status_code, team.status_code) == (409, 409)
+    assert "'Mars/Olympus_Mons' is not one this server knows" in on_call.json()["detail"]
+    assert page.status_code == 200 and page.json()["timeZone"] == "Mars/Olympus_Mons"

@@ -290,3 +290,17 @@ def test_a_calendar_client_may_ask_with_head_first(rota):
 
     assert answer.status_code == 200
     assert answer["Content-Type"] == "text/calendar; charset=utf-8"
+
+
+def test_a_schedule_with_an_unknown_zone_is_a_409_and_left_out_of_a_persons_feed(rota):
+    schedule, alice, _ = rota
+    database = ScheduleFactory(name="database", time_zone="UTC")
+    ScheduleLayerFactory(schedule=database, members=[alice])
+    type(schedule).objects.filter(pk=schedule.pk).update(time_zone="Mars/Olympus_Mons")
+
+    broken = fetch(calendar_url(schedule=schedule))
+    alices = events(fetch(calendar_url(person=alice)))
+
+    assert broken.status_code == 409
+    assert b"time zone" in broken.content
+    assert {str(event["summary"]) for event in alices} == {"On call: database"}
