@@ -80,12 +80,14 @@ def feed_ical(
     stamp: datetime,
     for_person: bool = False,
     max_events: int = MAX_EVENTS,
+    notices: tuple[str, ...] = (),
 ) -> bytes:
     """The calendar: one VEVENT per shift, at most `max_events` of them.
 
     `feed` names the calendar in UIDs ("schedule-3", "person-7"); `domain`
     makes them globally unique (the tenant); `stamp` is DTSTAMP, passed in so
-    that the same data gives the same bytes.
+    that the same data gives the same bytes; `notices` (what was left out)
+    go in the calendar's description.
     """
     calendar = Calendar()
     calendar.add("prodid", _PRODID)
@@ -94,9 +96,10 @@ def feed_ical(
     calendar.add("method", "PUBLISH")
     calendar.add("x-wr-calname", name)
     dtstamp = _utc(stamp)
+    notices = list(notices)
     for count, shift in enumerate(shifts):
         if count == max_events:
-            calendar.add("x-wr-caldesc", f"Only the first {max_events} shifts are shown.")
+            notices.append(f"Only the first {max_events} shifts are shown.")
             break
         # Properties set as typed values: icalendar's add() infers each type,
         # which costs more than the rest of the work for thousands of events.
@@ -112,6 +115,8 @@ def feed_ical(
         if shift.source == "override":
             event["categories"] = vText("override")
         calendar.add_component(event)
+    if notices:
+        calendar.add("x-wr-caldesc", " ".join(notices))
     return calendar.to_ical()
 
 

@@ -8,7 +8,8 @@ then layers), written by escalation.calendar_feed.
 
 Bounds: the window is fixed (CALENDAR_PAST before today to CALENDAR_AHEAD
 after it, cut at UTC midnights so the same data gives the same feed all day),
-and a feed holds at most calendar_feed.MAX_EVENTS events. A fetch reads the
+a feed holds at most calendar_feed.MAX_EVENTS events, and a person's
+feed covers at most MAX_PERSON_SCHEDULES schedules. A fetch reads the
 schedules (a few queries each) and digests what the feed is made of; the
 digest is the feed's ETag (a client that has it gets a 304) and its key in
 the per-process cache of finished feeds (escalation.calendar_cache), so the
@@ -47,6 +48,8 @@ logger = logging.getLogger(__name__)
 
 CALENDAR_PAST = timedelta(days=7)
 CALENDAR_AHEAD = timedelta(days=366)  # 12 months from any moment of today
+# A person's feed computes every schedule they are in: bounded work per fetch.
+MAX_PERSON_SCHEDULES = 50
 
 SCHEDULE_FEED = "schedules"
 PERSON_FEED = "people"
@@ -176,21 +179,27 @@ def schedule_calendar(*, schedule_id: int, start: datetime, end: datetime) -> by
 
 
 def person_schedules(*, person_id: int, start: datetime, end: datetime) -> list[Schedule]:
-    """Every schedule the person can be on call in during [start, end)."""
+    """The schedules the person can be on call in during [start, end), by name.
+
+    At most MAX_PERSON_SCHEDULES + 1 of them (enough to tell there are more).
+    """
     return list(Schedule.objects.filter(
         Q(layers__members__person_id=person_id)
         | Q(overrides__person_id=person_id, overrides__end__gt=start, overrides__start__lt=end)
         | Q(temporaries__shifts__person_id=person_id, temporaries__shifts__end__gt=start,
             temporaries__shifts__start__lt=end)
-    ).distinct().order_by("name", "id"))
+    ).distinct().order_by("name", "id")[:MAX_PERSON_SCHEDULES + 1])
 
 
 def person_calendar_feed(*, person_id: int, start: datetime, end: datetime,
                          if_none_match: str = "") -> CalendarFeed:
     """The person's own shifts in [start, end), over every schedule."""
     person = Person.objects.get(pk=person_id)
+    schedules = person_schedules(person_id=person_id, start=start, end=end)
+    notices = ((f"Only the first {MAX_PERSON_SCHEDULES} of this person's schedules "
+                "(by name) are shown.",) if len(schedules) > MAX_PERSON_SCHEDULES else ())
     reads = []
-    for schedule in person_schedules(person_id=person_id, start=start, end=end):
+    for schedule in schedules[:MAX_PERSON_SCHEDULES]:
         if not zone_known(schedule.time_zone):
             # One broken schedule does not take the person's other shifts with it.
             logger.warning("calendar of person #%s leaves out schedule #%s: unknown zone",
@@ -208,10 +217,10 @@ def person_calendar_feed(*, person_id: int, start: datetime, end: datetime,
         shifts.sort(key=lambda shift: (shift.start, shift.schedule_id))
         return feed_ical(
             name=f"On call: {person.display_name}", feed=f"person-{person.id}", domain=domain,
-            shifts=shifts, stamp=start, for_person=True,
+            shifts=shifts, stamp=start, for_person=True, notices=notices,
         )
 
-    etag = _digest(PERSON_FEED, domain, start, end, person.pk, person.display_name,
+    etag = _digest(PERSON_FEED, domain, start, end, person.pk, person.display_name, notices,
                    *(read.fingerprint() for read in reads))
     return _served(etag, build, if_none_match)
 
