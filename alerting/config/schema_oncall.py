@@ -10,10 +10,18 @@ so an export writes them with `Z`.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time
-from typing import Any, Literal, Self
+from typing import Annotated, Any, Literal, Self
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    field_validator,
+    model_validator,
+)
 
 from escalation.schedules.zones import zone_known
 from receivers.template_context import LANGUAGES
@@ -26,6 +34,16 @@ Username = Field(min_length=1, max_length=150)
 # Bounds on what one tenant's file may ask for (each list is walked by validation).
 MAX_MEMBERS = 200
 MAX_OVERRIDES = 1000
+
+
+def _instant_bounded(value: datetime) -> datetime:
+    # Beyond these, converting a wall-clock time to UTC can overflow; nobody means them.
+    if not 1970 <= value.year <= 2200:
+        raise ValueError("a time between 1970 and 2200")
+    return value
+
+
+Instant = Annotated[datetime, AfterValidator(_instant_bounded)]
 
 
 class _Spec(BaseModel):
@@ -168,8 +186,8 @@ class OverrideSpec(_Spec):
     kind: Literal["replace", "add", "remove"] = "replace"
     person: str = Username
     replaces: str | None = Field(None, min_length=1, max_length=150)
-    start: datetime
-    end: datetime
+    start: Instant
+    end: Instant
     note: str = Field("", max_length=200)
 
     @model_validator(mode="after")
@@ -181,15 +199,15 @@ class OverrideSpec(_Spec):
 
 class TemporaryShiftSpec(_Spec):
     person: str = Username
-    start: datetime
-    end: datetime
+    start: Instant
+    end: Instant
 
 
 class TemporarySpec(_Spec):
     """Replaces the whole schedule from `start` to `end` with its own shifts."""
 
-    start: datetime
-    end: datetime
+    start: Instant
+    end: Instant
     note: str = Field("", max_length=200)
     shifts: list[TemporaryShiftSpec] = Field(default_factory=list, max_length=500)
 

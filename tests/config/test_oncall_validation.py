@@ -3,12 +3,15 @@ and each schedule's coverage gaps and unbalanced rotations in the next 12 weeks.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from io import StringIO
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from alerting.config.loading import config_load
 from alerting.config.validation import config_validate
@@ -215,3 +218,53 @@ def test_coverage_from_must_be_an_instant(value):
     with pytest.raises(CommandError, match=r"--coverage-from: .* (not an ISO|UTC offset)"):
         call_command("validate_config", str(SAMPLES / "oncall_coverage.yaml"),
                      f"--coverage-from={value}", stdout=StringIO())
+
+
+def test_times_out_of_any_sensible_range_are_errors_not_crashes():
+    loaded = config_load(
+        "schedules:\n  - name: x\n    time_zone: Pacific/Kiritimati\n    overrides:\n"
+        "      - {person: a, start: 0001-01-01T00:00:00, end: 9999-12-31T23:59:59}\n"
+    )
+    problems = config_validate(loaded=loaded, level="standard", env={})
+    assert [(p.line, p.dotted, p.message) for p in problems] == [
+        (5, "schedules[0].overrides[0].start", "a time between 1970 and 2200"),
+        (5, "schedules[0].overrides[0].end", "a time between 1970 and 2200"),
+    ]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    zone=st.sampled_from(["UTC", "Europe/Berlin", "Australia/Lord_Howe", "Pacific/Chatham",
+                          "America", "", "x" * 80]),
+    start_date=st.one_of(st.dates(), st.dates(date(2025, 1, 1), date(2027, 1, 1))),
+    shift_length=st.one_of(st.integers(-5, 5000), st.integers(1, 14)),
+    unit=st.sampled_from(["hours", "days", "weeks", "months"]),
+    position=st.integers(-1, 3),
+    members=st.lists(st.sampled_from(["alice", "bob", "", " "]), max_size=4),
+    handoff=st.times(),
+    instants=st.lists(st.one_of(st.datetimes(), st.datetimes(datetime(2026, 1, 1),
+                                                             datetime(2026, 7, 1))),
+                      min_size=2, max_size=4),
+)
+def test_whatever_a_schedule_says_validation_answers_with_problems(
+    zone, start_date, shift_length, unit, position, members, handoff, instants
+):
+    """A hostile tenant's schedule is problems at their lines, never an exception."""
+    text = (
+        "people: [{username: alice}, {username: bob}]\n"
+        "schedules:\n"
+        f"  - name: s\n    time_zone: '{zone}'\n    layers:\n"
+        f"      - name: l\n        start_date: '{start_date.isoformat()}'\n"
+        f"        handoff_time: '{handoff.isoformat()}'\n"
+        f"        shift_length: {shift_length}\n        shift_unit: {unit}\n"
+        f"        start_position: {position}\n        members: {members!r}\n"
+        "    overrides:\n"
+        + "".join(
+            f"      - {{person: alice, start: '{a.isoformat()}', end: '{b.isoformat()}'}}\n"
+            for a, b in pairwise(instants)
+        )
+    )
+    loaded = config_load(text)
+    problems = config_validate(loaded=loaded, level="strict", env={},
+                               coverage_from=datetime(2026, 3, 2, tzinfo=UTC))
+    assert all(problem.message and problem.line for problem in problems)
