@@ -26,9 +26,6 @@ from escalation.models import (
 from escalation.schedules import OnCall, on_call_at
 from escalation.schedules.snapshot import schedule_snapshot
 
-# How many upcoming overrides a schedule's page lists (the soonest first).
-UPCOMING_OVERRIDES_SHOWN = 100
-
 
 @dataclass(frozen=True)
 class PersonName:
@@ -66,7 +63,11 @@ def schedule_list() -> QuerySet[Schedule]:
 
 
 def schedule_detail_list(*, now: datetime | None = None) -> QuerySet[Schedule]:
-    """Schedules with their layers (members, restrictions) and upcoming overrides."""
+    """Schedules with their layers (members, restrictions) and upcoming overrides.
+
+    Those are the overrides that have not ended, which the schedule services
+    bound (schedules.services.MAX_OPEN_OVERRIDES).
+    """
     now = now or timezone.now()
     upcoming = (ScheduleOverride.objects.filter(end__gt=now)
                 .select_related("person", "replaces").order_by("start", "id"))
@@ -78,6 +79,14 @@ def schedule_detail_list(*, now: datetime | None = None) -> QuerySet[Schedule]:
         Prefetch("layers", queryset=layers),
         Prefetch("overrides", queryset=upcoming, to_attr="upcoming_overrides"),
     )
+
+
+def schedule_override_find(*, schedule: Schedule, override_id: str) -> ScheduleOverride | None:
+    """The schedule's override of that id; None for any other id, or text that is no id."""
+    given = str(override_id)
+    if not (given.isascii() and given.isdigit() and len(given) <= 18):
+        return None
+    return ScheduleOverride.objects.filter(schedule=schedule, pk=int(given)).first()
 
 
 def schedule_people(*, schedule: Schedule) -> set[int]:

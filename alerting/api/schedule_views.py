@@ -29,12 +29,12 @@ from alerting.api.schedule_serializers import (
     TeamSerializer,
 )
 from alerting.audit.models import AuditSource
-from escalation.models import ScheduleOverride
 from escalation.oncall_selectors import (
     person_names,
     schedule_detail_list,
     schedule_list,
     schedule_on_call_at,
+    schedule_override_find,
     schedule_people,
     team_list,
     team_on_call_at,
@@ -152,11 +152,7 @@ class ScheduleViewSet(
     @action(detail=True, methods=["delete"], url_path=r"overrides/(?P<override_id>[^/.]+)")
     def override_delete(self, request, pk=None, override_id=None) -> Response:
         schedule = self.get_object()
-        given = str(override_id)
-        # An id that cannot be one is not found, like any other (never a 500).
-        is_id = given.isascii() and given.isdigit() and len(given) <= 18
-        override = (ScheduleOverride.objects.filter(schedule=schedule, pk=int(given)).first()
-                    if is_id else None)
+        override = schedule_override_find(schedule=schedule, override_id=override_id)
         if override is None:
             raise exceptions.NotFound("No such override in this schedule.")
         try:
