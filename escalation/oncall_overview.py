@@ -10,6 +10,7 @@ from django.utils import timezone
 from escalation.models import Person, Schedule
 from escalation.schedules import shifts_between
 from escalation.schedules.snapshot import schedule_on_call_now, schedule_snapshot
+from escalation.schedules.zones import UnknownZone
 
 # The overview shows this many schedules (by name); the rest are a click away.
 SCHEDULES_SHOWN = 50
@@ -23,6 +24,7 @@ class OnCallNow:
     names: tuple[str, ...]  # empty: nobody (a gap)
     source: str
     until: datetime | None  # None: beyond the horizon
+    problem: str = ""  # why nobody could be worked out (the schedule cannot be read)
 
     @property
     def gap(self) -> bool:
@@ -33,9 +35,15 @@ def schedules_on_call_now(*, now: datetime | None = None) -> list[OnCallNow]:
     now = now or timezone.now()
     rows = []
     for schedule in Schedule.objects.order_by("name", "id")[:SCHEDULES_SHOWN]:
-        on_call = schedule_on_call_now(schedule_id=schedule.pk, at=now)
-        spec = schedule_snapshot(schedule_id=schedule.pk, since=now)
-        shifts = shifts_between(spec, now, now + HORIZON)
+        try:
+            on_call = schedule_on_call_now(schedule_id=schedule.pk, at=now)
+            spec = schedule_snapshot(schedule_id=schedule.pk, since=now)
+            shifts = shifts_between(spec, now, now + HORIZON)
+        except UnknownZone:
+            # Written around the checks (the database by hand): say so, show the others.
+            rows.append(OnCallNow(schedule=schedule, names=(), source="nobody", until=None,
+                                  problem=f"unknown time zone {schedule.time_zone!r}"))
+            continue
         until = shifts[0].end if shifts and shifts[0].end < now + HORIZON else None
         names = dict(Person.objects.filter(pk__in=on_call.people)
                      .values_list("pk", "display_name"))

@@ -1,17 +1,20 @@
 """People: a member's profile, contact methods (with their confirmation) and notification rules.
 
-Members edit their own profile, editors and admins anyone's, auditors read
-(escalation.people.access). Writes to contact methods and rules go through
-escalation.people.services, so the admin checks what every other caller
-checks: an address cleaned by its channel, unverified once it changes.
+Editors and admins make profiles for the tenant's members and edit anyone's;
+each member edits their own; auditors read the others' (escalation.people.access).
+Writes to contact methods and rules go through escalation.people.services, so
+the admin checks what every other caller checks: an address cleaned by its
+channel, unverified once it changes.
 """
 
 from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import MaxValueValidator
+from django.db.models import OuterRef, Subquery
 from django.http import HttpRequest, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
@@ -23,7 +26,7 @@ from escalation.admin.inlines import RoleInlineMixin, admin_actor
 from escalation.calendars import calendar_url, calendar_url_renew
 from escalation.models import ContactMethod, NotificationRule, Person
 from escalation.people.access import may_edit_everyone, may_edit_person, people_editable
-from escalation.people.selectors import members_without_profile, person_of_user
+from escalation.people.selectors import members_without_profile
 from escalation.people.services import (
     MAX_CONTACT_METHODS,
     MAX_RULE_DELAY_MINUTES,
@@ -36,6 +39,7 @@ from escalation.people.services import (
     contact_method_verification_send,
     notification_rule_set,
     notification_rules_check,
+    person_delete,
     person_membership_check,
     person_profile_clean,
 )
@@ -170,9 +174,9 @@ class PersonAdmin(RolePermissionsMixin, AuditedAdminMixin, admin.ModelAdmin):
 
     # --- who may do what -------------------------------------------------
     def has_add_permission(self, request, *args):
-        if request_role(request) is None:
-            return False
-        return may_edit_everyone(request) or person_of_user(user_id=request.user.pk) is None
+        # Editors and admins make profiles (for members of this tenant only); each
+        # member then keeps their own. Auditors' admin stays free of add controls.
+        return may_edit_everyone(request)
 
     def has_change_permission(self, request, obj=None):
         if obj is None:
@@ -186,14 +190,15 @@ class PersonAdmin(RolePermissionsMixin, AuditedAdminMixin, admin.ModelAdmin):
         return request_role(request) is not None
 
     def get_queryset(self, request):
-        return super().get_queryset(request).prefetch_related("contact_methods", "teams")
+        # Users live in the shared schema, which the tenant's search path includes.
+        usernames = get_user_model().objects.filter(pk=OuterRef("user_id")).values("username")
+        return super().get_queryset(request).annotate(
+            username_shared=Subquery(usernames[:1])
+        ).prefetch_related("contact_methods", "teams")
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "user":
-            users = members_without_profile()
-            if not may_edit_everyone(request):
-                users = users.filter(pk=request.user.pk)
-            kwargs["queryset"] = users
+            kwargs["queryset"] = members_without_profile()
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def get_fields(self, request, obj=None):
@@ -214,12 +219,9 @@ class PersonAdmin(RolePermissionsMixin, AuditedAdminMixin, admin.ModelAdmin):
                 if obj is not None or not isinstance(inline, NotificationRuleInline)]
 
     # --- columns ---------------------------------------------------------
-    @admin.display(description="Username")
+    @admin.display(description="Username", ordering="username_shared")
     def username(self, obj: Person) -> str:
-        from django.contrib.auth import get_user_model
-
-        return get_user_model().objects.filter(pk=obj.user_id).values_list(
-            "username", flat=True).first() or "(user removed)"
+        return getattr(obj, "username_shared", None) or "(user removed)"
 
     @admin.display(description="Contact methods")
     def contact_summary(self, obj: Person) -> str:
@@ -278,6 +280,13 @@ class PersonAdmin(RolePermissionsMixin, AuditedAdminMixin, admin.ModelAdmin):
                     person=formset.instance, kind=data["kind"], address=data["address"],
                     label=data.get("label", ""), by=by,
                 )
+
+    def delete_model(self, request, obj):
+        person_delete(person=obj, by=admin_actor(request))
+
+    def delete_queryset(self, request, queryset):
+        for person in queryset:
+            person_delete(person=person, by=admin_actor(request))
 
     def audit_extra(self, obj: Person) -> dict:
         return {

@@ -79,8 +79,10 @@ def override_view(model_admin):
         everyone = may_edit_everyone(request)
         own = person_of_user(user_id=request.user.pk)
         if not everyone and own is None:
-            messages.warning(request, "Make your profile first: overrides are for people.")
-            return HttpResponseRedirect(reverse("admin:escalation_person_add"))
+            messages.warning(request, "You have no profile in this tenant yet: an editor or "
+                             "admin makes it, then you can take shifts.")
+            return HttpResponseRedirect(
+                reverse("admin:escalation_schedule_change", args=[schedule.pk]))
         people = Person.objects.all() if everyone else Person.objects.filter(pk=own.pk)
         zone = ZoneInfo(schedule.time_zone) if zone_known(schedule.time_zone) else ZoneInfo("UTC")
         with timezone.override(zone):  # the form reads and shows the schedule's wall clock

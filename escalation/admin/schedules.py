@@ -162,9 +162,13 @@ class ScheduleAdmin(RolePermissionsMixin, AuditedAdminMixin, admin.ModelAdmin):
         schedule = Schedule.objects.filter(pk=object_id).first() if object_id.isdigit() else None
         if schedule is None or request.method != "GET":
             return super().change_view(request, object_id, form_url, extra_context)
-        zone = ZoneInfo(schedule.time_zone) if zone_known(schedule.time_zone) else ZoneInfo("UTC")
+        if not zone_known(schedule.time_zone):
+            # Written around the form's check (by hand in the database): fix it here first.
+            messages.error(request, f"Unknown time zone {schedule.time_zone!r}: set a known "
+                           "one to see the timeline.")
+            return super().change_view(request, object_id, form_url, extra_context)
         # Times on this page are the schedule's wall clock.
-        with timezone.override(zone):
+        with timezone.override(ZoneInfo(schedule.time_zone)):
             context = {**(extra_context or {}), **self._timeline_context(request, schedule)}
             response = super().change_view(request, object_id, form_url, context)
             if hasattr(response, "render"):

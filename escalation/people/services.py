@@ -3,59 +3,55 @@
 Every function raises django's ValidationError keyed by the field at fault
 for bad input (these are tenant inputs: bounded and checked here, whoever
 calls). Only verified contact methods are paged; a new or changed address is
-unverified until its confirmation link is opened.
+unverified until its confirmation link is opened (the mail and the link:
+escalation.people.confirmation, whose functions this module also offers).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.utils import timezone
 
-from alerting.audit.models import AuditSource
 from alerting.audit.services import AuditActor, audit_action
-from alerting.encryption import SecretUnreadable
-from escalation.models import ContactMethod, NotificationRule, Person
-from escalation.people.selectors import page_carrier
-from escalation.people.verification import (
-    VerificationError,
-    verification_mail_text,
-    verification_token_read,
-    verification_url,
+from escalation.models import (
+    ContactMethod,
+    LayerMember,
+    NotificationRule,
+    Person,
+    ScheduleOverride,
+    TemporaryShift,
 )
+from escalation.people.confirmation import (  # noqa: F401 (part of this module's surface)
+    RESEND_INTERVAL,
+    SYSTEM,
+    VerificationSendError,
+    Verified,
+    contact_method_state,
+    contact_method_verification_send,
+    contact_method_verify,
+)
+from escalation.schedules.services import schedule_changed
+from escalation.schedules.zones import zone_known
 from receivers.models import Language
-from receivers.redaction import secrets_scrub
-from receivers.transports import TransportError, transport_class
+from receivers.transports import transport_class
 from receivers.transports.registry import contact_kind_choices
 from tenants.models import TenantMembership
 
-SYSTEM = AuditActor(name="system", source=AuditSource.SYSTEM)
-# One confirmation mail a minute per contact method: a resend button pressed
-# in a loop must not turn Herald into a mail cannon.
-RESEND_INTERVAL = timedelta(minutes=1)
 MAX_CONTACT_METHODS = 20
 MAX_RULES = 20
 MAX_RULE_DELAY_MINUTES = 24 * 60
 _NAME_MAX, _ZONE_MAX, _LABEL_MAX, _ADDRESS_MAX = 100, 64, 100, 320
 
 
-class VerificationSendError(Exception):
-    """The confirmation mail could not be sent; the message says why, for the member."""
-
-
 def _time_zone_clean(value: str) -> str:
     value = (value or "").strip()
     if not value or len(value) > _ZONE_MAX:
         raise ValidationError({"time_zone": "Give an IANA time zone, e.g. Europe/Berlin."})
-    try:
-        ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValidationError({"time_zone": f"Unknown time zone {value!r}."}) from None
+    if not zone_known(value):  # known names only: never a path the tenant chose
+        raise ValidationError({"time_zone": f"Unknown time zone {value!r}."})
     return value
 
 
@@ -115,6 +111,26 @@ def person_update(
         audit_action(by=by, action="person_update", obj=person, before=before,
                      after=_person_state(person))
     return person
+
+
+def person_delete(*, person: Person, by: AuditActor = SYSTEM) -> None:
+    """Delete the profile, its contact methods and rules, and its places in rotations,
+    overrides and temporary shifts: the schedules it was in get a new version."""
+    with transaction.atomic():
+        schedule_ids = set(
+            LayerMember.objects.filter(person=person).values_list("layer__schedule_id", flat=True)
+        ) | set(
+            ScheduleOverride.objects.filter(person=person).values_list("schedule_id", flat=True)
+        ) | set(
+            ScheduleOverride.objects.filter(replaces=person).values_list("schedule_id", flat=True)
+        ) | set(
+            TemporaryShift.objects.filter(person=person)
+            .values_list("temporary__schedule_id", flat=True)
+        )
+        audit_action(by=by, action="person_delete", obj=person, before=_person_state(person))
+        person.delete()
+        for schedule_id in sorted(schedule_ids):
+            schedule_changed(schedule_id=schedule_id)
 
 
 def _person_state(person: Person) -> dict:
@@ -184,7 +200,7 @@ def contact_method_create(
             person=person, kind=kind, address=address, label=label
         )
         audit_action(by=by, action="contact_method_create", obj=method,
-                     after=_method_state(method))
+                     after=contact_method_state(method))
     return method
 
 
@@ -199,7 +215,7 @@ def contact_method_update(
     kind = kind or stored.kind
     address = contact_address_clean(kind=kind, address=address)
     label = _label_clean(label)
-    before = _method_state(stored)
+    before = contact_method_state(stored)
     with transaction.atomic():
         if (kind, address) != (stored.kind, stored.address):
             _address_free(person=method.person, kind=kind, address=address,
@@ -212,131 +228,10 @@ def contact_method_update(
         method.kind, method.address, method.label = kind, address, label
         method.save(update_fields=["kind", "address", "label", "verified_at",
                                    "verification_sent_at"])
-        if _method_state(method) != before:
+        if contact_method_state(method) != before:
             audit_action(by=by, action="contact_method_update", obj=method, before=before,
-                         after=_method_state(method))
+                         after=contact_method_state(method))
     return method
-
-
-def _method_state(method: ContactMethod) -> dict:
-    return {"person_id": method.person_id, "kind": method.kind, "address": method.address,
-            "label": method.label, "verified": method.verified_at is not None}
-
-
-def contact_method_verification_send(
-    *, contact_method: ContactMethod, now: datetime | None = None, by: AuditActor = SYSTEM,
-) -> ContactMethod:
-    """Mail the confirmation link through the tenant's receiver that carries email pages.
-
-    At most one a minute per contact method. Raises ValidationError (already
-    verified, too soon) or VerificationSendError (no carrier, the mail failed).
-    """
-    method = contact_method
-    now = now or timezone.now()
-    if method.verified_at is not None:
-        raise ValidationError({"verified_at": "This contact method is already verified."})
-    if method.kind != "email":
-        raise ValidationError({"kind": "Only email addresses are confirmed by a link for now."})
-    carrier = page_carrier(kind=method.kind)
-    if carrier is None:
-        raise VerificationSendError(
-            "No receiver carries email pages in this tenant: an editor marks one email "
-            "receiver “carries pages”, then the confirmation mail can be sent."
-        )
-    previous = ContactMethod.objects.filter(pk=method.pk).values_list(
-        "verification_sent_at", flat=True
-    ).first()
-    claimed = ContactMethod.objects.filter(pk=method.pk, address=method.address).exclude(
-        verification_sent_at__gt=now - RESEND_INTERVAL
-    ).update(verification_sent_at=now)
-    if not claimed:
-        raise ValidationError({"verification_sent_at": (
-            "A confirmation mail was sent less than a minute ago: wait a minute before "
-            "sending another."
-        )})
-    try:
-        _confirmation_mail_send(method=method, carrier=carrier)
-    except VerificationSendError:
-        # Nothing went out: the member may try again at once.
-        ContactMethod.objects.filter(pk=method.pk).update(verification_sent_at=previous)
-        raise
-    method.verification_sent_at = now
-    audit_action(by=by, action="contact_method_verification_send", obj=method,
-                 after={"address": method.address, "receiver": carrier.name})
-    return method
-
-
-def _confirmation_mail_send(*, method: ContactMethod, carrier) -> None:
-    tenant = connection.tenant
-    try:
-        url = verification_url(tenant=tenant, contact_method_id=method.pk,
-                               address=method.address)
-        secrets = carrier.secrets
-    except SecretUnreadable:
-        raise VerificationSendError(
-            "Herald cannot decrypt the keys it needs to send the mail (see the encryption "
-            "keys in the configuration)."
-        ) from None
-    kind = transport_class(carrier.kind)
-    try:
-        transport = kind(
-            config=kind.addressed_to(carrier.config, method.address),
-            secrets=secrets,
-            allow_private=tenant.allow_private_targets,
-        )
-        transport.send_plain(
-            subject=f"Confirm your address for Herald ({tenant.name})",
-            text=verification_mail_text(
-                person_name=method.person.display_name, tenant_name=tenant.name,
-                address=method.address, url=url,
-            ),
-            receiver_name=carrier.name,
-        )
-    except TransportError as exc:
-        raise VerificationSendError(
-            f"The confirmation mail could not be sent through {carrier.name}: "
-            f"{secrets_scrub(exc.message, secrets)}"
-        ) from None
-
-
-@dataclass(frozen=True)
-class Verified:
-    contact_method: ContactMethod
-    already: bool  # it had been verified before this link was opened
-
-
-def contact_method_verify(*, token: str, expected_tenant=None) -> Verified:
-    """Mark the method the token names verified; VerificationError when the link is not good.
-
-    `expected_tenant`: on a tenant's own host, a link of another tenant is refused.
-    Runs in the token's tenant schema (the caller sets it: see escalation/views.py).
-    """
-    claim = verification_token_read(token)
-    if expected_tenant is not None and expected_tenant.pk != claim.tenant.pk:
-        raise VerificationError("This link is not valid.")
-    if connection.tenant.pk != claim.tenant.pk:
-        raise VerificationError("This link is not valid.")
-    with transaction.atomic():
-        method = (
-            ContactMethod.objects.select_for_update().select_related("person")
-            .filter(pk=claim.contact_method_id).first()
-        )
-        if method is None:
-            raise VerificationError("This contact method no longer exists.", status=404)
-        if method.address != claim.address:
-            raise VerificationError(
-                "This link was sent for an address that has since changed: "
-                "ask for a new confirmation mail.", status=410,
-            )
-        if method.verified_at is not None:
-            return Verified(contact_method=method, already=True)
-        method.verified_at = timezone.now()
-        method.save(update_fields=["verified_at"])
-        audit_action(
-            by=AuditActor(name=f"link:{method.address}"[:200], source=AuditSource.LINK),
-            action="contact_method_verify", obj=method, after=_method_state(method),
-        )
-    return Verified(contact_method=method, already=False)
 
 
 @dataclass(frozen=True)

@@ -76,3 +76,22 @@ def test_only_editors_change_teams(profiles, client_of):
     assert post(client_of("erin"), f"/admin/escalation/team/{team.pk}/change/",
                 data).status_code == 302
     assert Team.objects.get(pk=team.pk).name == "Renamed"
+
+
+def test_a_schedule_whose_zone_went_bad_in_the_database_is_named_not_a_500(
+    profiles, client_of
+):
+    from escalation.models import Schedule
+
+    broken = ScheduleFactory(name="Broken")
+    ScheduleLayerFactory(schedule=broken, members=[profiles["alice"]])
+    Schedule.objects.filter(pk=broken.pk).update(time_zone="Mars/Olympus_Mons")
+    client = client_of("erin")
+
+    overview = get(client, "/admin/overview/")
+    assert overview.status_code == 200
+    assert on_call_rows(overview.content.decode()) == [
+        "Broken Cannot tell: unknown time zone 'Mars/Olympus_Mons' 2 weeks or more"]
+    page = get(client, f"/admin/escalation/schedule/{broken.pk}/change/")
+    assert page.status_code == 200
+    assert "Unknown time zone &#x27;Mars/Olympus_Mons&#x27;" in page.content.decode()

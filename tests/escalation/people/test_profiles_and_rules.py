@@ -15,6 +15,7 @@ from escalation.people.services import (
     contact_method_update,
     notification_rule_set,
     person_create,
+    person_delete,
     person_update,
 )
 from tests.escalation.people.conftest import member_of
@@ -62,6 +63,7 @@ def test_one_profile_per_member(alpha):
 @pytest.mark.parametrize(("field", "values"), [
     ("time_zone", {"time_zone": "Mars/Olympus_Mons"}),
     ("time_zone", {"time_zone": "../../etc/passwd"}),
+    ("time_zone", {"time_zone": "America"}),  # a folder of the zone database
     ("time_zone", {"time_zone": "x" * 5000}),
     ("display_name", {"display_name": "   "}),
     ("display_name", {"display_name": "a" * 101}),
@@ -188,3 +190,23 @@ def test_a_rule_for_someone_elses_method_or_a_wild_delay_is_refused(alpha):
         notification_rule_set(person=alice, rules=[RuleSpec(alices, 0)] * 21)
     assert list(field_errors(excinfo)) == ["rules"]
     assert not alice.notification_rules.exists()
+
+
+def test_deleting_a_person_gives_the_schedules_they_were_in_a_new_version(alpha):
+    from escalation.models import Schedule
+    from tests.factories import ScheduleFactory, ScheduleLayerFactory
+
+    alice, bob = PersonFactory(), PersonFactory()
+    theirs = ScheduleLayerFactory(members=[alice, bob]).schedule
+    other = ScheduleLayerFactory(members=[bob]).schedule
+    versions = dict(Schedule.objects.values_list("pk", "version"))
+    ScheduleFactory()
+
+    alice_id = alice.pk
+    person_delete(person=alice)
+
+    assert not Person.objects.filter(pk=alice_id).exists()
+    after = dict(Schedule.objects.values_list("pk", "version"))
+    assert after[theirs.pk] == versions[theirs.pk] + 1
+    assert after[other.pk] == versions[other.pk]
+    assert AuditEntry.objects.filter(action="person_delete", object_id=str(alice_id)).exists()
