@@ -100,7 +100,7 @@ def _changes_write(
     # After every receiver exists: a fallback may name one later in the file.
     _fallbacks_apply(changes, desired, prune=prune)
     # After every policy exists: a team's policy may page the team.
-    team_policies_apply(desired.teams or [], {
+    team_policies_apply(teams=desired.teams or [], names={
         change.key for change in changes
         if change.section == "teams" and change.action != "removed"
     })
@@ -214,7 +214,7 @@ def _policy_apply(change: Change, desired: ConfigDocument) -> None:
     for position, level_spec in enumerate(spec.levels):
         level = policy.levels.create(position=position, delay_minutes=level_spec.delay_minutes)
         level.receivers.set(_receivers_named(level_spec.receivers))
-        level_targets_apply(level, level_spec.targets)
+        level_targets_apply(level=level, targets=level_spec.targets)
 
 
 def _route_apply(change: Change, desired: ConfigDocument) -> None:
@@ -291,10 +291,10 @@ _APPLY = {
     "tenant": _tenant_apply,
     "receivers": _receiver_apply,
     "templates": _template_apply,
-    "people": lambda change, desired: person_apply(_spec("people", desired, change.key)[1]),
-    "teams": lambda change, desired: team_apply(_spec("teams", desired, change.key)[1]),
+    "people": lambda change, desired: person_apply(spec=_spec("people", desired, change.key)[1]),
+    "teams": lambda change, desired: team_apply(spec=_spec("teams", desired, change.key)[1]),
     "schedules": lambda change, desired: schedule_apply(
-        _spec("schedules", desired, change.key)[1]
+        spec=_spec("schedules", desired, change.key)[1]
     ),
     "escalation_policies": _policy_apply,
     "routes": _route_apply,
@@ -305,7 +305,7 @@ _REMOVE = {
     "tenant": lambda change: None,  # a tenant's settings are changed, never removed
     "receivers": lambda change: Receiver.objects.filter(name=change.key).delete(),
     "templates": _template_remove,
-    "people": lambda change: person_remove(change.key),
+    "people": lambda change: person_remove(username=change.key),
     "teams": lambda change: Team.objects.filter(name=change.key).delete(),
     "schedules": lambda change: Schedule.objects.filter(name=change.key).delete(),
     "escalation_policies": lambda change: EscalationPolicy.objects.filter(

@@ -83,9 +83,7 @@ def _address_clean(username: str, kind: str, address: str) -> str:
         return transport_class(kind).contact_address_clean(address)
     except ValueError:
         # The value may be a secret (it came from the environment): never in the message.
-        raise OnCallApplyError(
-            f"person {username!r}: a {kind} address that is not valid for {kind}"
-        ) from None
+        raise OnCallApplyError(f"person {username!r}: the {kind} address is not valid") from None
 
 
 class _People:
@@ -106,7 +104,7 @@ class _People:
         return self._found[username]
 
 
-def person_apply(spec: PersonSpec) -> None:
+def person_apply(*, spec: PersonSpec) -> None:
     user = get_user_model().objects.filter(username=spec.username).first()
     if user is None or not member_usernames(usernames={spec.username}):
         raise OnCallApplyError(f"person {spec.username!r}: not a member of this tenant")
@@ -140,7 +138,7 @@ def person_apply(spec: PersonSpec) -> None:
                                          delay_minutes=rule.delay_minutes)
 
 
-def person_remove(username: str) -> None:
+def person_remove(*, username: str) -> None:
     """The profile goes, and with it their place in rotations, overrides and temporary
     shifts: each schedule they were in gets a new version."""
     user_ids = get_user_model().objects.filter(username=username).values_list("id", flat=True)
@@ -154,7 +152,7 @@ def person_remove(username: str) -> None:
         schedule_changed(schedule_id=schedule_id)
 
 
-def team_apply(spec: TeamSpec) -> None:
+def team_apply(*, spec: TeamSpec) -> None:
     """The team and its members in order; its policy is set by `team_policies_apply`."""
     team, _ = Team.objects.get_or_create(name=spec.name)
     person = _People()
@@ -166,7 +164,7 @@ def team_apply(spec: TeamSpec) -> None:
         )
 
 
-def team_policies_apply(teams: list[TeamSpec], names: set[str]) -> None:
+def team_policies_apply(*, teams: list[TeamSpec], names: set[str]) -> None:
     """After every policy exists: a team's policy may page the team itself."""
     for spec in teams:
         if spec.name not in names:
@@ -181,7 +179,7 @@ def team_policies_apply(teams: list[TeamSpec], names: set[str]) -> None:
         Team.objects.filter(name=spec.name).update(escalation_policy=policy)
 
 
-def schedule_apply(spec: ScheduleSpec) -> None:
+def schedule_apply(*, spec: ScheduleSpec) -> None:
     person = _People()
     team = None
     if spec.team:
@@ -238,7 +236,7 @@ def schedule_apply(spec: ScheduleSpec) -> None:
         raise OnCallApplyError(f"schedule {spec.name!r}: {problems}") from None
 
 
-def level_targets_apply(level: EscalationLevel, targets: list[TargetSpec]) -> None:
+def level_targets_apply(*, level: EscalationLevel, targets: list[TargetSpec]) -> None:
     for spec in sorted(targets, key=lambda target: target.fallback):
         target = EscalationTarget(level=level, kind=spec.kind, fallback=spec.fallback)
         if spec.receiver:
