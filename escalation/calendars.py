@@ -36,7 +36,7 @@ from alerting.audit.services import audit_record
 from alerting.encryption import SecretUnreadable
 from escalation.calendar_cache import feed_cache
 from escalation.calendar_feed import FeedShift, feed_ical, feed_merge
-from escalation.models import Person, Schedule, ScheduleOverride
+from escalation.models import Person, Schedule, ScheduleOverride, TemporarySchedule
 from escalation.models.people import new_calendar_token
 from escalation.oncall_selectors import PersonName, person_names
 from escalation.schedules import ScheduleSpec, shifts_between
@@ -88,6 +88,16 @@ def _override_notes(overrides: list[ScheduleOverride], names: dict[int, PersonNa
     return tuple(notes)
 
 
+def _notes(read: _ScheduleRead, overrides: list[ScheduleOverride], source: str,
+           start: datetime, end: datetime) -> tuple[str, ...]:
+    if source == "override":
+        return _override_notes(overrides, read.names, start, end)
+    if source == "temporary":
+        return tuple(f"Temporary schedule: {note}" for t_start, t_end, note in read.temporaries
+                     if note and t_start < end and t_end > start)
+    return ()
+
+
 @dataclass(frozen=True)
 class _ScheduleRead:
     """Everything a schedule contributes to a feed, read once."""
@@ -95,6 +105,7 @@ class _ScheduleRead:
     schedule: Schedule
     spec: ScheduleSpec
     overrides: tuple[ScheduleOverride, ...]
+    temporaries: tuple[tuple[datetime, datetime, str], ...]  # start, end, note
     names: dict[int, PersonName]
 
     def fingerprint(self) -> tuple:
@@ -102,6 +113,7 @@ class _ScheduleRead:
             self.schedule.pk, self.schedule.name, repr(self.spec),
             tuple((o.pk, o.kind, o.person_id, o.replaces_id, o.start, o.end, o.note)
                   for o in self.overrides),
+            self.temporaries,
             tuple(sorted((pk, name.display_name) for pk, name in self.names.items())),
         )
 
@@ -113,8 +125,11 @@ def _schedule_read(*, schedule: Schedule, start: datetime, end: datetime) -> _Sc
     ids = {p for layer in spec.layers for p in layer.members}
     ids |= {s.person for t in spec.temporaries for s in t.shifts}
     ids |= {o.person_id for o in overrides} | {o.replaces_id for o in overrides if o.replaces_id}
+    temporaries = tuple(TemporarySchedule.objects.filter(
+        schedule_id=schedule.id, end__gt=start, start__lt=end).order_by("start", "id")
+        .values_list("start", "end", "note"))
     return _ScheduleRead(schedule=schedule, spec=spec, overrides=overrides,
-                         names=person_names(person_ids=ids))
+                         temporaries=temporaries, names=person_names(person_ids=ids))
 
 
 def _feed_shifts(read: _ScheduleRead, *, start: datetime, end: datetime,
@@ -126,8 +141,7 @@ def _feed_shifts(read: _ScheduleRead, *, start: datetime, end: datetime,
             start=shift.start, end=shift.end,
             people=tuple(_name(read.names, p) for p in shift.people),
             source=shift.source,
-            notes=(_override_notes(overrides, read.names, shift.start, shift.end)
-                   if shift.source == "override" else ()),
+            notes=_notes(read, overrides, shift.source, shift.start, shift.end),
         )
         for shift in shifts_between(read.spec, start, end)
         if shift.people and (person_id is None or person_id in shift.people)

@@ -24,7 +24,7 @@ from alerting.audit.models import AuditEntry
 from alerting.infra.log_redaction import redact
 from escalation.calendar_feed import MAX_EVENTS, FeedShift, feed_ical
 from escalation.calendars import MAX_PERSON_SCHEDULES, calendar_url, calendar_url_renew
-from escalation.models import ScheduleOverride
+from escalation.models import ScheduleOverride, TemporarySchedule
 from tenants.models import TenantMembership
 from tests.factories import PersonFactory, ScheduleFactory, ScheduleLayerFactory
 from tests.ingest import keep_schema
@@ -317,3 +317,20 @@ def test_a_persons_feed_covers_a_bounded_number_of_schedules_and_says_so(alpha):
     assert shown == {f"On call: s{number:02d}" for number in range(MAX_PERSON_SCHEDULES)}
     description = str(Calendar.from_ical(response.content)["x-wr-caldesc"])
     assert f"Only the first {MAX_PERSON_SCHEDULES} of this person's schedules" in description
+
+
+def test_a_temporary_schedule_replaces_the_rotation_in_the_feed(rota):
+    schedule, alice, _ = rota
+    offsite = TemporarySchedule.objects.create(schedule=schedule, start=at(10, 0),
+                                               end=at(11, 0), note="Team offsite")
+    offsite.shifts.create(person=alice, start=at(10, 0), end=at(11, 0))
+
+    found = [event for event in events(fetch(calendar_url(schedule=schedule)))
+             if at(8, 8) <= event.decoded("dtstart") < at(15, 8)]
+
+    assert [span(event) for event in found] == [
+        (at(8, 8), at(10, 0), "On call: Bob"),
+        (at(10, 0), at(11, 0), "On call: Alice (temporary schedule)"),
+        (at(11, 0), at(15, 8), "On call: Bob"),
+    ]
+    assert "Temporary schedule: Team offsite" in str(found[1]["description"])
