@@ -222,12 +222,15 @@ def contact_method_update(
                           exclude_id=method.pk)
             method.verified_at = None
             method.verification_sent_at = None
+            # Written by hand now, not from the configuration's ${ENV} reference.
+            method.address_reference = ""
         else:
+            method.address_reference = stored.address_reference
             method.verified_at = stored.verified_at
             method.verification_sent_at = stored.verification_sent_at
         method.kind, method.address, method.label = kind, address, label
         method.save(update_fields=["kind", "address", "label", "verified_at",
-                                   "verification_sent_at"])
+                                   "verification_sent_at", "address_reference"])
         if contact_method_state(method) != before:
             audit_action(by=by, action="contact_method_update", obj=method, before=before,
                          after=contact_method_state(method))

@@ -239,3 +239,41 @@ def test_a_level_target_must_name_what_its_kind_pages(profiles, client_of, prima
                                           "targets-0-schedule": str(primary.pk)})
     assert saved.status_code == 302
     assert EscalationTarget.objects.get().schedule == primary
+
+
+def test_a_temporary_schedule_replaces_the_window_and_bumps_the_version(
+    profiles, client_of, primary
+):
+    version = Schedule.objects.get(pk=primary.pk).version
+    erin = client_of("erin")
+
+    response = post(erin, "/admin/escalation/temporaryschedule/add/", {
+        "schedule": str(primary.pk), "note": "holidays",
+        "start_0": "2026-12-02", "start_1": "00:00:00",
+        "end_0": "2026-12-03", "end_1": "00:00:00",
+        "shifts-TOTAL_FORMS": "1", "shifts-INITIAL_FORMS": "0",
+        "shifts-0-person": str(profiles["erin"].pk),
+        "shifts-0-start_0": "2026-12-02", "shifts-0-start_1": "00:00:00",
+        "shifts-0-end_0": "2026-12-03", "shifts-0-end_1": "00:00:00",
+    })
+
+    assert response.status_code == 302, response.content.decode()[:3000]
+    assert Schedule.objects.get(pk=primary.pk).version == version + 1
+    page = get(erin, f"{SCHEDULES}{primary.pk}/change/").content.decode()
+    assert "Wed 2 Dec 00:00 Thu 3 Dec 00:00 Erin temporary Take this shift" in final_rows(page)
+
+
+def test_deleting_an_override_goes_through_the_service(profiles, client_of, primary):
+    override = schedule_override_create(
+        schedule=primary, kind="add", person=profiles["alice"],
+        start=datetime(2026, 12, 2, tzinfo=UTC), end=datetime(2026, 12, 3, tzinfo=UTC),
+    )
+    version = Schedule.objects.get(pk=primary.pk).version
+    url = f"/admin/escalation/scheduleoverride/{override.pk}/delete/"
+
+    assert post(client_of("bob"), url, {"post": "yes"}).status_code == 403
+    assert post(client_of("alice"), url, {"post": "yes"}).status_code == 302  # her own
+
+    assert not ScheduleOverride.objects.exists()
+    assert Schedule.objects.get(pk=primary.pk).version == version + 1
+    assert AuditEntry.objects.filter(action="override_delete", actor="alice").exists()

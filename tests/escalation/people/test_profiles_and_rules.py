@@ -144,16 +144,19 @@ def test_contact_methods_per_person_are_bounded(alpha):
 
 
 def test_a_changed_address_needs_verifying_again_but_a_new_label_does_not(alpha):
-    method = ContactMethodFactory(address="alice@example.com")
+    method = ContactMethodFactory(address="alice@example.com",
+                                  address_reference="${ALICE_MAIL}")
     assert method.verified
 
     contact_method_update(contact_method=method, address="alice@example.com", label="work")
     method.refresh_from_db()
     assert method.verified and method.label == "work"
+    assert method.address_reference == "${ALICE_MAIL}"
 
     contact_method_update(contact_method=method, address="alice@example.org", label="work")
     method.refresh_from_db()
     assert method.address == "alice@example.org" and not method.verified
+    assert method.address_reference == ""  # typed by hand, no longer the configuration's
     entry = AuditEntry.objects.filter(action="contact_method_update").latest("id")
     assert entry.before["verified"] is True and entry.after["verified"] is False
 
