@@ -71,6 +71,11 @@ class ContactMethodInline(RoleInlineMixin, admin.TabularInline):
     fields = ["kind", "address", "label", "status"]
     readonly_fields = ["status"]
 
+    def get_formset(self, request, obj=None, **kwargs):
+        # The resend button is for whoever may edit this person.
+        self._may_send = may_edit_person(request, obj)
+        return super().get_formset(request, obj, **kwargs)
+
     @admin.display(description="Verified")
     def status(self, obj: ContactMethod) -> str:
         if not obj.pk:
@@ -80,6 +85,8 @@ class ContactMethodInline(RoleInlineMixin, admin.TabularInline):
                                f"{obj.verified_at:%Y-%m-%d %H:%M}")
         sent = (f" (mail sent {obj.verification_sent_at:%Y-%m-%d %H:%M} UTC)"
                 if obj.verification_sent_at else "")
+        if not getattr(self, "_may_send", False):
+            return format_html('<span class="unverified">Unverified: not paged{}</span>', sent)
         url = reverse("admin:escalation_person_verification_send", args=[obj.person_id, obj.pk])
         return format_html(
             '<span class="unverified">Unverified: not paged{}</span> '

@@ -75,9 +75,12 @@ def test_an_auditor_reads_but_cannot_change_someone_elses_profile(profiles, clie
     method = ContactMethodFactory(person=bob, address="bob@example.com")
     client = client_of("alice")
 
+    ContactMethodFactory(person=bob, address="bob@example.org", verified_at=None)
     page = get(client, f"{PEOPLE}{bob.pk}/change/")
     assert page.status_code == 200
     assert "bob@example.com" in page.content.decode()
+    assert "Unverified: not paged" in page.content.decode()
+    assert "Send confirmation mail" not in page.content.decode()
     assert 'name="_save"' not in page.content.decode()
     assert "calendar-url" not in page.content.decode()  # his secret URL is not hers to see
 
