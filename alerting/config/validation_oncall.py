@@ -175,7 +175,7 @@ class OnCallChecks:
     # --- standard ----------------------------------------------------------
 
     def oncall_standard(self) -> list[Problem]:
-        problems = self._memberships()
+        problems = self._memberships() + self._removals()
         people = self._people()
         for index, team in enumerate(self.document.teams or []):
             for position, member in enumerate(team.members):
@@ -203,6 +203,58 @@ class OnCallChecks:
                     problems.append(self.at(path, f"environment variable {variable} is not set"))
                 if not missing and method.kind in dict(contact_kind_choices()):
                     problems += self._address(path, method.kind, resolved, secret=True)
+        return problems
+
+    def _removals(self) -> list[Problem]:
+        """What the file removes that the tenant's sections the file leaves out still use:
+        deploying takes it out of them (a warning, so nobody is surprised)."""
+        users: dict[str, set[str]] = {}  # username -> what uses them
+        named: dict[tuple[str, str], set[str]] = {}  # (section, name) -> what uses it
+
+        def use(key: tuple[str, str], by: str) -> None:
+            named.setdefault(key, set()).add(by)
+
+        if self.document.teams is None:
+            for team in self.known.teams or []:
+                for member in team.members:
+                    users.setdefault(member.username, set()).add(f"team {team.name!r}")
+        if self.document.schedules is None:
+            for schedule in self.known.schedules or []:
+                for layer in schedule.layers:
+                    for username in layer.members:
+                        users.setdefault(username, set()).add(f"schedule {schedule.name!r}")
+                if schedule.team:
+                    use(("teams", schedule.team), f"schedule {schedule.name!r}")
+        if self.document.escalation_policies is None:
+            for policy in self.known.escalation_policies or []:
+                for level in policy.levels:
+                    for target in level.targets:
+                        by = f"escalation policy {policy.name!r}"
+                        if target.person:
+                            users.setdefault(target.person, set()).add(by)
+                        elif target.on_call:
+                            use(("schedules", target.on_call), by)
+                        elif target.team or target.round_robin:
+                            use(("teams", target.team or target.round_robin), by)
+        if self.document.routes is None:
+            for entry in route_entries(self.known.routes):
+                if entry.spec.team:
+                    use(("teams", entry.spec.team), f"route {entry.spec.name!r}")
+        if self.document.people is not None:
+            kept = {person.username for person in self.document.people}
+            for username, used_by in sorted(users.items()):
+                if username not in kept and username in (
+                    {person.username for person in self.known.people or []}
+                ):
+                    named[("people", username)] = used_by
+        problems = []
+        for (section, name), used_by in sorted(named.items()):
+            specs = getattr(self.document, section)
+            if specs is None or name in {getattr(s, "username", None) or s.name for s in specs}:
+                continue
+            problems.append(self.at((section,), f"removes {name!r}, still used by "
+                                                f"{' and '.join(sorted(used_by))} (not in "
+                                                "this file)", "warning"))
         return problems
 
     def _memberships(self) -> list[Problem]:

@@ -250,6 +250,11 @@ def test_removing_a_person_takes_them_out_of_rotations_under_a_new_version(team,
     schedule = Schedule.objects.get()
     version = schedule.version
     people_only = SAMPLE[SAMPLE.index("\npeople:"):SAMPLE.index("  - username: carol")]
+    out = StringIO()
+    call_command("validate_config", str(write(tmp_path, people_only)), tenant="alpha",
+                 stdout=out)
+    assert "oncall.yaml:2:1: warning: people: removes 'carol', still used by schedule " \
+        "'payments-primary' and team 'payments' (not in this file)" in out.getvalue()
 
     assert deploy(write(tmp_path, people_only)).splitlines() == [
         "- people/carol", "0 created, 0 changed, 1 removed",

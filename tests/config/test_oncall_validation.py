@@ -268,3 +268,21 @@ def test_whatever_a_schedule_says_validation_answers_with_problems(
     problems = config_validate(loaded=loaded, level="strict", env={},
                                coverage_from=datetime(2026, 3, 2, tzinfo=UTC))
     assert all(problem.message and problem.line for problem in problems)
+
+
+def test_removing_what_the_tenants_other_sections_use_is_a_warning(alpha, tmp_path,
+                                                                   monkeypatch):
+    monkeypatch.setenv("PAGER_SMTP_PASSWORD", "pw")
+    monkeypatch.setenv("ALICE_PRIVATE_EMAIL", "alice@example.org")
+    members_of_the_tenant("alice", "bob", "carol")
+    deploy(SAMPLES / "oncall.yaml")
+    path = tmp_path / "empty.yaml"
+    path.write_text("schedules: []\nteams: []\n")
+
+    ok, output = validate(path, tenant="alpha")
+
+    assert ok
+    assert "empty.yaml:1:1: warning: schedules: removes 'payments-primary', still used by " \
+        "escalation policy 'payments-pages' (not in this file)" in output
+    assert "empty.yaml:2:1: warning: teams: removes 'payments', still used by route " \
+        "'payments' (not in this file)" in output
