@@ -77,13 +77,16 @@ def oncall(alpha):
 
 @pytest.fixture
 def theirs(beta):
+    """Beta's schedule, team and override, with ids alpha has no object under (each
+    schema counts its own ids, so they could otherwise coincide)."""
     with tenant_context(beta):
         mallory = PersonFactory(user__username="mallory")
-        schedule = ScheduleFactory(name="beta-primary")
+        schedule = ScheduleFactory(name="beta-primary", id=7_000_001)
         ScheduleLayerFactory(schedule=schedule, members=[mallory])
         override = ScheduleOverride.objects.create(
-            schedule=schedule, person=mallory, kind="add", start=at(2, 0), end=at(2, 6))
-        team = TeamFactory(name="beta-team", members=[mallory])
+            id=7_000_002, schedule=schedule, person=mallory, kind="add", start=at(2, 0),
+            end=at(2, 6))
+        team = TeamFactory(name="beta-team", members=[mallory], id=7_000_003)
     return {"schedule": schedule, "override": override, "team": team}
 
 
