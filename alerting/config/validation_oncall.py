@@ -210,6 +210,7 @@ class OnCallChecks:
         deploying takes it out of them (a warning, so nobody is surprised)."""
         users: dict[str, set[str]] = {}  # username -> what uses them
         named: dict[tuple[str, str], set[str]] = {}  # (section, name) -> what uses it
+        layers: dict[tuple[str, str], set[str]] = {}  # (schedule, layer) -> what uses it
 
         def use(key: tuple[str, str], by: str) -> None:
             named.setdefault(key, set()).add(by)
@@ -234,6 +235,8 @@ class OnCallChecks:
                             users.setdefault(target.person, set()).add(by)
                         elif target.on_call:
                             use(("schedules", target.on_call), by)
+                            if target.layer:
+                                layers.setdefault((target.on_call, target.layer), set()).add(by)
                         elif target.team or target.round_robin:
                             use(("teams", target.team or target.round_robin), by)
         if self.document.routes is None:
@@ -255,6 +258,14 @@ class OnCallChecks:
             problems.append(self.at((section,), f"removes {name!r}, still used by "
                                                 f"{' and '.join(sorted(used_by))} (not in "
                                                 "this file)", "warning"))
+        for index, schedule in enumerate(self.document.schedules or []):
+            kept_layers = {layer.name for layer in schedule.layers}
+            for (name, layer), used_by in sorted(layers.items()):
+                if name == schedule.name and layer not in kept_layers:
+                    problems.append(self.at(("schedules", index, "layers"),
+                                            f"removes layer {layer!r}, still used by "
+                                            f"{' and '.join(sorted(used_by))} (not in this "
+                                            "file)", "warning"))
         return problems
 
     def _memberships(self) -> list[Problem]:

@@ -286,3 +286,20 @@ def test_removing_what_the_tenants_other_sections_use_is_a_warning(alpha, tmp_pa
         "escalation policy 'payments-pages' (not in this file)" in output
     assert "empty.yaml:2:1: warning: teams: removes 'payments', still used by route " \
         "'payments' (not in this file)" in output
+
+
+def test_removing_a_layer_a_stored_policy_pages_is_a_warning(alpha, tmp_path, monkeypatch):
+    monkeypatch.setenv("SRE_HOOK_URL", "https://93.184.216.34/hook")
+    monkeypatch.setenv("ALICE_PRIVATE_EMAIL", "alice@example.org")
+    members_of_the_tenant("alice", "bob", "carol", "dave")
+    deploy(SAMPLES / "oncall_full.yaml")
+    text = (SAMPLES / "oncall_full.yaml").read_text()
+    schedules = text[text.index("schedules:"):text.index("escalation_policies:")]
+    path = tmp_path / "renamed.yaml"
+    path.write_text(schedules.replace("name: business-hours", "name: office-hours"))
+
+    ok, output = validate(path, tenant="alpha")
+
+    assert ok
+    assert "renamed.yaml:5:5: warning: schedules[0].layers: removes layer 'business-hours', " \
+        "still used by escalation policy 'platform-pages' (not in this file)" in output
