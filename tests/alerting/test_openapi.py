@@ -17,7 +17,14 @@ def test_the_schema_validates_without_warnings_and_covers_ingest_and_reads(tmp_p
         "/api/v1/alertmanager/", "/api/v1/alertmanager/{key}/", "/api/v1/alerts/",
         "/api/v1/alerts/{id}/", "/api/v1/alert-groups/", "/api/v1/alert-groups/{id}/",
         "/api/v1/alert-groups/{id}/acknowledge/", "/api/v1/alert-groups/{id}/resolve/",
+        "/api/v1/schedules/", "/api/v1/schedules/{id}/", "/api/v1/schedules/{id}/on-call/",
+        "/api/v1/schedules/{id}/overrides/",
+        "/api/v1/schedules/{id}/overrides/{override_id}/",
+        "/api/v1/teams/", "/api/v1/teams/{id}/", "/api/v1/teams/{id}/on-call/",
     } <= set(schema["paths"])
+    on_call = schema["paths"]["/api/v1/schedules/{id}/on-call/"]["get"]
+    assert "at" in {parameter["name"] for parameter in on_call["parameters"]}
+    assert {"200", "400", "401", "403", "404", "409"} <= set(on_call["responses"])
     ingest = schema["paths"]["/api/v1/alertmanager/"]["post"]
     assert {"200", "400", "401", "413", "415", "429"} <= set(ingest["responses"])
     example = ingest["requestBody"]["content"]["application/json"]["examples"]
