@@ -156,6 +156,15 @@ class OnCallChecks:
                 problems.append(self.at((*base, "temporaries", later, "start"),
                                         f"overlaps temporaries[{earlier}]: temporary schedules "
                                         "replace the whole schedule, one at a time"))
+        by_priority: dict[int, str] = {}
+        for position, layer in enumerate(schedule.layers):
+            if layer.priority in by_priority and layer.name != by_priority[layer.priority]:
+                problems.append(self.at(
+                    (*base, "layers", position, "priority"),
+                    f"layers {by_priority[layer.priority]!r} and {layer.name!r} have the same "
+                    f"priority ({layer.priority}): where both have someone on call, the one "
+                    "made first wins; give each its own", "warning"))
+            by_priority.setdefault(layer.priority, layer.name)
         for position, override in enumerate(schedule.overrides):
             if override.replaces is not None and override.replaces == override.person:
                 problems.append(self.at((*base, "overrides", position, "replaces"),

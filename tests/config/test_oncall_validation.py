@@ -303,3 +303,14 @@ def test_removing_a_layer_a_stored_policy_pages_is_a_warning(alpha, tmp_path, mo
     assert ok
     assert "renamed.yaml:5:5: warning: schedules[0].layers: removes layer 'business-hours', " \
         "still used by escalation policy 'platform-pages' (not in this file)" in output
+
+
+def test_two_layers_of_one_priority_are_a_warning():
+    layer = '        start_date: 2026-01-05\n        handoff_time: "09:00"\n' \
+        "        members: [alice]\n"
+    loaded = config_load("schedules:\n  - name: s\n    layers:\n      - name: day\n" + layer
+                         + "      - name: night\n" + layer)
+    (problem,) = config_validate(loaded=loaded, level="basic", env={})
+    assert (problem.line, problem.severity, problem.dotted) == (
+        8, "warning", "schedules[0].layers[1].priority")
+    assert problem.message.startswith("layers 'day' and 'night' have the same priority (0)")
