@@ -195,6 +195,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Silences and schedule overrides both have a `kind`: name each set of choices.
+    "ENUM_NAME_OVERRIDES": {
+        "OverrideKindEnum": "escalation.models.schedules.OverrideKind",
+        "SilenceKindEnum": "alerting.models.SilenceKind",
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "alerting.api.schema.error_responses",
