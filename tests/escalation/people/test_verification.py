@@ -205,3 +205,32 @@ def test_an_expired_link_is_gone(method, email_carrier, mailbox):
     assert page.status_code == 410
     method.refresh_from_db()
     assert not method.verified
+
+
+def test_the_mail_uses_the_carriers_starttls_and_login_and_never_shows_its_password(
+    alpha, method, tmp_path, monkeypatch
+):
+    from receivers.models import Receiver
+    from tests.receivers.smtp import PASSWORD, USERNAME, self_signed_certificate, smtp_server
+
+    cert = self_signed_certificate(tmp_path)
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert[0]))
+    with smtp_server(cert=cert) as mailbox:
+        Receiver.objects.create(
+            name="pager-mail", kind="email", carries_pages=True,
+            config={"host": "localhost", "port": mailbox.port, "security": "starttls",
+                    "username": USERNAME, "from_address": "herald@example.com",
+                    "to": ["ops@example.com"]},
+            secrets={"password": PASSWORD},
+        )
+        contact_method_verification_send(contact_method=method)
+        assert mailbox.logins == [USERNAME]
+        assert mailbox.received[0].rcpt_tos == ["alice@example.com"]
+
+        Receiver.objects.filter(name="pager-mail").update(config={
+            "host": "localhost", "port": mailbox.port, "security": "starttls",
+            "username": "wrong", "from_address": "herald@example.com", "to": ["o@example.com"]})
+        later = time_machine.travel(timezone.now() + timedelta(minutes=2))
+        with later, pytest.raises(VerificationSendError) as excinfo:
+            contact_method_verification_send(contact_method=method)
+    assert "SMTP 535" in str(excinfo.value) and PASSWORD not in str(excinfo.value)
