@@ -136,7 +136,8 @@ class UserFactory(DjangoModelFactory):
 
 
 class PersonFactory(DjangoModelFactory):
-    """A member of the current tenant (role `member`) with a profile in its schema.
+    """A member of the current tenant (role `auditor` unless `membership="..."`; a
+    membership the user already has is kept) with a profile in its schema.
 
     `email=...` adds a verified email contact method and a rule paging it at once.
     """
@@ -157,7 +158,7 @@ class PersonFactory(DjangoModelFactory):
         if create:
             TenantMembership.objects.get_or_create(
                 user_id=self.user_id, tenant=connection.tenant,
-                defaults={"role": extracted or "member"},
+                defaults={"role": extracted or "auditor"},  # a Role: role_for reads it
             )
 
     @factory.post_generation
