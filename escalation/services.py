@@ -34,9 +34,9 @@ from escalation.models import (
 )
 from escalation.paging.context import PagingContext
 from escalation.paging.level import level_page
-from escalation.paging.pages import escalation_pages_stop, page_rule_run, pages_stop
+from escalation.paging.pages import escalation_pages_stop, page_rules_run, pages_stop
 from escalation.paging.snapshot import level_targets_snapshot
-from receivers.delivery import notification_bulk_create, notifications_enqueue
+from receivers.delivery import notification_bulk_create
 from receivers.models import Receiver
 
 logger = logging.getLogger(__name__)
@@ -165,8 +165,8 @@ def _notify(escalation: Escalation, step: dict, now: datetime, context: PagingCo
             status=AlertStatus.FIRING,
             alerts=alerts,
         )
-        transaction.on_commit(lambda: notifications_enqueue(notification_ids=ids))
-    paged, fallback_receivers = level_page(
+        context.notifications_owed(ids)
+    paged, fallback_receivers, events = level_page(
         escalation=escalation, step=step, now=now, context=context, alerts=alerts,
         receivers_reached=bool(ids),
     )
@@ -174,9 +174,12 @@ def _notify(escalation: Escalation, step: dict, now: datetime, context: PagingCo
     detail = f"{len(ids)} notification(s) to {', '.join(told) or 'nobody'}"
     if step.get("targets"):
         detail += f"; {paged} {'person' if paged == 1 else 'people'} paged"
-    EscalationEvent.objects.create(
-        escalation=escalation, kind=StepKind.NOTIFY, level=step["level"], detail=detail
-    )
+    EscalationEvent.objects.bulk_create([
+        EscalationEvent(
+            escalation=escalation, kind=StepKind.NOTIFY, level=step["level"], detail=detail
+        ),
+        *events,
+    ])
     escalation_events.labels(
         tenant=connection.tenant.slug, policy=escalation.policy_name, level=str(step["level"])
     ).inc()
@@ -288,16 +291,29 @@ def escalation_ids_due(*, now: datetime) -> list[int]:
     )
 
 
+# Due page rules run per transaction (their rows locked together).
+PAGE_RULES_BATCH = 200
+
+
 def escalation_tick_run() -> int:
     """Every due step and page rule of the current tenant; how many ran.
 
     One query finds both; one context loads each schedule's snapshot once.
     """
-    context = PagingContext()
+    context = PagingContext(defer_enqueue=True)
     ran = 0
-    for kind, id_ in escalation_work_due(now=timezone.now()):
-        if kind == "step":
-            ran += escalation_step_run(escalation_id=id_, context=context)
-        else:
-            ran += page_rule_run(page_id=id_, context=context)
+    try:
+        due = escalation_work_due(now=timezone.now())
+        for kind, id_ in due:
+            if kind == "step":
+                ran += escalation_step_run(escalation_id=id_, context=context)
+        # The due page rules together, after the steps (a step may have
+        # stopped some): a few statements for all of them, in batches.
+        page_ids = [id_ for kind, id_ in due if kind == "page"]
+        for start in range(0, len(page_ids), PAGE_RULES_BATCH):
+            ran += page_rules_run(
+                page_ids=page_ids[start:start + PAGE_RULES_BATCH], context=context
+            )
+    finally:
+        context.flush()
     return ran

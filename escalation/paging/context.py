@@ -2,18 +2,24 @@
 
 Schedule snapshots are loaded once per tick and kept by id, so 10,000
 chains on one schedule cost one load; the receivers that carry each
-channel's pages are read once as well. A tick is short (well under a
-second): an edit that lands during it is seen by the next tick.
+channel's pages, and what paging needs of each person, are read once as
+well. A tick is short (well under a second): an edit that lands during it
+is seen by the next tick. A tick's context also hands the notifications
+its steps committed to the workers in batches, once, at its end (the
+sweep covers a tick that dies before).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.core.exceptions import ObjectDoesNotExist
+from django.db import transaction
 
 from escalation.schedules import ScheduleSpec, on_call_at, schedule_snapshot, shifts_between
+from receivers.delivery import notifications_enqueue
 from receivers.models import Receiver
 
 # How far ahead a gap's end is looked for, to say when someone is on call again.
@@ -31,8 +37,28 @@ class OnCallNow:
 class PagingContext:
     """Per-tick caches; make one per tick (or per task), never keep one across ticks."""
 
+    # A tick's: notifications are enqueued by `flush`, not one transaction at a time.
+    defer_enqueue: bool = False
     _specs: dict[int, ScheduleSpec | None] = field(default_factory=dict)
     _carriers: dict[str, Receiver] | None = None
+    # Person id -> what escalation.paging.targets read of them (None: no such person).
+    people: dict[int, Any] = field(default_factory=dict)
+    _owed: list[int] = field(default_factory=list)
+
+    def notifications_owed(self, ids: list[int]) -> None:
+        """Hand notifications to the workers once the current transaction commits."""
+        if not ids:
+            return
+        if self.defer_enqueue:
+            transaction.on_commit(lambda: self._owed.extend(ids))
+        else:
+            transaction.on_commit(lambda: notifications_enqueue(notification_ids=ids))
+
+    def flush(self) -> None:
+        """Enqueue what the tick's committed steps owe, in batches."""
+        owed, self._owed = self._owed, []
+        if owed:
+            notifications_enqueue(notification_ids=owed)
 
     def spec(self, schedule_id: int, at: datetime) -> ScheduleSpec | None:
         """The schedule's snapshot, loaded on first use; None when it was deleted.

@@ -54,21 +54,21 @@ def gap_record(*, escalation: Escalation, level: int | None, gap: Gap) -> Escala
 def level_paged_record(
     *, escalation: Escalation, level: int, pages: list[Page], gaps: list[Gap],
     fallback_used: bool,
-) -> None:
-    """Events for the level's pages and gaps, their counts, and one audit entry for the step."""
+) -> list[EscalationEvent]:
+    """Events for the level's pages and gaps (unsaved: the step saves its events at once),
+    their counts, and one audit entry for the step."""
     events = [
         EscalationEvent(escalation=escalation, kind=EventKind.PAGE, level=level,
                         detail=page_detail(page))
         for page in pages
     ]
     events += [gap_record(escalation=escalation, level=level, gap=gap) for gap in gaps]
-    EscalationEvent.objects.bulk_create(events)
     if pages:
         pages_started.labels(tenant=connection.tenant.slug, policy=escalation.policy_name).inc(
             len(pages)
         )
     if not pages and not gaps:
-        return
+        return events
     audit_record(
         actor="system", source=AuditSource.SYSTEM, action="escalation_page",
         obj_type="escalation.escalation", obj_id=escalation.id, obj_repr=str(escalation),
@@ -86,6 +86,7 @@ def level_paged_record(
                      for gap in gaps],
         },
     )
+    return events
 
 
 def rule_failed_record(*, page: Page, reason: str, detail: str) -> None:

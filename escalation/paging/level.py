@@ -4,29 +4,28 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.db import transaction
-
 from alerting.models import AlertStatus
-from escalation.models import Escalation
+from escalation.models import Escalation, EscalationEvent
 from escalation.paging.context import PagingContext
 from escalation.paging.history import level_paged_record
 from escalation.paging.pages import page_start
 from escalation.paging.targets import Gap, level_people
-from receivers.delivery import notification_bulk_create, notifications_enqueue
+from receivers.delivery import notification_bulk_create
 from receivers.models import Receiver
 
 
 def level_page(
     *, escalation: Escalation, step: dict, now: datetime, context: PagingContext,
     alerts: list[dict], receivers_reached: bool,
-) -> tuple[int, list[str]]:
-    """Page the level's people (or its fallback); how many were paged, and the fallback's receivers.
+) -> tuple[int, list[str], list[EscalationEvent]]:
+    """Page the level's people (or its fallback).
 
-    Every gap is recorded; so is a level whose targets, fallback included,
-    found nobody at all.
+    Returns how many were paged, the fallback's receivers notified, and the
+    events to save with the step's. Every gap is recorded; so is a level
+    whose targets, fallback included, found nobody at all.
     """
     if not step.get("targets"):
-        return 0, []
+        return 0, [], []
     found = level_people(
         level_snapshot=step, now=now, context=context, receivers_reached=receivers_reached
     )
@@ -41,8 +40,7 @@ def level_page(
             alert_group=escalation.alert_group, receivers=receivers, status=AlertStatus.FIRING,
             alerts=alerts,
         )
-        if ids:
-            transaction.on_commit(lambda: notifications_enqueue(notification_ids=ids))
+        context.notifications_owed(ids)
         names = [receiver.name for receiver in receivers]
     pages = [
         page_start(escalation=escalation, level=step["level"], person=person, now=now,
@@ -56,8 +54,8 @@ def level_page(
             else "nobody was paged, and the level has no fallback",
             fallback=found.fallback_used,
         ))
-    level_paged_record(
+    events = level_paged_record(
         escalation=escalation, level=step["level"], pages=pages, gaps=gaps,
         fallback_used=found.fallback_used,
     )
-    return len(pages), names
+    return len(pages), names, events

@@ -24,12 +24,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from alerting.models import AlertGroup, AlertStatus
-from alerting.selectors import alert_group_firing_snapshot
+from alerting.selectors import alert_groups_firing_snapshot
 from escalation.models import ContactMethod, Escalation, Page, PageState
 from escalation.paging.context import PagingContext
 from escalation.paging.history import rule_failed_record
 from escalation.paging.targets import PersonToPage
-from receivers.delivery import notifications_enqueue
 from receivers.models import Notification
 
 logger = logging.getLogger(__name__)
@@ -58,70 +57,47 @@ def _schedule(page: Page) -> None:
     transaction.on_commit(send)
 
 
-def _rule_send(
-    page: Page, rule: dict, *, alerts: list[dict], context: PagingContext, fresh: bool
-) -> Notification | None:
-    """The rule's notification, or None with the failure recorded on the rule and as a gap.
+def _no_carrier(rule: dict, context: PagingContext) -> bool:
+    """No enabled receiver carries the rule's channel: the rule is marked failed, saying so."""
+    if rule["kind"] in context.carriers():
+        return False
+    rule["state"] = "failed"
+    rule["error"] = f"no enabled receiver carries {rule['kind']} pages"
+    return True
 
-    `fresh`: the rule was read with the page just now; a later rule checks
-    again that its method is still verified, and takes its current address.
-    """
-    address = rule["address"]
-    if not fresh:
-        current = ContactMethod.objects.filter(
-            id=rule["contact_method_id"], person_id=page.person_id, verified_at__isnull=False
-        ).values_list("address", flat=True).first()
-        if current is None:
-            rule["state"] = "failed"
-            rule["error"] = "the contact method is gone or no longer verified"
-            rule_failed_record(page=page, reason="no_verified_contact",
-                               detail=f"{rule['kind']} rule: {rule['error']}")
-            return None
-        address = current
-    carrier = context.carriers().get(rule["kind"])
-    if carrier is None:
-        rule["state"] = "failed"
-        rule["error"] = f"no enabled receiver carries {rule['kind']} pages"
-        rule_failed_record(
-            page=page, reason="no_carrier", detail=f"{rule['kind']} rule: {rule['error']}"
-        )
-        return None
-    notification = Notification.objects.create(
+
+def _no_carrier_record(page: Page, rule: dict) -> None:
+    rule_failed_record(
+        page=page, reason="no_carrier", detail=f"{rule['kind']} rule: {rule['error']}"
+    )
+
+
+def _notification(page: Page, rule: dict, address: str, alerts: list[dict],
+                  context: PagingContext) -> Notification:
+    carrier = context.carriers()[rule["kind"]]
+    rule["state"] = "sent"
+    return Notification(
         receiver=carrier, receiver_name=carrier.name, channel=carrier.kind,
         alert_group_id=page.alert_group_id, status=AlertStatus.FIRING, alerts=alerts,
         page=page, contact_method_id=rule["contact_method_id"], recipient_address=address,
     )
-    rule["state"], rule["notification_id"] = "sent", notification.id
-    return notification
 
 
-def _rules_run(page: Page, *, now: datetime, context: PagingContext, fresh: bool,
-               alerts: list[dict] | None = None) -> list[int]:
-    """Every rule due by `now`, in order; the page's next rule and its due time advanced."""
-    ids = []
-    while (due := _due_at(page, page.next_rule)) is not None and due <= now:
-        if alerts is None:
-            alerts = alert_group_firing_snapshot(alert_group_id=page.alert_group_id)
-        notification = _rule_send(
-            page, page.rules[page.next_rule], alerts=alerts, context=context, fresh=fresh
-        )
-        if notification is not None:
-            ids.append(notification.id)
-        page.next_rule += 1
+def _advance(page: Page, now: datetime) -> None:
     page.next_rule_at = _due_at(page, page.next_rule)
     if page.next_rule_at is None:
         page.state, page.stopped_at = PageState.FINISHED, now
-    if ids:
-        transaction.on_commit(lambda: notifications_enqueue(notification_ids=ids))
-    _schedule(page)
-    return ids
 
 
 def page_start(
     *, escalation: Escalation, level: int, person: PersonToPage, now: datetime,
     context: PagingContext, alerts: list[dict],
 ) -> Page:
-    """Page one person for one level: the page recorded, its rules due at once sent."""
+    """Page one person for one level: the page recorded, its rules due at once sent.
+
+    The page is written once, as it stands after its first rules (one
+    insert for the page, one for its notifications).
+    """
     group = escalation.alert_group
     page = Page(
         escalation=escalation, alert_group_id=group.id, incident=group.incident, level=level,
@@ -130,14 +106,100 @@ def page_start(
         schedule_version=person.schedule_version,
         rules=[{**rule, "state": "due"} for rule in person.rules],
     )
+    page.started_at = now
+    at_once = []
+    while page.next_rule < len(page.rules) and not page.rules[page.next_rule]["delay_minutes"]:
+        rule = page.rules[page.next_rule]
+        at_once.append((rule, _no_carrier(rule, context)))
+        if not rule.get("error"):
+            rule["state"] = "sent"
+        page.next_rule += 1
+    _advance(page, now)
     page.save()
-    page.started_at = now  # auto_now_add took the clock; the step's `now` is the page's start
-    _rules_run(page, now=now, context=context, fresh=True, alerts=alerts)
-    Page.objects.filter(id=page.id).update(
-        started_at=now, rules=page.rules, next_rule=page.next_rule,
-        next_rule_at=page.next_rule_at, state=page.state, stopped_at=page.stopped_at,
+    notifications = []
+    for rule, failed in at_once:
+        if failed:
+            _no_carrier_record(page, rule)
+        else:
+            notifications.append(_notification(page, rule, rule["address"], alerts, context))
+    context.notifications_owed(
+        [n.id for n in Notification.objects.bulk_create(notifications)]
     )
+    _schedule(page)
     return page
+
+
+def _stopped(page: Page) -> bool:
+    """Its incident was acknowledged or resolved (or is over): the page has nothing to do."""
+    group = page.alert_group
+    return (
+        group.acknowledged_at is not None or group.status == AlertStatus.RESOLVED
+        or group.incident != page.incident
+    )
+
+
+def _pages_run(pages: list[Page], *, now: datetime, context: PagingContext) -> int:
+    """Run the due rules of these locked, due pages: a few statements however many pages.
+
+    Each later rule checks its method again (still verified? its address
+    now); a rule that cannot be sent is recorded on the page and as a gap.
+    """
+    running = []
+    for page in pages:
+        if _stopped(page):
+            page.state, page.stopped_at, page.next_rule_at = PageState.STOPPED, now, None
+        else:
+            running.append(page)
+    due: dict[int, list[dict]] = {}
+    for page in running:
+        due[page.id] = []
+        while True:  # the rule due (next_rule_at said so), then any others due by now
+            due[page.id].append(page.rules[page.next_rule])
+            page.next_rule += 1
+            at = _due_at(page, page.next_rule)
+            if at is None or at > now:
+                break
+        _advance(page, now)
+    method_ids = {rule["contact_method_id"] for rules in due.values() for rule in rules}
+    verified = {
+        method_id: (person_id, address)
+        for method_id, person_id, address in ContactMethod.objects.filter(
+            id__in=method_ids, verified_at__isnull=False
+        ).values_list("id", "person_id", "address")
+    } if method_ids else {}
+    alerts = alert_groups_firing_snapshot(alert_group_ids={p.alert_group_id for p in running})
+    notifications = []
+    for page in running:
+        for rule in due[page.id]:
+            person_id, address = verified.get(rule["contact_method_id"], (None, None))
+            if person_id != page.person_id:
+                rule["state"] = "failed"
+                rule["error"] = "the contact method is gone or no longer verified"
+                rule_failed_record(page=page, reason="no_verified_contact",
+                                   detail=f"{rule['kind']} rule: {rule['error']}")
+            elif _no_carrier(rule, context):
+                _no_carrier_record(page, rule)
+            else:
+                notifications.append(
+                    _notification(page, rule, address, alerts[page.alert_group_id], context)
+                )
+    if pages:
+        Page.objects.bulk_update(
+            pages, ["rules", "next_rule", "next_rule_at", "state", "stopped_at"]
+        )
+    context.notifications_owed([n.id for n in Notification.objects.bulk_create(notifications)])
+    for page in running:
+        _schedule(page)
+    return len(running)
+
+
+def _locked_due(ids: list[int], now: datetime, *, skip_locked: bool):
+    return (
+        Page.objects.select_for_update(of=("self",), skip_locked=skip_locked)
+        .select_related("escalation", "alert_group")
+        .filter(id__in=ids, state=PageState.ACTIVE, next_rule_at__lte=now)
+        .order_by("id")
+    )
 
 
 def page_rule_run(
@@ -151,29 +213,26 @@ def page_rule_run(
     now = timezone.now()
     context = context or PagingContext()
     with transaction.atomic():
-        page = (
-            Page.objects.select_for_update(of=("self",)).select_related("escalation")
-            .filter(id=page_id).first()
+        page = _locked_due([page_id], now, skip_locked=False).first()
+        if page is None or (rule is not None and page.next_rule != rule):
+            return False
+        return _pages_run([page], now=now, context=context) == 1
+
+
+def page_rules_run(*, page_ids: list[int], context: PagingContext | None = None) -> int:
+    """The tick's due page rules, in one transaction; how many pages ran.
+
+    A page another worker holds (its ETA task running it) is skipped; what
+    is no longer due (run meanwhile) is left alone.
+    """
+    if not page_ids:
+        return 0
+    now = timezone.now()
+    context = context or PagingContext()
+    with transaction.atomic():
+        return _pages_run(
+            list(_locked_due(page_ids, now, skip_locked=True)), now=now, context=context
         )
-        if page is None or page.state != PageState.ACTIVE:
-            return False
-        if rule is not None and page.next_rule != rule:
-            return False
-        if page.next_rule_at is None or page.next_rule_at > now:
-            return False
-        group = AlertGroup.objects.filter(id=page.alert_group_id).values(
-            "acknowledged_at", "status", "incident"
-        ).first()
-        if (
-            group is None or group["acknowledged_at"] is not None
-            or group["status"] == AlertStatus.RESOLVED or group["incident"] != page.incident
-        ):
-            page.state, page.stopped_at, page.next_rule_at = PageState.STOPPED, now, None
-            page.save(update_fields=["state", "stopped_at", "next_rule_at"])
-            return False
-        _rules_run(page, now=now, context=context, fresh=False)
-        page.save(update_fields=["rules", "next_rule", "next_rule_at", "state", "stopped_at"])
-    return True
 
 
 def pages_stop(

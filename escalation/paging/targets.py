@@ -74,14 +74,27 @@ class _Reach:
     rules: tuple[dict[str, Any], ...]
 
 
-def _directory(person_ids: set[int]) -> dict[int, _Reach]:
-    """The people, their verified methods and rules, and whether each is still a member."""
-    if not person_ids:
-        return {}
+def _directory(person_ids: set[int], context: PagingContext) -> dict[int, _Reach]:
+    """The people, their verified methods and rules, and whether each is still a member.
+
+    Read once per tick (the context keeps them), in four queries for all.
+    """
+    missing = person_ids - context.people.keys()
+    if missing:
+        context.people.update(dict.fromkeys(missing))
+        context.people.update(_directory_read(missing))
+    return {person_id: context.people[person_id] for person_id in person_ids
+            if context.people[person_id] is not None}
+
+
+def _directory_read(person_ids: set[int]) -> dict[int, _Reach]:
     people = list(Person.objects.filter(id__in=person_ids).only("id", "display_name", "user_id"))
+    # By schema name, the tenant's lasting identity (a worker may hold an older copy
+    # of the tenant's row).
     members = set(
         TenantMembership.objects.filter(
-            tenant_id=connection.tenant.pk, user_id__in=[person.user_id for person in people]
+            tenant__schema_name=connection.schema_name,
+            user_id__in=[person.user_id for person in people],
         ).values_list("user_id", flat=True)
     )
     methods: dict[int, dict[int, dict]] = defaultdict(dict)
@@ -220,7 +233,7 @@ def _resolve(
     wanted = {c.person_id for c in found} | {
         person_id for t in round_robins for person_id in members.get(t["team_id"], [])
     }
-    directory = _directory(wanted)
+    directory = _directory(wanted, context)
     carriers = set(context.carriers())
     for target in round_robins:
         chosen, skipped = _round_robin_next(
