@@ -174,12 +174,12 @@ def _notify(escalation: Escalation, step: dict, now: datetime, context: PagingCo
     detail = f"{len(ids)} notification(s) to {', '.join(told) or 'nobody'}"
     if step.get("targets"):
         detail += f"; {paged} {'person' if paged == 1 else 'people'} paged"
-    EscalationEvent.objects.bulk_create([
+    context.events += [
         EscalationEvent(
             escalation=escalation, kind=StepKind.NOTIFY, level=step["level"], detail=detail
         ),
         *events,
-    ])
+    ]
     escalation_events.labels(
         tenant=connection.tenant.slug, policy=escalation.policy_name, level=str(step["level"])
     ).inc()
@@ -211,6 +211,46 @@ _ENTER: dict[str, Callable[[Escalation, dict, datetime], None]] = {
 }
 
 
+def _locked(ids: list[int], *, skip_locked: bool = False):
+    return (
+        Escalation.objects.select_for_update(of=("self",), skip_locked=skip_locked)
+        .select_related("alert_group")
+        .filter(id__in=ids)
+        .order_by("id")
+    )
+
+
+def _step_locked(escalation: Escalation, *, now: datetime, context: PagingContext) -> bool:
+    """Run the locked chain's step if it is due; True if it ran."""
+    if escalation.state != EscalationState.ACTIVE or escalation.next_step_at > now:
+        return False
+    group = escalation.alert_group
+    if group.acknowledged_at is not None or group.status == AlertStatus.RESOLVED:
+        escalation.state = (
+            EscalationState.ACKNOWLEDGED if group.acknowledged_at else EscalationState.RESOLVED
+        )
+        escalation.stopped_at = now
+        escalation.save(update_fields=["state", "stopped_at"])
+        return False
+    wait_until = _business_hours_wait(escalation, now)
+    if wait_until is not None:
+        escalation.next_step_at = wait_until
+        escalation.save(update_fields=["next_step_at"])
+        _schedule(escalation)
+        return False
+
+    steps = escalation.snapshot["steps"]
+    current = steps[escalation.step]
+    _RUN[current["kind"]](escalation, current, now, context)
+    escalation.step += 1
+    following = steps[escalation.step]
+    _ENTER[following["kind"]](escalation, following, now)
+    escalation.save(update_fields=["step", "repeats_done", "next_step_at", "state", "stopped_at"])
+    if escalation.state == EscalationState.ACTIVE:
+        _schedule(escalation)
+    return True
+
+
 def escalation_step_run(
     *, escalation_id: int, step: int | None = None, repeats_done: int | None = None,
     context: PagingContext | None = None,
@@ -223,46 +263,55 @@ def escalation_step_run(
     """
     now = timezone.now()
     context = context or PagingContext()
-    with transaction.atomic():
-        escalation = (
-            Escalation.objects.select_for_update(of=("self",))
-            .select_related("alert_group")
-            .filter(id=escalation_id)
-            .first()
-        )
-        if escalation is None or escalation.state != EscalationState.ACTIVE:
-            return False
-        if step is not None and (escalation.step, escalation.repeats_done) != (step, repeats_done):
-            return False
-        if escalation.next_step_at > now:
-            return False
-        group = escalation.alert_group
-        if group.acknowledged_at is not None or group.status == AlertStatus.RESOLVED:
-            escalation.state = (
-                EscalationState.ACKNOWLEDGED if group.acknowledged_at else EscalationState.RESOLVED
-            )
-            escalation.stopped_at = now
-            escalation.save(update_fields=["state", "stopped_at"])
-            return False
-        wait_until = _business_hours_wait(escalation, now)
-        if wait_until is not None:
-            escalation.next_step_at = wait_until
-            escalation.save(update_fields=["next_step_at"])
-            _schedule(escalation)
-            return False
+    try:
+        with transaction.atomic():
+            escalation = _locked([escalation_id]).first()
+            if escalation is None:
+                return False
+            if step is not None and (escalation.step, escalation.repeats_done) != (
+                step, repeats_done
+            ):
+                return False
+            ran = _step_locked(escalation, now=now, context=context)
+            context.records_write()
+    except BaseException:
+        context.records_drop()
+        raise
+    return ran
 
-        steps = escalation.snapshot["steps"]
-        current = steps[escalation.step]
-        _RUN[current["kind"]](escalation, current, now, context)
-        escalation.step += 1
-        following = steps[escalation.step]
-        _ENTER[following["kind"]](escalation, following, now)
-        escalation.save(
-            update_fields=["step", "repeats_done", "next_step_at", "state", "stopped_at"]
-        )
-        if escalation.state == EscalationState.ACTIVE:
-            _schedule(escalation)
-    return True
+
+# Due steps run per transaction in the tick: their rows locked together,
+# their events and audit entries written at once.
+STEPS_BATCH = 50
+
+
+def escalation_steps_run(*, escalation_ids: list[int], context: PagingContext) -> int:
+    """The tick's due steps, a batch per transaction; how many ran.
+
+    A chain another worker holds (its ETA task running it) is skipped. If
+    one chain of a batch fails, the batch is rolled back and its chains run
+    one by one, so one chain's fault holds no other back.
+    """
+    ran = 0
+    for start in range(0, len(escalation_ids), STEPS_BATCH):
+        batch = escalation_ids[start:start + STEPS_BATCH]
+        now = timezone.now()
+        try:
+            with transaction.atomic():
+                done = sum(
+                    _step_locked(escalation, now=now, context=context)
+                    for escalation in _locked(batch, skip_locked=True)
+                )
+                context.records_write()
+            ran += done
+        except Exception:  # any chain's fault: the others must still run (one by one)
+            context.records_drop()
+            logger.exception("escalation steps batch failed; running its chains one by one")
+            ran += sum(
+                escalation_step_run(escalation_id=escalation_id, context=context)
+                for escalation_id in batch
+            )
+    return ran
 
 
 # The tick's one query: due steps and due page rules, by due time (both indexed).
@@ -304,9 +353,9 @@ def escalation_tick_run() -> int:
     ran = 0
     try:
         due = escalation_work_due(now=timezone.now())
-        for kind, id_ in due:
-            if kind == "step":
-                ran += escalation_step_run(escalation_id=id_, context=context)
+        ran += escalation_steps_run(
+            escalation_ids=[id_ for kind, id_ in due if kind == "step"], context=context
+        )
         # The due page rules together, after the steps (a step may have
         # stopped some): a few statements for all of them, in batches.
         page_ids = [id_ for kind, id_ in due if kind == "page"]

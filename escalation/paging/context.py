@@ -18,6 +18,7 @@ from typing import Any
 from django.core.exceptions import ObjectDoesNotExist
 from django.db import transaction
 
+from alerting.audit.services import audit_record_many
 from escalation.schedules import ScheduleSpec, on_call_at, schedule_snapshot, shifts_between
 from receivers.delivery import notifications_enqueue
 from receivers.models import Receiver
@@ -44,6 +45,22 @@ class PagingContext:
     # Person id -> what escalation.paging.targets read of them (None: no such person).
     people: dict[int, Any] = field(default_factory=dict)
     _owed: list[int] = field(default_factory=list)
+    # What the steps of the current transaction record, written at its end at once.
+    events: list[Any] = field(default_factory=list)
+    audits: list[dict[str, Any]] = field(default_factory=list)
+
+    def records_write(self) -> None:
+        """The events and audit entries of the transaction's steps (call inside it)."""
+        from escalation.models import EscalationEvent
+
+        events, self.events = self.events, []
+        audits, self.audits = self.audits, []
+        EscalationEvent.objects.bulk_create(events)
+        audit_record_many(records=audits)
+
+    def records_drop(self) -> None:
+        """The transaction rolled back: what it would have recorded did not happen."""
+        self.events, self.audits = [], []
 
     def notifications_owed(self, ids: list[int]) -> None:
         """Hand notifications to the workers once the current transaction commits."""

@@ -53,10 +53,13 @@ def gap_record(*, escalation: Escalation, level: int | None, gap: Gap) -> Escala
 
 def level_paged_record(
     *, escalation: Escalation, level: int, pages: list[Page], gaps: list[Gap],
-    fallback_used: bool,
+    fallback_used: bool, audits: list[dict],
 ) -> list[EscalationEvent]:
-    """Events for the level's pages and gaps (unsaved: the step saves its events at once),
-    their counts, and one audit entry for the step."""
+    """Events for the level's pages and gaps, their counts, and one audit entry for the step.
+
+    Events are returned and the audit entry added to `audits`, unsaved: the
+    step's transaction writes its records at once at its end.
+    """
     events = [
         EscalationEvent(escalation=escalation, kind=EventKind.PAGE, level=level,
                         detail=page_detail(page))
@@ -69,7 +72,7 @@ def level_paged_record(
         )
     if not pages and not gaps:
         return events
-    audit_record(
+    audits.append(dict(
         actor="system", source=AuditSource.SYSTEM, action="escalation_page",
         obj_type="escalation.escalation", obj_id=escalation.id, obj_repr=str(escalation),
         after={
@@ -85,7 +88,7 @@ def level_paged_record(
             "gaps": [{"reason": gap.reason, "detail": gap.detail, "fallback": gap.fallback}
                      for gap in gaps],
         },
-    )
+    ))
     return events
 
 

@@ -56,6 +56,6 @@ def level_page(
         ))
     events = level_paged_record(
         escalation=escalation, level=step["level"], pages=pages, gaps=gaps,
-        fallback_used=found.fallback_used,
+        fallback_used=found.fallback_used, audits=context.audits,
     )
     return len(pages), names, events

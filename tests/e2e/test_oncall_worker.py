@@ -39,6 +39,16 @@ from tests.receivers.smtp import smtp_server
 pytestmark = pytest.mark.e2e
 
 
+@pytest.fixture(autouse=True)
+def _worker_loads_tenants_anew(committed_tenants):
+    """The worker keeps the tenants it loaded for a minute (CELERY_TASK_TENANT_CACHE_SECONDS);
+    committed_tenants made the rows again, with new link signing keys: the worker must
+    sign this test's links with the keys the web checks them with."""
+    from tenant_schemas_celery.task import _shared_storage
+
+    _shared_storage.clear()
+
+
 @pytest.fixture
 def mailbox():
     with smtp_server() as box:
@@ -157,3 +167,29 @@ def test_nobody_on_call_goes_to_the_fallback_and_is_recorded(
         assert gap.detail.startswith(f"nobody on call in Primary (version {primary.version}) at ")
         assert "next on call at " in gap.detail
         assert list(Page.objects.values_list("person_name", flat=True)) == ["Bob"]
+
+
+def test_nobody_acknowledges_so_the_persons_second_rule_follows_on_the_tick(
+    live_server, committed_tenants, celery_worker_thread, httpserver, ingest_key, mailbox
+):
+    alpha = committed_tenants["alpha"]
+    httpserver.expect_request("/sentinel").respond_with_data("ok")
+    with tenant_context(alpha):
+        alice, _, primary, team = people_and_rotation(mailbox)
+        home = alice.contact_methods.create(kind="email", address="alice@home.example",
+                                            verified_at=timezone.now())
+        alice.notification_rules.create(contact_method=home, delay_minutes=2)
+        team.escalation_policy = policy_with([(0, [{"kind": "on_call", "schedule": primary}])])
+        team.save()
+        RouteFactory(receivers=[], team=team)
+
+    fire(live_server, ingest_key, alpha)
+    wait_for(lambda: mailed_to(mailbox) == ["alice@example.com"])
+    with time_machine.travel(timezone.now() + timedelta(minutes=2, seconds=1)):
+        tick_and_wait(alpha, httpserver)
+        wait_for(lambda: mailed_to(mailbox) == ["alice@example.com", "alice@home.example"])
+
+    with tenant_context(alpha):
+        page = Page.objects.get()
+        assert page.state == "finished"
+        assert [rule["state"] for rule in page.rules] == ["sent", "sent"]

@@ -6,7 +6,7 @@ Each story fires an alert through ingest and runs the tick, as beat would.
 from __future__ import annotations
 
 import logging
-from datetime import time, timedelta
+from datetime import date, time, timedelta
 
 import pytest
 from django.db import connection
@@ -16,7 +16,12 @@ from escalation.models import EscalationEvent, LayerRestriction, Page, TeamMembe
 from receivers.models import Notification
 from tenants.models import TenantMembership
 from tests.escalation.paging.conftest import policy_with, tick, weekly_rotation
-from tests.factories import ContactMethodFactory, PersonFactory, TeamFactory
+from tests.factories import (
+    ContactMethodFactory,
+    PersonFactory,
+    ScheduleLayerFactory,
+    TeamFactory,
+)
 
 
 @pytest.fixture
@@ -245,3 +250,24 @@ def test_a_running_chain_keeps_its_targets_when_the_policy_changes(people, fire,
 
     # The snapshot's target (the team), with the team as it is now.
     assert paged() == [("Alice", "member of SRE"), ("Carol", "member of SRE")]
+
+
+def test_on_call_in_one_layer_asks_that_layer_alone(people, fire, clock):
+    primary = weekly_rotation(people["alice"])
+    override_layer = ScheduleLayerFactory(
+        schedule=primary, name="nights", priority=5, members=[people["bob"]],
+        start_date=date(2026, 11, 23), handoff_time=time(9, 0),
+    )
+    days = primary.layers.get(name="weekly")
+    policy = policy_with([(0, [{"kind": "on_call", "schedule": primary, "layer": days}]),
+                          (5, [{"kind": "on_call", "schedule": primary}])])
+
+    fire(escalation_policy=policy)
+    tick()
+    clock.shift(timedelta(minutes=5))
+    tick()
+
+    # The whole schedule's answer is its highest layer with someone: Bob's.
+    assert override_layer.priority > days.priority
+    assert paged() == [("Alice", "on call in Primary (layer weekly)"),
+                       ("Bob", "on call in Primary")]
