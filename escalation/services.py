@@ -307,11 +307,16 @@ def escalation_steps_run(*, escalation_ids: list[int], context: PagingContext) -
         except Exception:  # any chain's fault: the others must still run (one by one)
             context.records_drop()
             logger.exception("escalation steps batch failed; running its chains one by one")
-            ran += sum(
-                escalation_step_run(escalation_id=escalation_id, context=context)
-                for escalation_id in batch
-            )
+            ran += sum(_step_alone(escalation_id, context) for escalation_id in batch)
     return ran
+
+
+def _step_alone(escalation_id: int, context: PagingContext) -> bool:
+    try:
+        return escalation_step_run(escalation_id=escalation_id, context=context)
+    except Exception:  # this chain's fault, logged; the tick goes on with the others
+        logger.exception("escalation %s: its step failed", escalation_id)
+        return False
 
 
 # The tick's one query: due steps and due page rules, by due time (both indexed).

@@ -150,3 +150,19 @@ def test_a_method_unverified_before_its_rule_is_due_is_not_paged_and_that_is_rec
     assert EscalationEvent.objects.get(kind="gap").detail == (
         "Alice: email rule: the contact method is gone or no longer verified"
     )
+
+
+def test_a_broken_chain_in_the_ticks_batch_holds_no_other_chain_back(alice, fire, clock, caplog):
+    from escalation.models import Escalation
+
+    policy = policy_with([(0, [{"kind": "person", "person": alice}])])
+    first, second = fire(escalation_policy=policy), fire(escalation_policy=policy)
+    broken = Escalation.objects.get(alert_group=first)
+    broken.snapshot = {"steps": [{"kind": "notify", "level": 1}]}  # a level without its fields
+    broken.save()
+
+    assert tick() == 1
+
+    assert list(Page.objects.values_list("alert_group_id", flat=True)) == [second.id]
+    assert mailed_to() == ["alice@work.example"]
+    assert f"escalation {broken.id}: its step failed" in caplog.text
