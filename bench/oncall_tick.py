@@ -9,7 +9,8 @@ ETA tasks to a broker) and finds the rest not due. Rounds reset the due
 work and run the tick again; the median and the slowest are printed.
 Goal: under 1 s.
 
-    make bench-oncall [BENCH_ARGS="--chains 10000 --due 0.02 --rounds 5"]
+    make bench-oncall    (after bench/oncall.py), or
+    .venv/bin/python bench/oncall_tick.py --chains 10000 --due 0.02 --rounds 5
 """
 
 from __future__ import annotations

@@ -25,6 +25,10 @@ from escalation.models import ContactMethod, NotificationRule, Person, Team, Tea
 from escalation.paging.context import PagingContext
 from tenants.models import TenantMembership
 
+# A tenant's team may be large; one level pages at most this many people (the
+# first ones, in the order of its targets), and says so when it leaves some out.
+MAX_PEOPLE_PER_LEVEL = 100
+
 
 @dataclass(frozen=True)
 class Gap:
@@ -246,6 +250,10 @@ def _resolve(
     for candidate in found:
         if candidate.person_id in people:
             continue  # one page per person per level: the first target that chose them
+        if len(people) == MAX_PEOPLE_PER_LEVEL:
+            gaps.append(Gap("too_many_people", f"{candidate.target}: not paged, the level "
+                            f"pages at most {MAX_PEOPLE_PER_LEVEL} people"))
+            break
         reach = directory.get(candidate.person_id)
         problem = _unreachable(reach, candidate.person_id, carriers)
         if problem is not None:

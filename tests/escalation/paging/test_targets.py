@@ -13,6 +13,7 @@ from django.db import connection
 from prometheus_client import REGISTRY
 
 from escalation.models import EscalationEvent, LayerRestriction, Page, TeamMember
+from escalation.paging.targets import MAX_PEOPLE_PER_LEVEL
 from receivers.models import Notification
 from tenants.models import TenantMembership
 from tests.escalation.paging.conftest import policy_with, tick, weekly_rotation
@@ -271,3 +272,16 @@ def test_on_call_in_one_layer_asks_that_layer_alone(people, fire, clock):
     assert override_layer.priority > days.priority
     assert paged() == [("Alice", "on call in Primary (layer weekly)"),
                        ("Bob", "on call in Primary")]
+
+
+def test_a_huge_team_pages_at_most_the_levels_bound_and_says_so(alpha, carrier, fire, clock):
+    crowd = [PersonFactory(email=f"p{n}@example.com") for n in range(MAX_PEOPLE_PER_LEVEL + 1)]
+    team = TeamFactory(name="Crowd", members=crowd)
+
+    fire(escalation_policy=policy_with([(0, [{"kind": "team", "team": team}])]))
+    tick()
+
+    assert Page.objects.count() == MAX_PEOPLE_PER_LEVEL
+    assert gaps() == [
+        f"member of Crowd: not paged, the level pages at most {MAX_PEOPLE_PER_LEVEL} people"
+    ]
