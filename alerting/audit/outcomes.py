@@ -37,6 +37,9 @@ def outcome_of(notification: Any, *, state: str | None = None, **extra: Any) -> 
         "http_status": notification.last_http_status,
         "error": notification.last_error,
         "digest": notification.is_digest,
+        # A person's page: whose page, and the address it went to.
+        **({"page_id": notification.page_id, "recipient": notification.recipient_address}
+           if getattr(notification, "recipient_address", "") else {}),
         **extra,
     }
 

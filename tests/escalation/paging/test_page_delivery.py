@@ -153,3 +153,20 @@ def test_a_page_over_the_rate_limit_waits_and_is_never_folded_into_a_digest(
     assert (waiting.state, waiting.folded_into_id, waiting.last_error) == (
         "pending", None, "rate limited")
     assert not Notification.objects.filter(is_digest=True).exists()
+
+
+def test_a_delivered_page_is_in_the_audit_trail_with_its_person_and_address(
+    carrier, alice, mailbox, fire, clock
+):
+    from alerting.audit.models import AuditEntry
+    from alerting.audit.outcomes import audit_outcomes_seal
+
+    fire(escalation_policy=policy_with([(0, [{"kind": "person", "person": alice}])]))
+    tick()
+    deliver_pending()
+    audit_outcomes_seal()
+
+    entry = AuditEntry.objects.get(action="notification_delivered")
+    page = Notification.objects.get().page
+    assert (entry.after["page_id"], entry.after["recipient"]) == (page.id, "alice@example.com")
+    assert page.person_name == "Alice"
