@@ -285,3 +285,23 @@ def test_a_huge_team_pages_at_most_the_levels_bound_and_says_so(alpha, carrier, 
     assert gaps() == [
         f"member of Crowd: not paged, the level pages at most {MAX_PEOPLE_PER_LEVEL} people"
     ]
+
+
+def test_one_tick_loads_a_schedule_once_however_many_chains_ask_it(people, fire, clock):
+    from django.test.utils import CaptureQueriesContext
+
+    primary = weekly_rotation(people["alice"], people["bob"])
+    policy = policy_with([(0, [{"kind": "on_call", "schedule": primary}])])
+    for _ in range(3):
+        fire(escalation_policy=policy)
+
+    with CaptureQueriesContext(connection) as queries:
+        assert tick() == 3
+
+    # The snapshot reads the schedule's row once (then only its version, to check).
+    schedule_reads = [q["sql"] for q in queries.captured_queries
+                      if q["sql"].startswith('SELECT "escalation_schedule"."id"')]
+    assert len(schedule_reads) == 1
+    due_reads = [q["sql"] for q in queries.captured_queries if "UNION ALL" in q["sql"]]
+    assert len(due_reads) == 1  # due steps and due page rules, in one query
+    assert [name for name, _ in paged()] == ["Alice", "Alice", "Alice"]
