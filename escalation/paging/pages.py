@@ -106,13 +106,15 @@ def page_start(
         schedule_version=person.schedule_version,
         rules=[{**rule, "state": "due"} for rule in person.rules],
     )
+    # Due times count from the step's instant (the insert stamps started_at a
+    # moment later; a rule run takes the rule next_rule_at named, whatever that is).
     page.started_at = now
     at_once = []
     while page.next_rule < len(page.rules) and not page.rules[page.next_rule]["delay_minutes"]:
         rule = page.rules[page.next_rule]
-        at_once.append((rule, _no_carrier(rule, context)))
-        if not rule.get("error"):
-            rule["state"] = "sent"
+        failed = _no_carrier(rule, context)
+        rule["state"] = "failed" if failed else "sent"  # saved with the page, sent below
+        at_once.append((rule, failed))
         page.next_rule += 1
     _advance(page, now)
     page.save()
