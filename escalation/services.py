@@ -19,7 +19,6 @@ from django.utils import timezone
 
 from alerting.infra.metrics import escalation_events
 from alerting.models import AlertGroup, AlertStatus
-from alerting.selectors import alert_group_firing_snapshot
 from escalation.hours import HoursWindow, next_allowed
 from escalation.models import (
     BusinessHoursMode,
@@ -156,7 +155,7 @@ def _notify(escalation: Escalation, step: dict, now: datetime, context: PagingCo
             "id", "name", "kind"
         )
     )
-    alerts = alert_group_firing_snapshot(alert_group_id=escalation.alert_group_id)
+    alerts = context.firing_alerts(escalation.alert_group_id)
     ids = []
     if receivers and alerts:
         ids = notification_bulk_create(
@@ -298,9 +297,11 @@ def escalation_steps_run(*, escalation_ids: list[int], context: PagingContext) -
         now = timezone.now()
         try:
             with transaction.atomic():
+                escalations = list(_locked(batch, skip_locked=True))
+                context.firing_alerts_prefetch({e.alert_group_id for e in escalations})
                 done = sum(
                     _step_locked(escalation, now=now, context=context)
-                    for escalation in _locked(batch, skip_locked=True)
+                    for escalation in escalations
                 )
                 context.records_write()
             ran += done

@@ -19,6 +19,7 @@ from django.core.exceptions import ObjectDoesNotExist
 from django.db import transaction
 
 from alerting.audit.services import audit_record_many
+from alerting.selectors import alert_group_firing_snapshot, alert_groups_firing_snapshot
 from escalation.schedules import ScheduleSpec, on_call_at, schedule_snapshot, shifts_between
 from receivers.delivery import notifications_enqueue
 from receivers.models import Receiver
@@ -48,6 +49,18 @@ class PagingContext:
     # What the steps of the current transaction record, written at its end at once.
     events: list[Any] = field(default_factory=list)
     audits: list[dict[str, Any]] = field(default_factory=list)
+
+    # Alert group id -> its firing alerts, read for a batch of steps at once.
+    _alerts: dict[int, list[dict]] = field(default_factory=dict)
+
+    def firing_alerts_prefetch(self, alert_group_ids: set[int]) -> None:
+        self._alerts = alert_groups_firing_snapshot(alert_group_ids=alert_group_ids)
+
+    def firing_alerts(self, alert_group_id: int) -> list[dict]:
+        """The group's firing alerts: prefetched for the batch (once), else read now."""
+        if alert_group_id in self._alerts:
+            return self._alerts.pop(alert_group_id)
+        return alert_group_firing_snapshot(alert_group_id=alert_group_id)
 
     def records_write(self) -> None:
         """The events and audit entries of the transaction's steps (call inside it)."""
