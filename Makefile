@@ -13,7 +13,7 @@ CHROMIUM := /usr/bin/chromium
 AMTOOL := /usr/bin/amtool
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo )
 
-.PHONY: run test lint bench bench-ingest bench-delivery bench-templates
+.PHONY: run test lint bench bench-ingest bench-delivery bench-templates bench-oncall
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || { \
@@ -57,3 +57,9 @@ bench-delivery: $(STAMP)
 
 bench-templates: $(STAMP)
 	$(BIN)/python bench/templates.py $(BENCH_ARGS)
+
+# Who is on call (pure, median under 1 ms), then the escalation tick over
+# 10,000 chains with schedule targets (under 1 s); each script takes its own --help.
+bench-oncall: $(STAMP)
+	$(BIN)/python bench/oncall.py
+	$(BIN)/python bench/oncall_tick.py
