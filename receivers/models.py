@@ -151,7 +151,8 @@ class Notification(models.Model):
         related_name="notifications",
     )
     recipient_address = models.CharField(
-        max_length=320, blank=True, default="", db_default="", help_text="The person's address, as paged."
+        max_length=320, blank=True, default="", db_default="",
+        help_text="The person's address, as paged.",
     )
 
     class Meta:
