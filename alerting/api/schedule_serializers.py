@@ -56,7 +56,9 @@ def _person(context: dict, person_id: int | None) -> dict | None:
     return PersonRefSerializer(name).data
 
 
-class LayerMemberSerializer(serializers.Serializer):
+class _MemberSerializer(serializers.Serializer):
+    """A person's place somewhere (a layer, a team), named by username and display name."""
+
     position = serializers.IntegerField()
     username = serializers.SerializerMethodField()
     displayName = serializers.SerializerMethodField()
@@ -66,6 +68,10 @@ class LayerMemberSerializer(serializers.Serializer):
 
     def get_displayName(self, member) -> str:
         return _person(self.context, member.person_id)["displayName"]
+
+
+class LayerMemberSerializer(_MemberSerializer):
+    pass
 
 
 class RestrictionSerializer(serializers.Serializer):
@@ -166,17 +172,8 @@ class OnCallSerializer(serializers.Serializer):
         return [_person(self.context, person_id) for person_id in answer.on_call.people]
 
 
-class TeamMemberSerializer(serializers.Serializer):
+class TeamMemberSerializer(_MemberSerializer):
     role = serializers.CharField()
-    position = serializers.IntegerField()
-    username = serializers.SerializerMethodField()
-    displayName = serializers.SerializerMethodField()
-
-    def get_username(self, member) -> str:
-        return _person(self.context, member.person_id)["username"]
-
-    def get_displayName(self, member) -> str:
-        return _person(self.context, member.person_id)["displayName"]
 
 
 class TeamSerializer(serializers.ModelSerializer):

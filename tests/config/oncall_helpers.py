@@ -12,10 +12,6 @@ from tenants.models import TenantMembership
 from tests.factories import UserFactory
 
 SAMPLES = Path(__file__).parent / "samples"
-ONCALL_ENV = {
-    "PAGER_SMTP_PASSWORD": "smtp-pw",
-    "ALICE_PRIVATE_EMAIL": "alice.private@example.org",
-}
 
 
 def members_of_the_tenant(*usernames: str) -> None:

@@ -13,15 +13,9 @@ from alerting.models import Route, Silence
 from escalation.models import BusinessHoursWindow, EscalationPolicy
 from receivers.models import MessageTemplate, Receiver
 from tenants.models import Tenant
-from tests.config.test_validation import ENV, SAMPLES
+from tests.config.sample_env import ENV
+from tests.config.test_validation import SAMPLES
 from tests.factories import ReceiverFactory, RouteFactory, SilenceFactory
-
-
-@pytest.fixture
-def env(monkeypatch) -> dict[str, str]:
-    for name, value in ENV.items():
-        monkeypatch.setenv(name, value)
-    return ENV
 
 
 def deploy(path: Path | str, *, dry_run: bool = False) -> str:

@@ -13,21 +13,15 @@ from django.utils import timezone
 from alerting.audit.models import AuditEntry
 from escalation.models import ContactMethod, EscalationTarget, Person, Schedule, ScheduleOverride
 from tests.config.oncall_helpers import (
-    ONCALL_ENV,
     SAMPLES,
     deploy,
     export,
     members_of_the_tenant,
 )
+from tests.config.sample_env import ONCALL_ENV
 
 SAMPLE = (SAMPLES / "oncall.yaml").read_text()
 
-
-@pytest.fixture
-def env(monkeypatch) -> dict[str, str]:
-    for name, value in ONCALL_ENV.items():
-        monkeypatch.setenv(name, value)
-    return ONCALL_ENV
 
 
 @pytest.fixture

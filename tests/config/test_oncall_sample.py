@@ -14,7 +14,6 @@ from escalation.models import EscalationPolicy, Person, Schedule, Team
 from escalation.schedules.snapshot import schedule_on_call_now
 from receivers.models import Receiver
 from tests.config.oncall_helpers import (
-    ONCALL_ENV,
     SAMPLES,
     deploy,
     members_of_the_tenant,
@@ -22,12 +21,6 @@ from tests.config.oncall_helpers import (
 
 BERLIN = ZoneInfo("Europe/Berlin")
 
-
-@pytest.fixture
-def env(monkeypatch) -> dict[str, str]:
-    for name, value in ONCALL_ENV.items():
-        monkeypatch.setenv(name, value)
-    return ONCALL_ENV
 
 
 @pytest.fixture

@@ -12,21 +12,7 @@ from alerting.config.loading import config_load
 from alerting.config.validation import LEVELS, config_validate
 
 SAMPLES = Path(__file__).parent / "samples"
-ENV = {
-    "SRE_SLACK_URL": "https://93.184.216.34/services/T0/B0/x",
-    "DBA_PAGERDUTY_KEY": "0123456789abcdef0123456789abcdef",
-    "AUDIT_HOOK_URL": "https://93.184.216.34/hook",
-    "AUDIT_HOOK_TOKEN": "tok",
-    "ONCALL_SMTP_PASSWORD": "pw",
-    "PRIVATE_HOOK_URL": "http://10.1.2.3/hook",
-}
 
-
-@pytest.fixture
-def env(monkeypatch) -> dict[str, str]:
-    for name, value in ENV.items():
-        monkeypatch.setenv(name, value)
-    return ENV
 
 
 def validate(sample: str | Path, level: str, **options) -> tuple[bool, str]:
