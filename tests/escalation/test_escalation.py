@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import UTC, datetime, time, timedelta
 
 import pytest
-import time_machine
 from django.utils import timezone
 
 from alerting.models import AlertGroup
@@ -13,6 +12,7 @@ from alerting.services import alert_group_acknowledge
 from escalation.models import BusinessHoursWindow, Escalation, EscalationEvent
 from escalation.services import escalation_ids_due, escalation_step_run
 from receivers.models import Notification
+from tests.escalation.conftest import START
 from tests.factories import (
     EscalationPolicyFactory,
     ReceiverFactory,
@@ -21,14 +21,6 @@ from tests.factories import (
     WebhookPayloadFactory,
 )
 from tests.ingest import post, public_client
-
-START = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)  # a Monday
-
-
-@pytest.fixture
-def clock():
-    with time_machine.travel(START, tick=False) as traveller:
-        yield traveller
 
 
 @pytest.fixture

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time
+from datetime import date, time
 
 import pytest
-import time_machine
 
 from alerting.models import AlertGroup
 from escalation.models import EscalationPolicy
@@ -20,14 +19,6 @@ from tests.factories import (
     WebhookPayloadFactory,
 )
 from tests.ingest import post, public_client
-
-START = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)  # a Monday
-
-
-@pytest.fixture
-def clock():
-    with time_machine.travel(START, tick=False) as traveller:
-        yield traveller
 
 
 def email_config(*, host: str = "127.0.0.1", port: int = 9) -> dict:

@@ -10,7 +10,8 @@ from alerting.services import alert_group_acknowledge, alert_group_resolve
 from escalation.models import ContactMethod, EscalationEvent, Page
 from escalation.paging.pages import page_rule_run
 from receivers.models import Notification
-from tests.escalation.paging.conftest import START, policy_with, tick
+from tests.escalation.conftest import START
+from tests.escalation.paging.conftest import policy_with, tick
 from tests.factories import ContactMethodFactory, PersonFactory, TeamFactory
 
 
