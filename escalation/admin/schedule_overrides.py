@@ -23,7 +23,7 @@ from django.utils.dateparse import parse_datetime
 
 from alerting.audit.admin import AuditedAdminMixin
 from escalation.admin.inlines import RoleInlineMixin, admin_actor
-from escalation.admin.schedules import schedule_problems_warn
+from escalation.admin.schedules import ScheduleChildAdminMixin
 from escalation.models import (
     OverrideKind,
     Person,
@@ -35,7 +35,6 @@ from escalation.models import (
 from escalation.people.access import may_edit_everyone
 from escalation.people.selectors import person_of_user
 from escalation.schedules.services import (
-    schedule_changed,
     schedule_override_create,
     schedule_override_delete,
 )
@@ -169,23 +168,15 @@ class TemporaryShiftInline(RoleInlineMixin, admin.TabularInline):
 
 
 @admin.register(TemporarySchedule)
-class TemporaryScheduleAdmin(RolePermissionsMixin, AuditedAdminMixin, admin.ModelAdmin):
+class TemporaryScheduleAdmin(
+    ScheduleChildAdminMixin, RolePermissionsMixin, AuditedAdminMixin, admin.ModelAdmin
+):
     """A window where its own shifts replace the whole schedule (a holiday plan)."""
 
     list_display = ["schedule", "start", "end", "note"]
     list_filter = ["schedule"]
     fields = ["schedule", "start", "end", "note"]
     inlines = [TemporaryShiftInline]
-
-    def save_related(self, request, form, formsets, change):
-        super().save_related(request, form, formsets, change)
-        schedule_changed(schedule_id=form.instance.schedule_id)
-        schedule_problems_warn(request, schedule_id=form.instance.schedule_id)
-
-    def delete_model(self, request, obj):
-        schedule_id = obj.schedule_id
-        super().delete_model(request, obj)
-        schedule_changed(schedule_id=schedule_id)
 
     def audit_extra(self, obj: TemporarySchedule) -> dict:
         return {"shifts": [[s.person_id, s.start, s.end]

@@ -54,6 +54,21 @@ def schedule_problems_warn(request: HttpRequest, *, schedule_id: int) -> None:
             messages.warning(request, f"This schedule needs attention: {message}")
 
 
+class ScheduleChildAdminMixin:
+    """For a row that belongs to one schedule: its saves and deletes give the schedule
+    a new version, and a save shows the whole schedule's findings."""
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        schedule_changed(schedule_id=form.instance.schedule_id)
+        schedule_problems_warn(request, schedule_id=form.instance.schedule_id)
+
+    def delete_model(self, request, obj):
+        schedule_id = obj.schedule_id
+        super().delete_model(request, obj)
+        schedule_changed(schedule_id=schedule_id)
+
+
 class ScheduleForm(forms.ModelForm):
     class Meta:
         model = Schedule
@@ -241,7 +256,9 @@ class LayerRestrictionInline(RoleInlineMixin, admin.TabularInline):
 
 
 @admin.register(ScheduleLayer)
-class ScheduleLayerAdmin(RolePermissionsMixin, AuditedAdminMixin, admin.ModelAdmin):
+class ScheduleLayerAdmin(
+    ScheduleChildAdminMixin, RolePermissionsMixin, AuditedAdminMixin, admin.ModelAdmin
+):
     """A layer's own page, reached from its schedule: its people in order, its windows."""
 
     form = LayerForm
@@ -253,16 +270,6 @@ class ScheduleLayerAdmin(RolePermissionsMixin, AuditedAdminMixin, admin.ModelAdm
 
     def get_readonly_fields(self, request, obj=None):
         return ["schedule"] if obj is not None else []
-
-    def save_related(self, request, form, formsets, change):
-        super().save_related(request, form, formsets, change)
-        schedule_changed(schedule_id=form.instance.schedule_id)
-        schedule_problems_warn(request, schedule_id=form.instance.schedule_id)
-
-    def delete_model(self, request, obj):
-        schedule_id = obj.schedule_id
-        super().delete_model(request, obj)
-        schedule_changed(schedule_id=schedule_id)
 
     def response_post_save_change(self, request, obj):
         return HttpResponseRedirect(reverse("admin:escalation_schedule_change",
