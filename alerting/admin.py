@@ -9,6 +9,7 @@ import re
 from django import forms
 from django.contrib import admin, messages
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from alerting.admin_inlines import HistoryInline
@@ -116,6 +117,31 @@ class AlertGroupAdmin(LabelSearchMixin, ReadOnlyAdmin):
     date_hierarchy = "last_seen_at"
     inlines = [AlertInline]
     readonly_fields = ["notifications"]
+    change_form_template = "admin/alerting/alertgroup/change_form.html"
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        from escalation.paging.selectors import (
+            gap_list_for_group,
+            page_list_for_group,
+            tenant_zone,
+        )
+
+        if request.method != "GET" or not str(object_id).isdigit():
+            return super().change_view(request, object_id, form_url, extra_context)
+        zone = tenant_zone()
+        context = {
+            **(extra_context or {}),
+            "paging_shown": True,
+            "paging_zone": zone.key,
+            "paging_pages": page_list_for_group(alert_group_id=int(object_id)),
+            "paging_gaps": gap_list_for_group(alert_group_id=int(object_id)),
+        }
+        # Times on this page are the tenant's wall clock, as its business hours are.
+        with timezone.override(zone):
+            response = super().change_view(request, object_id, form_url, context)
+            if hasattr(response, "render"):
+                response.render()
+        return response
 
     @admin.display(description="Alert name")
     def alertname(self, obj: AlertGroup) -> str:
@@ -133,19 +159,22 @@ class AlertGroupAdmin(LabelSearchMixin, ReadOnlyAdmin):
 
     @admin.display(description="Notifications and their attempts")
     def notifications(self, obj: AlertGroup) -> str:
-        from receivers.selectors import notification_list_for_group
+        from receivers.selectors import notification_list_for_group, notification_recipient
 
         rows = []
         for notification in notification_list_for_group(alert_group_id=obj.id):
             url = reverse("admin:receivers_notification_change", args=[notification.id])
             attempts = format_html_join(
                 "", "<li>#{} {} {} HTTP {} {} ms {}</li>",
-                ((a.number, a.started_at.strftime("%H:%M:%S"), a.outcome, a.http_status or "—",
-                  a.latency_ms, a.error) for a in notification.delivery_attempts.all()),
+                ((a.number, timezone.localtime(a.started_at).strftime("%H:%M:%S"), a.outcome,
+                  a.http_status or "—", a.latency_ms, a.error)
+                 for a in notification.delivery_attempts.all()),
             )
+            recipient = notification_recipient(notification)
             rows.append(format_html(
-                '<li><a href="{}">{} → {} ({})</a>: {}<ul>{}</ul></li>',
+                '<li><a href="{}">{} → {} ({})</a>{}: {}<ul>{}</ul></li>',
                 url, notification.status, notification.receiver_name, notification.channel,
+                format_html(", page to {}", recipient) if recipient else "",
                 notification.state, attempts,
             ))
         return format_html("<ul>{}</ul>", format_html_join("", "{}", ((r,) for r in rows))) \

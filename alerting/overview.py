@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from alerting.models import Alert
 from escalation.oncall_overview import schedules_on_call_now
+from escalation.paging.selectors import gap_count_recent, gap_list_recent, tenant_zone
 from receivers.models import Notification, NotificationState
 
 _CHART_W, _CHART_H, _HOURS = 720, 140, 24
@@ -106,6 +107,10 @@ def overview_view(site):
             "totals": {"alerts": sum(stats["alerts_per_hour"]),
                        "notifications": sum(stats["notifications_per_hour"])},
             "on_call": schedules_on_call_now(),
+            "gaps": gap_list_recent(),
+            "gap_count": gap_count_recent(),
+            # The gaps' times are shown on the tenant's wall clock, as on a group's page.
+            "gap_zone": tenant_zone().key,
         }
         return TemplateResponse(request, "admin/overview.html", context)
 

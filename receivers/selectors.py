@@ -163,9 +163,22 @@ def alert_states_notified(
 def notification_list_for_group(*, alert_group_id: int) -> list[Notification]:
     return list(
         Notification.objects.filter(alert_group_id=alert_group_id)
+        .select_related("page")
         .prefetch_related("delivery_attempts")
         .order_by("created_at", "id")
     )
+
+
+def notification_recipient(notification: Notification) -> str:
+    """'Alice at alice@example.com' for a page's notification (its page loaded); '' otherwise.
+
+    The name and address are the ones recorded when the page was sent.
+    """
+    if notification.page_id is None and not notification.recipient_address:
+        return ""
+    name = notification.page.person_name if notification.page_id else "a deleted page"
+    address = notification.recipient_address or "(no address)"
+    return f"{name} at {address}"
 
 
 def message_template_sources(*, channel: str) -> dict[tuple[str, str], str]:

@@ -13,6 +13,7 @@ from alerting.admin_inlines import HistoryInline
 from alerting.audit.admin import PeriodFilter
 from receivers.delivery import RetryError, notification_retry
 from receivers.models import DeliveryAttempt, Notification
+from receivers.selectors import notification_recipient
 from tenants.roles import RolePermissionsMixin
 from tenants.sites import client_ip
 
@@ -51,18 +52,20 @@ def _alertname(notification: Notification) -> str:
 @admin.register(Notification)
 class NotificationAdmin(RolePermissionsMixin, CsvExportMixin, admin.ModelAdmin):
     list_display = [
-        "created_at", "alertname", "receiver_name", "channel", "status", "state", "attempts",
-        "last_http_status", "last_latency_ms", "short_error",
+        "created_at", "alertname", "receiver_name", "recipient", "channel", "status", "state",
+        "attempts", "last_http_status", "last_latency_ms", "short_error",
     ]
     list_filter = [CreatedPeriodFilter, "state", "channel", "status", "receiver_name",
                    AlertNameFilter]
-    search_fields = ["receiver_name", "alert_group__group_key"]
+    search_fields = ["receiver_name", "alert_group__group_key", "recipient_address",
+                     "page__person_name"]
     date_hierarchy = "created_at"
-    list_select_related = ["alert_group"]
+    list_select_related = ["alert_group", "page"]
     inlines = [DeliveryAttemptInline]
     actions = ["retry_now"]
     fields = [
-        "created_at", "alert_group_link", "receiver_name", "channel", "status", "acknowledgement",
+        "created_at", "alert_group_link", "receiver_name", "recipient", "page_summary", "channel",
+        "status", "acknowledgement",
         "state", "attempts", "delivered_at", "next_attempt_at", "last_http_status",
         "last_latency_ms", "last_error", "alerts_pretty",
     ]
@@ -86,6 +89,18 @@ class NotificationAdmin(RolePermissionsMixin, CsvExportMixin, admin.ModelAdmin):
     @admin.display(description="Alert name")
     def alertname(self, obj: Notification) -> str:
         return _alertname(obj)
+
+    @admin.display(description="Paged person and address")
+    def recipient(self, obj: Notification) -> str:
+        return notification_recipient(obj) or "—"
+
+    @admin.display(description="Page")
+    def page_summary(self, obj: Notification) -> str:
+        page = obj.page
+        if page is None:
+            return "—"
+        version = f", schedule version {page.schedule_version}" if page.schedule_version else ""
+        return f"{page.person_name}, {page.target}{version}, level {page.level}: {page.state}"
 
     @admin.display(description="Error")
     def short_error(self, obj: Notification) -> str:

@@ -1,6 +1,7 @@
 """Browser tests: a member keeps her contact method and confirms it by the mail's link; an
 admin reads a schedule's timeline, takes a shift in two clicks; the overview says who is
-on call now. Real Chromium, live server, local SMTP server."""
+on call now, and a level that found nobody stands out on its group's page and the overview.
+Real Chromium, live server, local SMTP server."""
 
 from __future__ import annotations
 
@@ -12,17 +13,24 @@ from django.utils import timezone
 from django_tenants.utils import tenant_context
 from playwright.sync_api import expect
 
-from escalation.models import ContactMethod, ScheduleOverride
+from alerting.models import AlertGroup
+from escalation.models import ContactMethod, EscalationEvent, LayerRestriction, ScheduleOverride
 from escalation.people.verification import verification_token
 from escalation.schedules.services import schedule_override_create
 from receivers.models import Receiver
 from tests.browser.conftest import log_in
+from tests.conftest import wait_for
+from tests.escalation.paging.conftest import policy_with, tick, weekly_rotation
 from tests.factories import (
     ContactMethodFactory,
     PersonFactory,
+    RouteFactory,
     ScheduleFactory,
     ScheduleLayerFactory,
+    WebhookAlertFactory,
+    WebhookPayloadFactory,
 )
+from tests.ingest import post, public_client
 from tests.receivers.smtp import smtp_server
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.e2e]
@@ -174,3 +182,50 @@ def test_the_overview_says_who_is_on_call_now(page, screenshot, tenant_url, memb
     expect(page.locator("#on-call-now tr", has_text="Empty")).to_contain_text(
         "Nobody: a gap in coverage")
     screenshot("oncall-06-overview-on-call-now")
+
+
+def test_a_gap_stands_out_on_the_groups_page_and_the_overview(
+    page, screenshot, tenant_url, member, alpha, ingest_key
+):
+    violations = csp_watch(page)
+    user = member("alice", "auditor")
+    key = ingest_key(alpha)
+    with tenant_context(alpha):
+        alice = PersonFactory(user=user, display_name="Alice")
+        primary = weekly_rotation(alice)
+        # Covered on another weekday only: nobody is on call now. The level has no
+        # fallback, so nobody is paged and no notification is queued for a worker.
+        LayerRestriction.objects.create(layer=primary.layers.get(),
+                                        weekday=(timezone.now().weekday() + 3) % 7,
+                                        start_time=time(9), end_time=time(17))
+        policy = policy_with([(0, [{"kind": "on_call", "schedule": primary}])], name="oncall")
+        RouteFactory(receivers=[], escalation_policy=policy)
+        payload = WebhookPayloadFactory(alerts=[WebhookAlertFactory()])
+        assert post(public_client(), payload, key).status_code == 200
+        tick()
+        # A worker of the session, if one runs, may have taken the step's ETA task instead.
+        wait_for(lambda: EscalationEvent.objects.filter(kind="gap").count() == 2)
+        group = AlertGroup.objects.get(group_key=payload["groupKey"])
+    base = tenant_url("alpha")
+    log_in(page, base, "alice")
+
+    page.goto(f"{base}/admin/alerting/alertgroup/{group.pk}/change/")
+
+    warnings = page.locator("#paging-gaps li.warning")
+    expect(warnings.first).to_contain_text("Level 1 found nobody")
+    expect(warnings.first).to_contain_text("nobody on call in Primary")
+    expect(warnings.last).to_contain_text("nobody was paged, and the level has no fallback")
+    expect(page.locator("#paging-pages")).to_contain_text("Nobody was paged for this group.")
+    # The stylesheet is served and applied under the CSP: the gap's rows are marked.
+    border = page.locator("#paging-gap-rows tr.gap td").first.evaluate(
+        "cell => getComputedStyle(cell).borderLeftWidth")
+    assert border == "4px"
+    screenshot("oncall-07-group-gap")
+
+    page.goto(f"{base}/admin/overview/")
+    expect(page.locator("#recent-gaps tr.gap").first).to_contain_text("oncall")
+    expect(page.locator("#recent-gaps")).to_contain_text("nobody on call in Primary")
+    screenshot("oncall-08-overview-gaps")
+    page.locator("#recent-gaps tr.gap a").first.click()
+    expect(page.locator("#paging-gaps")).to_be_visible()
+    assert violations == []
