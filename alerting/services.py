@@ -24,8 +24,8 @@ from escalation.models import EscalationState
 from escalation.paging.acks import person_id_of_username
 from escalation.services import escalation_stop
 from receivers.delivery import notification_bulk_create, notifications_enqueue
+from receivers.delivery.updates import ACKNOWLEDGED, group_update_notify
 from receivers.selectors import receivers_notified_of
-from receivers.transports import transport_class
 
 
 class AlertGroupActionError(Exception):
@@ -66,22 +66,12 @@ def alert_group_acknowledge(
 
 
 def _acknowledgement_pass_on(group: AlertGroup) -> None:
-    """Tell the channels that keep their own incident (PagerDuty, Opsgenie)."""
-    receivers = [
-        receiver
-        for receiver in receivers_notified_of(alert_group_id=group.id)
-        if transport_class(receiver.kind).supports_acknowledge
-    ]
-    if not receivers:
-        return
-    ids = notification_bulk_create(
-        alert_group=group,
-        receivers=receivers,
-        status=AlertStatus.FIRING,
+    """Tell the channels that keep their own incident (PagerDuty, Opsgenie) or edit
+    their message in place (receivers.delivery.updates)."""
+    group_update_notify(
+        group=group, update=ACKNOWLEDGED,
         alerts=alert_group_firing_snapshot(alert_group_id=group.id),
-        acknowledgement=True,
     )
-    transaction.on_commit(partial(notifications_enqueue, notification_ids=ids))
 
 
 def alert_group_resolve(

@@ -154,6 +154,15 @@ class Notification(models.Model):
         max_length=320, blank=True, default="", db_default="",
         help_text="The person's address, as paged.",
     )
+    # The incident of the group it was about (AlertGroup.incident when written):
+    # a chat message's thread is per incident, a re-fire opens a new one.
+    incident = models.PositiveIntegerField(null=True, blank=True)
+    # What the vendor called the message it made ({"channel": ..., "ts": ...} on
+    # Slack), recorded on delivery, so later messages can edit or thread under it.
+    vendor_ref = models.JSONField(null=True, blank=True)
+    # For an update to pass on (acknowledgement=True): what changed, for channels
+    # that update their message in place ("acknowledged", "unacknowledged").
+    group_update = models.CharField(max_length=16, blank=True, default="", db_default="")
 
     class Meta:
         indexes = [

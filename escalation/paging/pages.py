@@ -80,6 +80,7 @@ def _notification(page: Page, rule: dict, address: str, alerts: list[dict],
         receiver=carrier, receiver_name=carrier.name, channel=carrier.kind,
         alert_group_id=page.alert_group_id, status=AlertStatus.FIRING, alerts=alerts,
         page=page, contact_method_id=rule["contact_method_id"], recipient_address=address,
+        incident=page.incident,
     )
 
 

@@ -92,6 +92,7 @@ def notification_retry(*, notification_id: int, actor: str, ip: str = "") -> Not
         (new_id,) = notification_bulk_create(
             alert_group=failed.alert_group, receivers=[failed.receiver], status=failed.status,
             alerts=failed.alerts, acknowledgement=failed.acknowledgement,
+            group_update=failed.group_update,
         )
         audit_record(
             actor=actor, source=AuditSource.ADMIN, action="retry", ip=ip,

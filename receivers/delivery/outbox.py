@@ -33,9 +33,9 @@ _CREATE = """
 INSERT INTO receivers_notification
     (receiver_id, receiver_name, channel, alert_group_id, status, alerts, acknowledgement,
      state, attempts, created_at, updated_at, next_attempt_at, last_error, is_digest,
-     folded_count)
+     folded_count, incident, group_update)
 SELECT r.id, r.name, r.kind, %(group)s, %(status)s, %(alerts)s::json, %(acknowledgement)s,
-       'pending', 0, %(now)s, %(now)s, %(now)s, '', false, 0
+       'pending', 0, %(now)s, %(now)s, %(now)s, '', false, 0, %(incident)s, %(group_update)s
 FROM unnest(%(ids)s::bigint[], %(names)s::varchar[], %(kinds)s::varchar[])
      WITH ORDINALITY AS r(id, name, kind, position)
 ORDER BY r.position
@@ -50,8 +50,13 @@ def notification_bulk_create(
     status: str,
     alerts: list[dict[str, Any]],
     acknowledgement: bool = False,
+    group_update: str = "",
 ) -> list[int]:
-    """Record what each receiver is owed; call inside the ingest transaction."""
+    """Record what each receiver is owed; call inside the ingest transaction.
+
+    `group_update` ("acknowledged", "unacknowledged") marks an update passed on
+    to channels that edit their message in place; it comes with acknowledgement.
+    """
     if not receivers:
         return []
     with server_bound_cursor() as cursor:
@@ -61,7 +66,9 @@ def notification_bulk_create(
                 "group": alert_group.id,
                 "status": status,
                 "alerts": msgspec.json.encode(alerts).decode(),
-                "acknowledgement": acknowledgement,
+                "acknowledgement": acknowledgement or bool(group_update),
+                "incident": alert_group.incident,
+                "group_update": group_update,
                 "now": timezone.now(),
                 "ids": [receiver.id for receiver in receivers],
                 "names": [receiver.name for receiver in receivers],

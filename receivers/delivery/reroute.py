@@ -99,6 +99,8 @@ def notification_fail_over(notification: Notification, *, reason: str) -> bool:
         status=notification.status,
         alerts=notification.alerts,
         acknowledgement=notification.acknowledgement,
+        group_update=notification.group_update,
+        incident=notification.incident,
         is_digest=notification.is_digest,
         folded_count=notification.folded_count,
         failover_of=notification,

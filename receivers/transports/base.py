@@ -41,6 +41,9 @@ class PartLimit(NamedTuple):
 @dataclass(frozen=True)
 class SendResult:
     http_status: int | None = None
+    # What the vendor calls the message it made (Slack: {"channel", "ts"}),
+    # recorded on the notification so later messages can edit or thread under it.
+    vendor_ref: Mapping[str, str] | None = None
 
 
 # The template problems of the send running in this thread (see render_problems_collected).
@@ -91,6 +94,10 @@ class Transport(ABC):
     alertmanager: ClassVar[tuple[AlertmanagerMapping, ...]] = ()
     # Channels with their own incident state hear about acknowledgements too.
     supports_acknowledge: ClassVar[bool] = False
+    # Channels that edit the message they sent (its vendor_ref, the message's
+    # thread_root_ref) hear of every change a person makes: acknowledged,
+    # unacknowledged, resolved (receivers.delivery.updates).
+    updates_in_place: ClassVar[bool] = False
     # Later messages reply to the first one delivered about the group, which
     # only the database knows (mail clients thread by Message-ID).
     threads_replies: ClassVar[bool] = False
