@@ -121,20 +121,24 @@ class AlertGroupAdmin(LabelSearchMixin, ReadOnlyAdmin):
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         from escalation.paging.selectors import (
+            gap_count_for_group,
             gap_list_for_group,
+            page_count_for_group,
             page_list_for_group,
             tenant_zone,
         )
 
         if request.method != "GET" or not str(object_id).isdigit():
             return super().change_view(request, object_id, form_url, extra_context)
-        zone = tenant_zone()
+        zone, group_id = tenant_zone(), int(object_id)
         context = {
             **(extra_context or {}),
             "paging_shown": True,
             "paging_zone": zone.key,
-            "paging_pages": page_list_for_group(alert_group_id=int(object_id)),
-            "paging_gaps": gap_list_for_group(alert_group_id=int(object_id)),
+            "paging_pages": page_list_for_group(alert_group_id=group_id),
+            "paging_page_count": page_count_for_group(alert_group_id=group_id),
+            "paging_gaps": gap_list_for_group(alert_group_id=group_id),
+            "paging_gap_count": gap_count_for_group(alert_group_id=group_id),
         }
         # Times on this page are the tenant's wall clock, as its business hours are.
         with timezone.override(zone):

@@ -130,6 +130,10 @@ class EscalationEvent(models.Model):
 
     class Meta:
         ordering = ["escalation", "at", "id"]
+        indexes = [
+            # The overview's "gaps of the last day" reads these alone, among every event.
+            models.Index(fields=["at"], condition=Q(kind="gap"), name="escalation_event_gap_at"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind} {self.level}: {self.detail}"

@@ -20,8 +20,10 @@ from escalation.models import EscalationEvent, EventKind, Page
 from escalation.schedules.zones import zone_known, zone_named
 from receivers.models import Notification
 
-# The overview lists at most this many of the day's gaps, the newest first.
+# The overview lists at most this many of the day's gaps, the newest first; a group's
+# page at most this many pages and gaps (a long chain's repeats can add up), the first ones.
 RECENT_GAPS_LIMIT = 100
+GROUP_ROWS_LIMIT = 200
 _FALLBACK_PREFIX = "fallback: "
 
 
@@ -45,8 +47,18 @@ def tenant_zone() -> ZoneInfo:
     return zone_named(name) if zone_known(name) else ZoneInfo("UTC")
 
 
+def page_count_for_group(*, alert_group_id: int) -> int:
+    return Page.objects.filter(alert_group_id=alert_group_id).count()
+
+
+def gap_count_for_group(*, alert_group_id: int) -> int:
+    return EscalationEvent.objects.filter(
+        escalation__alert_group_id=alert_group_id, kind=EventKind.GAP
+    ).count()
+
+
 def page_list_for_group(*, alert_group_id: int) -> list[Page]:
-    """The group's pages in the order they started, each with the notifications it sent."""
+    """The group's first pages in the order they started, each with the notifications it sent."""
     return list(
         Page.objects.filter(alert_group_id=alert_group_id)
         .select_related("schedule", "escalation")
@@ -55,7 +67,7 @@ def page_list_for_group(*, alert_group_id: int) -> list[Page]:
             queryset=Notification.objects.select_related("contact_method").order_by(
                 "created_at", "id"),
         ))
-        .order_by("started_at", "id")
+        .order_by("started_at", "id")[:GROUP_ROWS_LIMIT]
     )
 
 
@@ -87,11 +99,11 @@ def _notices(events: list[EscalationEvent]) -> list[GapNotice]:
 
 
 def gap_list_for_group(*, alert_group_id: int) -> list[GapNotice]:
-    """Every gap recorded for the group's chains, oldest first."""
+    """The gaps recorded for the group's chains, oldest first (the first GROUP_ROWS_LIMIT)."""
     events = list(
         EscalationEvent.objects.filter(
             escalation__alert_group_id=alert_group_id, kind=EventKind.GAP
-        ).select_related("escalation").order_by("at", "id")
+        ).select_related("escalation").order_by("at", "id")[:GROUP_ROWS_LIMIT]
     )
     return _notices(events)
 

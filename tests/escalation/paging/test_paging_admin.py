@@ -113,6 +113,8 @@ def test_a_level_that_found_nobody_shows_the_gap_on_the_groups_page_and_the_over
         "Dave named by the policy — 1 Finished (every notification rule ran) "
         "2026-11-23 11:00:00 2026-11-23 11:00:00 email to dave@example.com : pending (11:00:00)"
     ]
+    assert "People paged (1; times in Europe/Berlin)" in text(html)
+    assert "Gaps: levels that found nobody (1)" in text(html)
     assert 'class="paging-table"' in html and "herald/paging.css" in html
 
     overview = get(client, "/admin/overview/").content.decode()
