@@ -18,6 +18,7 @@ from django_tenants.utils import tenant_context
 
 from alerting.models import AlertGroup
 from escalation.models import LayerRestriction, Page
+from escalation.paging.selectors import GROUP_ROWS_LIMIT
 from escalation.schedules.services import schedule_changed
 from receivers.models import Notification
 from tenants.models import Tenant
@@ -27,6 +28,7 @@ from tests.factories import (
     PersonFactory,
     ReceiverFactory,
     RouteFactory,
+    TeamFactory,
     WebhookAlertFactory,
     WebhookPayloadFactory,
 )
@@ -239,3 +241,25 @@ def test_another_tenants_pages_and_gaps_never_show(people, beta, ingest_key, fir
     beta_gaps = rows(beta_overview, "recent-gaps")
     assert len(beta_gaps) == 2 and all(" beta-policy 2 " in row for row in beta_gaps)
     assert any("nobody on call in BetaNights" in row for row in beta_gaps)
+
+
+def test_a_level_with_hundreds_of_gaps_shows_the_first_ones_and_says_how_many(
+    people, fire, clock
+):
+    unreachable = [PersonFactory(user__username=f"nomail{n}", display_name=f"Nomail {n:03}")
+                   for n in range(GROUP_ROWS_LIMIT + 1)]  # no contact method: each one a gap
+    team = TeamFactory(name="Crowd", members=unreachable)
+    group = fire(escalation_policy=policy_with([(0, [{"kind": "team", "team": team}])]))
+    tick()
+
+    html = group_page(as_member(people["alice"]), group)
+
+    warnings = [text(w) for w in re.findall(r'<li class="warning">(.*?)</li>', html, re.S)]
+    assert len(warnings) == 11
+    assert warnings[0].endswith("member of Crowd: Nomail 000 has no verified contact method. "
+                                "Nobody was paged at this level.")
+    total = GROUP_ROWS_LIMIT + 2  # every member, and the level that paged nobody
+    assert warnings[-1] == (f"{total} gaps in all: see the table of gaps below "
+                            f"(its first {GROUP_ROWS_LIMIT}).")
+    assert len(rows(html, "paging-gap-rows")) == GROUP_ROWS_LIMIT
+    assert f"Gaps: levels that found nobody ({total})" in text(html)
