@@ -1,0 +1,125 @@
+"""The bot's webhook (Telegram calls it) and the account link page (a member opens it)."""
+
+from __future__ import annotations
+
+import json
+import logging
+from urllib.parse import quote
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods, require_POST
+from django_tenants.utils import tenant_context
+
+from alerting.audit.models import AuditSource
+from alerting.audit.services import AuditActor
+from alerting.encryption import SecretUnreadable
+from escalation.people.selectors import person_of_user
+from receivers.telegram_bot.linking import (
+    TelegramLinkError,
+    telegram_account_link,
+    telegram_link_read,
+)
+from receivers.telegram_bot.selectors import telegram_receiver
+from receivers.telegram_bot.tasks import telegram_update
+from receivers.telegram_bot.updates import BODY_LIMIT, UPDATE_TYPES
+from receivers.telegram_bot.webhook import SECRET_HEADER, SECRET_NAME, webhook_secret_matches
+from tenants.models import Tenant, TenantMembership
+
+logger = logging.getLogger(__name__)
+
+
+def _refused() -> HttpResponse:
+    # The same answer whatever was wrong: a caller learns nothing of which
+    # tenants or receivers exist.
+    return JsonResponse({"ok": False, "error": "forbidden"}, status=403)
+
+
+def _host_tenant(request: HttpRequest) -> Tenant | None:
+    tenant = getattr(request, "tenant", None)
+    return None if getattr(tenant, "schema_name", "public") == "public" else tenant
+
+
+@csrf_exempt
+@require_POST
+def telegram_webhook(request: HttpRequest, tenant_slug: str, receiver_id: int) -> HttpResponse:
+    """Accept an update for the receiver's bot; the work is a task's, after the answer."""
+    host = _host_tenant(request)
+    if host is not None and host.slug != tenant_slug:
+        return _refused()
+    try:
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        declared = 0
+    if declared > BODY_LIMIT:
+        return JsonResponse({"ok": False, "error": "body too large"}, status=413)
+    tenant = Tenant.objects.filter(slug=tenant_slug).first()
+    if tenant is None:
+        return _refused()
+    with tenant_context(tenant):
+        receiver = telegram_receiver(receiver_id=receiver_id)
+        try:
+            expected = str(receiver.secrets.get(SECRET_NAME) or "") if receiver else ""
+        except SecretUnreadable:
+            logger.warning("telegram webhook: receiver %s's secrets cannot be decrypted",
+                           receiver_id)
+            expected = ""
+        if not webhook_secret_matches(expected=expected, given=request.headers.get(SECRET_HEADER)):
+            return _refused()
+        body = request.read(BODY_LIMIT + 1)
+        if len(body) > BODY_LIMIT:
+            return JsonResponse({"ok": False, "error": "body too large"}, status=413)
+        try:
+            update = json.loads(body)
+        except ValueError:
+            return JsonResponse({"ok": False, "error": "the body is not JSON"}, status=400)
+        if not isinstance(update, dict):
+            return JsonResponse({"ok": False, "error": "the body is not an Update"}, status=400)
+        # Only what the bot reads goes to the task; other update types are
+        # answered 200, so Telegram does not send them again.
+        kept = {key: update[key] for key in UPDATE_TYPES if isinstance(update.get(key), dict)}
+        if kept:
+            with transaction.atomic():
+                transaction.on_commit(lambda: telegram_update.delay(receiver.id, kept))
+    return JsonResponse({"ok": True})
+
+
+@require_http_methods(["GET", "POST"])
+def telegram_link(request: HttpRequest, token: str) -> HttpResponse:
+    """The bot's /link answer, opened by a signed-in member: binds the account to them."""
+    tenant = _host_tenant(request)
+    if tenant is None:
+        return render(request, "telegram/link.html", {"problem": (
+            "Open this link on your organisation's Herald address."
+        )}, status=404)
+    if not request.user.is_authenticated:
+        return redirect(f"/admin/login/?next={quote(request.path)}")
+    context: dict = {"tenant": tenant}
+    try:
+        claim = telegram_link_read(token=token, tenant=tenant)
+    except TelegramLinkError as exc:
+        return render(request, "telegram/link.html", {**context, "problem": str(exc)},
+                      status=exc.status)
+    member = request.user.is_superuser or TenantMembership.objects.filter(
+        tenant_id=tenant.pk, user_id=request.user.pk
+    ).exists()
+    person = person_of_user(user_id=request.user.pk) if member else None
+    if person is None:
+        return render(request, "telegram/link.html", {**context, "problem": (
+            "You have no on-call profile in this organisation: an admin adds you to the "
+            "people first."
+        )}, status=403)
+    context.update(claim=claim, person=person)
+    if request.method == "POST":
+        by = AuditActor(name=request.user.get_username(), source=AuditSource.ADMIN,
+                        ip=request.META.get("REMOTE_ADDR", ""))
+        try:
+            telegram_account_link(claim=claim, person=person, by=by)
+        except ValidationError as exc:
+            return render(request, "telegram/link.html",
+                          {**context, "problem": " ".join(exc.messages)}, status=409)
+        context["linked"] = True
+    return render(request, "telegram/link.html", context)
