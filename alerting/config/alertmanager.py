@@ -113,6 +113,8 @@ class _Converter:
             self.note(where, text)
         if not imported.imported:
             return None
+        if imported.kind and imported.kind in mapping.other_kinds:
+            kind = imported.kind
         secrets = {k: str(v) for k, v in imported.secrets.items() if v not in (None, "")}
         settings = {k: v for k, v in imported.config.items() if v not in (None, "", [], {})}
         try:

@@ -28,6 +28,7 @@ from receivers.transports.registry import (
 )
 from receivers.transports.settings import ChannelSettings, SettingsError
 from receivers.transports.slack import SlackTransport
+from receivers.transports.slack_app import SlackAppTransport
 from receivers.transports.telegram import TelegramTransport
 from receivers.transports.webhook import WebhookTransport
 
@@ -41,6 +42,7 @@ for _transport in (
     DiscordTransport,
     OpsgenieTransport,
     TelegramTransport,
+    SlackAppTransport,
 ):
     channel_register(_transport)
 

@@ -27,6 +27,9 @@ class ImportedReceiver:
     secrets: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     imported: bool = True
+    # Another channel than the mapping's own, when the entry's settings say so
+    # (a slack_configs entry that posts with an app's bot token is a slack_app).
+    kind: str = ""
 
 
 def not_imported(reason: str) -> ImportedReceiver:
@@ -49,6 +52,9 @@ class AlertmanagerMapping:
     templated: tuple[str, ...] = ()
     # Fields left out on purpose, with the reason the import reports.
     ignored: Mapping[str, str] = field(default_factory=dict)
+    # Other channels an entry may import as (ImportedReceiver.kind): a Slack
+    # entry posting with an app's bot token is a slack_app receiver.
+    other_kinds: tuple[str, ...] = ()
 
 
 # --- helpers the mappers share ---------------------------------------------

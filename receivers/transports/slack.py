@@ -22,6 +22,7 @@ from receivers.transports.alertmanager import (
 )
 from receivers.transports.base import PartLimit, SendResult, Transport
 from receivers.transports.settings import ChannelSettings, SecretUrl
+from receivers.transports.slack_app import posts_with_web_api, slack_app_from_alertmanager
 from receivers.truncation import chunk_text, truncate_text
 
 HEADER_LIMIT = 150
@@ -93,10 +94,19 @@ def slack_payload(*, rendered: RenderedMessage, message: AlertMessage) -> dict[s
 def slack_from_alertmanager(
     entry: Mapping[str, Any], globals: Mapping[str, Any]
 ) -> ImportedReceiver:
+    if posts_with_web_api(entry, globals):
+        return slack_app_from_alertmanager(entry, globals)
     url = entry.get("api_url") or globals.get("slack_api_url")
     if not url:
         return not_imported("no api_url (nor global slack_api_url)")
-    return ImportedReceiver(secrets={"url": url})
+    notes = []
+    if entry.get("channel"):
+        notes.append("channel is not imported: a Slack incoming webhook posts to the channel "
+                     "it was created for")
+    if entry.get("http_config"):
+        notes.append("http_config is not imported (Herald's outbound HTTP settings are "
+                     "server-wide)")
+    return ImportedReceiver(secrets={"url": url}, notes=notes)
 
 
 class SlackTransport(Transport):
@@ -113,11 +123,12 @@ class SlackTransport(Transport):
             key="slack_configs",
             mapper=slack_from_alertmanager,
             send_resolved_default=False,
-            reads=("api_url", "api_url_file"),
+            other_kinds=("slack_app",),
+            # channel and http_config are read by the app's import (chat.postMessage).
+            reads=("api_url", "api_url_file", "channel", "http_config", "app_token",
+                   "app_url"),
             templated=("title", "title_link", "text", "pretext", "fallback", "footer", "color",
                        "fields", "actions", "callback_id", "image_url", "thumb_url"),
-            ignored={"channel": "channel is not imported: a Slack incoming webhook posts to the "
-                                "channel it was created for"},
         ),
     )
 

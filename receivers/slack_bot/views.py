@@ -1,0 +1,193 @@
+"""The Slack app's endpoints: its buttons' clicks and its slash command (Slack calls them),
+and the account link page (a member opens it).
+
+Every request Slack makes is checked before anything is read from its body:
+the receiver named by the URL (its tenant, its signing secret), the v0
+signature over the raw body, a timestamp within 5 minutes, a signature not
+seen before. Whatever was wrong, the answer is the same 401 and nothing
+changes. A click is answered at once (Slack waits 3 seconds) and done by a
+task enqueued on commit.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from urllib.parse import quote
+
+import redis
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods, require_POST
+from django_tenants.utils import tenant_context
+
+from alerting.audit.models import AuditSource
+from alerting.audit.services import AuditActor
+from alerting.encryption import SecretUnreadable
+from escalation.people.selectors import person_of_user
+from receivers.models import Receiver
+from receivers.slack_bot.commands import slack_command_answer
+from receivers.slack_bot.interactions import click_as_task_args
+from receivers.slack_bot.linking import SlackLinkError, slack_account_link, slack_link_read
+from receivers.slack_bot.payloads import PayloadError, click_read, command_read, ephemeral
+from receivers.slack_bot.replay import body_first_seen, signature_first_seen
+from receivers.slack_bot.signature import SignatureRefused, slack_signature_check
+from receivers.slack_bot.tasks import slack_click
+from receivers.transports.slack_app import SlackAppTransport
+from tenants.models import Tenant, TenantMembership
+
+logger = logging.getLogger(__name__)
+
+# A click's payload repeats the whole message (its blocks): well under this.
+BODY_LIMIT = 256 * 1024
+
+
+class _Refused(Exception):
+    def __init__(self, response: HttpResponse) -> None:
+        self.response = response
+
+
+def _unauthorised() -> HttpResponse:
+    # The same answer whatever was wrong: a caller learns nothing of which
+    # tenants or receivers exist, nor which check failed.
+    return JsonResponse({"ok": False, "error": "unauthorised"}, status=401)
+
+
+def _host_tenant(request: HttpRequest) -> Tenant | None:
+    tenant = getattr(request, "tenant", None)
+    return None if getattr(tenant, "schema_name", "public") == "public" else tenant
+
+
+def _signed_body(request: HttpRequest, tenant: Tenant, receiver_id: int) -> tuple[Receiver, bytes]:
+    """The receiver and the raw body of a request its Slack app signed; raises _Refused."""
+    receiver = Receiver.objects.filter(
+        id=receiver_id, kind=SlackAppTransport.kind, enabled=True
+    ).first()
+    try:
+        secret = str(receiver.secrets.get("signing_secret") or "") if receiver else ""
+    except SecretUnreadable:
+        logger.warning("slack: receiver %s's secrets cannot be decrypted", receiver_id)
+        secret = ""
+    body = request.read(BODY_LIMIT + 1)
+    if len(body) > BODY_LIMIT:
+        raise _Refused(JsonResponse({"ok": False, "error": "body too large"}, status=413))
+    if not secret:
+        raise _Refused(_unauthorised())
+    signature = request.headers.get("X-Slack-Signature", "")
+    try:
+        slack_signature_check(
+            signing_secret=secret, timestamp=request.headers.get("X-Slack-Request-Timestamp", ""),
+            signature=signature, body=body, now=time.time(),
+        )
+    except SignatureRefused as exc:
+        logger.info("slack: a request to receiver %r was refused: %s", receiver.name, exc)
+        raise _Refused(_unauthorised()) from None
+    try:
+        retried = bool(request.headers.get("X-Slack-Retry-Num"))
+        fresh_body = body_first_seen(schema=tenant.schema_name, receiver_id=receiver.id, body=body)
+        if not fresh_body and retried:
+            # Slack sending again what it sent already: done once, answered 200
+            # so that it stops.
+            raise _Refused(HttpResponse(status=200))
+        if not signature_first_seen(schema=tenant.schema_name, receiver_id=receiver.id,
+                                    signature=signature):
+            logger.info("slack: a replayed request to receiver %r was refused", receiver.name)
+            raise _Refused(_unauthorised())
+        if not fresh_body:
+            raise _Refused(HttpResponse(status=200))
+    except redis.RedisError:
+        # Without the memory of requests seen, a replay cannot be told: refuse.
+        logger.warning("slack: the cache is unreachable; a request was refused")
+        raise _Refused(JsonResponse({"ok": False, "error": "try again"}, status=503)) from None
+    return receiver, body
+
+
+def _slack_request(request: HttpRequest, tenant_slug: str, receiver_id: int, handle):
+    host = _host_tenant(request)
+    if host is not None and host.slug != tenant_slug:
+        return _unauthorised()
+    try:
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        declared = 0
+    if declared > BODY_LIMIT:
+        return JsonResponse({"ok": False, "error": "body too large"}, status=413)
+    tenant = Tenant.objects.filter(slug=tenant_slug).first()
+    if tenant is None:
+        return _unauthorised()
+    with tenant_context(tenant):
+        try:
+            receiver, body = _signed_body(request, tenant, receiver_id)
+            return handle(receiver, body)
+        except _Refused as refused:
+            return refused.response
+        except PayloadError as exc:
+            return JsonResponse({"ok": False, "error": str(exc)}, status=400)
+
+
+@csrf_exempt
+@require_POST
+def slack_interactive(request: HttpRequest, tenant_slug: str, receiver_id: int) -> HttpResponse:
+    """A click on a button of the receiver's messages: 200 at once, the work in a task."""
+
+    def handle(receiver: Receiver, body: bytes) -> HttpResponse:
+        click = click_read(body)
+        if click is not None:
+            args = click_as_task_args(click)
+            with transaction.atomic():
+                transaction.on_commit(lambda: slack_click.delay(receiver.id, args))
+        return HttpResponse(status=200)
+
+    return _slack_request(request, tenant_slug, receiver_id, handle)
+
+
+@csrf_exempt
+@require_POST
+def slack_command(request: HttpRequest, tenant_slug: str, receiver_id: int) -> HttpResponse:
+    """`/herald oncall`: answered in the response, to the person who typed it only."""
+
+    def handle(receiver: Receiver, body: bytes) -> HttpResponse:
+        return JsonResponse(ephemeral(slack_command_answer(command=command_read(body))))
+
+    return _slack_request(request, tenant_slug, receiver_id, handle)
+
+
+@require_http_methods(["GET", "POST"])
+def slack_link(request: HttpRequest, token: str) -> HttpResponse:
+    """The "link your account" reply, opened by a signed-in member: binds the Slack user to them."""
+    tenant = _host_tenant(request)
+    if tenant is None:
+        return render(request, "slack_app/link.html", {"problem": (
+            "Open this link on your organisation's Herald address."
+        )}, status=404)
+    if not request.user.is_authenticated:
+        return redirect(f"/admin/login/?next={quote(request.path)}")
+    context: dict = {"tenant": tenant}
+    try:
+        claim = slack_link_read(token=token, tenant=tenant)
+    except SlackLinkError as exc:
+        return render(request, "slack_app/link.html", {**context, "problem": str(exc)},
+                      status=exc.status)
+    member = request.user.is_superuser or TenantMembership.objects.filter(
+        tenant_id=tenant.pk, user_id=request.user.pk
+    ).exists()
+    person = person_of_user(user_id=request.user.pk) if member else None
+    if person is None:
+        return render(request, "slack_app/link.html", {**context, "problem": (
+            "You have no on-call profile in this organisation: an admin adds you to the "
+            "people first."
+        )}, status=403)
+    context.update(claim=claim, person=person)
+    if request.method == "POST":
+        by = AuditActor(name=request.user.get_username(), source=AuditSource.ADMIN,
+                        ip=request.META.get("REMOTE_ADDR", ""))
+        try:
+            slack_account_link(claim=claim, person=person, by=by)
+        except ValidationError as exc:
+            return render(request, "slack_app/link.html",
+                          {**context, "problem": " ".join(exc.messages)}, status=409)
+        context["linked"] = True
+    return render(request, "slack_app/link.html", context)
