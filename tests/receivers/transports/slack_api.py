@@ -33,6 +33,7 @@ class Call:
     method: str
     body: dict[str, Any]
     headers: dict[str, str]
+    answer: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -93,16 +94,17 @@ class SlackApi:
             if not request.content_type.startswith("application/json"):
                 return self._problem("not JSON")
             body = json.loads(request.get_data())
-            self.calls.append(Call(method, body, dict(request.headers)))
+            call = Call(method, body, dict(request.headers))
+            self.calls.append(call)
             if self._failures.get(method):
-                status, answer, headers = self._failures[method].pop(0)
-                return Response(json.dumps(answer), status=status, headers=headers,
+                status, call.answer, headers = self._failures[method].pop(0)
+                return Response(json.dumps(call.answer), status=status, headers=headers,
                                 content_type="application/json")
             if problem := self._shape_problem(method, body):
                 return self._problem(problem)
             ts = body["ts"] if method == "chat.update" else f"1700000000.{next(self._ts):06d}"
-            return Response(json.dumps({"ok": True, "channel": body["channel"], "ts": ts}),
-                            content_type="application/json")
+            call.answer = {"ok": True, "channel": body["channel"], "ts": ts}
+            return Response(json.dumps(call.answer), content_type="application/json")
 
     @staticmethod
     def _shape_problem(method: str, body: dict[str, Any]) -> str:
