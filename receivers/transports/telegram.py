@@ -261,20 +261,25 @@ class TelegramTransport(Transport):
 
     def send(self, message: AlertMessage) -> SendResult:
         rendered = self.render(message)
-        keyboard = telegram_keyboard(message.actions)
+        try:
+            keyboard = telegram_keyboard(message.actions)
+        except ValueError as exc:  # a token over its 48 characters: Telegram would refuse it
+            raise TransportError(f"Telegram's buttons: {exc}", permanent=True) from None
         state = state_line(message)
         root = TelegramRef.from_vendor_ref(message.thread_root_ref)
         if root is not None and _same_chat(root, self.settings):
-            status = self._edit(telegram_edit_payload(
+            edited = self._edit(telegram_edit_payload(
                 rendered=rendered, root=root, keyboard=keyboard, state=state
             ))
-            if status is not None:
-                # A change of state says just that; new alerts or their end, in full.
-                short = state if message.group_update and state else None
-                self._call("sendMessage", telegram_payload(
-                    rendered=rendered, settings=self.settings, reply_to=root.message_id,
-                    text=short,
-                ))
+            if edited is not None:
+                status, modified = edited
+                if modified:  # the same text and buttons again: nothing new to reply
+                    # A change of state says just that; new alerts or their end, in full.
+                    short = state if message.group_update and state else None
+                    self._call("sendMessage", telegram_payload(
+                        rendered=rendered, settings=self.settings, reply_to=root.message_id,
+                        text=short,
+                    ))
                 return SendResult(http_status=status, vendor_ref=root.as_vendor_ref())
         # The first message of the incident here, or its original is gone.
         response = self._call("sendMessage", telegram_payload(
@@ -300,8 +305,8 @@ class TelegramTransport(Transport):
         """
         return _answer(self._call(method, payload)).get("result")
 
-    def _edit(self, payload: Mapping[str, Any]) -> int | None:
-        """Edit the original; its HTTP status, or None when Telegram no longer has it."""
+    def _edit(self, payload: Mapping[str, Any]) -> tuple[int, bool] | None:
+        """Edit the original: (HTTP status, whether it changed), or None when it is gone."""
         response = http_post(
             self._url("editMessageText"), allow_private=self.allow_private,
             timeout=self.settings.timeout_seconds, json=dict(payload),
@@ -309,11 +314,11 @@ class TelegramTransport(Transport):
         if response.status_code == 400:
             description = str(_answer(response).get("description") or "").lower()
             if NOT_MODIFIED in description:  # the same text and buttons: nothing to change
-                return response.status_code
+                return response.status_code, False
             if any(gone in description for gone in EDIT_GONE):
                 return None
         self.raise_for_response(response)
-        return response.status_code
+        return response.status_code, True
 
     def raise_for_response(self, response: requests.Response) -> None:
         answer = _answer(response)

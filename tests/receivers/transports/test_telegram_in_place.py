@@ -108,10 +108,11 @@ def test_not_modified_is_success_and_a_deleted_original_is_sent_anew(httpserver,
     api.fail_next("editMessageText", 400, "Bad Request: message is not modified: specified "
                   "new message content and reply markup are exactly the same")
     assert bot(httpserver).send(first(thread_root_ref=root)).vendor_ref == root
+    assert len(api.of("sendMessage")) == 1  # nothing new: no reply either
 
     api.fail_next("editMessageText", 400, "Bad Request: message to edit not found")
     again = bot(httpserver).send(first(thread_root_ref=root))
-    assert again.vendor_ref["message_id"] == "103"  # a new first message, with buttons
+    assert again.vendor_ref["message_id"] == "102"  # a new first message, with buttons
     assert "reply_markup" in api.of("sendMessage")[-1]
 
 
@@ -155,3 +156,11 @@ def test_a_persons_page_goes_to_their_chat_with_the_bot():
             TelegramTransport.contact_address_clean(bad)
     config = TelegramTransport.addressed_to({"chat_id": CHAT, "message_thread_id": 4}, "7001")
     assert config == {"chat_id": 7001, "message_thread_id": None}
+
+
+def test_a_token_too_long_for_a_button_fails_for_good_before_anything_is_sent(httpserver, api):
+    too_long = (replace(FIRING_ACTIONS[0], token="x" * 62),)
+    with pytest.raises(TransportError) as failure:
+        bot(httpserver).send(first(actions=too_long))
+    assert failure.value.permanent and "64" in failure.value.message
+    assert api.calls == []
