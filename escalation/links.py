@@ -13,6 +13,11 @@ that `rotate_link_keys` retired works only during the grace period
 
 Token: `<tenant slug>:<signed JSON object>`; the slug picks the keys, and
 the signed object repeats it.
+
+Besides /ack/<token>/ (acknowledge only, kept for the links already sent),
+every action has a page, /act/<token>/ (escalation.views): `message_actions`
+gives a message the actions that still make sense for its group, each with
+its page's URL and the compact token a chat button carries.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from django.conf import settings
 from django.core import signing
 
 from alerting.encryption import SecretUnreadable
+from receivers.messages import MessageAction
 from tenants.link_keys import link_keys_refused, link_keys_verifying
 from tenants.models import Tenant
 
@@ -102,6 +108,47 @@ def acknowledge_url(
         channel=channel,
     )
     return f"{settings.HERALD_BASE_URL}/ack/{token}/"
+
+
+def action_page_url(
+    *, tenant: Tenant, alert_group_id: int, incident: int, recipient: str, action: str,
+    channel: str = "",
+) -> str:
+    """The signed page that takes `action` on the incident (GET asks, POST acts)."""
+    token = action_token(
+        tenant=tenant, alert_group_id=alert_group_id, incident=incident, recipient=recipient,
+        action=str(action), channel=channel,
+    )
+    return f"{settings.HERALD_BASE_URL}/act/{token}/"
+
+
+def message_actions(
+    *, tenant: Tenant, alert_group_id: int, incident: int, state: str, recipient: str,
+    channel: str = "",
+) -> tuple[MessageAction, ...]:
+    """The buttons of a message about the group in `state`: the actions that still apply.
+
+    Raises SecretUnreadable when the tenant's signing key cannot be decrypted.
+    """
+    # Imported here: escalation.actions reaches alerting.services, which
+    # imports the delivery modules that import this one.
+    from escalation.actions.actors import action_label
+    from escalation.actions.tokens import action_compact_token, actions_for_state
+
+    return tuple(
+        MessageAction(
+            action=str(action),
+            label=action_label(action),
+            url=action_page_url(
+                tenant=tenant, alert_group_id=alert_group_id, incident=incident,
+                recipient=recipient, action=action, channel=channel,
+            ),
+            token=action_compact_token(
+                tenant=tenant, alert_group_id=alert_group_id, incident=incident, action=action
+            ),
+        )
+        for action in actions_for_state(state)
+    )
 
 
 def action_token_read(token: str) -> ActionLink:

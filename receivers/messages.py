@@ -7,8 +7,20 @@ its thread replies to.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+
+
+@dataclass(frozen=True)
+class MessageAction:
+    """One button a message offers: the signed action page for link channels, the
+    compact token for button channels (escalation.actions)."""
+
+    action: str  # escalation.actions.Action: "acknowledge", "silence_4h", ...
+    label: str  # "Silence 4 h"
+    url: str  # the action page (/act/<token>/), naming who the message went to
+    token: str  # at most 48 ASCII characters, for a chat button's value
 
 
 @dataclass(frozen=True)
@@ -35,10 +47,36 @@ class AlertMessage:
     # A person's page: the contact method it goes to. Its keys (deduplication,
     # threads) are the person's own, apart from the group's other messages.
     contact_method_id: int | None = None
+    alert_group_id: int = 0
+    incident: int = 0  # the group's incident the message is about
+    # The actions that still make sense for the group's state (none once resolved).
+    actions: tuple[MessageAction, ...] = ()
+    # The group's state when sent: "firing", "acknowledged" or "resolved".
+    group_state: str = "firing"
+    acknowledged_by: str = ""
+    resolved_by: str = ""
+    # An update passed on to a channel that edits its message in place:
+    # "acknowledged" or "unacknowledged" (the notification's group_update).
+    group_update: str = ""
+    # The vendor's reference of the message that opened this incident's thread
+    # for this receiver (and contact method); None when this one opens it.
+    thread_root_ref: Mapping[str, str] | None = None
+
+    def action(self, action: str) -> MessageAction | None:
+        """The message's button for `action`, if it offers it."""
+        return next((offered for offered in self.actions if offered.action == action), None)
+
+
+def message_group_state(group) -> str:
+    """"firing", "acknowledged" or "resolved": what a message says of its group now."""
+    if group.status == "resolved":
+        return "resolved"
+    return "acknowledged" if group.acknowledged_at is not None else "firing"
 
 
 def alert_message_for(
-    notification, *, tenant_slug: str, tenant_name: str = "", acknowledge_url: str = ""
+    notification, *, tenant_slug: str, tenant_name: str = "", acknowledge_url: str = "",
+    actions: tuple[MessageAction, ...] = (),
 ) -> AlertMessage:
     group = notification.alert_group
     return AlertMessage(
@@ -59,7 +97,43 @@ def alert_message_for(
         acknowledge_url=acknowledge_url,
         thread_root_id=_thread_root_id(notification),
         contact_method_id=getattr(notification, "contact_method_id", None),
+        alert_group_id=group.id,
+        incident=notification.incident or group.incident,
+        actions=actions,
+        group_state=message_group_state(group),
+        acknowledged_by=group.acknowledged_by if group.acknowledged_at is not None else "",
+        resolved_by=group.resolved_by if group.status == "resolved" else "",
+        group_update=notification.group_update,
+        thread_root_ref=_thread_root_ref(notification, group),
     )
+
+
+def _thread_root_ref(notification, group) -> Mapping[str, str] | None:
+    """For a channel that edits or threads its messages, the incident's first message.
+
+    One read, for those channels only: the vendor's reference of the first
+    message delivered to this receiver (and contact method) about this
+    incident of the group; a re-fire (the next incident) opens a new one.
+    """
+    from receivers.selectors import notification_thread_root
+    from receivers.transports.registry import TRANSPORTS
+
+    transport = TRANSPORTS.get(notification.channel)
+    if (
+        transport is None
+        or not transport.updates_in_place
+        or notification.is_digest
+        or notification.id is None
+    ):
+        return None
+    root = notification_thread_root(
+        receiver_id=notification.receiver_id,
+        alert_group_id=group.id,
+        incident=notification.incident or group.incident,
+        before_id=notification.id,
+        contact_method_id=getattr(notification, "contact_method_id", None),
+    )
+    return root.vendor_ref if root is not None else None
 
 
 def _thread_root_id(notification) -> int | None:

@@ -131,6 +131,48 @@ def notification_thread_root_id(
     )
 
 
+@dataclass(frozen=True)
+class ThreadRoot:
+    notification_id: int
+    vendor_ref: dict
+
+
+def notification_thread_root(
+    *, receiver_id: int | None, alert_group_id: int, incident: int, before_id: int,
+    contact_method_id: int | None = None,
+) -> ThreadRoot | None:
+    """The message that opened this incident's thread for the receiver, as the vendor named it.
+
+    The first delivered notification of the receiver about this incident of
+    the group whose vendor reference was recorded (older than `before_id`):
+    a chat channel edits it and replies in its thread. A person's page
+    threads with the earlier pages to the same contact method only. A
+    notification written before incidents were recorded counts for none.
+    """
+    if receiver_id is None:
+        return None
+    if contact_method_id is not None:
+        mine = {"contact_method_id": contact_method_id}
+    else:
+        mine = {"page__isnull": True, "recipient_address": ""}
+    row = (
+        Notification.objects.filter(
+            **mine,
+            receiver_id=receiver_id,
+            alert_group_id=alert_group_id,
+            incident=incident,
+            state=NotificationState.DELIVERED,
+            vendor_ref__isnull=False,
+            is_digest=False,
+            id__lt=before_id,
+        )
+        .order_by("id")
+        .values_list("id", "vendor_ref")
+        .first()
+    )
+    return ThreadRoot(notification_id=row[0], vendor_ref=row[1]) if row else None
+
+
 def alert_states_notified(
     *, alert_group_id: int, starts_at: dict[str, datetime]
 ) -> dict[str, set[str]]:

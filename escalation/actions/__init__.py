@@ -25,6 +25,7 @@ from escalation.actions.tokens import (
     ActionTokenError,
     action_compact_token,
     action_compact_token_read,
+    actions_for_state,
 )
 
 __all__ = [
@@ -37,6 +38,7 @@ __all__ = [
     "action_compact_token",
     "action_compact_token_read",
     "action_label",
+    "actions_for_state",
     "actor_for_person",
     "actor_for_receiver_link",
     "actor_for_user",

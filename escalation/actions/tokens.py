@@ -62,6 +62,16 @@ _CODES: dict[Action, str] = {
 _ACTIONS = {code: action for action, code in _CODES.items()}
 
 
+def actions_for_state(state: str) -> tuple[Action, ...]:
+    """The actions a message offers for a group in this state (none once resolved)."""
+    silences = (Action.SILENCE_1H, Action.SILENCE_4H, Action.SILENCE_24H)
+    if state == "firing":
+        return (Action.ACKNOWLEDGE, Action.RESOLVE, *silences)
+    if state == "acknowledged":
+        return (Action.UNACKNOWLEDGE, Action.RESOLVE, *silences)
+    return ()
+
+
 class ActionTokenError(Exception):
     """The token cannot be used; `status` is the HTTP status a page answers with.
 

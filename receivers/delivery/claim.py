@@ -212,15 +212,20 @@ FOR UPDATE OF n SKIP LOCKED
 
 
 # What a message needs of its group; never the group's raw last payload.
+# In the model's field order: Model.from_db reads a partial row in that order.
 _GROUP_FIELDS = (
     "id",
     "group_key",
+    "status",  # what the message says of the group, and the buttons it offers
     "group_labels",
     "common_labels",
     "common_annotations",
     "external_url",
     "truncated_alerts",
     "incident",  # for the action link (escalation.links)
+    "acknowledged_at",
+    "acknowledged_by",
+    "resolved_by",
 )
 
 

@@ -6,6 +6,7 @@ for good is handed to its receiver's fallback in the same transaction.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -61,6 +62,8 @@ def attempt_apply(notification: Notification, sent: SendOutcome, *, now) -> Reco
         outcome = AttemptOutcome.DELIVERED
         notification.state = NotificationState.DELIVERED
         notification.delivered_at = now
+        if sent.vendor_ref:
+            notification.vendor_ref = sent.vendor_ref
     else:
         metrics.notification_errors_total.labels(
             **metric_labels(notification),
@@ -110,11 +113,13 @@ WITH outcome AS (
     UPDATE receivers_notification n
     SET state = v.state, delivered_at = v.delivered_at, next_attempt_at = v.next_attempt_at,
         last_http_status = v.http_status, last_latency_ms = v.latency_ms,
-        last_error = v.error, updated_at = %(now)s
+        last_error = v.error, updated_at = %(now)s,
+        vendor_ref = COALESCE(v.vendor_ref::jsonb, n.vendor_ref)
     FROM unnest(%(id)s::bigint[], %(state)s::varchar[], %(delivered_at)s::timestamptz[],
                 %(next_attempt_at)s::timestamptz[], %(http_status)s::int[],
-                %(latency_ms)s::int[], %(error)s::text[])
-         AS v(id, state, delivered_at, next_attempt_at, http_status, latency_ms, error)
+                %(latency_ms)s::int[], %(error)s::text[], %(vendor_ref)s::text[])
+         AS v(id, state, delivered_at, next_attempt_at, http_status, latency_ms, error,
+              vendor_ref)
     WHERE n.id = v.id
 )
 INSERT INTO receivers_deliveryattempt
@@ -141,6 +146,11 @@ def _attempts_save(recorded: list[Recorded], *, now) -> None:
                 "http_status": [a.http_status for a in attempts],
                 "latency_ms": [a.latency_ms for a in attempts],
                 "error": [a.error for a in attempts],
+                # Kept on delivery: what later messages edit or thread under.
+                "vendor_ref": [
+                    json.dumps(item.sent.vendor_ref) if item.sent.vendor_ref else None
+                    for item in recorded
+                ],
                 "number": [a.number for a in attempts],
                 "started_at": [a.started_at for a in attempts],
                 "outcome": [a.outcome for a in attempts],

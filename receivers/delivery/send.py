@@ -24,10 +24,10 @@ from django.utils import timezone
 from alerting.encryption import SecretUnreadable
 from alerting.fields import encrypted_value_readable
 from alerting.infra.log_context import notification_log_context
-from escalation.links import acknowledge_url, person_recipient
+from escalation.links import acknowledge_url, message_actions, person_recipient
 from receivers.delivery.digest import digest_text
 from receivers.delivery.rules import is_page
-from receivers.messages import AlertMessage, alert_message_for
+from receivers.messages import AlertMessage, alert_message_for, message_group_state
 from receivers.models import Notification
 from receivers.redaction import secrets_scrub
 from receivers.selectors import message_template_sources
@@ -52,6 +52,8 @@ class SendOutcome:
     duration: float = 0.0
     # What went wrong with the tenant's templates; the defaults were sent instead.
     template_problems: tuple[str, ...] = ()
+    # The vendor's name for the message it made (SendResult.vendor_ref).
+    vendor_ref: dict[str, str] | None = None
 
     @property
     def note(self) -> str:
@@ -88,14 +90,28 @@ def _link_recipient(notification: Notification) -> tuple[str, str]:
 
 
 def notification_message(notification: Notification) -> AlertMessage:
-    """The message a notification carries, with its acknowledge link when it has one."""
+    """The message a notification carries, with its acknowledge link and action buttons.
+
+    A firing message offers the actions that still make sense for its group
+    now (escalation.links.message_actions), its links naming who it went to,
+    as the acknowledge link does; an update passed on to a channel that edits
+    its message in place carries them too, so the edit shows the right buttons.
+    """
     tenant = connection.tenant
-    wants_link = (
-        notification.status == "firing"
-        and not notification.acknowledgement
-        and not notification.is_digest
+    firing = notification.status == "firing" and not notification.is_digest
+    wants_link = firing and not notification.acknowledgement
+    recipient, channel = _link_recipient(notification) if firing else ("", "")
+    group = notification.alert_group
+    # The incident the notification is about, and who it goes to.
+    incident = notification.incident or group.incident
+    actions = (
+        message_actions(
+            tenant=tenant, alert_group_id=group.id, incident=incident,
+            state=message_group_state(group), recipient=recipient, channel=channel,
+        )
+        if firing and incident == group.incident
+        else ()
     )
-    recipient, channel = _link_recipient(notification) if wants_link else ("", "")
     message = alert_message_for(
         notification,
         tenant_slug=tenant.slug,
@@ -103,13 +119,13 @@ def notification_message(notification: Notification) -> AlertMessage:
         acknowledge_url=acknowledge_url(
             tenant=tenant,
             alert_group_id=notification.alert_group_id,
-            # The incident the notification is about, and who it goes to.
-            incident=notification.alert_group.incident,
+            incident=group.incident,
             recipient=recipient,
             channel=channel,
         )
         if wants_link
         else "",
+        actions=actions,
     )
     if not notification.is_digest:
         return message
@@ -255,7 +271,24 @@ def _send_once(
         )
     return SendOutcome(
         http_status=result.http_status,
+        vendor_ref=_vendor_ref(result.vendor_ref),
         started_at=started_at,
         duration=time.perf_counter() - clock,
         template_problems=tuple(secrets_scrub(problem, secrets) for problem in problems),
     )
+
+
+# A vendor's reference is a few short ids; anything bigger is not kept.
+_VENDOR_REF_ENTRIES = 8
+_VENDOR_REF_CHARACTERS = 200
+
+
+def _vendor_ref(ref) -> dict[str, str] | None:
+    """The vendor's reference as stored: a few short strings, or None."""
+    if not ref:
+        return None
+    return {
+        str(key)[:64]: str(value)[:_VENDOR_REF_CHARACTERS]
+        for key, value in list(ref.items())[:_VENDOR_REF_ENTRIES]
+        if value is not None
+    } or None
