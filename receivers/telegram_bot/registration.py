@@ -6,22 +6,12 @@ from django.db import connection
 
 from receivers.models import Receiver
 from receivers.services import receiver_save
+from receivers.telegram_bot.services import telegram_bot
 from receivers.telegram_bot.updates import UPDATE_TYPES
 from receivers.telegram_bot.webhook import SECRET_NAME, webhook_secret_new, webhook_url
-from receivers.transports import transport_class
-from receivers.transports.telegram import TelegramTransport
 
 # Telegram's default is 40; a bot's few presses a minute need far fewer.
 MAX_CONNECTIONS = 10
-
-
-def _bot(receiver: Receiver) -> TelegramTransport:
-    bot = transport_class(receiver.kind)(
-        config=receiver.config, secrets=receiver.secrets,
-        allow_private=connection.tenant.allow_private_targets,
-    )
-    assert isinstance(bot, TelegramTransport)
-    return bot
 
 
 def telegram_webhook_register(*, receiver: Receiver) -> str:
@@ -33,7 +23,7 @@ def telegram_webhook_register(*, receiver: Receiver) -> str:
     """
     url = webhook_url(tenant=connection.tenant, receiver_id=receiver.pk)
     secret = webhook_secret_new()
-    _bot(receiver).api_call("setWebhook", {
+    telegram_bot(receiver=receiver).api_call("setWebhook", {
         "url": url,
         "secret_token": secret,
         "allowed_updates": list(UPDATE_TYPES),
@@ -45,6 +35,6 @@ def telegram_webhook_register(*, receiver: Receiver) -> str:
 
 def telegram_webhook_delete(*, receiver: Receiver) -> None:
     """Remove the bot's webhook and forget its secret: the endpoint refuses everything then."""
-    _bot(receiver).api_call("deleteWebhook", {"drop_pending_updates": False})
+    telegram_bot(receiver=receiver).api_call("deleteWebhook", {"drop_pending_updates": False})
     receiver_save(receiver=receiver, config=receiver.config, secrets={},
                   clear_secrets=(SECRET_NAME,))

@@ -42,12 +42,15 @@ HELP = (
 )
 
 
-def _bot(receiver: Receiver) -> TelegramTransport:
+def telegram_bot(*, receiver: Receiver) -> TelegramTransport:
+    """The receiver's bot, to call the Bot API as (raises TransportError, SecretUnreadable)."""
     bot = transport_class(receiver.kind)(
         config=receiver.config, secrets=receiver.secrets,
         allow_private=connection.tenant.allow_private_targets,
     )
-    assert isinstance(bot, TelegramTransport)
+    if not isinstance(bot, TelegramTransport):
+        raise TransportError(f"the receiver {receiver.name!r} is not a Telegram bot",
+                             permanent=True)
     return bot
 
 
@@ -130,7 +133,7 @@ def telegram_update_handle(*, receiver_id: int, update: Mapping[str, Any]) -> st
     if receiver is None or event is None:
         return "ignored"
     try:
-        bot = _bot(receiver)
+        bot = telegram_bot(receiver=receiver)
         if isinstance(event, ButtonPress):
             return telegram_button_press(bot=bot, press=event)
         return telegram_command(bot=bot, receiver=receiver, command=event)
