@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django.db import connection
 
+from alerting.audit.models import AuditSource
+from alerting.audit.services import AuditActor, audit_action
 from receivers.models import Receiver
 from receivers.services import receiver_save
 from receivers.telegram_bot.services import telegram_bot
@@ -12,9 +14,10 @@ from receivers.telegram_bot.webhook import SECRET_NAME, webhook_secret_new, webh
 
 # Telegram's default is 40; a bot's few presses a minute need far fewer.
 MAX_CONNECTIONS = 10
+COMMAND = AuditActor(name="telegram_webhook_register", source=AuditSource.COMMAND)
 
 
-def telegram_webhook_register(*, receiver: Receiver) -> str:
+def telegram_webhook_register(*, receiver: Receiver, by: AuditActor = COMMAND) -> str:
     """Point the bot's webhook at this receiver's endpoint with a new secret; the URL.
 
     The secret is new at each registration (the old one stops working), and
@@ -30,11 +33,13 @@ def telegram_webhook_register(*, receiver: Receiver) -> str:
         "max_connections": MAX_CONNECTIONS,
     })
     receiver_save(receiver=receiver, config=receiver.config, secrets={SECRET_NAME: secret})
+    audit_action(by=by, action="telegram_webhook_register", obj=receiver, after={"url": url})
     return url
 
 
-def telegram_webhook_delete(*, receiver: Receiver) -> None:
+def telegram_webhook_delete(*, receiver: Receiver, by: AuditActor = COMMAND) -> None:
     """Remove the bot's webhook and forget its secret: the endpoint refuses everything then."""
     telegram_bot(receiver=receiver).api_call("deleteWebhook", {"drop_pending_updates": False})
     receiver_save(receiver=receiver, config=receiver.config, secrets={},
                   clear_secrets=(SECRET_NAME,))
+    audit_action(by=by, action="telegram_webhook_delete", obj=receiver)

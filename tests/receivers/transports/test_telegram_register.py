@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.test import Client
 
+from alerting.audit.models import AuditEntry
 from receivers.models import Receiver
 from tests.factories import ReceiverFactory
 from tests.ingest import keep_schema
@@ -57,6 +58,8 @@ def test_registering_sets_the_webhook_with_a_secret_the_endpoint_then_requires(
     assert secret == stored_secret(bot) and len(secret) >= 32
     assert secret not in capsys.readouterr().out  # the secret is never printed
     assert deliver(bot, secret) == 200
+    entry = AuditEntry.objects.get(action="telegram_webhook_register")
+    assert entry.after == {"url": registered["url"]}  # and no secret
 
     call_command("telegram_webhook_register", tenant="alpha", receiver=str(bot.id))
     renewed = api.of("setWebhook")[-1]["secret_token"]
@@ -73,6 +76,7 @@ def test_delete_removes_the_webhook_and_its_secret(alpha, api, bot):
     assert api.of("deleteWebhook") == [{"drop_pending_updates": False}]
     assert stored_secret(bot) is None
     assert deliver(bot, secret) == 403
+    assert AuditEntry.objects.filter(action="telegram_webhook_delete").count() == 1
 
 
 def test_telegrams_refusal_is_told_and_the_old_secret_kept(alpha, api, bot):
