@@ -194,6 +194,9 @@ class DeliveryAttempt(models.Model):
     retry_in_seconds = models.FloatField(
         null=True, blank=True, help_text="The backoff chosen after this attempt."
     )
+    # What the provider reported later about what this attempt sent (Twilio's
+    # status callback: "delivered", "undelivered", "no-answer", ...).
+    provider_status = models.CharField(max_length=32, blank=True, default="", db_default="")
 
     class Meta:
         ordering = ["notification", "number"]

@@ -1,0 +1,15 @@
+from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("receivers", "0010_notification_vendor_ref_incident"),
+    ]
+
+    operations = [
+        migrations.AddField(
+            model_name="deliveryattempt",
+            name="provider_status",
+            field=models.CharField(blank=True, db_default="", default="", max_length=32),
+        ),
+    ]
