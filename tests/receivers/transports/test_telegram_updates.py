@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from receivers.telegram_bot.updates import ButtonPress, Command, update_read
 from receivers.telegram_bot.webhook import webhook_secret_matches, webhook_secret_new
@@ -83,3 +85,22 @@ def test_the_webhook_secret_is_random_and_compared_whole():
     assert not webhook_secret_matches(expected=secret, given=secret[:-1])
     assert not webhook_secret_matches(expected=secret, given=None)
     assert not webhook_secret_matches(expected="", given="")
+
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=80),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(
+        st.sampled_from(["id", "from", "data", "text", "chat", "message", "callback_query",
+                         "message_id", "type", "username", "is_bot", "message_thread_id",
+                         "is_topic_message", "first_name"]), inner, max_size=6),
+    max_leaves=30,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(update=JSON)
+def test_whatever_a_caller_sends_is_read_or_ignored_never_an_error(update):
+    event = update_read(update)
+    assert event is None or isinstance(event, ButtonPress | Command)
+    if isinstance(event, ButtonPress):
+        assert len(event.data) <= 128 and len(event.query_id) <= 64 and event.user.id > 0
