@@ -15,7 +15,9 @@ kept (SendResult.vendor_ref). Later messages of the incident edit that one
 in place (`editMessageText`: the new text, the buttons that still make
 sense, none once resolved) and reply to it, so the chat keeps the history
 while the original always shows the state. An original Telegram no longer
-has (deleted in the chat) is replaced by a new first message.
+has (deleted in the chat) is replaced by a new first message. A reply that
+fails after its edit is retried with the notification; the edit is then
+"not modified" and the reply is not sent again: the original says it all.
 
 A person's page goes to the private chat the person has with the bot: their
 Telegram user id (a `telegram` contact method, bound by the bot's /link).
@@ -313,8 +315,10 @@ class TelegramTransport(Transport):
         )
         if response.status_code == 400:
             description = str(_answer(response).get("description") or "").lower()
-            if NOT_MODIFIED in description:  # the same text and buttons: nothing to change
-                return response.status_code, False
+            if NOT_MODIFIED in description:
+                # The same text and buttons: the message already says it, which
+                # is a delivery (recorded as such, not as Telegram's 400).
+                return 200, False
             if any(gone in description for gone in EDIT_GONE):
                 return None
         self.raise_for_response(response)

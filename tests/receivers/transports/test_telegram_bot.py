@@ -214,3 +214,13 @@ def test_a_link_bound_elsewhere_expired_or_of_another_tenant_binds_nothing(alpha
     with time_machine.travel(timezone.now() + timedelta(minutes=16)):
         assert link_page(f"/telegram/link/{fresh}/", bob, method="post").status_code == 410
     assert not ContactMethod.objects.filter(kind="telegram", person=bob).exists()
+
+
+def test_oncall_asked_in_a_forum_topic_is_answered_in_that_topic(alpha, api, bot):
+    update = command_update("/oncall")
+    update["message"].update(message_thread_id=12, is_topic_message=True)
+
+    assert telegram_update_handle(receiver_id=bot.id, update=update) == "oncall"
+    [reply] = api.of("sendMessage")
+    assert reply["message_thread_id"] == 12
+    assert reply["text"] == "Alpha has no on-call schedules."
