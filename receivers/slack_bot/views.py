@@ -32,7 +32,14 @@ from receivers.models import Receiver
 from receivers.slack_bot.commands import slack_command_answer
 from receivers.slack_bot.interactions import click_as_task_args
 from receivers.slack_bot.linking import SlackLinkError, slack_account_link, slack_link_read
-from receivers.slack_bot.payloads import PayloadError, click_read, command_read, ephemeral
+from receivers.slack_bot.payloads import (
+    Click,
+    Command,
+    PayloadError,
+    click_read,
+    command_read,
+    ephemeral,
+)
 from receivers.slack_bot.replay import body_first_seen, signature_first_seen
 from receivers.slack_bot.signature import SignatureRefused, slack_signature_check
 from receivers.slack_bot.tasks import slack_click
@@ -61,8 +68,8 @@ def _host_tenant(request: HttpRequest) -> Tenant | None:
     return None if getattr(tenant, "schema_name", "public") == "public" else tenant
 
 
-def _signed_body(request: HttpRequest, tenant: Tenant, receiver_id: int) -> tuple[Receiver, bytes]:
-    """The receiver and the raw body of a request its Slack app signed; raises _Refused."""
+def _signed_body(request: HttpRequest, receiver_id: int) -> tuple[Receiver, bytes, str]:
+    """The receiver, raw body and signature of a request its Slack app signed; or _Refused."""
     receiver = Receiver.objects.filter(
         id=receiver_id, kind=SlackAppTransport.kind, enabled=True
     ).first()
@@ -85,10 +92,15 @@ def _signed_body(request: HttpRequest, tenant: Tenant, receiver_id: int) -> tupl
     except SignatureRefused as exc:
         logger.info("slack: a request to receiver %r was refused: %s", receiver.name, exc)
         raise _Refused(_unauthorised()) from None
+    return receiver, body, signature
+
+
+def _first_time(request: HttpRequest, *, tenant: Tenant, receiver: Receiver, body: bytes,
+                signature: str) -> None:
+    """Raise _Refused for a replay (401) or a request already taken (200, not done again)."""
     try:
-        retried = bool(request.headers.get("X-Slack-Retry-Num"))
         fresh_body = body_first_seen(schema=tenant.schema_name, receiver_id=receiver.id, body=body)
-        if not fresh_body and retried:
+        if not fresh_body and request.headers.get("X-Slack-Retry-Num"):
             # Slack sending again what it sent already: done once, answered 200
             # so that it stops.
             raise _Refused(HttpResponse(status=200))
@@ -102,10 +114,10 @@ def _signed_body(request: HttpRequest, tenant: Tenant, receiver_id: int) -> tupl
         # Without the memory of requests seen, a replay cannot be told: refuse.
         logger.warning("slack: the cache is unreachable; a request was refused")
         raise _Refused(JsonResponse({"ok": False, "error": "try again"}, status=503)) from None
-    return receiver, body
 
 
-def _slack_request(request: HttpRequest, tenant_slug: str, receiver_id: int, handle):
+def _slack_request(request: HttpRequest, tenant_slug: str, receiver_id: int, *, read, handle):
+    """Check the request, `read` its body (PayloadError: 400), then `handle` it once."""
     host = _host_tenant(request)
     if host is not None and host.slug != tenant_slug:
         return _unauthorised()
@@ -120,8 +132,11 @@ def _slack_request(request: HttpRequest, tenant_slug: str, receiver_id: int, han
         return _unauthorised()
     with tenant_context(tenant):
         try:
-            receiver, body = _signed_body(request, tenant, receiver_id)
-            return handle(receiver, body)
+            receiver, body, signature = _signed_body(request, receiver_id)
+            parsed = read(body)
+            _first_time(request, tenant=tenant, receiver=receiver, body=body,
+                        signature=signature)
+            return handle(receiver, parsed)
         except _Refused as refused:
             return refused.response
         except PayloadError as exc:
@@ -133,15 +148,14 @@ def _slack_request(request: HttpRequest, tenant_slug: str, receiver_id: int, han
 def slack_interactive(request: HttpRequest, tenant_slug: str, receiver_id: int) -> HttpResponse:
     """A click on a button of the receiver's messages: 200 at once, the work in a task."""
 
-    def handle(receiver: Receiver, body: bytes) -> HttpResponse:
-        click = click_read(body)
-        if click is not None:
+    def handle(receiver: Receiver, click: Click | None) -> HttpResponse:
+        if click is not None:  # None: a link button's click, which Slack reports too
             args = click_as_task_args(click)
             with transaction.atomic():
                 transaction.on_commit(lambda: slack_click.delay(receiver.id, args))
         return HttpResponse(status=200)
 
-    return _slack_request(request, tenant_slug, receiver_id, handle)
+    return _slack_request(request, tenant_slug, receiver_id, read=click_read, handle=handle)
 
 
 @csrf_exempt
@@ -149,10 +163,10 @@ def slack_interactive(request: HttpRequest, tenant_slug: str, receiver_id: int) 
 def slack_command(request: HttpRequest, tenant_slug: str, receiver_id: int) -> HttpResponse:
     """`/herald oncall`: answered in the response, to the person who typed it only."""
 
-    def handle(receiver: Receiver, body: bytes) -> HttpResponse:
-        return JsonResponse(ephemeral(slack_command_answer(command=command_read(body))))
+    def handle(receiver: Receiver, command: Command) -> HttpResponse:
+        return JsonResponse(ephemeral(slack_command_answer(command=command)))
 
-    return _slack_request(request, tenant_slug, receiver_id, handle)
+    return _slack_request(request, tenant_slug, receiver_id, read=command_read, handle=handle)
 
 
 @require_http_methods(["GET", "POST"])

@@ -6,6 +6,10 @@ answered 200 at once and its work is one task, enqueued on commit.
 
 from __future__ import annotations
 
+import json
+import secrets
+from urllib.parse import urlencode
+
 import pytest
 
 from escalation.actions import action_compact_token
@@ -167,4 +171,17 @@ def test_a_body_over_the_limit_is_refused_unread(
     response, callbacks = clicked(django_capture_on_commit_callbacks,
                                   interactive_path(alpha, receiver), body, **signed_headers(body))
     assert response.status_code == 413
+    assert callbacks == []
+
+
+def test_a_click_on_a_link_button_is_acknowledged_and_starts_nothing(
+    alpha, receiver, django_capture_on_commit_callbacks
+):
+    payload = {"type": "block_actions", "user": {"id": "U0ALICE"},
+               "trigger_id": secrets.token_hex(12),
+               "actions": [{"action_id": "herald-link-generator", "type": "button"}]}
+    body = urlencode({"payload": json.dumps(payload)}).encode()
+    response, callbacks = clicked(django_capture_on_commit_callbacks,
+                                  interactive_path(alpha, receiver), body, **signed_headers(body))
+    assert response.status_code == 200
     assert callbacks == []
