@@ -1,5 +1,6 @@
 """Escalation's models: policies and chains, people and teams, schedules, pages."""
 
+from escalation.models.actions import ActionTaken
 from escalation.models.paging import EscalationTarget, Page, PageState, TargetKind
 from escalation.models.people import (
     ContactMethod,
@@ -33,6 +34,7 @@ from escalation.models.schedules import (
 )
 
 __all__ = [
+    "ActionTaken",
     "BusinessHoursMode",
     "BusinessHoursWindow",
     "ContactMethod",
