@@ -71,7 +71,7 @@ def click_read(body: bytes) -> Click | None:
         raise PayloadError("payload: missing")
     try:
         payload = json.loads(raw)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nesting deeper than Python's stack
         raise PayloadError("payload: not JSON") from None
     if not isinstance(payload, dict):
         raise PayloadError("payload: not an object")
