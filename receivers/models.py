@@ -45,18 +45,13 @@ class Receiver(models.Model):
         default=False,
         db_default=False,
         help_text="Carries pages to people's contact methods of this channel: "
-        "the person's address replaces the receiver's own.",
+        "the person's address replaces the receiver's own. Several may carry one "
+        "kind (phone numbers: by their settings' country_prefixes, one default).",
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(
-                fields=["kind"], condition=models.Q(carries_pages=True),
-                name="one_page_carrier_per_channel",
-            )
-        ]
+    # No constraint here: which carriers may share a contact kind depends on their
+    # settings (receivers.carriers.carrier_conflicts, checked by receiver_save).
 
     def __str__(self) -> str:
         return f"{self.name} ({self.get_kind_display()})"
@@ -154,6 +149,9 @@ class Notification(models.Model):
         max_length=320, blank=True, default="", db_default="",
         help_text="The person's address, as paged.",
     )
+    # The contact method's kind as paged (a phone number's "sms" or "voice"): a carrier that
+    # carries several kinds (a phone provider) sends it as that kind.
+    contact_kind = models.CharField(max_length=32, blank=True, default="", db_default="")
     # The incident of the group it was about (AlertGroup.incident when written):
     # a chat message's thread is per incident, a re-fire opens a new one.
     incident = models.PositiveIntegerField(null=True, blank=True)

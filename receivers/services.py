@@ -11,6 +11,7 @@ from django.db import connection, transaction
 from pydantic import SecretStr
 
 from alerting.encryption_services import Reencrypted, encrypted_rows_reencrypt
+from receivers.carriers import CarrierEntry, carrier_conflicts
 from receivers.models import (
     MessageTemplate,
     Receiver,
@@ -148,8 +149,33 @@ def receiver_save(
     receiver.config = config
     receiver.secrets = kept
     receiver.full_clean(exclude=["config", "secrets"])
-    receiver.save()
+    with transaction.atomic():
+        if receiver.carries_pages:
+            receiver_carrier_check(receiver=receiver)
+        receiver.save()
     return receiver
+
+
+def receiver_carrier_check(*, receiver: Receiver) -> None:
+    """A receiver that carries pages claims no default or prefix another one holds.
+
+    Under a lock of the tenant's carriers (held to the end of the transaction),
+    so two saves side by side cannot both claim the same prefix.
+    ValidationError on carries_pages.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(hashtext('herald.page-carriers.' || current_schema()))"
+        )
+    others = list(
+        Receiver.objects.filter(carries_pages=True)
+        .exclude(pk=receiver.pk).order_by("id").values_list("name", "kind", "config")
+    )
+    entries = [CarrierEntry(name, kind, config) for name, kind, config in others]
+    entries.append(CarrierEntry(receiver.name, receiver.kind, receiver.config))
+    conflicts = [c for c in carrier_conflicts(entries) if c.name == receiver.name]
+    if conflicts:
+        raise ValidationError({"carries_pages": [c.message for c in conflicts]})
 
 
 def receiver_secret_set(*, receiver: Receiver, name: str, value: str) -> None:

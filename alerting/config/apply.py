@@ -30,6 +30,7 @@ from alerting.config.schema import WEEKDAYS, ConfigDocument, fallback_cycles, ro
 from alerting.models import Route, Silence
 from alerting.services import silence_create
 from escalation.models import BusinessHoursWindow, EscalationPolicy, Schedule, Team
+from receivers.carriers import CarrierEntry, carrier_conflicts
 from receivers.models import MessageTemplate, Receiver
 from receivers.services import message_template_save, receiver_save
 from receivers.severity import min_severity_rank
@@ -138,11 +139,9 @@ def _receiver_apply(change: Change, desired: ConfigDocument) -> None:
         receiver.kind, receiver.enabled = spec.kind, spec.enabled
         receiver.max_attempts, receiver.max_age_seconds = spec.max_attempts, spec.max_age_seconds
         receiver.rate_limit = spec.rate_limit
-        if spec.carries_pages and not receiver.carries_pages:
-            # One carrier per kind: the file's takes over from the one before it.
-            Receiver.objects.filter(kind=spec.kind, carries_pages=True).update(
-                carries_pages=False
-            )
+        if spec.carries_pages:
+            # The file's carrier takes over the default or prefixes another one held.
+            _carriers_yield(name=spec.name, kind=spec.kind, config=spec.config)
         receiver.carries_pages = spec.carries_pages
         receiver_save(
             receiver=receiver, config=spec.config, secrets=spec.secrets,
@@ -150,6 +149,14 @@ def _receiver_apply(change: Change, desired: ConfigDocument) -> None:
         )
     except Exception as exc:  # ValidationError and friends: name the receiver, roll back
         raise ConfigApplyError(f"receiver {spec.name!r}: {exc}") from None
+
+
+def _carriers_yield(*, name: str, kind: str, config: dict) -> None:
+    """Other receivers that carry pages the file's `name` now carries stop carrying them."""
+    mine = CarrierEntry(name, kind, config)
+    for other in Receiver.objects.filter(carries_pages=True).exclude(name=name):
+        if carrier_conflicts([CarrierEntry(other.name, other.kind, other.config), mine]):
+            Receiver.objects.filter(pk=other.pk).update(carries_pages=False)
 
 
 def _fallbacks_apply(changes: list[Change], desired: ConfigDocument, *, prune: bool) -> None:

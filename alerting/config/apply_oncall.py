@@ -46,8 +46,7 @@ from escalation.models import (
 )
 from escalation.schedules.services import schedule_changed, schedule_full_clean
 from receivers.models import Receiver
-from receivers.transports import transport_class
-from receivers.transports.registry import contact_kind_choices
+from receivers.transports.registry import contact_address_transport, contact_kind_choices
 
 
 class OnCallApplyError(ValueError):
@@ -80,7 +79,7 @@ def _address_clean(username: str, kind: str, address: str) -> str:
     if kind not in dict(contact_kind_choices()):
         raise OnCallApplyError(f"person {username!r}: {kind!r} is not a channel that pages people")
     try:
-        return transport_class(kind).contact_address_clean(address)
+        return contact_address_transport(kind).contact_address_clean(address)
     except ValueError:
         # The value may be a secret (it came from the environment): never in the message.
         raise OnCallApplyError(f"person {username!r}: the {kind} address is not valid") from None

@@ -29,8 +29,12 @@ from alerting.config.schema_oncall import (
     rule_method_index,
 )
 from escalation.schedules.validation import layer_problems, overlapping_overrides
-from receivers.transports import transport_class
-from receivers.transports.registry import contact_kind_choices
+from receivers.carriers import CarrierEntry, carrier_conflicts
+from receivers.transports.registry import (
+    TRANSPORTS,
+    contact_address_transport,
+    contact_kind_choices,
+)
 
 
 class OnCallChecks:
@@ -62,21 +66,27 @@ class OnCallChecks:
         return problems
 
     def _page_carriers(self) -> list[Problem]:
-        """One receiver per kind carries its pages, of a kind that pages people."""
+        """Carriers of a kind that pages people; per contact kind one default and each
+        country prefix claimed once (receivers.carriers)."""
         problems = []
-        carriers: dict[str, str] = {}
-        kinds = dict(contact_kind_choices())
+        carriers: list[CarrierEntry] = []
+        index_of: dict[str, int] = {}
         for index, receiver in enumerate(self.document.receivers or []):
             if not receiver.carries_pages:
                 continue
             path: Path = ("receivers", index, "carries_pages")
-            if receiver.kind not in kinds:
+            transport = TRANSPORTS.get(receiver.kind)
+            if transport is None or not transport.contact_kinds:
                 problems.append(self.at(path, f"{receiver.kind} does not page people "
-                                              f"({', '.join(kinds) or 'no channel'} does)"))
-            elif receiver.kind in carriers:
-                problems.append(self.at(path, f"{carriers[receiver.kind]!r} carries the "
-                                              f"{receiver.kind} pages already (one per kind)"))
-            carriers.setdefault(receiver.kind, receiver.name)
+                                              "(a channel with contact kinds does)"))
+                continue
+            carriers.append(CarrierEntry(receiver.name, receiver.kind, receiver.config))
+            index_of.setdefault(receiver.name, index)
+        for conflict in carrier_conflicts(carriers):
+            setting = ("carries_pages",) if conflict.setting == "carries_pages" else (
+                "config", "country_prefixes")
+            problems.append(self.at(("receivers", index_of[conflict.name], *setting),
+                                    conflict.message))
         return problems
 
     def _person(self, index: int, person: PersonSpec) -> list[Problem]:
@@ -113,7 +123,7 @@ class OnCallChecks:
 
     def _address(self, path: Path, kind: str, address: str, *, secret: bool = False):
         try:
-            transport_class(kind).contact_address_clean(address)
+            contact_address_transport(kind).contact_address_clean(address)
         except ValueError as exc:
             # The messages only: pydantic's text repeats the value, which may be a secret
             # when it came from the environment.

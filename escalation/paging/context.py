@@ -2,7 +2,7 @@
 
 Schedule snapshots are loaded once per tick and kept by id, so 10,000
 chains on one schedule cost one load; the receivers that carry each
-channel's pages, and what paging needs of each person, are read once as
+contact kind's pages, and what paging needs of each person, are read once as
 well. A tick is short (well under a second): an edit that lands during it
 is seen by the next tick. A tick's context also hands the notifications
 its steps committed to the workers in batches, once, at its end (the
@@ -11,6 +11,7 @@ sweep covers a tick that dies before).
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -21,8 +22,10 @@ from django.db import transaction
 from alerting.audit.services import audit_record_many
 from alerting.selectors import alert_group_firing_snapshot, alert_groups_firing_snapshot
 from escalation.schedules import ScheduleSpec, on_call_at, schedule_snapshot, shifts_between
+from receivers.carriers import carrier_choose
 from receivers.delivery import notifications_enqueue
 from receivers.models import Receiver
+from receivers.transports.registry import TRANSPORTS
 
 # How far ahead a gap's end is looked for, to say when someone is on call again.
 GAP_LOOKAHEAD = timedelta(days=14)
@@ -42,7 +45,8 @@ class PagingContext:
     # A tick's: notifications are enqueued by `flush`, not one transaction at a time.
     defer_enqueue: bool = False
     _specs: dict[int, ScheduleSpec | None] = field(default_factory=dict)
-    _carriers: dict[str, Receiver] | None = None
+    # Contact kind -> the enabled receivers that carry it, read once.
+    _carriers: dict[str, list[Receiver]] | None = None
     # Person id -> what escalation.paging.targets read of them (None: no such person).
     people: dict[int, Any] = field(default_factory=dict)
     _owed: list[int] = field(default_factory=list)
@@ -124,13 +128,15 @@ class PagingContext:
                 return shift.start
         return None
 
-    def carriers(self) -> dict[str, Receiver]:
-        """Channel kind -> the enabled receiver that carries its pages."""
+    def carrier_for(self, *, contact_kind: str, address: str) -> Receiver | None:
+        """The enabled receiver that carries a page of `contact_kind` to `address`
+        (receivers.carriers: by country prefix, else the kind's default)."""
         if self._carriers is None:
-            self._carriers = {
-                receiver.kind: receiver
-                for receiver in Receiver.objects.filter(carries_pages=True, enabled=True).only(
-                    "id", "name", "kind", "enabled"
-                )
-            }
-        return self._carriers
+            self._carriers = defaultdict(list)
+            for receiver in Receiver.objects.filter(carries_pages=True, enabled=True).order_by(
+                "id"
+            ).only("id", "name", "kind", "enabled", "config"):
+                transport = TRANSPORTS.get(receiver.kind)
+                for kind in transport.contact_kinds if transport else ():
+                    self._carriers[kind].append(receiver)
+        return carrier_choose(self._carriers.get(contact_kind, ()), address=address)

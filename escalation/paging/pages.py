@@ -8,11 +8,12 @@ prompt. A rule run locks the page's row and checks that it is still the rule
 due (a stale or duplicate task exits), as the chain's steps do.
 
 Each rule becomes a notification for the receiver that carries its
-channel's pages, addressed to the person's verified contact method
-(receivers.delivery sends it to that address, never grouped, folded or
-failed over). A rule that cannot be sent is recorded on the page and as a
-gap. The first acknowledgement by anyone stops every page (the acker's
-becomes ACKNOWLEDGED); a resolve stops them; so does the chain moving on.
+kind's pages to that address (receivers.carriers: by country prefix),
+addressed to the person's verified contact method (receivers.delivery
+sends it to that address, never grouped, folded or failed over). A rule
+that cannot be sent is recorded on the page and as a gap. The first
+acknowledgement by anyone stops every page (the acker's becomes
+ACKNOWLEDGED); a resolve stops them; so does the chain moving on.
 """
 
 from __future__ import annotations
@@ -57,12 +58,13 @@ def _schedule(page: Page) -> None:
     transaction.on_commit(send)
 
 
-def _no_carrier(rule: dict, context: PagingContext) -> bool:
-    """No enabled receiver carries the rule's channel: the rule is marked failed, saying so."""
-    if rule["kind"] in context.carriers():
+def _no_carrier(rule: dict, context: PagingContext, address: str | None = None) -> bool:
+    """No enabled receiver carries the rule's kind to its address: the rule is marked
+    failed, saying so."""
+    if context.carrier_for(contact_kind=rule["kind"], address=address or rule["address"]):
         return False
     rule["state"] = "failed"
-    rule["error"] = f"no enabled receiver carries {rule['kind']} pages"
+    rule["error"] = f"no enabled receiver carries {rule['kind']} pages to this address"
     return True
 
 
@@ -74,13 +76,13 @@ def _no_carrier_record(page: Page, rule: dict) -> None:
 
 def _notification(page: Page, rule: dict, address: str, alerts: list[dict],
                   context: PagingContext) -> Notification:
-    carrier = context.carriers()[rule["kind"]]
+    carrier = context.carrier_for(contact_kind=rule["kind"], address=address)
     rule["state"] = "sent"
     return Notification(
         receiver=carrier, receiver_name=carrier.name, channel=carrier.kind,
         alert_group_id=page.alert_group_id, status=AlertStatus.FIRING, alerts=alerts,
         page=page, contact_method_id=rule["contact_method_id"], recipient_address=address,
-        incident=page.incident,
+        contact_kind=rule["kind"], incident=page.incident,
     )
 
 
@@ -180,7 +182,7 @@ def _pages_run(pages: list[Page], *, now: datetime, context: PagingContext) -> i
                 rule["error"] = "the contact method is gone or no longer verified"
                 rule_failed_record(page=page, reason="no_verified_contact",
                                    detail=f"{rule['kind']} rule: {rule['error']}")
-            elif _no_carrier(rule, context):
+            elif _no_carrier(rule, context, address):
                 _no_carrier_record(page, rule)
             else:
                 notifications.append(

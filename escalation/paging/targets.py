@@ -15,6 +15,7 @@ caller records: a page never silently goes nowhere.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -136,7 +137,16 @@ def _directory_read(person_ids: set[int]) -> dict[int, _Reach]:
     return directory
 
 
-def _unreachable(reach: _Reach | None, person_id: int, carriers: set[str]) -> Gap | None:
+def _carried(context: PagingContext) -> Callable[[dict], bool]:
+    """Whether an enabled receiver carries a rule's kind to its address."""
+    return lambda rule: context.carrier_for(
+        contact_kind=rule["kind"], address=rule["address"]
+    ) is not None
+
+
+def _unreachable(
+    reach: _Reach | None, person_id: int, carriers: Callable[[dict], bool]
+) -> Gap | None:
     """Why this person cannot be paged, or None if they can."""
     if reach is None:
         return Gap("person_missing", f"person #{person_id} no longer exists")
@@ -144,7 +154,7 @@ def _unreachable(reach: _Reach | None, person_id: int, carriers: set[str]) -> Ga
         return Gap("not_a_member", f"{reach.display_name} is no longer a member of this tenant")
     if not reach.rules:
         return Gap("no_verified_contact", f"{reach.display_name} has no verified contact method")
-    if not any(rule["kind"] in carriers for rule in reach.rules):
+    if not any(carriers(rule) for rule in reach.rules):
         kinds = ", ".join(sorted({rule["kind"] for rule in reach.rules}))
         return Gap(
             "no_carrier",
@@ -199,7 +209,8 @@ def _candidates(
 
 
 def _round_robin_next(
-    target: dict, members: list[int], directory: dict[int, _Reach], carriers: set[str]
+    target: dict, members: list[int], directory: dict[int, _Reach],
+    carriers: Callable[[dict], bool],
 ) -> tuple[_Candidate | None, list[Gap]]:
     """The team's next reachable member in turn, advancing the team's pointer under its lock."""
     label = target["label"]
@@ -238,7 +249,7 @@ def _resolve(
         person_id for t in round_robins for person_id in members.get(t["team_id"], [])
     }
     directory = _directory(wanted, context)
-    carriers = set(context.carriers())
+    carriers = _carried(context)
     for target in round_robins:
         chosen, skipped = _round_robin_next(
             target, members.get(target["team_id"], []), directory, carriers

@@ -58,7 +58,7 @@ def contact_method_verification_send(
         raise ValidationError({"verified_at": "This contact method is already verified."})
     if method.kind != "email":
         raise ValidationError({"kind": "Only email addresses are confirmed by a link for now."})
-    carrier = page_carrier(kind=method.kind)
+    carrier = page_carrier(kind=method.kind, address=method.address)
     if carrier is None:
         raise VerificationSendError(
             "No receiver carries email pages in this tenant: an editor marks one email "
@@ -101,17 +101,18 @@ def _confirmation_mail_send(*, method: ContactMethod, carrier) -> None:
     kind = transport_class(carrier.kind)
     try:
         transport = kind(
-            config=kind.addressed_to(carrier.config, method.address),
+            config=kind.page_config(carrier.config, contact_kind=method.kind,
+                                    address=method.address),
             secrets=secrets,
             allow_private=tenant.allow_private_targets,
         )
-        transport.send_plain(
+        transport.verification_send(
+            address=method.address,
             subject=f"Confirm your address for Herald ({tenant.name})",
             text=verification_mail_text(
                 person_name=method.person.display_name, tenant_name=tenant.name,
                 address=method.address, url=url,
             ),
-            receiver_name=carrier.name,
         )
     except TransportError as exc:
         raise VerificationSendError(

@@ -7,6 +7,7 @@ from django.db import connection
 from django.db.models import QuerySet
 
 from escalation.models import Person
+from receivers.carriers import page_carrier_for
 from receivers.models import Receiver
 from tenants.models import TenantMembership
 
@@ -28,6 +29,7 @@ def members_without_profile() -> QuerySet:
     )
 
 
-def page_carrier(*, kind: str) -> Receiver | None:
-    """The enabled receiver that carries pages of this channel (at most one per kind)."""
-    return Receiver.objects.filter(kind=kind, carries_pages=True, enabled=True).first()
+def page_carrier(*, kind: str, address: str = "") -> Receiver | None:
+    """The enabled receiver that carries pages of this contact kind to `address`
+    (receivers.carriers: by country prefix, else the kind's default)."""
+    return page_carrier_for(contact_kind=kind, address=address)

@@ -36,8 +36,7 @@ from escalation.people.confirmation import (  # noqa: F401 (part of this module'
 from escalation.schedules.services import schedule_changed
 from escalation.schedules.zones import zone_known
 from receivers.models import Language
-from receivers.transports import transport_class
-from receivers.transports.registry import contact_kind_choices
+from receivers.transports.registry import contact_address_transport, contact_kind_choices
 from tenants.models import TenantMembership
 
 MAX_CONTACT_METHODS = 20
@@ -147,7 +146,7 @@ def contact_address_clean(*, kind: str, address: str) -> str:
         raise ValidationError({"address": "An address is needed."})
     if len(address) > _ADDRESS_MAX:
         raise ValidationError({"address": f"At most {_ADDRESS_MAX} characters."})
-    transport = transport_class(kind)
+    transport = contact_address_transport(kind)
     try:
         cleaned = transport.contact_address_clean(address)
     except ValueError as exc:

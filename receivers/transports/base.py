@@ -101,10 +101,19 @@ class Transport(ABC):
     # Later messages reply to the first one delivered about the group, which
     # only the database knows (mail clients thread by Message-ID).
     threads_replies: ClassVar[bool] = False
-    # Channels that page people: a person's contact method of this kind is
-    # reached through the receiver that carries the kind's pages, with the
-    # person's address in place of the receiver's own (`addressed_to`).
-    pages_people: ClassVar[bool] = False
+    # The kinds of people's contact methods this channel carries (a person's
+    # method of such a kind is reached through a receiver of this channel that
+    # carries pages, with the person's address in place of the receiver's own:
+    # `addressed_to`). Most channels carry their own kind (email: ("email",));
+    # a phone provider carries ("sms", "voice"). Empty: it pages nobody.
+    contact_kinds: ClassVar[tuple[str, ...]] = ()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        # A channel written before contact kinds (pages_people = True) carries its own kind.
+        if cls.__dict__.get("pages_people") and "contact_kinds" not in cls.__dict__:
+            cls.contact_kinds = (cls.kind,)
+        cls.pages_people = bool(cls.contact_kinds)
 
     @classmethod
     def outbound_hosts(cls, config: Mapping[str, Any]) -> list[tuple[str, str, int]]:
@@ -120,6 +129,27 @@ class Transport(ABC):
     def addressed_to(cls, config: Mapping[str, Any], address: str) -> dict[str, Any]:
         """The carrier receiver's settings with a person's address in place of its own."""
         raise ValueError(f"{cls.label} does not page people")
+
+    @classmethod
+    def page_config(
+        cls, config: Mapping[str, Any], *, contact_kind: str, address: str
+    ) -> dict[str, Any]:
+        """The carrier's settings for a page (or a code) to a contact method of `contact_kind`.
+
+        A channel that carries several kinds (a phone provider: "sms" and
+        "voice") overrides this to say which one; the default is `addressed_to`
+        with the cleaned address. ValueError when the address is not usable.
+        """
+        if contact_kind not in cls.contact_kinds:
+            raise ValueError(f"{cls.label} does not carry {contact_kind} pages")
+        return cls.addressed_to(config, cls.contact_address_clean(address))
+
+    def verification_send(self, *, address: str, text: str) -> None:
+        """Send a plain message to a person's address: a contact method's code or link.
+
+        Email mails the text, SMS sends it, a call speaks it. Raises TransportError.
+        """
+        raise TransportError(f"{self.label} cannot send a plain message", permanent=True)
 
     def __init__(
         self,

@@ -229,8 +229,11 @@ class EmailTransport(Transport):
         )
         return self._deliver(email, receiver_name=message.receiver_name)
 
-    def send_plain(self, *, subject: str, text: str, receiver_name: str) -> SendResult:
-        """A plain-text mail (a contact method's confirmation) with this receiver's settings.
+    def verification_send(
+        self, *, address: str, text: str, subject: str = "Confirm your address for Herald"
+    ) -> None:
+        """A plain-text mail to `address` (a contact method's confirmation link) with this
+        receiver's settings.
 
         Through the same guarded connection as alerts; raises TransportError.
         """
@@ -238,11 +241,14 @@ class EmailTransport(Transport):
         email = EmailMessage()
         email["Subject"] = truncate_text(" ".join(subject.split()), SUBJECT_LIMIT)
         email["From"] = settings.from_address
-        email["To"] = ", ".join(settings.to)
+        try:
+            email["To"] = self.contact_address_clean(address)
+        except ValueError:
+            raise TransportError("not an email address", permanent=True) from None
         email["Date"] = format_datetime(datetime.now().astimezone())
         email["Message-ID"] = make_msgid(domain=_ascii_domain(settings.from_address))
         email.set_content(text)
-        return self._deliver(email, receiver_name=receiver_name)
+        self._deliver(email, receiver_name=f"{settings.from_address} (a contact's confirmation)")
 
     def _deliver(self, email: EmailMessage, *, receiver_name: str) -> SendResult:
         settings = self.settings

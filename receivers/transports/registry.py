@@ -91,10 +91,40 @@ def channel_choices() -> list[tuple[str, str]]:
     return [(kind, transport.label) for kind, transport in TRANSPORTS.items()]
 
 
+# How the admin names the contact kinds that are not a channel's own kind.
+CONTACT_KIND_LABELS = {"sms": "SMS", "voice": "Voice call"}
+
+
 def contact_kind_choices() -> list[tuple[str, str]]:
-    """(kind, label) of the channels a person's contact method may be of."""
-    return [(kind, transport.label) for kind, transport in TRANSPORTS.items()
-            if transport.pages_people]
+    """(kind, label) of the kinds a person's contact method may be of: every kind some
+    registered channel carries (Transport.contact_kinds), in registration order."""
+    choices: dict[str, str] = {}
+    for transport in TRANSPORTS.values():
+        for kind in transport.contact_kinds:
+            label = CONTACT_KIND_LABELS.get(kind) or (
+                transport.label if kind == transport.kind else kind
+            )
+            choices.setdefault(kind, label)
+    return list(choices.items())
+
+
+def contact_kind_transports(contact_kind: str) -> tuple[type[Transport], ...]:
+    """The channels that carry a contact kind ("sms": Twilio, AWS SNS)."""
+    return tuple(t for t in TRANSPORTS.values() if contact_kind in t.contact_kinds)
+
+
+def contact_kind_channels(contact_kind: str) -> tuple[str, ...]:
+    """The receiver kinds that carry a contact kind."""
+    return tuple(t.kind for t in contact_kind_transports(contact_kind))
+
+
+def contact_address_transport(contact_kind: str) -> type[Transport]:
+    """The channel that cleans addresses of a contact kind (the first that carries it:
+    every carrier of a kind accepts the same addresses). KeyError when none does."""
+    carriers = contact_kind_transports(contact_kind)
+    if not carriers:
+        raise KeyError(contact_kind)
+    return carriers[0]
 
 
 def templated_channel_choices() -> list[tuple[str, str]]:

@@ -72,7 +72,7 @@ def test_mistakes_within_the_file_are_found_at_basic():
         "oncall_basic_bad.yaml:34:35: error: schedules[1].layers[0].restrictions[0].end: a "
         "restriction ending when it starts; for all day, leave it out",
         "oncall_basic_bad.yaml:38:20: error: receivers[0].carries_pages: webhook does not page "
-        "people (email does)",
+        "people (a channel with contact kinds does)",
         "oncall_basic_bad.yaml:46:20: error: receivers[2].carries_pages: 'mail-a' carries the "
         "email pages already (one per kind)",
     ]:
