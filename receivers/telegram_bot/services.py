@@ -114,11 +114,17 @@ def telegram_command(*, bot: TelegramTransport, receiver: Receiver, command: Com
         if not command.chat_private:
             _reply(bot, command, "Send /link to me in a private chat: the link is yours alone.")
             return "link refused"
+        if person is not None:
+            _reply(bot, command, (
+                f"This Telegram account is linked to {person.display_name} in Herald "
+                f"({tenant.name}). To link it to someone else, that contact method is "
+                "removed from their profile first."
+            ))
+            return "linked"
         url = telegram_link_url(tenant=tenant, telegram_user_id=command.user.id,
                                 telegram_name=command.user.name)
-        linked = f"This account is linked to {person.display_name} now. " if person else ""
         _reply(bot, command, (
-            f"{linked}Open this link within 15 minutes, signed in to Herald ({tenant.name}), "
+            f"Open this link within 15 minutes, signed in to Herald ({tenant.name}), "
             f"to link this Telegram account to your profile:\n{url}"
         ))
         return "link"

@@ -172,6 +172,12 @@ def test_link_in_a_group_is_refused_and_in_private_sends_a_link(alpha, api, bot)
     assert reply["chat_id"] == 7001
     assert "/telegram/link/alpha:" in reply["text"]
 
+    linked("Alice", 7001)
+    assert telegram_update_handle(receiver_id=bot.id,
+                                  update=command_update("/link", private=True)) == "linked"
+    assert "linked to Alice" in api.of("sendMessage")[-1]["text"]
+    assert "/telegram/link/" not in api.of("sendMessage")[-1]["text"]
+
 
 def link_page(path, person=None, method="get", host="alpha.localhost"):
     client = Client(HTTP_HOST=host)
