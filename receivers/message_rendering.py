@@ -68,6 +68,9 @@ class RenderedMessage:
     severity: str
     parts: Mapping[str, str]
     links: tuple[Link, ...] = ()
+    # Herald's action pages that apply to the group now (acknowledge, resolve,
+    # silence_1h, ...), for channels whose buttons are links.
+    action_links: tuple[Link, ...] = ()
     # Overrides that failed at render time; the default was used instead.
     problems: tuple[str, ...] = field(default=())
 
@@ -155,6 +158,9 @@ def message_render(
         severity=context["severity"],
         parts=parts,
         links=_links(context, language),
+        action_links=tuple(
+            Link(link["action"], link["label"], link["url"]) for link in context["links"]["actions"]
+        ),
         problems=tuple(problems),
     )
 

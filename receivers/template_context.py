@@ -14,7 +14,11 @@ Documented in the README's "Templates" section:
     group_labels, common_labels, common_annotations   (shortcuts)
     tenant              slug, name
     receiver            name, kind
-    links               alertmanager, silence, acknowledge, generator ("" when absent)
+    links               alertmanager, silence, acknowledge, generator ("" when absent);
+                        unacknowledge, resolve, silence_1h, silence_4h, silence_24h:
+                        Herald's signed action pages, "" when the action does not
+                        apply (none once resolved, unacknowledge once acknowledged);
+                        actions: those that apply, each with action, label, url
     language, now
 
 Filters: duration, datetime, severity_emoji, severity_color, label,
@@ -36,6 +40,31 @@ from receivers.template_filters import parse_time
 # The languages every channel ships default templates in (checked when it registers).
 LANGUAGES = ("en", "fr", "de")
 DEFAULT_LANGUAGE = "en"
+
+
+# How a link or a button names each action, per language (escalation.actions.Action).
+ACTION_LABELS = {
+    "en": {"acknowledge": "Acknowledge", "unacknowledge": "Unacknowledge", "resolve": "Resolve",
+           "silence_1h": "Silence 1 h", "silence_4h": "Silence 4 h", "silence_24h": "Silence 24 h"},
+    "fr": {"acknowledge": "Acquitter", "unacknowledge": "Annuler l'acquittement",
+           "resolve": "Résoudre", "silence_1h": "Silence 1 h", "silence_4h": "Silence 4 h",
+           "silence_24h": "Silence 24 h"},
+    "de": {"acknowledge": "Bestätigen", "unacknowledge": "Bestätigung aufheben",
+           "resolve": "Auflösen", "silence_1h": "1 h stumm", "silence_4h": "4 h stumm",
+           "silence_24h": "24 h stumm"},
+}
+ACTION_NAMES = tuple(ACTION_LABELS["en"])
+
+
+def action_links(message: AlertMessage, language: str) -> list[dict[str, str]]:
+    """The message's actions as links: action, label (in the language), url."""
+    labels = ACTION_LABELS.get(language, ACTION_LABELS[DEFAULT_LANGUAGE])
+    return [
+        {"action": offered.action, "label": labels.get(offered.action, offered.label),
+         "url": offered.url}
+        for offered in message.actions
+        if offered.url
+    ]
 
 
 def silence_url(external_url: str, labels: Mapping[str, str]) -> str:
@@ -81,6 +110,8 @@ def template_context(
         or message.group_labels.get("alertname")
         or next((a["labels"]["alertname"] for a in alerts if "alertname" in a["labels"]), "")
     )
+    actions = action_links(message, language)
+    by_action = {link["action"]: link["url"] for link in actions}
     return {
         "status": message.status,
         "alerts": alerts,
@@ -106,6 +137,8 @@ def template_context(
             "silence": silence_url(message.external_url, matchers),
             "acknowledge": message.acknowledge_url,
             "generator": next((a["generator_url"] for a in alerts if a["generator_url"]), ""),
+            **{name: by_action.get(name, "") for name in ACTION_NAMES if name != "acknowledge"},
+            "actions": actions,
         },
         "language": language,
         "now": now,

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from receivers.messages import AlertMessage
+from receivers.messages import AlertMessage, MessageAction
+
+# What a firing message offers (escalation.actions.actions_for_state), as previews show it.
+_SAMPLE_ACTIONS = (
+    ("acknowledge", "Acknowledge"), ("resolve", "Resolve"), ("silence_1h", "Silence 1 h"),
+    ("silence_4h", "Silence 4 h"), ("silence_24h", "Silence 24 h"),
+)
 
 # The preview's "now": the sample alerts started half an hour before.
 SAMPLE_NOW = datetime(2026, 1, 15, 10, 0, tzinfo=UTC)
@@ -49,6 +55,15 @@ def sample_message(*, status: str = "firing") -> AlertMessage:
         truncated_alerts=0,
         alerts=alerts,
         acknowledge_url="https://herald.example.com/ack/preview",
+        alert_group_id=1,
+        incident=1,
+        group_state="resolved" if resolved else "firing",
+        actions=() if resolved else tuple(
+            MessageAction(action=action, label=label,
+                          url=f"https://herald.example.com/act/preview-{action}/",
+                          token=f"a.1.1.preview.{action}"[:48])
+            for action, label in _SAMPLE_ACTIONS
+        ),
     )
 
 

@@ -3,7 +3,8 @@
 Limits (Discord's message and embed reference): content 2,000 characters;
 embed title 256, description 4,096, at most 25 fields of name 256 and value
 1,024, footer 2,048, and 6,000 characters over all embeds of a message.
-Mentions are disabled, so an alert's text cannot ping @everyone.
+Mentions are disabled, so an alert's text cannot ping @everyone. A firing
+message's links include Herald's signed action pages (resolve, silence).
 """
 
 from __future__ import annotations
@@ -71,7 +72,9 @@ def discord_payload(
     """The webhook body (pure, given the time)."""
     resolved = message.status == "resolved"
     fields = []
-    for link in rendered.links:
+    # Herald's action pages besides acknowledge (the acknowledge link is among the links).
+    actions = [link for link in rendered.action_links if link.kind != "acknowledge"]
+    for link in [*rendered.links, *actions]:
         value = f"[{link.label}]({link.url})"
         if len(value) <= FIELD_VALUE_LIMIT:
             fields.append(

@@ -4,6 +4,14 @@ The Workflows "post to a channel when a webhook request is received" flow
 takes a message with an Adaptive Card attachment; the retired Office 365
 connector MessageCard format is not used. Teams refuses messages over about
 28 KB, so the card's body text gets whatever room the rest leaves.
+
+A firing card's buttons are `Action.OpenUrl` to Herald's signed action
+pages (acknowledge, resolve, silence 1 h): they open a browser, so they work
+from a Workflows webhook with no bot. What Teams cannot do without a bot is
+change the card afterwards: a webhook post returns no message id, and only a
+bot (Bot Framework, with an app registered in the tenant's Entra ID) may
+update or reply to its own message. So an acknowledgement is not shown on
+the card; the resolve arrives as a new card.
 """
 
 from __future__ import annotations
@@ -28,6 +36,10 @@ MESSAGE_LIMIT_BYTES = 27_000  # Teams' limit is ~28 KB; keep a margin for its en
 TITLE_LIMIT = 500
 MAX_FACTS = 20
 FACT_LIMIT = 500
+# Teams shows six top-level card actions; Herald's come first.
+MAX_ACTIONS = 6
+CARD_ACTIONS = ("acknowledge", "resolve", "silence_1h")
+URL_LIMIT = 2_000
 
 
 class TeamsSettings(ChannelSettings):
@@ -65,9 +77,15 @@ def _card(rendered: RenderedMessage, message: AlertMessage, body: str) -> dict[s
     }
     if facts:
         card["body"].append({"type": "FactSet", "facts": facts})
+    herald = [link for link in rendered.action_links if link.kind in CARD_ACTIONS]
+    # The action page acknowledges as /ack/ does: one Acknowledge button, not two.
+    others = [link for link in rendered.links if not (herald and link.kind == "acknowledge")]
     actions = [
-        {"type": "Action.OpenUrl", "title": link.label, "url": link.url} for link in rendered.links
-    ]
+        {"type": "Action.OpenUrl", "title": link.label, "url": link.url,
+         **({"style": "positive"} if link.kind == "acknowledge" else {})}
+        for link in [*herald, *others]
+        if len(link.url) <= URL_LIMIT
+    ][:MAX_ACTIONS]
     if actions:
         card["actions"] = actions
     return {

@@ -89,7 +89,13 @@ def pagerduty_event(
             "severity": pagerduty_severity(rendered.severity),
             "custom_details": _custom_details(message),
         },
-        links=[{"href": link.url, "text": link.label} for link in rendered.links],
+        # With Herald's action pages for what PagerDuty's own buttons cannot do
+        # (silence the alerts at the source, resolve them in Herald).
+        links=[
+            {"href": link.url, "text": link.label}
+            for link in [*rendered.links,
+                         *(a for a in rendered.action_links if a.kind != "acknowledge")]
+        ],
     )
     if message.external_url:
         event["client_url"] = message.external_url

@@ -165,6 +165,12 @@ def webhook_payload(message: AlertMessage) -> dict[str, Any]:
         "commonAnnotations": message.common_annotations,
         "externalURL": message.external_url,
         "alerts": message.alerts,
+        # Herald's own fields beside Alertmanager's: the signed action pages
+        # that apply to the group now (none once resolved).
+        "actions": [
+            {"action": offered.action, "label": offered.label, "url": offered.url}
+            for offered in message.actions
+        ],
     }
 
 

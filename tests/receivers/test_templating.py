@@ -110,6 +110,9 @@ def test_the_context_is_documented_and_complete():
         "silence": silence_url(message.external_url, message.common_labels),
         "acknowledge": "https://herald.example/ack/1",
         "generator": "http://prometheus.example:9090/graph?g0.expr=latency",
+        # Herald's action pages: none on a message that offers no actions.
+        "unacknowledge": "", "resolve": "", "silence_1h": "", "silence_4h": "",
+        "silence_24h": "", "actions": [],
     }
     assert len(context["firing_alerts"]) == 2 and context["resolved_alerts"] == []
 

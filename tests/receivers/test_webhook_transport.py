@@ -56,7 +56,9 @@ def test_the_payload_has_alertmanagers_shape():
         "commonAnnotations",
         "externalURL",
         "alerts",
+        "actions",  # Herald's: the signed action pages, empty here (the message offers none)
     }
+    assert payload["actions"] == []
 
 
 def test_a_send_posts_json_with_the_configured_headers(httpserver):
