@@ -56,6 +56,11 @@ def contact_method_verification_send(
     now = now or timezone.now()
     if method.verified_at is not None:
         raise ValidationError({"verified_at": "This contact method is already verified."})
+    if method.kind == "telegram":
+        raise ValidationError({"kind": (
+            "A Telegram account is confirmed by its owner: they send /link to the bot in a "
+            "private chat and open the link it answers with."
+        )})
     if method.kind != "email":
         raise ValidationError({"kind": "Only email addresses are confirmed by a link for now."})
     carrier = page_carrier(kind=method.kind, address=method.address)

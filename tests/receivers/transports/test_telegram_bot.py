@@ -10,12 +10,14 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from django.core.exceptions import ValidationError
 from django.test import Client
 from django.utils import timezone
 
 from alerting.audit.models import AuditEntry
 from escalation.actions import action_compact_token
 from escalation.models import ContactMethod
+from escalation.people.confirmation import contact_method_verification_send
 from receivers.telegram_bot.linking import telegram_link_token
 from receivers.telegram_bot.services import telegram_update_handle
 from tests.factories import (
@@ -230,3 +232,12 @@ def test_oncall_asked_in_a_forum_topic_is_answered_in_that_topic(alpha, api, bot
     [reply] = api.of("sendMessage")
     assert reply["message_thread_id"] == 12
     assert reply["text"] == "Alpha has no on-call schedules."
+
+
+def test_a_telegram_contact_is_not_confirmed_by_mail_but_by_link(alpha):
+    person = PersonFactory(display_name="Dan")
+    method = ContactMethodFactory(person=person, kind="telegram", address="7010",
+                                  verified_at=None)
+    with pytest.raises(ValidationError) as refused:
+        contact_method_verification_send(contact_method=method)
+    assert "/link" in refused.value.message_dict["kind"][0]
