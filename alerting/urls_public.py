@@ -7,7 +7,10 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from alerting.api.urls import api_urlpatterns
 from alerting.infra import ops_views
 from escalation.calendar_views import calendar_feed
-from escalation.views import acknowledge, contact_verify
+from escalation.views import acknowledge, act, contact_verify
+from receivers.slack_bot.urls import urlpatterns as slack_urlpatterns
+from receivers.telegram_bot.views import telegram_webhook
+from receivers.twilio_hooks.urls import urlpatterns as twilio_urlpatterns
 from tenants.admin import public_admin
 
 urlpatterns = [
@@ -16,7 +19,15 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("admin/", public_admin.urls),
     path("ack/<str:token>/", acknowledge, name="acknowledge-link"),
+    path("act/<str:token>/", act, name="action-link"),
     path("contact/verify/<str:token>/", contact_verify, name="contact-verify"),
+    path(
+        "telegram/<slug:tenant_slug>/<int:receiver_id>/webhook/",
+        telegram_webhook,
+        name="telegram-webhook",
+    ),
+    *slack_urlpatterns,
+    *twilio_urlpatterns,
     path(
         "calendars/<slug:tenant_slug>/<str:feed>/<int:object_id>/<str:token>.ics",
         calendar_feed,

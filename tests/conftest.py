@@ -167,6 +167,8 @@ def _truncate_tenant_tables(tenants) -> None:
         model._meta.db_table
         for app_label in TENANT_TABLE_APPS
         for model in apps.get_app_config(app_label).get_models()
+        # A proxy's table is its concrete model's (the audit log, append-only).
+        if not model._meta.proxy
     ]
     with connection.cursor() as cursor:
         for tenant in tenants:

@@ -218,6 +218,9 @@ HERALD_INGEST_RATE_LIMIT = os.environ.get("HERALD_INGEST_RATE_LIMIT", "6000/minu
 
 # Delivery.
 HERALD_HTTP_TIMEOUT_SECONDS = float(os.environ.get("HERALD_HTTP_TIMEOUT_SECONDS", "10"))
+# AWS SNS receivers without access keys send with the server's own AWS credentials
+# (environment, instance role) only for these tenant slugs ("*": every tenant).
+HERALD_SNS_SERVER_CREDENTIALS_TENANTS = _env_list("HERALD_SNS_SERVER_CREDENTIALS_TENANTS")
 HERALD_SWEEP_PENDING_AFTER_SECONDS = int(os.environ.get("HERALD_SWEEP_PENDING_AFTER_SECONDS", "60"))
 HERALD_SWEEP_INTERVAL_SECONDS = int(os.environ.get("HERALD_SWEEP_INTERVAL_SECONDS", "30"))
 # How often due escalation steps and ended silences are looked for.
@@ -276,6 +279,18 @@ def counter_storage_for(broker_url: str) -> str:
 HERALD_RATE_LIMIT_STORAGE_URL = os.environ.get(
     "HERALD_RATE_LIMIT_STORAGE_URL"
 ) or counter_storage_for(CELERY_BROKER_URL)
+
+
+def cache_for(storage_url: str) -> dict:
+    """The shared cache (chat requests seen: replays) in the counters' Redis when there is one."""
+    if storage_url.startswith(("redis://", "rediss://", "redis+unix://")):
+        location = storage_url.replace("redis+unix://", "unix://", 1)
+        return {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": location,
+                "KEY_PREFIX": "herald"}
+    return {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}  # per process
+
+
+CACHES = {"default": cache_for(HERALD_RATE_LIMIT_STORAGE_URL)}
 
 LOGGING = {
     "version": 1,
