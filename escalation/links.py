@@ -37,6 +37,8 @@ _SALT = "herald.action-link"
 ACKNOWLEDGE = "acknowledge"
 
 PERSON_PREFIX = "person:"
+# Longer than any token Herald signs (a receiver's name is at most 100 characters).
+TOKEN_MAX_LENGTH = 1_000
 
 
 def person_recipient(person_id: int) -> str:
@@ -153,6 +155,8 @@ def message_actions(
 
 def action_token_read(token: str) -> ActionLink:
     """What a token says; raises LinkError if it is not good (never says which key failed)."""
+    if len(token) > TOKEN_MAX_LENGTH:  # a real one is a few hundred characters
+        raise LinkError("This link is not valid.")
     slug, _, signed = token.partition(":")
     tenant = Tenant.objects.filter(slug=slug).first()
     if tenant is None:

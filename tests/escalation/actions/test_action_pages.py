@@ -164,3 +164,12 @@ def test_on_another_tenants_host_the_link_is_refused(alpha, beta, paged):
     assert page.status_code == 400
     group.refresh_from_db()
     assert group.status == "firing"
+
+
+def test_an_over_long_link_is_refused_before_any_lookup(alpha, paged):
+    group, alice = paged
+    token = alices_link(alpha, group, alice, Action.RESOLVE)
+    page = open_page(token + "A" * 5000, submit=True)
+    assert page.status_code == 400 and b"not valid" in page.content
+    group.refresh_from_db()
+    assert group.status == "firing"
