@@ -229,6 +229,10 @@ def test_a_channel_that_leaves_a_piece_undeclared_is_refused(tmp_path):
         pass
 
 
+# Channels Alertmanager has no receiver for (it cannot text or call through Twilio).
+NOT_IN_ALERTMANAGER = frozenset({"twilio"})
+
+
 @pytest.mark.parametrize("kind", list(TRANSPORTS))
 def test_every_channel_declares_every_piece(kind):
     transport = TRANSPORTS[kind]
@@ -242,7 +246,8 @@ def test_every_channel_declares_every_piece(kind):
     imports_as = {owner for owner, _ in alertmanager_mappings().values()} | {
         other for _, mapping in alertmanager_mappings().values() for other in mapping.other_kinds
     }
-    assert kind in imports_as, f"{kind} imports from no Alertmanager receiver"
+    if kind not in NOT_IN_ALERTMANAGER:
+        assert kind in imports_as, f"{kind} imports from no Alertmanager receiver"
 
 
 # The modules that used to hold a table per channel; they ask the registry now.
