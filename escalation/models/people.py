@@ -48,7 +48,8 @@ class Person(models.Model):
 class ContactMethod(models.Model):
     """One way to reach a person: a kind (a channel that carries pages) and an address.
 
-    Never paged before `verified_at` is set (email: the confirmation link).
+    Never paged before `verified_at` is set (email: the confirmation link; a
+    phone number: the code sent to it).
     """
 
     person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="contact_methods")
@@ -61,6 +62,13 @@ class ContactMethod(models.Model):
     address_reference = models.CharField(max_length=320, blank=True, editable=False)
     verified_at = models.DateTimeField(null=True, blank=True)
     verification_sent_at = models.DateTimeField(null=True, blank=True)
+    # A phone number's code (escalation.people.codes): only its keyed hash is
+    # kept, until it expires or is used up by wrong attempts.
+    verification_code_hash = models.CharField(max_length=64, blank=True, default="",
+                                              db_default="", editable=False)
+    verification_code_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
+    verification_attempts = models.PositiveSmallIntegerField(default=0, db_default=0,
+                                                             editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

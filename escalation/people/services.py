@@ -4,7 +4,8 @@ Every function raises django's ValidationError keyed by the field at fault
 for bad input (these are tenant inputs: bounded and checked here, whoever
 calls). Only verified contact methods are paged; a new or changed address is
 unverified until its confirmation link is opened (the mail and the link:
-escalation.people.confirmation, whose functions this module also offers).
+escalation.people.confirmation) or, for a phone number, the code sent to it
+is typed back (escalation.people.codes); this module offers their functions too.
 """
 
 from __future__ import annotations
@@ -23,6 +24,10 @@ from escalation.models import (
     Person,
     ScheduleOverride,
     TemporaryShift,
+)
+from escalation.people.codes import (  # noqa: F401 (part of this module's surface)
+    contact_method_code_send,
+    contact_method_code_verify,
 )
 from escalation.people.confirmation import (  # noqa: F401 (part of this module's surface)
     RESEND_INTERVAL,
@@ -221,15 +226,20 @@ def contact_method_update(
                           exclude_id=method.pk)
             method.verified_at = None
             method.verification_sent_at = None
+            method.verification_code_hash = ""  # a code sent to the old number is void
+            method.verification_code_expires_at = None
             # Written by hand now, not from the configuration's ${ENV} reference.
             method.address_reference = ""
         else:
             method.address_reference = stored.address_reference
             method.verified_at = stored.verified_at
             method.verification_sent_at = stored.verification_sent_at
+            method.verification_code_hash = stored.verification_code_hash
+            method.verification_code_expires_at = stored.verification_code_expires_at
         method.kind, method.address, method.label = kind, address, label
         method.save(update_fields=["kind", "address", "label", "verified_at",
-                                   "verification_sent_at", "address_reference"])
+                                   "verification_sent_at", "address_reference",
+                                   "verification_code_hash", "verification_code_expires_at"])
         if contact_method_state(method) != before:
             audit_action(by=by, action="contact_method_update", obj=method, before=before,
                          after=contact_method_state(method))
