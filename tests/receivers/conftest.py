@@ -10,6 +10,7 @@ import pytest
 from tests.encryption import encryption_keys  # noqa: F401 - a fixture
 from tests.factories import ReceiverFactory
 from tests.receivers.smtp import Mailbox, self_signed_certificate, smtp_server
+from tests.receivers.sns_moto import moto, moto_server  # noqa: F401 - fixtures (AWS SNS)
 
 
 @pytest.fixture(scope="session")
