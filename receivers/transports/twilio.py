@@ -32,10 +32,12 @@ from pydantic import AfterValidator, Field, SecretStr
 from receivers.messages import AlertMessage
 from receivers.phone.numbers import phone_number_clean
 from receivers.phone.settings import PhoneCarrierSettings
+from receivers.phone.speech import call_facts, call_speech
 from receivers.transports.base import PartLimit, SendResult, Transport, TransportError
 from receivers.transports.errors import parse_retry_after
 from receivers.transports.settings import HttpUrl
 from receivers.transports.twilio_voice import (
+    SMS_LIMIT,
     call_twiml,
     reply_line,
     sms_text,
@@ -129,11 +131,14 @@ def twilio_message_form(
     }
 
 
-def twilio_call_form(
-    *, message: AlertMessage, settings: TwilioSettings, spoken: str
-) -> dict[str, str]:
-    """The Calls API form for this message (pure): From, To, Twiml, StatusCallback."""
+def twilio_call_form(*, message: AlertMessage, settings: TwilioSettings) -> dict[str, str]:
+    """The Calls API form for this message (pure): From, To, Twiml, StatusCallback.
+
+    What the call says is receivers.phone.speech's text of the alert, in the
+    receiver's language (text-to-speech needs words, not the SMS's symbols).
+    """
     asks = _is_page(message) and message.status == "firing" and bool(message.actions)
+    spoken = call_speech(call_facts(message, keys=asks), language=settings.language)
     return {
         "From": settings.from_number,
         "To": settings.to,
@@ -153,8 +158,9 @@ class TwilioTransport(Transport):
     kind = "twilio"
     label = "Twilio (SMS and voice)"
     settings_class = TwilioSettings
-    parts = ("sms", "speech")
-    part_limits = {"sms": PartLimit("SMS (two segments)", 306)}
+    # A call's words come from receivers.phone.speech, not a template.
+    parts = ("sms",)
+    part_limits = {"sms": PartLimit("SMS (two segments)", SMS_LIMIT)}
     contact_kinds = ("sms", "voice")
 
     @classmethod
@@ -176,21 +182,18 @@ class TwilioTransport(Transport):
     def send(self, message: AlertMessage) -> SendResult:
         if not self.settings.to:
             raise TransportError("the receiver has no number to send to (to)", permanent=True)
-        rendered = self.render(message)
         if self.settings.call:
-            form = twilio_call_form(
-                message=message, settings=self.settings, spoken=rendered["speech"]
-            )
-            return self._create("Calls", form)
-        form = twilio_message_form(message=message, settings=self.settings, sms=rendered["sms"])
+            return self._create("Calls", twilio_call_form(message=message, settings=self.settings))
+        sms = self.render(message)["sms"]
+        form = twilio_message_form(message=message, settings=self.settings, sms=sms)
         return self._create("Messages", form)
 
     def verification_send(self, *, address: str, text: str) -> None:
-        """Text the code to the number, or (a voice receiver) say it twice."""
+        """Text the code to the number, or (a voice receiver) say it."""
         to = phone_number_clean(address)
         if self.settings.call:
             form = {"From": self.settings.from_number, "To": to,
-                    "Twiml": spoken_twiml(text, language=self.settings.language, repeat=2)}
+                    "Twiml": spoken_twiml(text, language=self.settings.language)}
             self._create("Calls", form)
         else:
             self._create("Messages", {"From": self.settings.from_number, "To": to,

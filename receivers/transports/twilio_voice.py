@@ -10,25 +10,23 @@ from __future__ import annotations
 
 from xml.sax.saxutils import escape, quoteattr
 
+from receivers.phone.segments import MAX_SEGMENTS, sms_fit, sms_segments
+from receivers.phone.speech import phrase
 from receivers.truncation import truncate_text
 
 # Twilio refuses a Twiml parameter over 4,000 characters; the spoken text is
 # cut well before, leaving room for the markup, the prompts and the URL.
 TWIML_LIMIT = 4_000
 SPOKEN_LIMIT = 2_500
-# Two concatenated GSM-7 segments hold 306 characters; the reply line takes
-# about 70 of them. Longer texts cost more and arrive in pieces.
+# Two concatenated GSM-7 segments hold 306 characters (UCS-2: 134); the
+# reply line takes about 70 of them. Longer texts cost more and arrive in pieces.
 SMS_LIMIT = 306
+_ELLIPSIS = "..."
 
 VOICES = {"en": "en-US", "fr": "fr-FR", "de": "de-DE"}
 KEYS = {"4": "acknowledge", "6": "resolve"}
 REPLY_LETTERS = {"a": "acknowledge", "r": "resolve", "s": "silence_1h"}
 
-_PROMPT = {
-    "en": "Press 4 to acknowledge, 6 to resolve.",
-    "fr": "Appuyez sur 4 pour prendre en charge, sur 6 pour résoudre.",
-    "de": "Drücken Sie 4 zum Bestätigen, 6 zum Auflösen.",
-}
 _NO_KEY = {
     "en": "No key was pressed. Goodbye.",
     "fr": "Aucune touche n'a été pressée. Au revoir.",
@@ -51,12 +49,28 @@ def reply_line(*, code: int, language: str) -> str:
 
 
 def sms_text(body: str, *, reply: str = "") -> str:
-    """The SMS: the rendered text on one line per line, cut to leave room for the reply line."""
+    """The SMS within two segments (receivers.phone.segments): the rendered text, cut at a
+    word if it must be, then the reply line whole."""
     lines = [" ".join(line.split()) for line in body.splitlines()]
     text = "\n".join(line for line in lines if line)
     if not reply:
-        return truncate_text(text, SMS_LIMIT)
-    return f"{truncate_text(text, max(SMS_LIMIT - len(reply) - 1, 40))}\n{reply}"
+        return sms_fit(text)
+    whole = sms_fit(f"{text}\n{reply}")
+    if whole.endswith(reply) and not whole.endswith(_ELLIPSIS + reply):
+        return whole
+
+    def cut(length: int) -> str:
+        return f"{sms_fit(text[:length].rstrip() + _ELLIPSIS)}\n{reply}"
+
+    low, high = 0, len(text)
+    while low < high:  # the longest prefix of the text that fits with the reply line
+        middle = (low + high + 1) // 2
+        if sms_segments(cut(middle)) <= MAX_SEGMENTS:
+            low = middle
+        else:
+            high = middle - 1
+    space = text.rfind(" ", 0, low)
+    return cut(space if space > 0 and low - space <= 20 else low)
 
 
 def _say(text: str, language: str) -> str:
@@ -64,25 +78,28 @@ def _say(text: str, language: str) -> str:
 
 
 def call_twiml(*, spoken: str, language: str, gather_url: str = "") -> str:
-    """The call's TwiML: the alert spoken, then (a page) one key asked for at `gather_url`."""
+    """The call's TwiML: the alert spoken, then (a page) one key asked for at `gather_url`.
+
+    The keys are said once more after the alert (receivers.phone.speech says
+    them at its end), so a person woken by the call hears them twice."""
     spoken = truncate_text(" ".join(spoken.split()), SPOKEN_LIMIT)
     if not gather_url:
         return f"<Response>{_say(spoken, language)}</Response>"
-    prompt = _PROMPT.get(language, _PROMPT["en"])
+    prompt = phrase("keys", language=language)
     return (
         "<Response>"
         f'<Gather numDigits="1" timeout="8" method="POST" action={quoteattr(gather_url)}>'
-        f"{_say(spoken, language)}{_say(prompt, language)}{_say(prompt, language)}"
+        f"{_say(spoken, language)}{_say(prompt, language)}"
         "</Gather>"
         f"{_say(_NO_KEY.get(language, _NO_KEY['en']), language)}"
         "</Response>"
     )
 
 
-def spoken_twiml(text: str, *, language: str, repeat: int = 1) -> str:
-    """A call that says `text` (a verification code: twice, so it can be written down)."""
+def spoken_twiml(text: str, *, language: str) -> str:
+    """A call that says `text` (a verification code, which receivers.phone.speech repeats)."""
     said = _say(truncate_text(" ".join(text.split()), SPOKEN_LIMIT), language)
-    return "<Response>" + said * max(repeat, 1) + "</Response>"
+    return f"<Response>{said}</Response>"
 
 
 def answer_twiml(text: str, *, language: str = "en") -> str:

@@ -10,9 +10,10 @@ from django.conf import settings
 from werkzeug import Response
 
 from receivers.messages import MessageAction
+from receivers.phone.segments import sms_segments
 from receivers.transports import TransportError, transport_class
 from receivers.transports.twilio import TwilioSettings
-from receivers.transports.twilio_voice import SMS_LIMIT, TWIML_LIMIT
+from receivers.transports.twilio_voice import TWIML_LIMIT
 from tests.receivers.helpers import alert, alert_message, transport
 from tests.receivers.phone.twilio_standin import (
     FROM,
@@ -54,7 +55,7 @@ def test_a_page_by_sms_is_a_message_from_the_number_to_the_person_with_its_reply
     assert (form["From"], form["To"]) == (FROM, PERSON)
     assert form["Body"].startswith("[FIRING:2] HighLatency")
     assert form["Body"].endswith("Reply 12a to acknowledge, 12r to resolve, 12s to silence 1 h")
-    assert len(form["Body"]) <= SMS_LIMIT
+    assert sms_segments(form["Body"]) <= 2
     assert form["StatusCallback"] == f"{base()}/twilio/alpha/status/41/"
     assert sent.vendor_ref == {"sid": api.sids("Messages")[0]}
     assert sent.http_status == 201
@@ -78,8 +79,9 @@ def test_a_page_by_voice_calls_with_twiml_that_speaks_and_asks_for_one_key(https
     assert gather.get("action") == f"{base()}/twilio/alpha/gather/41/"
     said = [say.text for say in gather.findall("Say")]
     assert {say.get("language") for say in twiml.iter("Say")} == {"de-DE"}
-    assert said[0].startswith("Herald-Alarm für Alpha. 2 aktiv: HighLatency.")
-    assert said[1] == "Drücken Sie 4 zum Bestätigen, 6 zum Auflösen."
+    assert said[0].startswith("Hier ist Herald für Alpha. Alarm: High Latency.")
+    assert said[0].endswith("Drücken Sie 4 zum Bestätigen. Drücken Sie 6 zum Lösen.")
+    assert said[1] == "Drücken Sie 4 zum Bestätigen. Drücken Sie 6 zum Lösen."  # once more
     assert sent.vendor_ref == {"sid": api.sids("Calls")[0]}
 
 
@@ -96,7 +98,9 @@ def test_a_channel_call_speaks_without_asking_for_keys(httpserver):
     twilio(httpserver, to=PERSON, call=True).send(alert_message())
     twiml = twiml_of(api.of("Calls")[0]["Twiml"])
     assert twiml.find("Gather") is None
-    assert twiml.find("Say").text.startswith("Herald alert for Alpha. 2 firing: HighLatency.")
+    said = twiml.find("Say").text
+    assert said == ("This is Herald for Alpha. Alert: High Latency. Severity: critical. "
+                    "2 alerts are firing.")  # no keys: nothing would hear them
 
 
 def test_a_long_alert_is_cut_to_two_segments_and_keeps_its_reply_line(httpserver):
@@ -106,7 +110,9 @@ def test_a_long_alert_is_cut_to_two_segments_and_keeps_its_reply_line(httpserver
                    alerts=[alert("firing", 1, annotations={"summary": summary})])
     twilio(httpserver, to=PERSON).send(message)
     body = api.of("Messages")[0]["Body"]
-    assert len(body) <= SMS_LIMIT and body.endswith("12s to silence 1 h")
+    assert sms_segments(body) == 2 and body.endswith("...\nReply 12a to acknowledge, 12r to "
+                                                      "resolve, 12s to silence 1 h")
+    assert body.startswith("[FIRING:1] HighLatency: disk full disk full")
 
 
 def test_markup_in_alerts_cannot_break_the_calls_twiml(httpserver):
@@ -115,16 +121,16 @@ def test_markup_in_alerts_cannot_break_the_calls_twiml(httpserver):
     twilio(httpserver, to=PERSON, call=True).send(page(common_annotations={"summary": evil}))
     twiml = twiml_of(api.of("Calls")[0]["Twiml"])
     assert twiml.find(".//Dial") is None
-    assert evil in twiml.find(".//Say").text
+    assert [element.tag for element in twiml.iter()] == ["Response", "Gather", "Say", "Say", "Say"]
 
 
-def test_verification_codes_are_texted_or_spoken_twice(httpserver):
+def test_verification_codes_are_texted_or_spoken(httpserver):
     api = TwilioApi(httpserver)
     twilio(httpserver).verification_send(address=PERSON, text="Your Herald code is 123456")
     twilio(httpserver, call=True).verification_send(address=PERSON, text="Code 1 2 3 4 5 6")
     assert api.of("Messages")[0]["Body"] == "Your Herald code is 123456"
     spoken = twiml_of(api.of("Calls")[0]["Twiml"]).findall("Say")
-    assert [say.text for say in spoken] == ["Code 1 2 3 4 5 6"] * 2
+    assert [say.text for say in spoken] == ["Code 1 2 3 4 5 6"]
 
 
 def test_the_request_is_a_form_with_basic_auth_of_the_account(httpserver):
@@ -199,3 +205,12 @@ def test_a_persons_number_is_cleaned_to_e164_or_refused():
         kind.contact_address_clean("12345")
     with pytest.raises(ValueError):
         kind.page_config({}, contact_kind="email", address=PERSON)
+
+
+def test_an_sms_in_ucs_2_is_cut_to_its_two_shorter_segments(httpserver):
+    api = TwilioApi(httpserver)
+    summary = "Плохо: диск заполнен " * 20
+    twilio(httpserver, to=PERSON).send(page(common_annotations={"summary": summary}))
+    body = api.of("Messages")[0]["Body"]
+    assert sms_segments(body) <= 2 and body.endswith("12s to silence 1 h")
+    assert "Плохо" in body
