@@ -3,7 +3,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("receivers", "0010_notification_vendor_ref_incident"),
+        ("receivers", "0011_page_carriers_by_prefix"),
     ]
 
     operations = [
