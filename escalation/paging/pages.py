@@ -272,3 +272,26 @@ def page_ids_due(*, now: datetime) -> list[int]:
         Page.objects.filter(state=PageState.ACTIVE, next_rule_at__lte=now)
         .order_by("next_rule_at").values_list("id", flat=True)
     )
+
+
+def page_contact_failed(*, page_id: int) -> bool:
+    """A rule's contact did not reach the person (an undelivered SMS, an unanswered call):
+    their next rule is due now, not at its delay. True if one was brought forward.
+
+    Only a running page with a rule left moves; the ETA task (and the tick)
+    run it as any due rule, so an acknowledgement meanwhile still stops it.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        page = (
+            Page.objects.select_for_update(of=("self",))
+            .filter(id=page_id, state=PageState.ACTIVE).first()
+        )
+        if page is None or page.next_rule >= len(page.rules):
+            return False
+        if page.next_rule_at is not None and page.next_rule_at <= now:
+            return False  # due already: the tick or its task runs it
+        page.next_rule_at = now
+        page.save(update_fields=["next_rule_at"])
+        _schedule(page)
+    return True
