@@ -23,6 +23,7 @@ from django.views.decorators.http import require_POST
 
 from alerting.audit.admin import AuditedAdminMixin
 from escalation.admin.inlines import RoleInlineMixin, admin_actor
+from escalation.admin.phone_codes import PhoneCodeAdminMixin, is_phone, phone_code_status
 from escalation.calendars import calendar_url, calendar_url_renew
 from escalation.models import ContactMethod, NotificationRule, Person
 from escalation.people.access import may_edit_everyone, may_edit_person, people_editable
@@ -79,10 +80,12 @@ class ContactMethodInline(RoleInlineMixin, admin.TabularInline):
     @admin.display(description="Verified")
     def status(self, obj: ContactMethod) -> str:
         if not obj.pk:
-            return "New addresses are confirmed by a link sent to them."
+            return "New addresses are confirmed by a link (email) or a code (phone) sent to them."
         if obj.verified_at:
             return format_html('<span class="verified">Verified {} UTC</span>',
                                f"{obj.verified_at:%Y-%m-%d %H:%M}")
+        if is_phone(obj):
+            return phone_code_status(obj, may_send=getattr(self, "_may_send", False))
         sent = (f" (mail sent {obj.verification_sent_at:%Y-%m-%d %H:%M} UTC)"
                 if obj.verification_sent_at else "")
         if not getattr(self, "_may_send", False):
@@ -171,7 +174,7 @@ class PersonForm(forms.ModelForm):
 
 
 @admin.register(Person)
-class PersonAdmin(RolePermissionsMixin, AuditedAdminMixin, admin.ModelAdmin):
+class PersonAdmin(PhoneCodeAdminMixin, RolePermissionsMixin, AuditedAdminMixin, admin.ModelAdmin):
     form = PersonForm
     list_display = ["display_name", "username", "time_zone", "contact_summary", "team_names"]
     search_fields = ["display_name"]
@@ -340,7 +343,7 @@ class PersonAdmin(RolePermissionsMixin, AuditedAdminMixin, admin.ModelAdmin):
                  self.admin_site.admin_view(require_POST(self.calendar_renew_view)),
                  name="escalation_person_calendar_renew"),
         ]
-        return own + super().get_urls()
+        return own + self.phone_code_urls() + super().get_urls()
 
     def _editable_person(self, request: HttpRequest, person_id: int) -> Person:
         person = get_object_or_404(Person, pk=person_id)

@@ -1,0 +1,108 @@
+"""The person page's phone numbers: their verification state, "Send code" and "Enter code".
+
+As the confirmation mail's button: the buttons submit the person's form to
+views of their own (formaction, no validation of the rest of the form), which
+act through escalation.people.codes and come back to the person's page with
+a message. Only whoever may edit the person sees and uses them.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.urls import path, reverse
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
+from django.views.decorators.http import require_POST
+
+from escalation.admin.inlines import admin_actor
+from escalation.models import ContactMethod
+from escalation.people.codes import CODE_DIGITS, CODE_KINDS, MAX_ATTEMPTS
+from escalation.people.confirmation import VerificationSendError
+from escalation.people.services import contact_method_code_send, contact_method_code_verify
+
+
+def code_field_name(method: ContactMethod) -> str:
+    return f"verification_code_{method.pk}"
+
+
+def phone_code_status(method: ContactMethod, *, may_send: bool) -> SafeString:
+    """The verification state of a phone number, with its buttons for an editor."""
+    when = (f" (code sent {method.verification_sent_at:%Y-%m-%d %H:%M} UTC)"
+            if method.verification_sent_at else "")
+    if method.verification_code_hash and method.verification_attempts >= MAX_ATTEMPTS:
+        when += f"; {MAX_ATTEMPTS} wrong codes, send a new one"
+    state = format_html('<span class="unverified">Unverified: not paged{}</span>', when)
+    if not may_send:
+        return state
+    send = reverse("admin:escalation_person_code_send", args=[method.person_id, method.pk])
+    buttons = format_html(
+        ' <button type="submit" class="button" formmethod="post" formaction="{}" '
+        'formnovalidate>Send code</button>', send,
+    )
+    if method.verification_code_hash:
+        enter = reverse("admin:escalation_person_code_verify",
+                        args=[method.person_id, method.pk])
+        buttons += format_html(
+            ' <input type="text" name="{}" inputmode="numeric" autocomplete="one-time-code" '
+            'maxlength="{}" size="8" aria-label="The code sent to {}" placeholder="code">'
+            ' <button type="submit" class="button" formmethod="post" formaction="{}" '
+            'formnovalidate>Enter code</button>',
+            code_field_name(method), CODE_DIGITS + 2, method.address, enter,
+        )
+    return state + buttons
+
+
+def is_phone(method: ContactMethod) -> bool:
+    return method.kind in CODE_KINDS
+
+
+class PhoneCodeAdminMixin:
+    """For PersonAdmin: the two views behind the buttons (it provides `_editable_person`)."""
+
+    def phone_code_urls(self) -> list:
+        return [
+            path("<int:person_id>/code/<int:method_id>/send/",
+                 self.admin_site.admin_view(require_POST(self.code_send_view)),
+                 name="escalation_person_code_send"),
+            path("<int:person_id>/code/<int:method_id>/verify/",
+                 self.admin_site.admin_view(require_POST(self.code_verify_view)),
+                 name="escalation_person_code_verify"),
+        ]
+
+    def _phone_method(self, request: HttpRequest, person_id: int, method_id: int):
+        person = self._editable_person(request, person_id)
+        return person, get_object_or_404(ContactMethod, pk=method_id, person=person)
+
+    def _back(self, person) -> HttpResponseRedirect:
+        return HttpResponseRedirect(reverse("admin:escalation_person_change", args=[person.pk]))
+
+    def code_send_view(self, request: HttpRequest, person_id: int, method_id: int):
+        person, method = self._phone_method(request, person_id, method_id)
+        try:
+            contact_method_code_send(contact_method=method, by=admin_actor(request))
+        except ValidationError as exc:
+            self.message_user(request, f"{method.address}: " + " ".join(exc.messages),
+                              messages.WARNING)
+        except VerificationSendError as exc:
+            self.message_user(request, f"{method.address}: {exc}", messages.ERROR)
+        else:
+            how = "read out by a call to" if method.kind == "voice" else "sent by SMS to"
+            self.message_user(request, f"A code was {how} {method.address}: enter it here.",
+                              messages.SUCCESS)
+        return self._back(person)
+
+    def code_verify_view(self, request: HttpRequest, person_id: int, method_id: int):
+        person, method = self._phone_method(request, person_id, method_id)
+        code = request.POST.get(code_field_name(method), "")[:40]
+        try:
+            contact_method_code_verify(contact_method=method, code=code, by=admin_actor(request))
+        except ValidationError as exc:
+            self.message_user(request, f"{method.address}: " + " ".join(exc.messages),
+                              messages.ERROR)
+        else:
+            self.message_user(request, f"{method.address} is verified: it will be paged.",
+                              messages.SUCCESS)
+        return self._back(person)
