@@ -71,10 +71,16 @@ def _too_big(request: HttpRequest) -> bool:
         return True
 
 
+def _path_and_query(request: HttpRequest) -> str:
+    """The path as Herald wrote it into the URL it gave Twilio (no script prefix)."""
+    query = request.META.get("QUERY_STRING", "")
+    return request.path_info + (f"?{query}" if query else "")
+
+
 def _signed(request: HttpRequest, receiver: Receiver) -> bool:
     return twilio_signature_valid(
         auth_token=receiver_auth_token(receiver),
-        url=public_url(request.get_full_path()),
+        url=public_url(_path_and_query(request)),
         form=request.POST,
         signature=request.headers.get(SIGNATURE_HEADER),
     )
@@ -112,6 +118,8 @@ def _reported(request: HttpRequest, tenant_slug: str, notification_id: int, *, s
 @require_POST
 def twilio_status(request: HttpRequest, tenant_slug: str, notification_id: int) -> HttpResponse:
     """StatusCallback of an SMS (MessageStatus) or a call (CallStatus)."""
+    if _too_big(request):  # before the form is read
+        return _twiml(status=413)
     is_call = "CallSid" in request.POST
     found, refusal = _reported(request, tenant_slug, notification_id,
                                sid_field="CallSid" if is_call else "MessageSid")

@@ -15,6 +15,7 @@ from alerting.models import AlertGroup, Silence
 from escalation.models import Page
 from tests.escalation.conftest import clock  # noqa: F401 - the frozen clock fixture
 from tests.escalation.paging.conftest import fire, policy_with, tick  # noqa: F401
+from tests.ingest import keep_schema, public_client
 from tests.receivers.phone.twilio_paging import (  # noqa: F401 - fixtures
     alice,
     api,
@@ -132,6 +133,8 @@ def test_the_sms_reply_code_resolves_or_silences(texted, phone):  # noqa: F811
     ("hello", PERSON, "not a code of a page you have now"),
     ("{group}x", PERSON, "not a code of a page you have now"),
     ("9" * 40 + "a", PERSON, "not a code of a page you have now"),
+    ("😀" * 1500, PERSON, "not a code of a page you have now"),
+    ("{group}a", "+49" + "1" * 400, "Herald does not know this number"),
 ])
 def test_an_unknown_number_or_code_gets_a_short_answer_and_changes_nothing(
     texted, phone, body, sender, answer  # noqa: F811
@@ -157,3 +160,13 @@ def test_an_sms_not_signed_by_twilio_is_refused(texted, phone):  # noqa: F811
     assert text(phone, f"{group.id}a", signature="")[0] == 403
     assert text(phone, f"{group.id}a", token="e" * 32)[0] == 403
     assert AlertGroup.objects.get(id=group.id).acknowledged_at is None
+
+
+def test_the_endpoints_take_posts_only(phone, called):  # noqa: F811
+    _, call = called
+    assert callback(f"/twilio/alpha/{phone.id}/sms/", {}, signature="").status_code == 403
+    with keep_schema():
+        client = public_client()
+        assert client.get(f"/twilio/alpha/{phone.id}/sms/").status_code == 405
+        assert client.get(f"/twilio/alpha/gather/{call.id}/").status_code == 405
+        assert client.get(f"/twilio/alpha/status/{call.id}/").status_code == 405
