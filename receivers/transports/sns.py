@@ -112,7 +112,8 @@ class SnsSettings(PhoneCarrierSettings):
         None, description="SNS endpoint; empty for the region's (set for a VPC endpoint)."
     )
     access_key_id: SecretStr | None = Field(
-        None, description="Access key id of an IAM user allowed sns:Publish."
+        None, validate_default=True,  # checked when empty too: the server's credentials
+        description="Access key id of an IAM user allowed sns:Publish.",
     )
     secret_access_key: SecretStr | None = Field(None, description="Its secret access key.")
     phone_number: str = Field(description="The number this receiver texts, in E.164.")
@@ -164,24 +165,23 @@ class SnsSettings(PhoneCarrierSettings):
 
     @field_validator("access_key_id")
     @classmethod
-    def _access_key_shape(cls, value: SecretStr | None) -> SecretStr | None:
+    def _access_key_shape(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
+        if value is None:
+            if (info.context or {}).get("saving") and not server_credentials_allowed():
+                raise ValueError(
+                    "is required (with secret_access_key): this server does not let this "
+                    "tenant send with its own AWS credentials"
+                )
+            return value
         # Never repeated: an error names the setting only.
-        if value is not None and not _ACCESS_KEY_ID.fullmatch(value.get_secret_value()):
+        if not _ACCESS_KEY_ID.fullmatch(value.get_secret_value()):
             raise ValueError("is not an AWS access key id (16 or more capitals and digits)")
         return value
 
     @model_validator(mode="after")
-    def _keys_together(self, info: ValidationInfo) -> SnsSettings:
+    def _keys_together(self) -> SnsSettings:
         if bool(self.access_key_id) != bool(self.secret_access_key):
             raise ValueError("give both the access key id and the secret access key, or neither")
-        if (
-            not self.access_key_id and (info.context or {}).get("saving")
-            and not server_credentials_allowed()
-        ):
-            raise ValueError(
-                "access_key_id and secret_access_key are required: this server does not let "
-                "this tenant use its own AWS credentials"
-            )
         return self
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import pytest
 
 from receivers.delivery import notification_deliver
+from receivers.forms import receiver_form_class
 from receivers.models import AttemptOutcome, Notification
 from receivers.phone.segments import sms_segments
 from receivers.transports import TransportError, transport_class
@@ -143,7 +144,7 @@ def test_without_keys_the_servers_credentials_are_refused_unless_the_operator_al
     assert "does not let this tenant use its own AWS credentials" in failure.value.message
     with pytest.raises(SettingsError) as refused:
         SnsSettings.parse(config=config, secrets={}, saving=True)
-    assert "access_key_id and secret_access_key are required" in str(refused.value)
+    assert "is required (with secret_access_key)" in refused.value.errors["access_key_id"]
     assert moto.publishes() == []
 
     settings.HERALD_SNS_SERVER_CREDENTIALS_TENANTS = ["alpha"]
@@ -236,3 +237,26 @@ def test_a_page_to_a_persons_sms_contact_goes_to_their_number_through_the_carrie
 
     assert attempt.outcome == AttemptOutcome.DELIVERED
     assert [number for number, _ in moto.sms_sent()] == ["+491701234567"]
+
+
+def sns_form(**fields) -> dict[str, object]:
+    return {"name": "sms", "enabled": "on", "max_attempts": 3, "language": "en",
+            "region": REGION, "phone_number": NUMBER, "sms_type": "Transactional",
+            "price_per_sms": "0.05", "price_per_call": "0", "country_prefixes": "[]", **fields}
+
+
+def test_the_admin_form_keeps_the_keys_secret_and_refuses_none_without_the_operator(
+    alpha, settings
+):
+    settings.HERALD_SNS_SERVER_CREDENTIALS_TENANTS = []
+    form = receiver_form_class("sns")(data=sns_form(
+        access_key_id="AKIAIOSFODNN7EXAMPLE", secret_access_key="k" * 40
+    ))
+    assert form.is_valid(), form.errors
+    assert "access_key_id" not in form.settings_config
+    assert form.settings_secrets == {"access_key_id": "AKIAIOSFODNN7EXAMPLE",
+                                     "secret_access_key": "k" * 40}
+
+    keyless = receiver_form_class("sns")(data=sns_form())
+    assert not keyless.is_valid()
+    assert "this server does not let this tenant" in str(keyless.errors)
