@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+from io import StringIO
+
+from django.core.management import call_command
+
 from alerting.config.alertmanager import alertmanager_import
 from alerting.config.export import document_data
 from alerting.config.schema import ConfigDocument
+from receivers.delivery import notification_deliver
+from receivers.models import AttemptOutcome, Receiver
+from tests.factories import NotificationFactory
+from tests.receivers.sns_moto import REGION, signatures_checked
 
 SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
 
@@ -115,3 +123,33 @@ def test_the_yaml_configuration_takes_the_sns_kind():
         "secrets": {"access_key_id": "${SNS_KEY_ID}", "secret_access_key": "${SNS_SECRET}"},
     }]})
     assert document.receivers[0].kind == "sns"
+
+
+def test_the_command_imports_an_sns_receiver_that_then_texts(alpha, moto, tmp_path):
+    key_id, secret = moto.iam_user("herald", actions=["sns:Publish",
+                                                      "sns:CheckIfPhoneNumberIsOptedOut"])
+    path = tmp_path / "alertmanager.yml"
+    path.write_text(f"""
+route:
+  receiver: oncall
+receivers:
+  - name: oncall
+    sns_configs:
+      - phone_number: "+14155552671"
+        api_url: {moto.url}
+        sigv4: {{region: {REGION}, access_key: {key_id}, secret_key: "{secret}"}}
+        attributes: {{AWS.SNS.SMS.SenderID: Herald}}
+""")
+    out = StringIO()
+    call_command("import_alertmanager_config", str(path), tenant="alpha", stdout=out)
+
+    receiver = Receiver.objects.get(name="oncall")
+    assert receiver.kind == "sns"
+    assert receiver.secrets == {"access_key_id": key_id, "secret_access_key": secret}
+    with signatures_checked():
+        attempt = notification_deliver(
+            notification_id=NotificationFactory(receiver=receiver).id
+        )
+    assert attempt.outcome == AttemptOutcome.DELIVERED
+    assert moto.publishes()[0].attributes()["AWS.SNS.SMS.SenderID"] == ("String", "Herald")
+    assert secret not in out.getvalue()
