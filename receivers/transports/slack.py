@@ -79,7 +79,10 @@ def slack_payload(*, rendered: RenderedMessage, message: AlertMessage) -> dict[s
             "url": link.url,
             "action_id": f"herald-{link.kind}",
         }
-        for link in rendered.links
+        # An incoming webhook cannot take a click: Herald's actions are link buttons
+        # to the signed action pages (the acknowledge link is among the links).
+        for link in [*rendered.links,
+                     *(a for a in rendered.action_links if a.kind != "acknowledge")]
         if len(link.url) <= BUTTON_URL_LIMIT
     ]
     if buttons:

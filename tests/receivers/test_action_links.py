@@ -153,3 +153,15 @@ def test_an_acknowledged_group_offers_unacknowledge_instead(alpha, group):
         "unacknowledge", "resolve", "silence_1h", "silence_4h", "silence_24h"]
     assert (message.group_state, message.acknowledged_by) == ("acknowledged", "Alice")
     assert all(len(action.token) <= 48 for action in message.actions)
+
+
+def test_a_slack_webhook_message_gets_link_buttons_to_the_action_pages(alpha, group, httpserver):
+    slack = ReceiverFactory(kind="slack", secrets={"url": httpserver.url_for("/services/T/B/x")})
+
+    body = delivered_body(httpserver, slack, group, "/services/T/B/x")
+
+    buttons = {button["action_id"]: button["url"] for button in body["blocks"][-1]["elements"]}
+    assert {"herald-acknowledge", "herald-resolve", "herald-silence_1h", "herald-silence_4h",
+            "herald-silence_24h"} <= set(buttons)
+    assert "/ack/" in buttons["herald-acknowledge"] and "/act/" in buttons["herald-resolve"]
+    assert len(buttons) <= 25
