@@ -20,7 +20,8 @@ from tenants.sites import client_ip
 
 class DeliveryAttemptInline(HistoryInline):
     model = DeliveryAttempt
-    readonly_fields = ["number", "started_at", "outcome", "http_status", "latency_ms", "error"]
+    readonly_fields = ["number", "started_at", "outcome", "provider_status", "http_status",
+                       "latency_ms", "error"]
 
 
 class CreatedPeriodFilter(PeriodFilter):

@@ -11,6 +11,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.contrib.auth.models import User
+from django.test import Client
 from django.utils import timezone
 from django_tenants.utils import tenant_context
 
@@ -19,6 +21,7 @@ from receivers.models import DeliveryAttempt, Notification
 from tests.escalation.conftest import clock  # noqa: F401 - the frozen clock fixture
 from tests.escalation.paging.conftest import fire, policy_with, tick  # noqa: F401
 from tests.factories import NotificationFactory, ReceiverFactory
+from tests.ingest import keep_schema
 from tests.receivers.phone.twilio_paging import (  # noqa: F401 - fixtures
     alice,
     api,
@@ -160,3 +163,17 @@ def test_an_oversized_callback_is_refused(texted):
     response = callback(f"/twilio/alpha/status/{sms.id}/", status(sms, "undelivered",
                                                                   Junk="x" * 40_000))
     assert response.status_code == 413
+
+
+def test_the_admin_shows_each_attempt_with_its_provider_status(texted):
+    _, sms = texted
+    callback(f"/twilio/alpha/status/{sms.id}/", status(sms, "undelivered"))
+    admin = User.objects.create_superuser(username="operator", email="ops@example.com")
+    client = Client(HTTP_HOST="alpha.localhost")
+    client.force_login(admin)
+    with keep_schema():
+        page = client.get(f"/admin/receivers/notification/{sms.id}/change/")
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "Provider status" in text and "undelivered" in text
+    assert "the provider reports the message undelivered" in text
