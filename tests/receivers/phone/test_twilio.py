@@ -7,12 +7,18 @@ from urllib.parse import parse_qs
 
 import pytest
 from django.conf import settings
+from django.urls import resolve
 from werkzeug import Response
 
 from receivers.messages import MessageAction
 from receivers.phone.segments import sms_segments
 from receivers.transports import TransportError, transport_class
-from receivers.transports.twilio import TwilioSettings
+from receivers.transports.twilio import (
+    TwilioSettings,
+    gather_url,
+    inbound_sms_url,
+    status_callback_url,
+)
 from receivers.transports.twilio_voice import TWIML_LIMIT
 from tests.receivers.helpers import alert, alert_message, transport
 from tests.receivers.phone.twilio_standin import (
@@ -214,3 +220,14 @@ def test_an_sms_in_ucs_2_is_cut_to_its_two_shorter_segments(httpserver):
     body = api.of("Messages")[0]["Body"]
     assert sms_segments(body) <= 2 and body.endswith("12s to silence 1 h")
     assert "Плохо" in body
+
+
+def test_the_callback_urls_herald_gives_twilio_are_its_routes():
+    for url, view in (
+        (status_callback_url(tenant_slug="alpha", notification_id=41), "twilio-status"),
+        (gather_url(tenant_slug="alpha", notification_id=41), "twilio-gather"),
+        (inbound_sms_url(tenant_slug="alpha", receiver_id=3), "twilio-sms"),
+    ):
+        assert url.startswith(base() + "/twilio/alpha/")
+        assert resolve(url.removeprefix(base()), urlconf="alerting.urls_public").url_name == view
+        assert resolve(url.removeprefix(base()), urlconf="alerting.urls_tenant").url_name == view
