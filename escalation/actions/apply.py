@@ -20,7 +20,12 @@ from django_tenants.utils import tenant_context
 from alerting.audit.models import AuditSource
 from alerting.audit.services import audit_record
 from alerting.models import AlertGroup, AlertStatus
-from alerting.services import AlertGroupActionError, alert_group_acknowledge, alert_group_resolve
+from alerting.services import (
+    AlertGroupActionError,
+    SilenceError,
+    alert_group_acknowledge,
+    alert_group_resolve,
+)
 from escalation.actions.actors import Actor, action_label, action_refusal
 from escalation.actions.group_changes import (
     SILENCE_DURATIONS,
@@ -147,7 +152,7 @@ def _apply(
             comment=f"{action_label(action)} from {channel or 'a message'} by {actor.display}, "
             f"alert group {group.id}, incident {group.incident}.",
         )
-    except AlertGroupActionError as exc:
+    except (AlertGroupActionError, SilenceError) as exc:
         return _refused(str(exc), 409, state), {}
     until = f"{silence.ends_at.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
     if not made:

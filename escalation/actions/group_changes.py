@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from alerting.matchers import Matcher, MatchType
 from alerting.models import Alert, AlertGroup, AlertStatus, Silence, SilenceKind
 from alerting.selectors import alert_group_firing_snapshot
-from alerting.services import AlertGroupActionError, silence_create
-from alerting.silence_limits import matchers_catch_all
+from alerting.services import AlertGroupActionError
+from alerting.silence_limits import matchers_catch_all, silence_create_bounded
 from escalation.actions.tokens import Action
 from escalation.models import Escalation, EscalationState
 from escalation.services import escalation_start, escalation_stop
@@ -85,6 +85,8 @@ def alert_group_silence(
     ends, if still firing), and the escalation and pages stop: nobody is paged
     for what someone chose to silence. A silence of the same alerts that ends
     as late already (within minutes) is kept instead of making a second.
+    Raises AlertGroupActionError, or SilenceError past the tenant's
+    silence_max_duration.
     """
     now = now or timezone.now()
     ends_at = now + SILENCE_DURATIONS[action]
@@ -103,9 +105,10 @@ def alert_group_silence(
         )
         if existing is not None:
             return existing, False
-        silence = silence_create(
+        # Within the tenant's bound on silences, as the API's (SilenceLimitError).
+        silence = silence_create_bounded(
             matchers=matchers, created_by=by[:200], starts_at=now, ends_at=ends_at,
-            comment=comment,
+            comment=comment, max_duration=connection.tenant.silence_max_duration, now=now,
         )
         Alert.objects.filter(group_id=group.id, status=AlertStatus.FIRING).update(
             suppressed=True, silenced_by=silence

@@ -18,6 +18,7 @@ from escalation.actions import (
     incident_action_apply,
 )
 from escalation.models import Escalation, Page
+from tenants.models import Tenant
 from tests.factories import UserFactory
 
 
@@ -207,3 +208,15 @@ def test_unacknowledging_clears_the_acknowledgement_and_escalates_again(alpha, p
     assert entry.after["was_acknowledged_by"] == "Alice"
     again = act(alpha, group, Action.UNACKNOWLEDGE, actor_for_person(person_id=editor.id))
     assert again.already and "Nobody has acknowledged it" in again.message
+
+
+def test_a_silence_longer_than_the_tenant_allows_is_refused(alpha, paged, editor):
+    group, _ = paged
+    Tenant.objects.filter(id=alpha.id).update(silence_max_duration=timedelta(hours=2))
+    bounded = Tenant.objects.get(id=alpha.id)
+
+    refused = act(bounded, group, Action.SILENCE_4H, actor_for_person(person_id=editor.id))
+    assert (refused.done, refused.status) == (False, 409)
+    assert "silence_max_duration" in refused.message
+    assert not Silence.objects.exists()
+    assert act(bounded, group, Action.SILENCE_1H, actor_for_person(person_id=editor.id)).done
