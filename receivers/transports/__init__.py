@@ -29,7 +29,9 @@ from receivers.transports.registry import (
 from receivers.transports.settings import ChannelSettings, SettingsError
 from receivers.transports.slack import SlackTransport
 from receivers.transports.slack_app import SlackAppTransport
+from receivers.transports.sns import SnsTransport
 from receivers.transports.telegram import TelegramTransport
+from receivers.transports.twilio import TwilioTransport
 from receivers.transports.webhook import WebhookTransport
 
 # The order is the admin chooser's and Receiver.kind's choices'.
@@ -43,6 +45,8 @@ for _transport in (
     OpsgenieTransport,
     TelegramTransport,
     SlackAppTransport,
+    SnsTransport,
+    TwilioTransport,
 ):
     channel_register(_transport)
 
