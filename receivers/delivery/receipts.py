@@ -6,7 +6,8 @@ status callback) lands on that attempt. Delivered confirms it. Undelivered
 or failed (an SMS), busy, no answer, failed or canceled (a call) fail it:
 the attempt and its notification are marked failed with the provider's
 status, the outcome goes to the audit trail, and a person's page moves to
-their next notification rule at once (escalation.paging.pages).
+their next notification rule at once (escalation.paging.pages), unless a
+later rule's message went out meanwhile.
 
 Reports are idempotent: the first final status an attempt gets is kept,
 and a repeated or later report changes nothing.
@@ -58,7 +59,11 @@ def notification_receipt_record(
         notification.last_error = error
         notification.save(update_fields=["state", "last_error", "updated_at"])
         audit_outcomes_stage(outcomes=[outcome_of(notification)], now=timezone.now())
-        if notification.page_id is not None:
+        if notification.page_id is not None and not Notification.objects.filter(
+            page_id=notification.page_id, id__gt=notification.id
+        ).exists():
+            # Only the page's latest message moves it on: a late report of an
+            # earlier rule's, after the next rule was sent, leaves the rest on time.
             # Imported here: escalation's paging imports the delivery package.
             from escalation.paging.pages import page_contact_failed
 

@@ -177,3 +177,26 @@ def test_the_admin_shows_each_attempt_with_its_provider_status(texted):
     text = page.content.decode()
     assert "Provider status" in text and "undelivered" in text
     assert "the provider reports the message undelivered" in text
+
+
+def test_a_late_report_of_an_earlier_rule_leaves_the_later_rules_on_time(
+    phone, fire, clock  # noqa: F811
+):
+    dana = phone_person("Dana", "+4915111112222")
+    third = dana.contact_methods.get(kind="sms")
+    dana.notification_rules.create(contact_method=third, delay_minutes=15)
+    fire(escalation_policy=policy_with([(0, [{"kind": "person", "person": dana}])]))
+    tick()
+    deliver_pending()
+    clock.shift(timedelta(minutes=5))
+    assert tick() == 1  # the call
+    deliver_pending()
+    [first_sms] = pages_sent("sms")
+    page = Page.objects.get()
+    due = page.next_rule_at
+    assert due == page.started_at + timedelta(minutes=15)
+
+    callback(f"/twilio/alpha/status/{first_sms.id}/", status(first_sms, "undelivered"))
+    first_sms.refresh_from_db()
+    assert first_sms.state == "failed"  # recorded
+    assert Page.objects.get().next_rule_at == due  # but the third rule keeps its time
