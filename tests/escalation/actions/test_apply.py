@@ -8,7 +8,9 @@ import pytest
 from django.utils import timezone
 
 from alerting.audit.models import AuditEntry
+from alerting.matchers import matches_all, parse_matchers
 from alerting.models import Alert, AlertGroup, Silence
+from alerting.services import AlertGroupActionError
 from escalation.actions import (
     Action,
     ActionRequest,
@@ -17,6 +19,7 @@ from escalation.actions import (
     actor_for_receiver_link,
     incident_action_apply,
 )
+from escalation.actions.group_changes import group_silence_matchers
 from escalation.models import Escalation, Page
 from tenants.models import Tenant
 from tests.factories import UserFactory
@@ -220,3 +223,13 @@ def test_a_silence_longer_than_the_tenant_allows_is_refused(alpha, paged, editor
     assert "silence_max_duration" in refused.message
     assert not Silence.objects.exists()
     assert act(bounded, group, Action.SILENCE_1H, actor_for_person(person_id=editor.id)).done
+
+
+def test_a_groups_silence_matches_its_alerts_whatever_their_label_values():
+    labels = {"alertname": 'Disk"Full\\', "mount": "/var, /tmp"}
+    matchers = group_silence_matchers(group_labels=labels, common_labels={})
+    assert matches_all(parse_matchers(matchers), {**labels, "instance": "db-1"})
+    assert not matches_all(parse_matchers(matchers), {**labels, "mount": "/"})
+    for nothing in ({}, {"alertname": ""}):
+        with pytest.raises(AlertGroupActionError, match="no labels to silence"):
+            group_silence_matchers(group_labels=nothing, common_labels={})
