@@ -13,6 +13,8 @@ from alerting.audit.models import AuditEntry
 from alerting.models import AlertGroup, Silence
 from escalation.actions import Action
 from escalation.links import action_token
+from receivers.delivery.send import notification_message
+from receivers.models import Notification
 from tests.factories import ReceiverFactory
 from tests.ingest import keep_schema
 
@@ -173,3 +175,22 @@ def test_an_over_long_link_is_refused_before_any_lookup(alpha, paged):
     assert page.status_code == 400 and b"not valid" in page.content
     group.refresh_from_db()
     assert group.status == "firing"
+
+
+def test_the_action_links_of_alices_page_act_as_alice(alpha, paged, settings):
+    settings.HERALD_BASE_URL = "http://127.0.0.1"
+    group, alice = paged
+    page_mail = Notification.objects.get(page__person=alice)
+    message = notification_message(page_mail)
+    resolve = message.action("resolve")
+
+    assert message.action("acknowledge") is not None and message.action("unacknowledge") is None
+    page = open_page(resolve.url.removeprefix("http://127.0.0.1/act/").rstrip("/"))
+    assert b"Sent to Alice" in page.content and b"You act as <strong>Alice</strong>" in page.content
+    done = open_page(resolve.url.removeprefix("http://127.0.0.1/act/").rstrip("/"), submit=True)
+
+    assert b"Resolved by Alice" in done.content  # an auditor, but paged for this incident
+    entry = AuditEntry.objects.get(action="resolve")
+    assert (entry.actor, entry.after["channel"], entry.source) == ("alice", "email", "link")
+    group.refresh_from_db()
+    assert (group.status, group.resolved_by) == ("resolved", "Alice")
