@@ -12,6 +12,7 @@ from django.utils import timezone
 from alerting.models import Alert
 from escalation.oncall_overview import schedules_on_call_now
 from escalation.paging.selectors import gap_count_recent, gap_list_recent, tenant_zone
+from receivers.delivery.phone_limits import phone_spend_warning
 from receivers.models import Notification, NotificationState
 
 _CHART_W, _CHART_H, _HOURS = 720, 140, 24
@@ -111,6 +112,7 @@ def overview_view(site):
             "gap_count": gap_count_recent(),
             # The gaps' times are shown on the tenant's wall clock, as on a group's page.
             "gap_zone": tenant_zone().key,
+            "phone_spend": phone_spend_warning(),
         }
         return TemplateResponse(request, "admin/overview.html", context)
 

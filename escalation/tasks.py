@@ -7,6 +7,7 @@ from django_tenants.utils import tenant_context
 from alerting.infra.celery import app
 from escalation.paging.pages import page_rule_run
 from escalation.services import escalation_step_run, escalation_tick_run
+from receivers.phone.summaries import phone_summaries_send_due
 from tenants.selectors import tenant_list
 
 
@@ -29,4 +30,6 @@ def escalation_tick() -> int:
     for tenant in tenant_list():
         with tenant_context(tenant):
             ran += escalation_tick_run()
+            # Summary SMS whose ETA task was lost (receivers.phone.summaries).
+            phone_summaries_send_due()
     return ran

@@ -67,6 +67,9 @@ class NotificationState(models.TextChoices):
     MERGED = "merged", "Merged into one message (grouping window)"
     # Final: this receiver could not take it; `failovers` holds the copy for the fallback.
     FAILED_OVER = "failed_over", "Sent through the fallback receiver"
+    # Final: a phone page over the person's limit (receivers.delivery.phone_limits),
+    # counted in the one summary SMS instead.
+    HELD = "held", "Held: over the person's phone limit (in the summary SMS)"
 
 
 FINAL_STATES = frozenset(
@@ -76,6 +79,7 @@ FINAL_STATES = frozenset(
         NotificationState.FOLDED,
         NotificationState.MERGED,
         NotificationState.FAILED_OVER,
+        NotificationState.HELD,
     }
 )
 
@@ -259,3 +263,67 @@ class MessageTemplate(models.Model):
 
     def __str__(self) -> str:
         return f"{self.channel}/{self.language}/{self.part}"
+
+
+class PhoneSend(models.Model):
+    """One SMS or call Herald let through to a provider: the per-number limit counts
+    these, and the month's spend adds up their prices (receivers.delivery.phone_limits)."""
+
+    contact_method = models.ForeignKey(
+        "escalation.ContactMethod", null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    address = models.CharField(max_length=32)
+    contact_kind = models.CharField(max_length=8)  # "sms" or "voice"
+    receiver = models.ForeignKey(Receiver, null=True, blank=True, on_delete=models.SET_NULL,
+                                 related_name="+")
+    notification = models.ForeignKey(Notification, null=True, blank=True,
+                                     on_delete=models.SET_NULL, related_name="+")
+    # Counted against the person's limit (a first attempt of a page), or not
+    # (a retry, the summary SMS).
+    counted = models.BooleanField(default=True)
+    price = models.DecimalField(max_digits=10, decimal_places=4, default=0)
+    sent_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["contact_method", "contact_kind", "sent_at"])]
+
+
+class PhoneSpend(models.Model):
+    """What the tenant's phone sends cost in one month (the first day names it)."""
+
+    month = models.DateField(unique=True)
+    amount = models.DecimalField(max_digits=14, decimal_places=4, default=0)
+    sms_count = models.PositiveIntegerField(default=0)
+    call_count = models.PositiveIntegerField(default=0)
+    # Sends refused because the month's ceiling was reached, and the first time.
+    stopped_count = models.PositiveIntegerField(default=0)
+    stopped_since = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-month"]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m}: {self.amount}"
+
+
+class PhoneSummary(models.Model):
+    """The one SMS that tells a person how many pages their limit held back."""
+
+    contact_method = models.ForeignKey("escalation.ContactMethod", on_delete=models.CASCADE,
+                                       related_name="+")
+    address = models.CharField(max_length=32)
+    held_count = models.PositiveIntegerField(default=0)
+    first_held_at = models.DateTimeField()
+    due_at = models.DateTimeField()
+    sent_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["contact_method"], condition=models.Q(sent_at__isnull=True),
+                name="one_pending_phone_summary",
+            )
+        ]

@@ -11,6 +11,7 @@ from receivers.delivery import (
     notification_sweep,
     notifications_deliver,
 )
+from receivers.phone.tasks import phone_summary  # noqa: F401  (registers it)
 from receivers.telegram_bot.tasks import telegram_update  # noqa: F401  (registers it)
 from tenants.selectors import tenant_list
 

@@ -50,6 +50,13 @@ class Tenant(TenantMixin):
         help_text='Silences made through the API must end within this time from now, '
         'e.g. "7 00:00:00" for 7 days.',
     )
+    # Phone sends stop for the rest of the month once their prices reach this
+    # (receivers.delivery.phone_limits); empty: no ceiling.
+    phone_monthly_spend_ceiling = models.DecimalField(
+        max_digits=12, decimal_places=2, null=True, blank=True,
+        help_text="SMS and calls stop for the rest of the month once their prices (each "
+        "phone receiver's price_per_sms and price_per_call) reach this; empty: no ceiling.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     auto_create_schema = True

@@ -188,8 +188,11 @@ def _fallbacks_apply(changes: list[Change], desired: ConfigDocument, *, prune: b
 
 def _tenant_apply(change: Change, desired: ConfigDocument) -> None:
     tenant = connection.tenant
-    Tenant.objects.filter(pk=tenant.pk).update(time_zone=desired.tenant.time_zone)
+    ceiling = desired.tenant.phone_monthly_spend_ceiling
+    Tenant.objects.filter(pk=tenant.pk).update(time_zone=desired.tenant.time_zone,
+                                               phone_monthly_spend_ceiling=ceiling)
     tenant.time_zone = desired.tenant.time_zone  # this process reads it from here
+    tenant.phone_monthly_spend_ceiling = ceiling
 
 
 def _template_apply(change: Change, desired: ConfigDocument) -> None:

@@ -82,8 +82,10 @@ def _receiver(receiver: Receiver, *, plain_secrets: bool) -> ReceiverSpec:
 
 def _tenant() -> TenantSpec:
     # From the row, not the connection's copy: another process may have changed it.
-    zone = Tenant.objects.filter(pk=connection.tenant.pk).values_list("time_zone", flat=True)
-    return TenantSpec(time_zone=zone.first() or "UTC")
+    row = Tenant.objects.filter(pk=connection.tenant.pk).values(
+        "time_zone", "phone_monthly_spend_ceiling").first() or {}
+    return TenantSpec(time_zone=row.get("time_zone") or "UTC",
+                      phone_monthly_spend_ceiling=row.get("phone_monthly_spend_ceiling"))
 
 
 def config_current(*, plain_secrets: bool = False) -> ConfigDocument:
@@ -193,6 +195,9 @@ def document_data(document: ConfigDocument) -> dict[str, Any]:
     if document.tenant is not None:
         # Stated even when UTC: business hours read differently in another zone.
         data["tenant"] = {"time_zone": document.tenant.time_zone}
+        if document.tenant.phone_monthly_spend_ceiling is not None:
+            data["tenant"]["phone_monthly_spend_ceiling"] = str(
+                document.tenant.phone_monthly_spend_ceiling)
     for section in ConfigDocument.SECTIONS:
         value = getattr(document, section)
         if value is not None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, time
+from decimal import Decimal
 from typing import Annotated, Any, ClassVar, Literal, Self
 
 from limits import parse as rate_parse
@@ -79,11 +80,20 @@ class TenantSpec(_Spec):
     """The tenant's own settings that its configuration depends on."""
 
     time_zone: str = "UTC"  # business hours are in it
+    # SMS and calls stop for the rest of the month once their prices reach it
+    # (receivers.delivery.phone_limits); left out: no ceiling.
+    phone_monthly_spend_ceiling: Decimal | None = Field(None, ge=0, le=10**9)
 
     @field_validator("time_zone")
     @classmethod
     def _zone_exists(cls, value: str) -> str:
         return time_zone_check(value)
+
+    @field_validator("phone_monthly_spend_ceiling")
+    @classmethod
+    def _cents(cls, value: Decimal | None) -> Decimal | None:
+        # As the tenant stores it (two places): "50" and "50.00" are one ceiling.
+        return value.quantize(Decimal("0.01")) if value is not None else None
 
 
 class ReceiverSpec(_Spec):

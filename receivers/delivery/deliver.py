@@ -22,6 +22,7 @@ from receivers.delivery.fairness import (
     runner_leave,
 )
 from receivers.delivery.outbox import tenant_delivery_wake
+from receivers.delivery.phone_limits import phone_sends_admit
 from receivers.delivery.record import attempt_apply, attempts_record
 from receivers.delivery.results import DeliveryResult
 from receivers.delivery.send import Sends
@@ -86,17 +87,19 @@ def _round(
     now = timezone.now()
     batch = batch_claim(notification_ids, now=now, extra=extra, only_due=only_due)
     results: dict[int, DeliveryResult] = {}
-    if batch.claimed:
+    claimed, stopped = phone_sends_admit(batch.claimed, now=now)
+    results.update(stopped)
+    if claimed:
         sends = Sends(
             templates=lambda channel: message_templates_for_delivery(
                 channel=channel, version=batch.version
             )
         )
-        outcomes = sends_run([sends.prepare(notification) for notification in batch.claimed])
+        outcomes = sends_run([sends.prepare(notification) for notification in claimed])
         now = timezone.now()
         recorded = [
             attempt_apply(notification, sent, now=now)
-            for notification, sent in zip(batch.claimed, outcomes, strict=True)
+            for notification, sent in zip(claimed, outcomes, strict=True)
         ]
         results = attempts_record(recorded, circuit_seen=batch.circuit_seen, now=now)
     for notification_id in [*notification_ids, *batch.to_decide]:
@@ -117,6 +120,9 @@ def _deliver_deciding(notification_id: int, *, only_due: bool = False) -> Delive
     if claim.notification is None:
         return claim.result
     notification = claim.notification
+    _, stopped = phone_sends_admit([notification], now=timezone.now())
+    if stopped:  # over the number's limit or the month's phone spend: settled, not sent
+        return stopped[notification.id]
     send = Sends().prepare(notification)
     sent = send.run()
     send_remember(send, sent)
