@@ -288,6 +288,9 @@ class PhoneSend(models.Model):
     class Meta:
         indexes = [models.Index(fields=["contact_method", "contact_kind", "sent_at"])]
 
+    def __str__(self) -> str:
+        return f"{self.contact_kind} to {self.address} at {self.sent_at:%Y-%m-%d %H:%M}"
+
 
 class PhoneSpend(models.Model):
     """What the tenant's phone sends cost in one month (the first day names it)."""
@@ -327,3 +330,6 @@ class PhoneSummary(models.Model):
                 name="one_pending_phone_summary",
             )
         ]
+
+    def __str__(self) -> str:
+        return f"summary of {self.held_count} held pages to {self.address}"
