@@ -23,7 +23,11 @@ from pydantic.fields import FieldInfo
 
 from receivers.models import MessageTemplate, Receiver
 from receivers.redaction import header_looks_secret, secret_mask
-from receivers.services import message_template_validate, receiver_settings_validate
+from receivers.services import (
+    message_template_validate,
+    receiver_carrier_check,
+    receiver_settings_validate,
+)
 from receivers.transports import ChannelSettings, settings_class
 
 _CREDENTIAL_HELP = (
@@ -170,9 +174,22 @@ class ReceiverFormBase(forms.ModelForm):
             for name, messages in exc.message_dict.items():
                 field = name.split(".")[0]
                 self.add_error(field if field in self.fields else None, messages)
+        if self.instance.carries_pages and not self.errors:
+            self._carrier_check(config=config, name=cleaned.get("name") or self.instance.name)
         self.settings_config, self.settings_secrets = config, secrets
         self.cleared_secrets = tuple(cleared)
         return cleaned
+
+    def _carrier_check(self, *, config: dict[str, Any], name: str) -> None:
+        """A carrier's new prefixes (or none: the default) must not clash with another's."""
+        try:
+            receiver_carrier_check(receiver=Receiver(
+                pk=self.instance.pk, name=name, kind=self.kind, config=config,
+                carries_pages=True,
+            ))
+        except forms.ValidationError as exc:
+            field = "country_prefixes" if "country_prefixes" in self.fields else None
+            self.add_error(field, exc.messages)
 
     def _move_credentials(self, model, plain, setting, config, saved, secrets, cleared) -> None:
         """Credential-looking entries of a plain mapping go to its secret mapping."""
