@@ -117,3 +117,20 @@ def test_a_page_by_sms_goes_through_the_carrier_of_the_number(
     page = Notification.objects.get(page__isnull=False)
     assert (page.receiver, page.channel, page.contact_kind, page.recipient_address) == (
         default, "loopphone", "sms", "+33612345678")
+
+
+def test_a_number_no_carrier_takes_is_a_recorded_gap_not_a_silent_page(
+    alpha, fire, clock  # noqa: F811
+):
+    from escalation.models import EscalationEvent
+
+    carrier("germany", "+49")  # and no default
+    alice = PersonFactory(user__username="alice", display_name="Alice")
+    ContactMethodFactory(person=alice, kind="sms", address="+33612345678")
+
+    fire(escalation_policy=policy_with([(0, [{"kind": "person", "person": alice}])]))
+    tick()
+
+    assert not Notification.objects.filter(page__isnull=False).exists()
+    assert any("Alice cannot be paged: no enabled receiver carries sms pages" in event.detail
+               for event in EscalationEvent.objects.all())

@@ -150,3 +150,24 @@ def test_a_tenant_without_a_ceiling_is_never_stopped_or_warned(
 
     assert PhoneSpend.objects.get().stopped_count == 0
     assert phone_spend_warning() is None
+
+
+def test_a_retry_is_not_another_page_for_the_limit_but_costs_again(
+    alpha, alice, fire, clock, httpserver, settings  # noqa: F811
+):
+    settings.HERALD_PHONE_SMS_PER_15_MIN = 1
+    httpserver.expect_oneshot_request("/phone", method="POST").respond_with_data("", status=503)
+    httpserver.expect_request("/phone", method="POST").respond_with_json({"ok": True})
+    ReceiverFactory(name="phone", kind="loopphone", carries_pages=True, secrets={},
+                    config={"url": httpserver.url_for("/phone"), "price_per_sms": "0.05"})
+
+    page_alice(fire, alice, 1)  # the provider answers 503: a retry is due
+    page = Notification.objects.get(page__isnull=False)
+    assert (page.state, page.attempts) == ("pending", 1)
+    notification_deliver(notification_id=page.id)
+
+    page.refresh_from_db()
+    assert (page.state, page.attempts) == ("delivered", 2)
+    assert list(PhoneSend.objects.order_by("id").values_list("counted", flat=True)) == [
+        True, False]
+    assert PhoneSpend.objects.get().amount == Decimal("0.10")
