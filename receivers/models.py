@@ -280,8 +280,11 @@ class PhoneSend(models.Model):
     notification = models.ForeignKey(Notification, null=True, blank=True,
                                      on_delete=models.SET_NULL, related_name="+")
     # Counted against the person's limit (a first attempt of a page), or not
-    # (a retry, the summary SMS).
+    # (a retry, the summary SMS, a verification code).
     counted = models.BooleanField(default=True)
+    # What it was: "page", "summary" (the held pages' SMS) or "code" (a number's
+    # verification code, at most a few a day).
+    purpose = models.CharField(max_length=8, default="page", db_default="page")
     price = models.DecimalField(max_digits=10, decimal_places=4, default=0)
     sent_at = models.DateTimeField(default=timezone.now)
 

@@ -5,8 +5,10 @@ the receiver that carries that number's pages. Only a keyed hash of the code
 is stored (HMAC under the server's secret, with the method and the number
 inside, so a code is worth nothing for another number); it expires after
 CODE_VALID, takes at most MAX_ATTEMPTS tries, and a new one can be sent once
-a minute (the same interval as confirmation mails). A new code replaces the
-old one; a changed number needs a new code (contact_method_update clears it).
+a minute (the same interval as confirmation mails), MAX_CODES_PER_DAY a day.
+A code costs as an SMS or call does (the month's phone spend, its ceiling).
+A new code replaces the old one; a changed number needs a new code
+(contact_method_update clears it).
 """
 
 from __future__ import annotations
@@ -32,6 +34,8 @@ from escalation.people.confirmation import (
     contact_method_state,
 )
 from escalation.people.selectors import page_carrier
+from receivers.delivery.phone_limits import phone_send_reserve
+from receivers.models import PhoneSend
 from receivers.phone.speech import code_sms_text, code_speech
 from receivers.redaction import secrets_scrub
 from receivers.transports import TransportError, transport_class
@@ -41,6 +45,9 @@ CODE_KINDS = ("sms", "voice")
 CODE_DIGITS = 6
 CODE_VALID = timedelta(minutes=10)
 MAX_ATTEMPTS = 5
+# Codes to one number in a day: with 5 tries each, a stranger's number cannot
+# be guessed into being "verified" (50 tries a day of a million codes).
+MAX_CODES_PER_DAY = 10
 _SALT = "herald.contact-method-code"
 
 
@@ -84,24 +91,38 @@ def contact_method_code_send(
             "marks a phone provider's receiver “carries pages” (for this number's country "
             "prefix, or as the default), then the code can be sent."
         )
+    if PhoneSend.objects.filter(contact_method_id=method.pk, purpose="code",
+                                sent_at__gt=now - timedelta(days=1)).count() >= MAX_CODES_PER_DAY:
+        raise ValidationError({"verification_sent_at": (
+            f"{MAX_CODES_PER_DAY} codes were sent to this number in the last day: try again "
+            "tomorrow."
+        )})
     code = code_new()
     before = ContactMethod.objects.filter(pk=method.pk).values(
         "verification_sent_at", "verification_code_hash", "verification_code_expires_at",
         "verification_attempts",
     ).first()
-    claimed = ContactMethod.objects.filter(pk=method.pk, address=method.address).exclude(
-        verification_sent_at__gt=now - RESEND_INTERVAL
-    ).update(
-        verification_sent_at=now,
-        verification_code_hash=code_hash(code=code, contact_method_id=method.pk,
-                                         address=method.address),
-        verification_code_expires_at=now + CODE_VALID,
-        verification_attempts=0,
-    )
-    if not claimed:
-        raise ValidationError({"verification_sent_at": (
-            "A code was sent less than a minute ago: wait a minute before sending another."
-        )})
+    with transaction.atomic():
+        claimed = ContactMethod.objects.filter(pk=method.pk, address=method.address).exclude(
+            verification_sent_at__gt=now - RESEND_INTERVAL
+        ).update(
+            verification_sent_at=now,
+            verification_code_hash=code_hash(code=code, contact_method_id=method.pk,
+                                             address=method.address),
+            verification_code_expires_at=now + CODE_VALID,
+            verification_attempts=0,
+        )
+        if not claimed:
+            raise ValidationError({"verification_sent_at": (
+                "A code was sent less than a minute ago: wait a minute before sending another."
+            )})
+        # A code costs what an SMS or call costs, and stops at the month's ceiling too.
+        refused = phone_send_reserve(
+            receiver=carrier, contact_kind=method.kind, contact_method_id=method.pk,
+            address=method.address, purpose="code", now=now,
+        )
+        if refused:
+            raise VerificationSendError(f"The code was {refused} (the tenant's setting).")
     try:
         _code_send(method=method, carrier=carrier, code=code)
     except VerificationSendError:

@@ -40,6 +40,7 @@ from receivers.models import (
     PhoneSpend,
 )
 from receivers.phone.summaries import phone_summary_hold
+from tenants.models import Tenant
 
 logger = logging.getLogger(__name__)
 
@@ -79,6 +80,42 @@ def phone_spend_locked(*, now: datetime) -> PhoneSpend:
     return PhoneSpend.objects.select_for_update().get(month=month)
 
 
+def tenant_ceiling() -> Decimal | None:
+    """The tenant's ceiling as stored now (a worker's copy of the tenant may be older)."""
+    return Tenant.objects.filter(pk=connection.tenant.pk).values_list(
+        "phone_monthly_spend_ceiling", flat=True).first()
+
+
+def phone_send_reserve(
+    *, receiver, contact_kind: str, contact_method_id: int | None, address: str,
+    purpose: str, now: datetime,
+) -> str:
+    """Count one SMS or call outside a page (a summary, a code) at its price.
+
+    Returns why it must not be sent ("" when it may): the month's ceiling.
+    Call inside a transaction; a send that then fails still counts.
+    """
+    spend = phone_spend_locked(now=now)
+    price = phone_price(receiver, contact_kind)
+    ceiling = tenant_ceiling()
+    if ceiling is not None and spend.amount + price > ceiling:
+        spend.stopped_count += 1
+        spend.stopped_since = spend.stopped_since or now
+        spend.save()
+        return "not sent: this month's phone spend ceiling is reached"
+    PhoneSend.objects.create(
+        contact_method_id=contact_method_id, address=address, contact_kind=contact_kind,
+        receiver=receiver, counted=False, purpose=purpose, price=price, sent_at=now,
+    )
+    spend.amount += price
+    if contact_kind == "voice":
+        spend.call_count += 1
+    else:
+        spend.sms_count += 1
+    spend.save()
+    return ""
+
+
 def phone_sends_admit(
     notifications: list[Notification], *, now: datetime
 ) -> tuple[list[Notification], dict[int, DeliveryResult]]:
@@ -92,19 +129,21 @@ def phone_sends_admit(
     stopped: dict[int, DeliveryResult] = {}
     with transaction.atomic():
         spend = phone_spend_locked(now=now)
+        ceiling = tenant_ceiling()
         for notification in phone:
-            outcome = _admit(notification, spend=spend, now=now)
+            outcome = _admit(notification, spend=spend, ceiling=ceiling, now=now)
             if outcome is not None:
                 stopped[notification.id] = DeliveryResult(outcome=outcome)
         spend.save()
     return [n for n in notifications if n.id not in stopped], stopped
 
 
-def _admit(notification: Notification, *, spend: PhoneSpend, now: datetime) -> str | None:
+def _admit(
+    notification: Notification, *, spend: PhoneSpend, ceiling: Decimal | None, now: datetime
+) -> str | None:
     """None: send it (its price counted); else the final state it was given."""
     kind, receiver = notification.contact_kind, notification.receiver
     price = phone_price(receiver, kind)
-    ceiling = connection.tenant.phone_monthly_spend_ceiling
     if ceiling is not None and spend.amount + price > ceiling:
         spend.stopped_count += 1
         spend.stopped_since = spend.stopped_since or now

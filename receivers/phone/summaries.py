@@ -20,7 +20,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from alerting.encryption import SecretUnreadable
-from receivers.models import PhoneSend, PhoneSummary
+from receivers.models import PhoneSummary
 from receivers.phone.speech import held_summary_text
 from receivers.redaction import secrets_scrub
 from receivers.transports import TransportError, transport_class
@@ -64,7 +64,7 @@ def _schedule(summary: PhoneSummary) -> None:
 
 def phone_summary_send(*, summary_id: int, now: datetime | None = None) -> bool:
     """Send the summary if it is due and not sent; True if it was attempted now."""
-    from receivers.delivery.phone_limits import phone_price, phone_spend_locked
+    from receivers.delivery.phone_limits import phone_send_reserve
 
     now = now or timezone.now()
     with transaction.atomic():
@@ -74,27 +74,13 @@ def phone_summary_send(*, summary_id: int, now: datetime | None = None) -> bool:
         if summary is None:
             return False
         carrier = _sms_carrier(summary.address)
-        ceiling = connection.tenant.phone_monthly_spend_ceiling
-        spend = phone_spend_locked(now=now)
-        price = phone_price(carrier, "sms")
         if carrier is None:
             summary.error = f"no enabled receiver carries SMS pages to {summary.address}"
-        elif ceiling is not None and spend.amount + price > ceiling:
-            summary.error = "not sent: this month's phone spend ceiling is reached"
-            spend.stopped_count += 1
-            spend.stopped_since = spend.stopped_since or now
-            spend.save()
         else:
-            summary.error = _send(summary, carrier)
-            if not summary.error:
-                PhoneSend.objects.create(
-                    contact_method_id=summary.contact_method_id, address=summary.address,
-                    contact_kind="sms", receiver=carrier, counted=False, price=price,
-                    sent_at=now,
-                )
-                spend.amount += price
-                spend.sms_count += 1
-                spend.save()
+            summary.error = phone_send_reserve(
+                receiver=carrier, contact_kind="sms", contact_method_id=summary.contact_method_id,
+                address=summary.address, purpose="summary", now=now,
+            ) or _send(summary, carrier)
         summary.sent_at = now
         summary.save(update_fields=["sent_at", "error"])
     if summary.error:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 import time_machine
@@ -21,7 +22,7 @@ from escalation.people.services import (
     contact_method_create,
     contact_method_update,
 )
-from receivers.models import Receiver
+from receivers.models import PhoneSpend, Receiver
 from tests.factories import PersonFactory
 from tests.receivers.phone.phone_channel import loopback_phone  # noqa: F401 (a fixture)
 
@@ -192,3 +193,40 @@ def test_email_is_confirmed_by_its_link_not_a_code(phone, alice):
     with pytest.raises(ValidationError) as excinfo:
         contact_method_code_send(contact_method=method)
     assert "kind" in excinfo.value.message_dict
+
+
+def test_ten_codes_a_day_at_most(phone, alice, httpserver):
+    method = contact_method_create(person=alice, kind="sms", address="+4915123456789")
+    start = timezone.now()
+    for minute in range(10):
+        with time_machine.travel(start + timedelta(minutes=2 * minute)):
+            contact_method_code_send(contact_method=method)
+
+    with time_machine.travel(start + timedelta(minutes=30)), pytest.raises(
+        ValidationError
+    ) as excinfo:
+        contact_method_code_send(contact_method=method)
+
+    assert "10 codes were sent to this number in the last day" in (
+        excinfo.value.message_dict["verification_sent_at"][0])
+    assert len(sent(httpserver)) == 10
+
+
+def test_a_code_costs_as_an_sms_and_stops_at_the_ceiling(alpha, alice, httpserver):
+    httpserver.expect_request("/phone", method="POST").respond_with_json({"ok": True})
+    Receiver.objects.create(name="phone", kind="loopphone", carries_pages=True,
+                            config={"url": httpserver.url_for("/phone"),
+                                    "price_per_sms": "0.05"})
+    alpha.phone_monthly_spend_ceiling = Decimal("0.05")
+    alpha.save(update_fields=["phone_monthly_spend_ceiling"])
+    method = contact_method_create(person=alice, kind="sms", address="+4915123456789")
+    contact_method_code_send(contact_method=method)
+    assert PhoneSpend.objects.get().amount == Decimal("0.05")
+
+    with time_machine.travel(timezone.now() + timedelta(minutes=2)), pytest.raises(
+        VerificationSendError, match="spend ceiling is reached"
+    ):
+        contact_method_code_send(contact_method=method)
+
+    assert len(sent(httpserver)) == 1
+    assert ContactMethod.objects.get(pk=method.pk).verification_attempts == 0
