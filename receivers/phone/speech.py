@@ -28,6 +28,7 @@ _PHRASES = {
         "code": "Your Herald code is {digits}. Again: {digits}.",
         "code_sms": "Your Herald code for {tenant} is {code}. It works for {minutes} minutes.",
         "summary": "{count} more pages for you in the last 15 minutes. Open Herald to see them.",
+        "summary_one": "1 more page for you in the last 15 minutes. Open Herald to see it.",
     },
     "fr": {
         "intro": "Ici Herald pour {tenant}.",
@@ -40,6 +41,8 @@ _PHRASES = {
         "code_sms": "Votre code Herald pour {tenant} est {code}. Il est valable {minutes} minutes.",
         "summary": "{count} autres alertes pour vous ces 15 dernières minutes. "
                    "Ouvrez Herald pour les voir.",
+        "summary_one": "1 autre alerte pour vous ces 15 dernières minutes. "
+                       "Ouvrez Herald pour la voir.",
     },
     "de": {
         "intro": "Hier ist Herald für {tenant}.",
@@ -52,6 +55,8 @@ _PHRASES = {
         "code_sms": "Ihr Herald-Code für {tenant} lautet {code}. Er gilt {minutes} Minuten.",
         "summary": "{count} weitere Alarme für Sie in den letzten 15 Minuten. "
                    "Öffnen Sie Herald, um sie zu sehen.",
+        "summary_one": "1 weiterer Alarm für Sie in den letzten 15 Minuten. "
+                       "Öffnen Sie Herald, um ihn zu sehen.",
     },
 }
 
@@ -186,4 +191,4 @@ def code_sms_text(code: str, *, language: str, tenant_name: str, minutes: int) -
 
 def held_summary_text(count: int, *, language: str) -> str:
     """The one SMS that says how many pages the per-contact limit held back."""
-    return phrase("summary", language=language, count=count)
+    return phrase("summary_one" if count == 1 else "summary", language=language, count=count)

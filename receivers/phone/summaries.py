@@ -80,9 +80,16 @@ def phone_summary_send(*, summary_id: int, now: datetime | None = None) -> bool:
             summary.error = phone_send_reserve(
                 receiver=carrier, contact_kind="sms", contact_method_id=summary.contact_method_id,
                 address=summary.address, purpose="summary", now=now,
-            ) or _send(summary, carrier)
+            )
+        # Claimed (sent_at) before the send, so another task cannot send it again;
+        # the count is final from here (a page held meanwhile opens the next summary).
         summary.sent_at = now
         summary.save(update_fields=["sent_at", "error"])
+    if carrier is not None and not summary.error:
+        # Outside the transaction: no lock is held while the provider answers.
+        summary.error = _send(summary, carrier)
+        if summary.error:
+            PhoneSummary.objects.filter(pk=summary.pk).update(error=summary.error)
     if summary.error:
         logger.warning("phone summary %s: %s", summary.pk, summary.error)
     return True

@@ -99,6 +99,10 @@ def test_calls_have_their_own_limit_of_three(phone, alice, fire, clock, httpserv
     assert states == ["delivered"] * 3 + ["held"]
     assert [m["mode"] for m in sent(httpserver)] == ["voice"] * 3
     assert PhoneSpend.objects.get().amount == Decimal("0.60")
+    clock.move_to(START + timedelta(minutes=15))
+    phone_summaries_send_due()
+    assert sent(httpserver)[-1]["mode"] == "sms"  # the summary of held calls is an SMS
+    assert sent(httpserver)[-1]["text"].startswith("1 more page for you")
 
 
 def test_the_limits_are_settings(phone, alice, fire, clock, httpserver, settings):  # noqa: F811

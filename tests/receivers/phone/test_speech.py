@@ -78,6 +78,7 @@ def test_the_summary_sms_says_how_many_pages_were_held():
     assert held_summary_text(4, language="en") == (
         "4 more pages for you in the last 15 minutes. Open Herald to see them.")
     assert held_summary_text(4, language="de").startswith("4 weitere Alarme für Sie")
+    assert held_summary_text(1, language="en").startswith("1 more page for you")
 
 
 @settings(max_examples=200, derandomize=True)
