@@ -154,8 +154,8 @@ class Sends:
             lambda channel: message_template_sources(channel=channel)
         )
         self._templates: dict[str, dict[tuple[str, str], str]] = {}
-        # By receiver id, and (receiver id, address) for people's pages.
-        self._transports: dict[int | tuple[int, str], Transport | SendOutcome] = {}
+        # By receiver id, and (receiver id, address, contact kind) for people's pages.
+        self._transports: dict[int | tuple[int, str, str], Transport | SendOutcome] = {}
 
     def prepare(self, notification: Notification) -> Send:
         """A send to run once, in any thread; it touches no database."""
@@ -184,17 +184,20 @@ class Sends:
     def _transport(self, notification: Notification) -> Transport | SendOutcome:
         receiver = notification.receiver
         if is_page(notification):
-            key = (receiver.id, notification.recipient_address)
+            key = (receiver.id, notification.recipient_address, notification.contact_kind)
             if key not in self._transports:
                 self._transports[key] = self._build(
-                    receiver, address=notification.recipient_address
+                    receiver, address=notification.recipient_address,
+                    contact_kind=notification.contact_kind,
                 )
             return self._transports[key]
         if receiver.id not in self._transports:
             self._transports[receiver.id] = self._build(receiver)
         return self._transports[receiver.id]
 
-    def _build(self, receiver, *, address: str | None = None) -> Transport | SendOutcome:
+    def _build(
+        self, receiver, *, address: str | None = None, contact_kind: str = ""
+    ) -> Transport | SendOutcome:
         """The receiver's transport; with `address`, sending to that person instead."""
         if not encrypted_value_readable(receiver, "secrets"):
             # A key was dropped from HERALD_ENCRYPTION_KEYS too early (or
@@ -214,7 +217,9 @@ class Sends:
                     permanent=True,
                 )
             try:
-                config = kind.addressed_to(receiver.config, kind.contact_address_clean(address))
+                config = kind.page_config(  # a page written before contact kinds: its own
+                    receiver.config, contact_kind=contact_kind or receiver.kind, address=address
+                )
             except ValueError as exc:
                 return SendOutcome(error=f"the person's address is not usable: {exc}"[:300],
                                    permanent=True)
