@@ -20,6 +20,11 @@ HERALD_RECEIVER_RATE_LIMIT = os.environ.get("HERALD_RECEIVER_RATE_LIMIT", "60/mi
 # Later notifications of one group to one receiver within this window go out
 # as one message (the first one is never held back). 0 turns grouping off.
 HERALD_GROUP_WINDOW_SECONDS = float(os.environ.get("HERALD_GROUP_WINDOW_SECONDS", "5"))
+# Phone pages: at most this many SMS and calls to one contact
+# method in any 15 minutes; pages over it are held and counted in one
+# summary SMS (receivers/delivery/phone_limits.py).
+HERALD_PHONE_SMS_PER_15_MIN = int(os.environ.get("HERALD_PHONE_SMS_PER_15_MIN", "5"))
+HERALD_PHONE_CALLS_PER_15_MIN = int(os.environ.get("HERALD_PHONE_CALLS_PER_15_MIN", "3"))
 # How long one attempt holds a notification; 0: twice the HTTP timeout + 5 s.
 HERALD_DELIVERY_LEASE_SECONDS = float(os.environ.get("HERALD_DELIVERY_LEASE_SECONDS", "0"))
 # Notifications enqueued together go to one task of at most this many: one
