@@ -175,11 +175,29 @@ def http_post(
     timeout: float | None = None,
 ) -> requests.Response:
     """POST through the guard: no redirects, bounded in time, to a checked address."""
+    return http_request(
+        "POST", url, allow_private=allow_private, json=json, data=data, headers=headers,
+        timeout=timeout,
+    )
+
+
+def http_request(
+    method: str,
+    url: str,
+    *,
+    allow_private: bool,
+    json: Any = None,
+    data: bytes | None = None,
+    headers: dict[str, str] | None = None,
+    params: dict[str, str] | None = None,
+    timeout: float | None = None,
+) -> requests.Response:
+    """Any method through the guard (ticket APIs read with GET and update with PATCH/PUT)."""
     target = url_target(url)
     proxies = _proxies(target.host)
     session = _session()
     prepared = session.prepare_request(
-        requests.Request("POST", url, json=json, data=data, headers=headers)
+        requests.Request(method, url, json=json, data=data, headers=headers, params=params)
     )
     if proxies:
         # The proxy resolves and connects on its own; the target is still checked here.
