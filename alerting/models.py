@@ -3,7 +3,7 @@
 from django.contrib.postgres.indexes import GinIndex
 from django.db import models
 
-from alerting.fields import PlainJSONField
+from alerting.fields import EncryptedJSONField, PlainJSONField
 from receivers.severity import severity_rank
 
 
@@ -200,3 +200,45 @@ class Silence(models.Model):
 
     def __str__(self) -> str:
         return f"{self.matchers} ({self.get_kind_display()})"
+
+
+class IngestSourceKind(models.TextChoices):
+    GRAFANA = "grafana", "Grafana Alerting webhook"
+    PAGERDUTY_EVENTS = "pagerduty_events", "PagerDuty Events API v2"
+    GENERIC_JSON = "generic_json", "Generic JSON"
+
+
+class IngestSource(models.Model):
+    """A sender other than Alertmanager, bound to one of the tenant's ingest keys.
+
+    The binding is by the key's prefix (tenants.IngestKey.prefix, its first
+    ten characters, shown in the admin): the key itself lives in the shared
+    schema and only its hash is stored, so the request's key, once
+    authenticated, finds its source by `key[:10]` and the endpoint's kind.
+    """
+
+    name = models.CharField(max_length=100, unique=True)
+    kind = models.CharField(max_length=32, choices=IngestSourceKind.choices)
+    ingest_key_prefix = models.CharField(
+        max_length=12,
+        help_text="The prefix of the ingest key this source posts with (e.g. hk_AbC1234).",
+    )
+    config = models.JSONField(
+        default=dict, blank=True, help_text="Settings of the source's kind; nothing secret."
+    )
+    secrets = EncryptedJSONField(
+        default=dict, blank=True, help_text="Secrets of the source's kind (Grafana's HMAC secret)."
+    )
+    enabled = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["ingest_key_prefix", "kind"], name="ingest_source_one_per_key_and_kind"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.get_kind_display()})"
