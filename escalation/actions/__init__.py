@@ -13,6 +13,7 @@ Chat helpers map their user to a person (`actor_for_person`) and call
 from escalation.actions.actors import (
     Actor,
     action_label,
+    actor_for_integration,
     actor_for_person,
     actor_for_receiver_link,
     actor_for_user,
@@ -39,6 +40,7 @@ __all__ = [
     "action_compact_token_read",
     "action_label",
     "actions_for_state",
+    "actor_for_integration",
     "actor_for_person",
     "actor_for_receiver_link",
     "actor_for_user",

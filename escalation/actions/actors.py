@@ -10,7 +10,10 @@ acknowledge link always did. Rights, checked on every action:
   member of the tenant, whatever their role (an auditor on call may
   acknowledge what paged them),
 - a channel message's link only acknowledges (whoever reads the channel was
-  told; resolving or silencing from it needs a member with rights).
+  told; resolving or silencing from it needs a member with rights),
+- a ticket's user through the receiver's sync-back webhook ("jira:alice@example.com",
+  `actor_for_integration`) acknowledges and resolves only: the request was
+  authenticated by that receiver's own secret, and the user is no member.
 """
 
 from __future__ import annotations
@@ -36,6 +39,8 @@ class Actor:
     display: str  # "Alice", as the message and the group's record name them
     # The receiver a channel message's acknowledge link was sent to ("oncall-slack").
     receiver_link: str = ""
+    # A ticketing system's user acting through a receiver's webhook ("jira:alice@example.com").
+    integration_user: str = ""
 
     @property
     def audit_name(self) -> str:
@@ -47,6 +52,8 @@ class Actor:
             )
             if username:
                 return username[:200]
+        if self.integration_user:
+            return self.integration_user[:200]
         if self.receiver_link:
             return f"link:{self.receiver_link}"[:200]
         if self.person_id is not None:
@@ -79,6 +86,18 @@ def actor_for_receiver_link(*, receiver_name: str) -> Actor:
     )
 
 
+def actor_for_integration(*, receiver, external_user: str) -> Actor:
+    """A ticket's user acting through `receiver`'s authenticated webhook (acknowledge, resolve)."""
+    name = (external_user or "unknown")[:200]
+    return Actor(
+        person_id=None, user_id=None, display=name, receiver_link=receiver.name,
+        integration_user=name,
+    )
+
+
+_INTEGRATION_ACTIONS = (Action.ACKNOWLEDGE, Action.RESOLVE)
+
+
 def _member_role(user_id: int, tenant) -> str | None:
     user = get_user_model().objects.filter(id=user_id, is_active=True).first()
     if user is None:
@@ -94,6 +113,10 @@ def _member_role(user_id: int, tenant) -> str | None:
 def action_refusal(*, actor: Actor, action: Action, alert_group_id: int, incident: int) -> str:
     """Why the actor may not take the action on this incident; empty when they may."""
     tenant = connection.tenant
+    if actor.integration_user and actor.user_id is None and actor.person_id is None:
+        if action in _INTEGRATION_ACTIONS:
+            return ""
+        return f"{actor.display} acts through a ticket: it acknowledges and resolves only."
     if actor.receiver_link and actor.user_id is None and actor.person_id is None:
         if action == Action.ACKNOWLEDGE:
             return ""

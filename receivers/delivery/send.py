@@ -14,8 +14,10 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, replace
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from django.db import connection
@@ -27,6 +29,7 @@ from alerting.infra.log_context import notification_log_context
 from escalation.links import acknowledge_url, message_actions, person_recipient
 from receivers.delivery.digest import digest_text
 from receivers.delivery.rules import is_page
+from receivers.delivery.ticket_lock import ticket_lock
 from receivers.messages import AlertMessage, alert_message_for, message_group_state
 from receivers.models import Notification
 from receivers.redaction import secrets_scrub
@@ -176,9 +179,15 @@ class Sends:
             ))
         secrets = receiver.secrets
         label = f"notification {notification.id} to receiver {receiver.name!r}"
+        lock = nullcontext
+        if transport.needs_ticket_lock:  # one ticket per incident: its sends one at a time
+            lock = partial(
+                ticket_lock, receiver_id=receiver.id, alert_group_id=message.alert_group_id,
+                incident=message.incident, schema=connection.schema_name,
+            )
         return Send(
             receiver.id,
-            lambda: _send(transport, message, secrets=secrets, label=label),
+            lambda: _send(transport, message, secrets=secrets, label=label, lock=lock),
         )
 
     def _transport(self, notification: Notification) -> Transport | SendOutcome:
@@ -240,19 +249,23 @@ def _known(receiver_id: int | None, outcome: SendOutcome) -> Send:
     return Send(receiver_id, lambda: replace(outcome, started_at=timezone.now()))
 
 
-def _send(transport: Transport, message: AlertMessage, *, secrets: Any, label: str) -> SendOutcome:
+def _send(
+    transport: Transport, message: AlertMessage, *, secrets: Any, label: str,
+    lock: Callable[[], AbstractContextManager] = nullcontext,
+) -> SendOutcome:
     """Send once. Any secret of the receiver that the vendor echoed back is masked."""
     with notification_log_context(message.notification_id):
-        return _send_once(transport, message, secrets=secrets, label=label)
+        return _send_once(transport, message, secrets=secrets, label=label, lock=lock)
 
 
 def _send_once(
-    transport: Transport, message: AlertMessage, *, secrets: Any, label: str
+    transport: Transport, message: AlertMessage, *, secrets: Any, label: str,
+    lock: Callable[[], AbstractContextManager],
 ) -> SendOutcome:
     started_at = timezone.now()
     clock = time.perf_counter()
     try:
-        with render_problems_collected() as problems:
+        with render_problems_collected() as problems, lock():
             result = transport.send(message)
     except TransportError as exc:
         error = secrets_scrub(exc.message, secrets)

@@ -107,6 +107,9 @@ class Transport(ABC):
     # `addressed_to`). Most channels carry their own kind (email: ("email",));
     # a phone provider carries ("sms", "voice"). Empty: it pages nobody.
     contact_kinds: ClassVar[tuple[str, ...]] = ()
+    # A ticketing channel finds or creates one ticket per incident: its sends of
+    # one incident run one at a time (receivers.delivery.ticket_lock).
+    needs_ticket_lock: ClassVar[bool] = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
