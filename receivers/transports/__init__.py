@@ -7,6 +7,7 @@ Alertmanager import) is read through the registry (receivers.transports.registry
 from receivers.transports.base import PartLimit, SendResult, Transport, TransportError
 from receivers.transports.discord import DiscordTransport
 from receivers.transports.email import EmailTransport
+from receivers.transports.jira import JiraTransport
 from receivers.transports.msteams import TeamsTransport
 from receivers.transports.opsgenie import OpsgenieTransport
 from receivers.transports.pagerduty import PagerDutyTransport
@@ -26,6 +27,7 @@ from receivers.transports.registry import (
     templated_kinds,
     transport_class,
 )
+from receivers.transports.servicenow import ServiceNowTransport
 from receivers.transports.settings import ChannelSettings, SettingsError
 from receivers.transports.slack import SlackTransport
 from receivers.transports.slack_app import SlackAppTransport
@@ -47,6 +49,8 @@ for _transport in (
     SlackAppTransport,
     SnsTransport,
     TwilioTransport,
+    ServiceNowTransport,
+    JiraTransport,
 ):
     channel_register(_transport)
 
