@@ -2,6 +2,7 @@ from django.urls import path
 from rest_framework.routers import SimpleRouter
 
 from alerting.api.alert_views import AlertGroupViewSet, AlertViewSet
+from alerting.api.generic_json_views import GenericJsonIngestKeyedView, GenericJsonIngestView
 from alerting.api.grafana_ingest import GrafanaWebhookKeyedView, GrafanaWebhookView
 from alerting.api.ingest import AlertmanagerWebhookKeyedView, AlertmanagerWebhookView
 from alerting.api.pagerduty_ingest import PagerDutyEnqueueView
@@ -21,6 +22,16 @@ api_urlpatterns = [
         "api/v1/alertmanager/<str:key>/",
         AlertmanagerWebhookKeyedView.as_view(),
         name="alertmanager-webhook-keyed",
+    ),
+    path(
+        "api/v1/sources/<str:name>/",
+        GenericJsonIngestView.as_view(),
+        name="generic-json-ingest",
+    ),
+    path(
+        "api/v1/sources/<str:name>/<str:key>/",
+        GenericJsonIngestKeyedView.as_view(),
+        name="generic-json-ingest-keyed",
     ),
     path("api/v1/grafana/", GrafanaWebhookView.as_view(), name="grafana-webhook"),
     path(

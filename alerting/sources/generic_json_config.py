@@ -97,3 +97,14 @@ def generic_json_config_check(config: Any) -> None:
 def short(name: str) -> str:
     """A name from a body, cut short for an error message (the body is never echoed)."""
     return name if len(name) <= 60 else f"{name[:57]}..."
+
+
+def generic_json_errors(*, config: Any, secrets: Any) -> dict[str, list[str]]:
+    """A generic JSON source's settings as ValidationError's messages, keyed config.<field>."""
+    if secrets:
+        return {"secrets": ["A generic JSON source has no secrets."]}
+    try:
+        generic_json_config_check(config)
+    except MappingError as error:
+        return {f"config.{error.field}": [error.message]}
+    return {}

@@ -10,6 +10,7 @@ from django.db import connection
 
 from alerting.audit.models import AuditSource
 from alerting.models import IngestSource, IngestSourceKind
+from alerting.sources.generic_json_config import generic_json_errors
 from alerting.sources.selectors import INGEST_KEY_PREFIX_CHARS, source_alert_group
 from alerting.sources.signature import DEFAULT_REPLAY_WINDOW_SECONDS
 from escalation.actions.actors import Actor
@@ -73,6 +74,8 @@ def ingest_source_check(
             errors.update(_grafana_check(config, secrets))
         elif kind == IngestSourceKind.PAGERDUTY_EVENTS and (config or secrets):
             errors["config"] = ["A PagerDuty Events source has no settings."]
+        elif kind == IngestSourceKind.GENERIC_JSON:
+            errors.update(generic_json_errors(config=config, secrets=secrets))
     if errors:
         raise ValidationError(errors)
 
