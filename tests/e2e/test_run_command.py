@@ -12,6 +12,7 @@ import signal
 import subprocess
 from pathlib import Path
 
+import psutil
 import pytest
 import requests
 from django.conf import settings
@@ -70,11 +71,14 @@ def test_after_a_sigkill_only_postgres_is_left_and_the_next_start_takes_it_over(
             killed.wait(10)
 
             def others_left() -> list[str]:
-                return [
-                    " ".join(process.cmdline())
-                    for process in servers_using(var_dir, port)
-                    if process.name() != "postgres"
-                ]
+                left = []
+                for process in servers_using(var_dir, port):
+                    try:
+                        if process.name() != "postgres":
+                            left.append(" ".join(process.info["cmdline"] or []))
+                    except psutil.Error:  # exited (or a zombie) since it was listed
+                        continue
+                return left
 
             # Redis, gunicorn, the worker and beat all got the parent-death signal.
             wait_for(lambda: not others_left(), timeout=15)
