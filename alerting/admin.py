@@ -293,3 +293,7 @@ class SilenceAdmin(RolePermissionsMixin, AuditedAdminMixin, admin.ModelAdmin):
             obj.created_by = request.user.get_username()
         super().save_model(request, obj, form, change)
 
+
+
+# Registers the ingest sources' admin (its own module, as it is its own subject).
+from alerting import admin_sources  # noqa: E402, F401
