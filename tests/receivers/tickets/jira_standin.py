@@ -17,6 +17,7 @@ import itertools
 import json
 import re
 import threading
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -68,6 +69,8 @@ class JiraStandIn:
     issues: dict[str, Issue] = field(default_factory=dict)
     calls: list[tuple[str, str]] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    # Seconds a search takes: two senders racing both search before either creates.
+    search_delay: float = 0.0
     _failures: list[tuple[int, dict[str, str]]] = field(default_factory=list)
     _ids: itertools.count = field(default_factory=lambda: itertools.count(10001))
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -130,6 +133,8 @@ class JiraStandIn:
         return isinstance(value, str)
 
     def _handle(self, request: Request) -> Response:
+        if self.search_delay and request.path.endswith(("/search", "/search/jql")):
+            time.sleep(self.search_delay)  # outside the lock: searches overlap
         with self._lock:
             self.calls.append((request.method, request.path))
             if self._failures:
