@@ -18,7 +18,7 @@ Canceled) a new ticket is opened under the same key.
 - resolved: state Resolved (6) with close_code and close_notes.
 
 Herald's work notes start with WORK_NOTE_MARKER, and the sync back
-(receivers.ticket_hooks.servicenow) ignores updates made by the integration
+(receivers.servicenow_hooks) ignores updates made by the integration
 user, so what Herald writes never comes back to it as a person's change.
 
 Errors: 401 and 403 are permanent (credentials or roles), 400 is permanent

@@ -30,7 +30,8 @@ SECRET = "sync-back-secret-0123456789"
 
 
 @pytest.fixture
-def servicenow(httpserver):
+def servicenow(httpserver, settings):
+    settings.HERALD_GROUP_WINDOW_SECONDS = 0  # each message goes at once, not merged
     return StandInServiceNow(httpserver)
 
 
@@ -44,7 +45,7 @@ def receiver(alpha, servicenow):
 
 @pytest.fixture
 def ticket(alpha, receiver, servicenow, ingest_key):
-    """An alert fired; Herald opened INC0000001 for it."""
+    """An alert fired; Herald opened INC0000001 for it: (group, incident, payload)."""
     payload = WebhookPayloadFactory(alerts=[WebhookAlertFactory()])
     with keep_schema():
         assert post(public_client(), payload, ingest_key(alpha)).status_code == 200
@@ -52,7 +53,7 @@ def ticket(alpha, receiver, servicenow, ingest_key):
         notification_deliver(notification_id=notification.id)
     [incident] = servicenow.incidents.values()
     group = AlertGroup.objects.get(group_key=payload["groupKey"])
-    return group, incident
+    return group, incident, payload
 
 
 def sync(receiver, change: dict, *, secret: str = SECRET, signed: bool = False):
@@ -74,7 +75,7 @@ def change(incident: dict, **fields) -> dict:
 
 
 def test_delivery_opens_one_ticket_and_keeps_its_reference(ticket):
-    group, incident = ticket
+    group, incident, _ = ticket
 
     notification = Notification.objects.get(alert_group=group)
     assert notification.state == "delivered"
@@ -83,7 +84,7 @@ def test_delivery_opens_one_ticket_and_keeps_its_reference(ticket):
 
 
 def test_a_ticket_resolved_in_servicenow_resolves_the_incident_as_its_user(ticket, receiver):
-    group, incident = ticket
+    group, incident, _ = ticket
 
     response = sync(receiver, change(incident, state="6"))
 
@@ -97,7 +98,7 @@ def test_a_ticket_resolved_in_servicenow_resolves_the_incident_as_its_user(ticke
 
 
 def test_an_assigned_ticket_in_progress_acknowledges_with_a_signed_body(ticket, receiver):
-    group, incident = ticket
+    group, incident, _ = ticket
 
     response = sync(receiver, change(incident, assigned_to="carol", sys_updated_by="carol"),
                     signed=True)
@@ -109,7 +110,7 @@ def test_an_assigned_ticket_in_progress_acknowledges_with_a_signed_body(ticket, 
 
 
 def test_a_wrong_or_missing_secret_changes_nothing(ticket, receiver):
-    group, incident = ticket
+    group, incident, _ = ticket
 
     wrong = sync(receiver, change(incident, state="7"), secret="not-the-secret-at-all")
     bad_signature = sync(receiver, change(incident, state="7"), secret="x" * 20, signed=True)
@@ -125,7 +126,7 @@ def test_a_wrong_or_missing_secret_changes_nothing(ticket, receiver):
 
 
 def test_heralds_own_update_is_not_echoed_back(ticket, receiver):
-    group, incident = ticket
+    group, incident, _ = ticket
 
     by_herald = sync(receiver, change(incident, state="6", sys_updated_by=USER))
     marked = sync(receiver, change(incident, state="6", sys_updated_by="bob",
@@ -144,10 +145,53 @@ def test_a_malformed_change_is_a_400_naming_the_fields(ticket, receiver):
 
 
 def test_another_tenants_receiver_is_not_found(ticket, receiver, beta):
-    _, incident = ticket
+    _, incident, _ = ticket
     with keep_schema():
         response = public_client().post(f"/servicenow/beta/{receiver.id}/webhook/",
                                         data=json.dumps(change(incident, state="6")),
                                         content_type="application/json",
                                         HTTP_X_HERALD_SECRET=SECRET)
     assert response.status_code == 404
+
+
+def deliver_pending() -> None:
+    for notification in Notification.objects.filter(state="pending").order_by("id"):
+        notification_deliver(notification_id=notification.id)
+
+
+def test_the_acknowledgement_comes_back_as_a_work_note_whose_echo_changes_nothing(
+    ticket, receiver, servicenow,
+):
+    _, incident, _ = ticket
+    sync(receiver, change(incident, assigned_to="carol", sys_updated_by="carol"))
+
+    deliver_pending()  # Herald tells its channels who acknowledged, ServiceNow too
+
+    [note] = servicenow.work_notes[incident["sys_id"]]
+    assert note.startswith("[Herald] Acknowledged in Herald by servicenow:carol.")
+    assert len(servicenow.incidents) == 1
+    # The Business Rule fires for Herald's note too: by the integration user, ignored.
+    echo = sync(receiver, change(incident, state="2", assigned_to="carol",
+                                 sys_updated_by=USER, work_notes=note))
+    assert echo.json()["result"] == "ignored"
+    assert AuditEntry.objects.filter(action="acknowledge").count() == 1
+
+
+def test_the_alerts_resolving_resolve_the_ticket_with_close_notes(
+    alpha, ticket, servicenow, ingest_key,
+):
+    _, incident, fired = ticket
+    resolved = {**fired, "status": "resolved", "alerts": [
+        {**alert, "status": "resolved", "endsAt": "2026-12-01T15:00:00Z"}
+        for alert in fired["alerts"]
+    ]}
+    with keep_schema():
+        assert post(public_client(), resolved, ingest_key(alpha)).status_code == 200
+
+    deliver_pending()
+
+    record = servicenow.incidents[incident["sys_id"]]
+    assert record["state"] == "6"
+    assert record["close_code"] == "Solution provided"
+    assert record["close_notes"].startswith("All alerts of the group are resolved.")
+    assert len(servicenow.incidents) == 1
