@@ -15,6 +15,7 @@ import base64
 import itertools
 import json
 import re
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -52,6 +53,8 @@ class StandInServiceNow:
     calls: list[tuple[str, str]] = field(default_factory=list)
     # Answers given before the stand-in's own: (status, headers, body) per call.
     queued: list[tuple[int, dict[str, str], str]] = field(default_factory=list)
+    # Seconds each lookup takes: room for a second worker's lookup to run meanwhile.
+    lookup_seconds: float = 0.0
     _ids: itertools.count = field(default_factory=lambda: itertools.count(1))
 
     def __post_init__(self) -> None:
@@ -109,6 +112,7 @@ class StandInServiceNow:
                                 "Record doesn't exist or ACL restricts the record retrieval")
             return _result(self._view(self.incidents[sys_id], fields))
         query = request.args.get("sysparm_query", "")
+        time.sleep(self.lookup_seconds)
         match = re.fullmatch(r"correlation_id=([0-9a-f]+)\^ORDERBYDESCsys_created_on", query)
         if not match:
             return _failure(400, "Invalid query", query[:100])
