@@ -26,9 +26,9 @@ from escalation.link_actions import (
 )
 from escalation.links import ACKNOWLEDGE, LinkError, action_token_read
 from escalation.paging.acks import link_acknowledger
+from escalation.people.chat_links import tenant_host_url
 from escalation.people.services import contact_method_verify
 from escalation.people.verification import VerificationError, verification_token_read
-from receivers.slack_bot.linking import tenant_host_url
 
 
 def _problem(request: HttpRequest, message: str, status: int) -> HttpResponse:

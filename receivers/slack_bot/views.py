@@ -13,25 +13,20 @@ from __future__ import annotations
 
 import logging
 import time
-from urllib.parse import quote
 
 import redis
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import redirect, render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 from django_tenants.utils import tenant_context
 
-from alerting.audit.models import AuditSource
-from alerting.audit.services import AuditActor
 from alerting.encryption import SecretUnreadable
-from escalation.people.selectors import person_of_user
+from escalation.people.chat_link_views import chat_link_page
 from receivers.models import Receiver
 from receivers.slack_bot.commands import slack_command_answer
 from receivers.slack_bot.interactions import click_as_task_args
-from receivers.slack_bot.linking import SlackLinkError, slack_account_link, slack_link_read
+from receivers.slack_bot.linking import SLACK_ACCOUNTS
 from receivers.slack_bot.payloads import (
     Click,
     Command,
@@ -44,7 +39,7 @@ from receivers.slack_bot.replay import body_first_seen, signature_first_seen
 from receivers.slack_bot.signature import SignatureRefused, slack_signature_check
 from receivers.slack_bot.tasks import slack_click
 from receivers.transports.slack_app import SlackAppTransport
-from tenants.models import Tenant, TenantMembership
+from tenants.models import Tenant
 
 logger = logging.getLogger(__name__)
 
@@ -172,36 +167,4 @@ def slack_command(request: HttpRequest, tenant_slug: str, receiver_id: int) -> H
 @require_http_methods(["GET", "POST"])
 def slack_link(request: HttpRequest, token: str) -> HttpResponse:
     """The "link your account" reply, opened by a signed-in member: binds the Slack user to them."""
-    tenant = _host_tenant(request)
-    if tenant is None:
-        return render(request, "slack_app/link.html", {"problem": (
-            "Open this link on your organisation's Herald address."
-        )}, status=404)
-    if not request.user.is_authenticated:
-        return redirect(f"/admin/login/?next={quote(request.path)}")
-    context: dict = {"tenant": tenant}
-    try:
-        claim = slack_link_read(token=token, tenant=tenant)
-    except SlackLinkError as exc:
-        return render(request, "slack_app/link.html", {**context, "problem": str(exc)},
-                      status=exc.status)
-    member = request.user.is_superuser or TenantMembership.objects.filter(
-        tenant_id=tenant.pk, user_id=request.user.pk
-    ).exists()
-    person = person_of_user(user_id=request.user.pk) if member else None
-    if person is None:
-        return render(request, "slack_app/link.html", {**context, "problem": (
-            "You have no on-call profile in this organisation: an admin adds you to the "
-            "people first."
-        )}, status=403)
-    context.update(claim=claim, person=person)
-    if request.method == "POST":
-        by = AuditActor(name=request.user.get_username(), source=AuditSource.ADMIN,
-                        ip=request.META.get("REMOTE_ADDR", ""))
-        try:
-            slack_account_link(claim=claim, person=person, by=by)
-        except ValidationError as exc:
-            return render(request, "slack_app/link.html",
-                          {**context, "problem": " ".join(exc.messages)}, status=409)
-        context["linked"] = True
-    return render(request, "slack_app/link.html", context)
+    return chat_link_page(request, token, accounts=SLACK_ACCOUNTS)

@@ -4,30 +4,21 @@ from __future__ import annotations
 
 import json
 import logging
-from urllib.parse import quote
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import redirect, render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 from django_tenants.utils import tenant_context
 
-from alerting.audit.models import AuditSource
-from alerting.audit.services import AuditActor
 from alerting.encryption import SecretUnreadable
-from escalation.people.selectors import person_of_user
-from receivers.telegram_bot.linking import (
-    TelegramLinkError,
-    telegram_account_link,
-    telegram_link_read,
-)
+from escalation.people.chat_link_views import chat_link_page
+from receivers.telegram_bot.linking import TELEGRAM_ACCOUNTS
 from receivers.telegram_bot.selectors import telegram_receiver
 from receivers.telegram_bot.tasks import telegram_update
 from receivers.telegram_bot.updates import BODY_LIMIT, UPDATE_TYPES
 from receivers.telegram_bot.webhook import SECRET_HEADER, SECRET_NAME, webhook_secret_matches
-from tenants.models import Tenant, TenantMembership
+from tenants.models import Tenant
 
 logger = logging.getLogger(__name__)
 
@@ -90,36 +81,4 @@ def telegram_webhook(request: HttpRequest, tenant_slug: str, receiver_id: int) -
 @require_http_methods(["GET", "POST"])
 def telegram_link(request: HttpRequest, token: str) -> HttpResponse:
     """The bot's /link answer, opened by a signed-in member: binds the account to them."""
-    tenant = _host_tenant(request)
-    if tenant is None:
-        return render(request, "telegram/link.html", {"problem": (
-            "Open this link on your organisation's Herald address."
-        )}, status=404)
-    if not request.user.is_authenticated:
-        return redirect(f"/admin/login/?next={quote(request.path)}")
-    context: dict = {"tenant": tenant}
-    try:
-        claim = telegram_link_read(token=token, tenant=tenant)
-    except TelegramLinkError as exc:
-        return render(request, "telegram/link.html", {**context, "problem": str(exc)},
-                      status=exc.status)
-    member = request.user.is_superuser or TenantMembership.objects.filter(
-        tenant_id=tenant.pk, user_id=request.user.pk
-    ).exists()
-    person = person_of_user(user_id=request.user.pk) if member else None
-    if person is None:
-        return render(request, "telegram/link.html", {**context, "problem": (
-            "You have no on-call profile in this organisation: an admin adds you to the "
-            "people first."
-        )}, status=403)
-    context.update(claim=claim, person=person)
-    if request.method == "POST":
-        by = AuditActor(name=request.user.get_username(), source=AuditSource.ADMIN,
-                        ip=request.META.get("REMOTE_ADDR", ""))
-        try:
-            telegram_account_link(claim=claim, person=person, by=by)
-        except ValidationError as exc:
-            return render(request, "telegram/link.html",
-                          {**context, "problem": " ".join(exc.messages)}, status=409)
-        context["linked"] = True
-    return render(request, "telegram/link.html", context)
+    return chat_link_page(request, token, accounts=TELEGRAM_ACCOUNTS)
