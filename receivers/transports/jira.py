@@ -37,6 +37,7 @@ from receivers.severity import SEVERITIES
 from receivers.transports.base import PartLimit, SendResult, Transport, TransportError
 from receivers.transports.errors import parse_retry_after
 from receivers.transports.http import http_request
+from receivers.transports.jira_import import JIRA_MAPPING
 from receivers.transports.jira_requests import (
     SUMMARY_LIMIT,
     TEXT_LIMIT,
@@ -170,6 +171,7 @@ class JiraTransport(Transport):
     supports_acknowledge = True
     updates_in_place = True
     needs_ticket_lock = True
+    alertmanager = (JIRA_MAPPING,)
 
     # -- HTTP -------------------------------------------------------------
     @property

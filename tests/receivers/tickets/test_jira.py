@@ -209,3 +209,22 @@ def test_bad_settings_name_the_setting():
         JiraSettings.parse(config={"base_url": "https://x.example", "project_key": "OPS"},
                            secrets={})
     assert "personal_access_token" in str(failure.value)
+
+
+def test_an_alertmanager_jira_config_imports_as_a_jira_receiver():
+    from receivers.transports.jira_import import jira_from_alertmanager
+
+    imported = jira_from_alertmanager({
+        "api_url": "https://acme.atlassian.net/rest/api/2", "project": "OPS",
+        "issue_type": "Bug", "reopen_duration": "1d12h", "labels": ["alertmanager", "{{ x }}"],
+        "wont_fix_resolution": "Won't Fix",
+        "http_config": {"basic_auth": {"username": "bot@acme.example", "password": "tok"}},
+    }, {})
+
+    assert imported.config["base_url"] == "https://acme.atlassian.net"
+    assert imported.config["reopen_window_hours"] == 36
+    assert imported.config["labels"] == ["alertmanager"]
+    assert imported.secrets == {"api_token": "tok"}
+    settings = JiraSettings.parse(config=imported.config, secrets=imported.secrets)
+    assert settings.cloud and settings.skip_statuses == ["Won't Fix"]
+    assert "labels with Go templates are not imported" in imported.notes
