@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 from django.utils.html import format_html
 
+from alerting.admin_generic_json import GenericJsonConsoleMixin
 from alerting.audit.admin import AuditedAdminMixin
 from alerting.models import IngestSource, IngestSourceKind
 from alerting.sources.services import ingest_source_check
@@ -76,10 +77,13 @@ class IngestSourceForm(forms.ModelForm):
 
 
 @admin.register(IngestSource)
-class IngestSourceAdmin(RolePermissionsMixin, AuditedAdminMixin, admin.ModelAdmin):
+class IngestSourceAdmin(
+    GenericJsonConsoleMixin, RolePermissionsMixin, AuditedAdminMixin, admin.ModelAdmin
+):
     form = IngestSourceForm
     list_display = ["name", "kind", "ingest_key_prefix", "enabled", "signed", "endpoint"]
     list_filter = ["kind", "enabled"]
+    readonly_fields = ["mapping_console"]
     audit_secret_fields = ("secrets",)
 
     @admin.display(description="Signed", boolean=True)
