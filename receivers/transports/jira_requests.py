@@ -115,8 +115,9 @@ def state_sentence(message: AlertMessage, language: str, *, reopened: bool = Fal
     if message.status == "resolved" or message.group_state == "resolved":
         by = message.resolved_by
         return words["resolved"].format(by_part=f" ({by})" if by else "")
-    if message.group_update in ("acknowledged", "unacknowledged"):
-        return words[message.group_update].format(by=message.acknowledged_by or "?")
+    update = "acknowledged" if message.acknowledged else message.group_update
+    if update in ("acknowledged", "unacknowledged"):
+        return words[update].format(by=message.acknowledged_by or "?")
     return words["firing"]
 
 

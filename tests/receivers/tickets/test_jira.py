@@ -228,3 +228,13 @@ def test_an_alertmanager_jira_config_imports_as_a_jira_receiver():
     settings = JiraSettings.parse(config=imported.config, secrets=imported.secrets)
     assert settings.cloud and settings.skip_statuses == ["Won't Fix"]
     assert "labels with Go templates are not imported" in imported.notes
+
+
+def test_an_acknowledgement_passed_on_is_a_comment_naming_who(jira):
+    channel = jira_transport(jira, language="fr")
+    key = channel.send(FIRING).vendor_ref["issue_key"]
+
+    channel.send(replace(FIRING, acknowledged=True, acknowledged_by="Alice",
+                         thread_root_ref={"issue_key": key}))
+
+    assert "Acquitté dans Herald par Alice" in comment_text(jira.only_issue().comments[0])
