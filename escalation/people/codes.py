@@ -24,21 +24,19 @@ from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
 from alerting.audit.services import AuditActor, audit_action
-from alerting.encryption import SecretUnreadable
 from escalation.models import ContactMethod
 from escalation.people.confirmation import (
     RESEND_INTERVAL,
     SYSTEM,
     VerificationSendError,
     Verified,
+    carrier_verification_send,
     contact_method_state,
 )
 from escalation.people.selectors import page_carrier
 from receivers.delivery.phone_limits import phone_send_reserve
 from receivers.models import PhoneSend
 from receivers.phone.speech import code_sms_text, code_speech
-from receivers.redaction import secrets_scrub
-from receivers.transports import TransportError, transport_class
 
 # The contact kinds verified by a code (email is confirmed by a link).
 CODE_KINDS = ("sms", "voice")
@@ -137,33 +135,10 @@ def contact_method_code_send(
 
 
 def _code_send(*, method: ContactMethod, carrier, code: str) -> None:
-    tenant = connection.tenant
-    try:
-        secrets_of = carrier.secrets
-    except SecretUnreadable:
-        raise VerificationSendError(
-            "Herald cannot decrypt the receiver's secrets it needs to send the code (see the "
-            "encryption keys in the configuration)."
-        ) from None
-    kind = transport_class(carrier.kind)
-    try:
-        transport = kind(
-            config=kind.page_config(carrier.config, contact_kind=method.kind,
-                                    address=method.address),
-            secrets=secrets_of,
-            allow_private=tenant.allow_private_targets,
-        )
-        transport.verification_send(address=method.address, text=code_text(
-            code=code, kind=method.kind, language=method.person.language,
-            tenant_name=tenant.name,
-        ))
-    except ValueError as exc:  # the number is not one the carrier takes
-        raise VerificationSendError(f"The code could not be sent: {exc}"[:300]) from None
-    except TransportError as exc:
-        raise VerificationSendError(
-            f"The code could not be sent through {carrier.name}: "
-            f"{secrets_scrub(exc.message, secrets_of)}"
-        ) from None
+    carrier_verification_send(method=method, carrier=carrier, what="code", text=code_text(
+        code=code, kind=method.kind, language=method.person.language,
+        tenant_name=connection.tenant.name,
+    ))
 
 
 @dataclass(frozen=True)

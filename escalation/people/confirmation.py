@@ -97,13 +97,39 @@ def _confirmation_mail_send(*, method: ContactMethod, carrier) -> None:
     try:
         url = verification_url(tenant=tenant, contact_method_id=method.pk,
                                address=method.address)
-        secrets = carrier.secrets
     except SecretUnreadable:
         raise VerificationSendError(
             "Herald cannot decrypt the keys it needs to send the mail (see the encryption "
             "keys in the configuration)."
         ) from None
+    carrier_verification_send(
+        method=method, carrier=carrier, what="confirmation mail",
+        subject=f"Confirm your address for Herald ({tenant.name})",
+        text=verification_mail_text(
+            person_name=method.person.display_name, tenant_name=tenant.name,
+            address=method.address, url=url,
+        ),
+    )
+
+
+def carrier_verification_send(
+    *, method: ContactMethod, carrier, what: str, text: str, subject: str | None = None
+) -> None:
+    """Send `text` (a link or a code: `what`) through the carrier to the method's address.
+
+    The carrier's transport is built as for a page to that address; any
+    failure is a VerificationSendError saying why, with no secret in it.
+    """
+    tenant = connection.tenant
+    try:
+        secrets = carrier.secrets
+    except SecretUnreadable:
+        raise VerificationSendError(
+            f"Herald cannot decrypt the receiver's secrets it needs to send the {what} (see "
+            "the encryption keys in the configuration)."
+        ) from None
     kind = transport_class(carrier.kind)
+    extra = {"subject": subject} if subject is not None else {}
     try:
         transport = kind(
             config=kind.page_config(carrier.config, contact_kind=method.kind,
@@ -111,17 +137,12 @@ def _confirmation_mail_send(*, method: ContactMethod, carrier) -> None:
             secrets=secrets,
             allow_private=tenant.allow_private_targets,
         )
-        transport.verification_send(
-            address=method.address,
-            subject=f"Confirm your address for Herald ({tenant.name})",
-            text=verification_mail_text(
-                person_name=method.person.display_name, tenant_name=tenant.name,
-                address=method.address, url=url,
-            ),
-        )
+        transport.verification_send(address=method.address, text=text, **extra)
+    except ValueError as exc:  # an address the carrier does not take
+        raise VerificationSendError(f"The {what} could not be sent: {exc}"[:300]) from None
     except TransportError as exc:
         raise VerificationSendError(
-            f"The confirmation mail could not be sent through {carrier.name}: "
+            f"The {what} could not be sent through {carrier.name}: "
             f"{secrets_scrub(exc.message, secrets)}"
         ) from None
 
