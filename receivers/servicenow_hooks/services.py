@@ -43,11 +43,21 @@ class SyncOutcome:
     status: int = 200
 
 
+def herald_note(journal_entry: str) -> bool:
+    """Whether the latest work note is Herald's (pure).
+
+    A Business Rule's getJournalEntry(1) puts "<when> - <who> (Work notes)"
+    on the line before the note itself, so the marker opens one of the first two.
+    """
+    lines = journal_entry.strip().splitlines()[:2]
+    return any(line.lstrip().startswith(WORK_NOTE_MARKER) for line in lines)
+
+
 def change_action(change: IncidentChange, *, integration_user: str) -> Action | None:
     """The Herald action a ticket's change asks for; None for none (pure)."""
     if integration_user and change.updated_by.lower() == integration_user.lower():
         return None
-    if change.work_notes.startswith(WORK_NOTE_MARKER):
+    if herald_note(change.work_notes):
         return None
     if change.state in (RESOLVED, CLOSED):
         return Action.RESOLVE

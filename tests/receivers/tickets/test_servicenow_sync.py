@@ -129,8 +129,10 @@ def test_heralds_own_update_is_not_echoed_back(ticket, receiver):
     group, incident, _ = ticket
 
     by_herald = sync(receiver, change(incident, state="6", sys_updated_by=USER))
-    marked = sync(receiver, change(incident, state="6", sys_updated_by="bob",
-                                   work_notes="[Herald] All alerts of the group are resolved."))
+    marked = sync(receiver, change(incident, state="6", sys_updated_by="bob", work_notes=(
+        "2026-12-01 15:00:00 - Herald Integration (Work notes)\n"
+        "[Herald] All alerts of the group are resolved."
+    )))
 
     assert by_herald.json()["result"] == marked.json()["result"] == "ignored"
     group.refresh_from_db()
