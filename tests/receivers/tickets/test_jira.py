@@ -238,3 +238,28 @@ def test_an_acknowledgement_passed_on_is_a_comment_naming_who(jira):
                          thread_root_ref={"issue_key": key}))
 
     assert "Acquitté dans Herald par Alice" in comment_text(jira.only_issue().comments[0])
+
+
+def jira_form(**fields) -> dict[str, object]:
+    return {"name": "ops-jira", "enabled": "on", "max_attempts": 3, "language": "en",
+            "base_url": "https://acme.atlassian.net", "api_version": "auto",
+            "email": "herald-bot@acme.example", "project_key": "OPS", "issue_type": "Task",
+            "components": "[]", "labels": "[]", "priorities": '{"critical": "Highest"}',
+            "reopen_window_hours": "72", "resolve_transition": "Done",
+            "reopen_transition": "Reopen", "skip_statuses": '["Won\'t Fix"]',
+            "acknowledged_statuses": '["In Progress"]', **fields}
+
+
+def test_the_admin_form_keeps_the_tokens_secret_and_names_a_bad_setting(alpha):
+    from receivers.forms import receiver_form_class
+
+    form = receiver_form_class("jira")(data=jira_form(api_token="ATATT-secret",
+                                                       webhook_secret="hook-secret"))
+    assert form.is_valid(), form.errors
+    assert "api_token" not in form.settings_config
+    assert form.settings_secrets == {"api_token": "ATATT-secret", "webhook_secret": "hook-secret"}
+
+    bad = receiver_form_class("jira")(data=jira_form(api_token="t", project_key="ops team",
+                                                      priorities='{"urgent": "P1"}'))
+    assert not bad.is_valid()
+    assert {"project_key", "priorities"} <= set(bad.errors)
