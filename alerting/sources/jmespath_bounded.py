@@ -114,11 +114,37 @@ def expression_compile(source: str) -> jmespath.parser.ParsedResult:
     if len(source) > MAX_EXPRESSION_CHARS:
         raise ValueError(f"longer than {MAX_EXPRESSION_CHARS:,} characters")
     try:
-        return jmespath.compile(source)
+        parsed = jmespath.compile(source)
+    except jmespath_errors.ParseError as exc:
+        where = f" at character {exc.lex_position + 1}" if exc.lex_position is not None else ""
+        raise ValueError(f"not a valid JMESPath expression: {exc.msg}{where}") from None
     except jmespath_errors.JMESPathError as exc:
         raise ValueError(f"not a valid JMESPath expression: {_first_line(exc)}") from None
     except RecursionError:
         raise ValueError("nested too deeply") from None
+    _functions_check(parsed.parsed)
+    return parsed
+
+
+def _functions_check(node: dict[str, Any]) -> None:
+    """Unknown functions and wrong argument counts, which JMESPath finds only when it runs."""
+    pending = [node]
+    while pending:
+        current = pending.pop()
+        pending += [child for child in current.get("children", ()) if isinstance(child, dict)]
+        if current.get("type") != "function_expression":
+            continue
+        name = current["value"]
+        known = jmespath_functions.Functions.FUNCTION_TABLE.get(name)
+        if known is None:
+            raise ValueError(f"unknown function {name}()")
+        signature = known["signature"]
+        given = len(current["children"])
+        if signature and signature[-1].get("variadic"):
+            if given < len(signature):
+                raise ValueError(f"{name}() takes at least {len(signature)} argument(s)")
+        elif given != len(signature):
+            raise ValueError(f"{name}() takes {len(signature)} argument(s), not {given}")
 
 
 def expression_search(source: str, data: Any, *, budget: Budget) -> Any:
