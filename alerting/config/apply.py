@@ -27,6 +27,7 @@ from alerting.config.envrefs import env_resolve
 from alerting.config.export import CONFIG_SILENCE_CREATOR, config_current, silence_spec
 from alerting.config.plan import Change, config_plan, spec_comparable, spec_key
 from alerting.config.schema import WEEKDAYS, ConfigDocument, fallback_cycles, route_entries
+from alerting.config.sources import source_apply, source_remove, sources_resolve
 from alerting.models import Route, Silence
 from alerting.services import silence_create
 from escalation.models import BusinessHoursWindow, EscalationPolicy, Schedule, Team
@@ -49,6 +50,12 @@ def document_resolve(*, document: ConfigDocument, env: Mapping[str, str]) -> Con
         except OnCallApplyError as exc:
             raise ConfigApplyError(str(exc)) from None
         document = document.model_copy(update={"people": people})
+    if document.sources is not None:
+        try:
+            sources = sources_resolve(sources=document.sources, env=env)
+        except ValueError as exc:
+            raise ConfigApplyError(str(exc)) from None
+        document = document.model_copy(update={"sources": sources})
     if document.receivers is None:
         return document
     receivers = []
@@ -310,6 +317,7 @@ _APPLY = {
     "routes": _route_apply,
     "business_hours": _hours_apply,
     "silences": _silence_apply,
+    "sources": lambda change, desired: source_apply(spec=_spec("sources", desired, change.key)[1]),
 }
 _REMOVE = {
     "tenant": lambda change: None,  # a tenant's settings are changed, never removed
@@ -324,4 +332,5 @@ _REMOVE = {
     "routes": lambda change: Route.objects.filter(name=change.key).delete(),
     "business_hours": _hours_remove,
     "silences": _silence_remove,
+    "sources": lambda change: source_remove(name=change.key),
 }

@@ -34,6 +34,7 @@ from alerting.config.schema import (
     TemplateSpec,
     TenantSpec,
 )
+from alerting.config.sources import source_specs
 from alerting.fields import encrypted_value_readable
 from alerting.matchers import MatcherError, parse_matchers
 from alerting.models import Route, Silence, SilenceKind
@@ -136,6 +137,7 @@ def config_current(*, plain_secrets: bool = False) -> ConfigDocument:
         people=people_current(plain_secrets=plain_secrets), teams=teams_current(),
         schedules=schedules_current(), escalation_policies=policies, routes=routes,
         business_hours=hours, silences=silences,
+        sources=source_specs(plain_secrets=plain_secrets),
     )
 
 

@@ -23,6 +23,7 @@ from alerting.config.schema_oncall import (
     TeamSpec,
     zone_check,
 )
+from alerting.config.sources import SourceSpec
 from alerting.matchers import MatcherError, parse_matchers
 from alerting.routing import MAX_DEPTH
 from receivers.severity import MIN_SEVERITY_NAMES
@@ -293,11 +294,12 @@ class ConfigDocument(_Spec):
     escalation_policies: list[PolicySpec] | None = None
     business_hours: list[HoursSpec] | None = None
     silences: list[SilenceSpec] | None = None
+    sources: list[SourceSpec] | None = Field(None, max_length=200)
 
     # In the order they are applied: what a later section refers to comes first.
     SECTIONS: ClassVar[tuple[str, ...]] = (
         "tenant", "receivers", "templates", "people", "teams", "schedules",
-        "escalation_policies", "routes", "business_hours", "silences",
+        "escalation_policies", "routes", "business_hours", "silences", "sources",
     )
 
     def specs(self, section: str) -> list[Any] | None:
