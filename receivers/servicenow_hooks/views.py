@@ -64,6 +64,8 @@ def servicenow_webhook(request: HttpRequest, tenant_slug: str, receiver_id: int)
             return _answer(404, error="no such receiver")
         settings = servicenow_receiver_settings(receiver)
         body = request.body
+        if len(body) > BODY_LIMIT:  # sent without a Content-Length
+            return _answer(413, error="the body is over 64 KB")
         if settings is None or not servicenow_request_authentic(
             secret=settings.secret("webhook_secret"), body=body,
             shared_secret=request.headers.get(SECRET_HEADER),

@@ -208,3 +208,27 @@ def test_an_oauth_token_is_sent_as_a_bearer(servicenow):
 
     [(request, _)] = servicenow.server.log
     assert request.headers["Authorization"] == "Bearer oauth-token-0123456789"
+
+
+def test_a_secret_servicenow_echoes_in_its_error_is_masked(servicenow):
+    servicenow.queued.append((400, {}, '{"error": {"message": "Invalid field", "detail": '
+                                       f'"bad value {PASSWORD} for caller_id"}}}}'))
+
+    with pytest.raises(TransportError) as failure:
+        servicenow_transport(servicenow).send(alert_message())
+
+    assert failure.value.permanent
+    assert "Invalid field" in failure.value.message
+    assert PASSWORD not in failure.value.message
+
+
+def test_a_ticket_deleted_in_servicenow_is_opened_anew_for_the_incidents_news(servicenow):
+    sender = servicenow_transport(servicenow)
+    first = alert_message()
+    opened = sender.send(first)
+    del servicenow.incidents[opened.vendor_ref["sys_id"]]
+
+    again = sender.send(later(first, opened))
+
+    assert again.vendor_ref["number"] == "INC0000002"
+    assert len(servicenow.incidents) == 1

@@ -197,3 +197,11 @@ def test_the_alerts_resolving_resolve_the_ticket_with_close_notes(
     assert record["close_code"] == "Solution provided"
     assert record["close_notes"].startswith("All alerts of the group are resolved.")
     assert len(servicenow.incidents) == 1
+
+
+def test_an_oversized_body_is_refused_before_it_is_read(ticket, receiver):
+    _, incident, _ = ticket
+
+    response = sync(receiver, change(incident, state="6", work_notes="x" * 70_000))
+
+    assert response.status_code == 413
