@@ -100,11 +100,12 @@ def short(name: str) -> str:
 
 
 def generic_json_errors(*, config: Any, secrets: Any) -> dict[str, list[str]]:
-    """A generic JSON source's settings as ValidationError's messages, keyed config.<field>."""
+    """A generic JSON source's settings as ValidationError's messages, the mapping's field
+    named in the message (a form shows it under `config`)."""
     if secrets:
         return {"secrets": ["A generic JSON source has no secrets."]}
     try:
         generic_json_config_check(config)
     except MappingError as error:
-        return {f"config.{error.field}": [error.message]}
+        return {"config": [str(error)]}
     return {}

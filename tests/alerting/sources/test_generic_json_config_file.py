@@ -40,7 +40,7 @@ def test_a_valid_mapping_passes_and_a_bad_expression_is_named_with_its_field():
     (problem,) = problems_of(FILE.format(instance="Trigger.Dimensions[0.value"))
 
     assert problem.startswith("error: sources.0")
-    assert "config.labels.instance: not a valid JMESPath expression" in problem
+    assert "config: labels.instance: not a valid JMESPath expression" in problem
 
 
 def test_a_mapping_without_start_or_with_a_wrong_status_value_is_refused():
@@ -50,8 +50,8 @@ def test_a_mapping_without_start_or_with_a_wrong_status_value_is_refused():
     (missing,) = problems_of(no_start)
     (wrong,) = problems_of(wrong_status)
 
-    assert "config.startsAt: the mapping needs startsAt" in missing
-    assert "config.status_map.OK: must map to 'firing' or 'resolved'" in wrong
+    assert "config: startsAt: the mapping needs startsAt" in missing
+    assert "config: status_map.OK: must map to 'firing' or 'resolved'" in wrong
 
 
 def test_the_export_writes_the_stored_mapping_and_it_loads_again(alpha):

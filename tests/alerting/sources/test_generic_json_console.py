@@ -117,3 +117,18 @@ def test_the_console_is_rate_limited_like_the_template_preview(source, client_as
     statuses = [post(editor, console(source), body).status_code for _ in range(3)]
 
     assert statuses == [200, 200, 429]
+
+
+def test_saving_a_mapping_with_a_bad_expression_is_refused_naming_it(alpha, client_as, ingest_key):
+    prefix = ingest_key(alpha)[:10]
+    mapping = {**CLOUDWATCH_MAPPING, "labels": {"alertname": "AlarmName", "host": "host.[name"}}
+
+    response = post(client_as("editor"), "/admin/alerting/ingestsource/add/", {
+        "name": "cloudwatch", "kind": "generic_json", "ingest_key_prefix": prefix,
+        "config": json.dumps(mapping), "enabled": "on",
+    })
+
+    assert response.status_code == 200
+    (error,) = response.context["adminform"].form.errors["config"]
+    assert error.startswith("labels.host: not a valid JMESPath expression")
+    assert IngestSource.objects.count() == 0
