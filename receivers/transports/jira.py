@@ -271,8 +271,13 @@ class JiraTransport(Transport):
                 self.transition(key, self.settings.resolve_transition)
             return SendResult(http_status=200, vendor_ref={"issue_key": key})
         if known:
-            self.comment(known, comment, message)
-            return SendResult(http_status=200, vendor_ref={"issue_key": known})
+            try:
+                self.comment(known, comment, message)
+                return SendResult(http_status=200, vendor_ref={"issue_key": known})
+            except TransportError as exc:
+                if exc.http_status != 404:
+                    raise
+                # The issue was deleted (or moved out of sight) in Jira: find or open another.
         dedup_key = jira_dedup_key(message)
         issue = self.issue_find(dedup_key)
         if issue is not None and jira_category(issue) != "done":

@@ -263,3 +263,14 @@ def test_the_admin_form_keeps_the_tokens_secret_and_names_a_bad_setting(alpha):
                                                       priorities='{"urgent": "P1"}'))
     assert not bad.is_valid()
     assert {"project_key", "priorities"} <= set(bad.errors)
+
+
+def test_an_issue_deleted_in_jira_is_opened_anew_on_the_next_firing_message(jira):
+    channel = jira_transport(jira)
+    key = channel.send(FIRING).vendor_ref["issue_key"]
+    del jira.issues[key]
+
+    result = channel.send(replace(FIRING, notification_id=19, thread_root_ref={"issue_key": key}))
+
+    issue = jira.only_issue()
+    assert result.vendor_ref["issue_key"] == issue.key != key
