@@ -31,6 +31,7 @@ serialised by receivers.delivery.ticket_lock (`needs_ticket_lock`).
 from __future__ import annotations
 
 import base64
+import re
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
@@ -80,6 +81,7 @@ _UPDATE_LINES = {
            "reopened": "Die Alarme feuern erneut: von Herald wieder geöffnet."},
 }
 _FIELDS = "sys_id,number,state,resolved_at"
+_SYS_ID = re.compile(r"[0-9a-f]{32}")
 _NAME_LIMIT = 100
 
 
@@ -210,7 +212,11 @@ def reopens(record: Mapping[str, Any], *, window_minutes: int, now: datetime) ->
 
 
 def _ref(record: Mapping[str, Any]) -> dict[str, str]:
-    return {"sys_id": str(record.get("sys_id") or ""), "number": str(record.get("number") or "")}
+    """The ticket's reference; its sys_id goes into later URLs, so only ServiceNow's shape."""
+    sys_id = str(record.get("sys_id") or "")
+    if not _SYS_ID.fullmatch(sys_id):
+        raise TransportError("ServiceNow answered without the incident's sys_id", permanent=True)
+    return {"sys_id": sys_id, "number": str(record.get("number") or "")[:40]}
 
 
 def _answer(response: requests.Response) -> dict[str, Any]:
@@ -290,7 +296,8 @@ class ServiceNowTransport(Transport):
         rendered = self.render(message)
         resolving = message.status == "resolved" or message.group_state == "resolved"
         root = message.thread_root_ref or {}
-        record = self._record(str(root["sys_id"])) if root.get("sys_id") else None
+        root_id = str(root.get("sys_id") or "")
+        record = self._record(root_id) if _SYS_ID.fullmatch(root_id) else None
         if record is None:
             record = self._latest(group_dedup_key(message))
         state = str(record.get("state")) if record else ""

@@ -232,3 +232,14 @@ def test_a_ticket_deleted_in_servicenow_is_opened_anew_for_the_incidents_news(se
 
     assert again.vendor_ref["number"] == "INC0000002"
     assert len(servicenow.incidents) == 1
+
+
+def test_an_answer_without_a_proper_sys_id_is_refused_not_kept(servicenow):
+    servicenow.queued += [(200, {}, '{"result": []}'),
+                          (201, {}, '{"result": {"sys_id": "../../sys_user", "number": "X"}}')]
+
+    with pytest.raises(TransportError) as failure:
+        servicenow_transport(servicenow).send(alert_message())
+
+    assert failure.value.permanent
+    assert "without the incident's sys_id" in failure.value.message
