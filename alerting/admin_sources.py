@@ -14,6 +14,7 @@ from django.utils.html import format_html
 
 from alerting.admin_generic_json import GenericJsonConsoleMixin
 from alerting.audit.admin import AuditedAdminMixin
+from alerting.fields import encrypted_value_readable
 from alerting.models import IngestSource, IngestSourceKind
 from alerting.sources.services import ingest_source_check
 from tenants.models import IngestKey
@@ -55,7 +56,14 @@ class IngestSourceForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
-        secrets = dict(self.instance.secrets or {}) if self.instance.pk else {}
+        secrets = {}
+        if self.instance.pk:
+            if not encrypted_value_readable(self.instance, "secrets"):
+                raise forms.ValidationError(
+                    "The saved secrets cannot be decrypted (HERALD_ENCRYPTION_KEYS): "
+                    "delete this source and add it again."
+                )
+            secrets = dict(self.instance.secrets or {})
         if cleaned.get("clear_hmac_secret"):
             secrets.pop("hmac_secret", None)
         if cleaned.get("hmac_secret"):
@@ -87,7 +95,9 @@ class IngestSourceAdmin(
     audit_secret_fields = ("secrets",)
 
     @admin.display(description="Signed", boolean=True)
-    def signed(self, obj: IngestSource) -> bool:
+    def signed(self, obj: IngestSource) -> bool | None:
+        if not encrypted_value_readable(obj, "secrets"):
+            return None  # shown as unknown: no configured key decrypts it
         return bool((obj.secrets or {}).get("hmac_secret"))
 
     @admin.display(description="Posts to")

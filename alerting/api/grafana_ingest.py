@@ -21,6 +21,7 @@ from rest_framework.response import Response
 from alerting.api.authentication import IngestKeyAuthentication, ingest_key_check
 from alerting.api.ingest import AlertmanagerWebhookView, IngestResultSerializer
 from alerting.api.parsers import BoundedJSONParser, PayloadTooLarge
+from alerting.fields import encrypted_value_readable
 from alerting.ingest import alert_batch_ingest
 from alerting.models import IngestSourceKind
 from alerting.sources.grafana import grafana_webhook
@@ -116,6 +117,13 @@ class GrafanaWebhookView(AlertmanagerWebhookView):
                 "this key's prefix) in the admin or the configuration's sources."
             )
         data = request.data
+        if not encrypted_value_readable(source, "secrets"):
+            # Refusing is safer than skipping the check; the operator must fix the keys.
+            logger.error("grafana source %s of tenant %s: its secret cannot be decrypted",
+                         source.name, tenant)
+            raise exceptions.AuthenticationFailed(
+                "This source's signature secret cannot be read by Herald; nothing was stored."
+            )
         secret = (source.secrets or {}).get("hmac_secret")
         if secret:
             try:
