@@ -39,3 +39,18 @@ def test_a_link_that_is_not_http_is_shown_as_text_not_as_a_link():
     rendered = message_render(channel="email", message=grafana_message(payload))
     assert 'href="javascript' not in rendered["html"]
     assert "javascript:alert(1)" in rendered["html"]
+
+
+@pytest.mark.parametrize(("language", "values"), [
+    ("en", "Values: B=82.1, C=1"), ("de", "Werte: B=82.1, C=1"), ("fr", "Valeurs: B=82.1, C=1"),
+])
+def test_the_slack_message_links_grafanas_dashboard_and_shows_the_values(language, values):
+    payload = grafana_payload(truncatedAlerts=1)
+    payload["alerts"][0]["panelURL"] = "javascript:alert(1)"
+    rendered = message_render(channel="slack", message=grafana_message(payload),
+                              language=language)
+    body = "\n".join(rendered.parts.values())
+    assert values in body
+    assert "<https://play.grafana.example/d/cpu|" in body
+    assert "<javascript" not in body
+    assert "Grafana left 1 alert(s) out" in body
