@@ -39,6 +39,7 @@ from typing import Any
 from alerting.config.envrefs import env_name_for, env_resolve, has_reference
 from alerting.config.loading import LoadedConfig, Path, Problem, position_of
 from alerting.config.schema import ConfigDocument, ReceiverSpec, fallback_cycles, route_entries
+from alerting.config.sources import source_env_name
 from alerting.config.validation_coverage import CoverageChecks
 from alerting.config.validation_oncall import OnCallChecks
 from alerting.config.validation_paranoid import ParanoidChecks
@@ -287,6 +288,13 @@ class _Checks(ParanoidChecks, OnCallChecks, CoverageChecks):
                                             f"plain-text secret: reference an environment "
                                             f"variable instead, e.g. ${{{hint}}}"))
             problems += self._secret_looking_config(base, receiver.config)
+        for index, source in enumerate(self.document.sources or []):
+            for name, value in source.secrets.items():
+                if not has_reference(value):
+                    hint = source_env_name(source=source.name, secret=name)
+                    problems.append(self.at(("sources", index, "secrets", name),
+                                            f"plain-text secret: reference an environment "
+                                            f"variable instead, e.g. ${{{hint}}}"))
         return problems
 
     def _secret_looking_config(self, base: Path, config: Mapping[str, Any]) -> list[Problem]:

@@ -105,3 +105,15 @@ def test_an_unset_secret_variable_is_named(alpha, tmp_path, monkeypatch):
     with pytest.raises(CommandError) as refused:
         deploy(written(tmp_path, FILE))
     assert "GRAFANA_HMAC_SECRET not set" in str(refused.value)
+
+
+def test_at_the_strict_level_a_plain_text_source_secret_is_an_error(alpha, tmp_path):
+    from tests.config.test_validation import validate
+
+    path = written(tmp_path, FILE.replace('"${GRAFANA_HMAC_SECRET}"', "plain-secret"))
+    ok, output = validate(path, "strict")
+    assert not ok
+    assert "sources[0].secrets.hmac_secret: plain-text secret" in output
+    assert "${HERALD_SOURCE_GRAFANA_PROD_HMAC_SECRET}" in output
+    assert validate(path, "standard")[0] is True  # a strict-level rule only
+    assert validate(written(tmp_path, FILE), "strict")[0] is True
