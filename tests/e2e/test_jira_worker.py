@@ -100,7 +100,12 @@ def _deliver_in_thread(tenant, notification_id, results):
         connection.close()
 
 
-def test_two_workers_sending_one_incident_at_once_open_one_issue(committed_tenants, httpserver):
+def test_two_workers_sending_one_incident_at_once_open_one_issue(
+    committed_tenants, httpserver, settings
+):
+    # No grouping window: both notifications are claimed and sent at once (with
+    # the window, the second would often wait and merge, hiding the race).
+    settings.HERALD_GROUP_WINDOW_SECONDS = 0
     alpha = committed_tenants["alpha"]
     jira = JiraStandIn(httpserver, cloud=True, search_delay=0.5).install()
     with tenant_context(alpha):
@@ -118,6 +123,9 @@ def test_two_workers_sending_one_incident_at_once_open_one_issue(committed_tenan
         worker.join(timeout=30)
 
     assert len(results) == 2
+    with tenant_context(alpha):
+        states = [(n.state, n.last_error) for n in Notification.objects.filter(id__in=ids)]
+    assert states == [("delivered", "")] * 2
     issue = jira.only_issue()
     assert len(issue.comments) == 1  # the second worker found the first one's issue
     with tenant_context(alpha):
