@@ -54,6 +54,17 @@ class ReceiverFactory(DjangoModelFactory):
     max_attempts = 3
 
 
+class IngestSourceFactory(DjangoModelFactory):
+    """A source in the current tenant schema; pass ingest_key_prefix=key[:10]."""
+
+    class Meta:
+        model = "alerting.IngestSource"
+
+    name = factory.Sequence(lambda n: f"source-{n}")
+    kind = "grafana"
+    ingest_key_prefix = "hk_unbound"
+
+
 class AlertGroupFactory(DjangoModelFactory):
     class Meta:
         model = "alerting.AlertGroup"
