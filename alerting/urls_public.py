@@ -8,6 +8,8 @@ from alerting.api.urls import api_urlpatterns
 from alerting.infra import ops_views
 from escalation.calendar_views import calendar_feed
 from escalation.views import acknowledge, act, contact_verify
+from receivers.jira_hooks.urls import urlpatterns as jira_urlpatterns
+from receivers.servicenow_hooks.urls import urlpatterns as servicenow_urlpatterns
 from receivers.slack_bot.urls import urlpatterns as slack_urlpatterns
 from receivers.telegram_bot.views import telegram_webhook
 from receivers.twilio_hooks.urls import urlpatterns as twilio_urlpatterns
@@ -28,6 +30,8 @@ urlpatterns = [
     ),
     *slack_urlpatterns,
     *twilio_urlpatterns,
+    *servicenow_urlpatterns,
+    *jira_urlpatterns,
     path(
         "calendars/<slug:tenant_slug>/<str:feed>/<int:object_id>/<str:token>.ics",
         calendar_feed,

@@ -6,6 +6,8 @@ from django.urls import path
 from alerting.api.urls import api_urlpatterns
 from escalation.calendar_views import calendar_feed
 from escalation.views import acknowledge, act, contact_verify
+from receivers.jira_hooks.urls import urlpatterns as jira_urlpatterns
+from receivers.servicenow_hooks.urls import urlpatterns as servicenow_urlpatterns
 from receivers.slack_bot.urls import urlpatterns as slack_urlpatterns
 from receivers.telegram_bot.views import telegram_link, telegram_webhook
 from receivers.twilio_hooks.urls import urlpatterns as twilio_urlpatterns
@@ -27,6 +29,8 @@ urlpatterns = [
     path("telegram/link/<str:token>/", telegram_link, name="telegram-link"),
     *slack_urlpatterns,
     *twilio_urlpatterns,
+    *servicenow_urlpatterns,
+    *jira_urlpatterns,
     path(
         "calendars/<slug:tenant_slug>/<str:feed>/<int:object_id>/<str:token>.ics",
         calendar_feed,
