@@ -10,6 +10,9 @@ _PATTERNS = [
     (re.compile(r"\bhk_[A-Za-z0-9_-]{8,}"), "hk_[redacted]"),
     # An iCal feed's URL is its only credential (escalation.calendar_views).
     (re.compile(r"(/calendars/[^/\s\"']+/[^/\s\"']+/\d+/)[^/\s\"']+"), r"\1[redacted]"),
+    # Webhook URLs of ticket systems that cannot send a header carry their secret
+    # in the query (receivers.jira_hooks).
+    (re.compile(r"([?&](?:secret|token)=)[^&\s\"']+"), r"\1[redacted]"),
 ]
 
 

@@ -61,6 +61,15 @@ def test_a_line_names_tenant_and_request_and_hides_keys(alpha, json_log):
     assert "hk_abcdefghijklmnop" not in json.dumps(line)
 
 
+def test_a_webhook_secret_in_a_query_string_is_hidden(json_log):
+    logger, lines = json_log
+    logger.warning('"POST /jira/alpha/3/webhook/?secret=s3cr3t-value&x=1 HTTP/1.1" 403')
+
+    (line,) = lines()
+    assert "s3cr3t" not in line["message"]
+    assert "/jira/alpha/3/webhook/?secret=[redacted]&x=1" in line["message"]
+
+
 def test_a_delivery_task_sets_the_notification_id(json_log):
     logger, lines = json_log
     task_prerun.send(sender=deliver_notification, task=deliver_notification, args=(42,), kwargs={})
