@@ -8,12 +8,12 @@ The request carries the receiver's webhook secret as `?secret=` in the URL
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import re
 from dataclasses import dataclass
 from typing import Any
+
+from receivers.ticket_webhooks import PayloadError, request_authentic
 
 SECRET_HEADER = "X-Herald-Secret"  # noqa: S105 (a header's name, not a secret)
 SIGNATURE_HEADER = "X-Hub-Signature"
@@ -23,12 +23,6 @@ _ISSUE_KEY = re.compile(r"[A-Z][A-Z0-9_]{0,19}-[0-9]{1,12}")
 _NAME_LIMIT = 200
 
 
-class PayloadError(ValueError):
-    """The body is not a webhook Herald reads; `errors` names each field."""
-
-    def __init__(self, errors: dict[str, str]) -> None:
-        self.errors = errors
-        super().__init__("; ".join(f"{name}: {problem}" for name, problem in errors.items()))
 
 
 @dataclass(frozen=True)
@@ -47,13 +41,8 @@ def jira_request_authentic(
     signature: str | None,
 ) -> bool:
     """Whether the request carries the receiver's secret, or the body's HMAC under it."""
-    if not secret:
-        return False  # a receiver without a webhook secret takes no sync back
-    if signature:
-        expected = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-        return hmac.compare_digest(signature.strip().encode(), expected.encode())
-    given = url_secret or header_secret
-    return bool(given) and hmac.compare_digest(given.encode(), secret.encode())
+    return request_authentic(secret=secret, body=body, given_secret=url_secret or header_secret,
+                             signature=signature)
 
 
 def _text(value: Any, limit: int = _NAME_LIMIT) -> str:

@@ -23,42 +23,22 @@ from receivers.jira_hooks.payload import (
 )
 from receivers.jira_hooks.selectors import jira_receiver, jira_receiver_settings
 from receivers.jira_hooks.services import jira_change_apply
-from tenants.models import Tenant
-
-
-def _answer(status: int, **body: object) -> JsonResponse:
-    return JsonResponse(body, status=status)
-
-
-def _tenant(request: HttpRequest, slug: str) -> Tenant | None:
-    """The tenant the URL names; on a tenant's own host, only that tenant."""
-    host = getattr(request, "tenant", None)
-    if host is not None and getattr(host, "schema_name", "public") != "public" \
-            and host.slug != slug:
-        return None
-    return Tenant.objects.filter(slug=slug).first()
-
-
-def _too_big(request: HttpRequest) -> bool:
-    try:
-        return int(request.META.get("CONTENT_LENGTH") or 0) > BODY_LIMIT
-    except ValueError:
-        return True
+from receivers.ticket_webhooks import answer, body_too_big, webhook_tenant
 
 
 @csrf_exempt
 @require_POST
 def jira_webhook(request: HttpRequest, tenant_slug: str, receiver_id: int) -> JsonResponse:
     """An issue's change, posted by the Jira webhook registered for this receiver."""
-    if _too_big(request):
-        return _answer(413, error="the body is over 1 MB")
-    tenant = _tenant(request, tenant_slug)
+    if body_too_big(request, limit=BODY_LIMIT):
+        return answer(413, error="the body is over 1 MB")
+    tenant = webhook_tenant(request, tenant_slug)
     if tenant is None:
-        return _answer(404, error="no such receiver")
+        return answer(404, error="no such receiver")
     with tenant_context(tenant):
         receiver = jira_receiver(receiver_id=receiver_id)
         if receiver is None:
-            return _answer(404, error="no such receiver")
+            return answer(404, error="no such receiver")
         settings = jira_receiver_settings(receiver)
         body = request.body
         if settings is None or not jira_request_authentic(
@@ -67,13 +47,13 @@ def jira_webhook(request: HttpRequest, tenant_slug: str, receiver_id: int) -> Js
             header_secret=request.headers.get(SECRET_HEADER),
             signature=request.headers.get(SIGNATURE_HEADER),
         ):
-            return _answer(403, error="the request does not carry this receiver's secret")
+            return answer(403, error="the request does not carry this receiver's secret")
         try:
             change = issue_change_read(body)
         except PayloadError as exc:
-            return _answer(400, errors=exc.errors)
+            return answer(400, errors=exc.errors)
         outcome = jira_change_apply(
             tenant=tenant, receiver=receiver, settings=settings, change=change,
             ip=request.META.get("REMOTE_ADDR", ""),
         )
-    return _answer(outcome.status, result=outcome.result, message=outcome.message)
+    return answer(outcome.status, result=outcome.result, message=outcome.message)

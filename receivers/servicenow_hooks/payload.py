@@ -9,12 +9,12 @@ are compared in constant time.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import re
 from dataclasses import dataclass
 from typing import Any
+
+from receivers.ticket_webhooks import PayloadError, request_authentic
 
 SECRET_HEADER = "X-Herald-Secret"  # noqa: S105 (a header's name, not a secret)
 SIGNATURE_HEADER = "X-Herald-Signature"
@@ -24,12 +24,6 @@ _STATE = re.compile(r"[0-9]{1,2}")
 _NAME_LIMIT = 200
 
 
-class PayloadError(ValueError):
-    """The body is not a change Herald reads; `errors` names each field."""
-
-    def __init__(self, errors: dict[str, str]) -> None:
-        self.errors = errors
-        super().__init__("; ".join(f"{name}: {problem}" for name, problem in errors.items()))
 
 
 @dataclass(frozen=True)
@@ -46,14 +40,8 @@ def servicenow_request_authentic(
     *, secret: str, body: bytes, shared_secret: str | None, signature: str | None
 ) -> bool:
     """Whether the request carries the receiver's secret, or the body's HMAC under it."""
-    if not secret:
-        return False  # a receiver without a webhook secret takes no sync back
-    if signature:
-        expected = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-        return hmac.compare_digest(signature.strip().encode(), expected.encode())
-    if shared_secret:
-        return hmac.compare_digest(shared_secret.encode(), secret.encode())
-    return False
+    return request_authentic(secret=secret, body=body, given_secret=shared_secret,
+                             signature=signature)
 
 
 def _text(payload: dict[str, Any], name: str, errors: dict[str, str], *, limit: int) -> str:

@@ -26,58 +26,38 @@ from receivers.servicenow_hooks.selectors import (
     servicenow_receiver_settings,
 )
 from receivers.servicenow_hooks.services import servicenow_change_apply
-from tenants.models import Tenant
-
-
-def _answer(status: int, **body: object) -> JsonResponse:
-    return JsonResponse(body, status=status)
-
-
-def _tenant(request: HttpRequest, slug: str) -> Tenant | None:
-    """The tenant the URL names; on a tenant's own host, only that tenant."""
-    host = getattr(request, "tenant", None)
-    if host is not None and getattr(host, "schema_name", "public") != "public" \
-            and host.slug != slug:
-        return None
-    return Tenant.objects.filter(slug=slug).first()
-
-
-def _too_big(request: HttpRequest) -> bool:
-    try:
-        return int(request.META.get("CONTENT_LENGTH") or 0) > BODY_LIMIT
-    except ValueError:
-        return True
+from receivers.ticket_webhooks import answer, body_too_big, webhook_tenant
 
 
 @csrf_exempt
 @require_POST
 def servicenow_webhook(request: HttpRequest, tenant_slug: str, receiver_id: int) -> JsonResponse:
     """An incident's change, posted by the instance's Business Rule."""
-    if _too_big(request):
-        return _answer(413, error="the body is over 64 KB")
-    tenant = _tenant(request, tenant_slug)
+    if body_too_big(request, limit=BODY_LIMIT):
+        return answer(413, error="the body is over 64 KB")
+    tenant = webhook_tenant(request, tenant_slug)
     if tenant is None:
-        return _answer(404, error="no such receiver")
+        return answer(404, error="no such receiver")
     with tenant_context(tenant):
         receiver = servicenow_receiver(receiver_id=receiver_id)
         if receiver is None:
-            return _answer(404, error="no such receiver")
+            return answer(404, error="no such receiver")
         settings = servicenow_receiver_settings(receiver)
         body = request.body
         if len(body) > BODY_LIMIT:  # sent without a Content-Length
-            return _answer(413, error="the body is over 64 KB")
+            return answer(413, error="the body is over 64 KB")
         if settings is None or not servicenow_request_authentic(
             secret=settings.secret("webhook_secret"), body=body,
             shared_secret=request.headers.get(SECRET_HEADER),
             signature=request.headers.get(SIGNATURE_HEADER),
         ):
-            return _answer(403, error="the request is not signed with this receiver's secret")
+            return answer(403, error="the request is not signed with this receiver's secret")
         try:
             change = incident_change_read(body)
         except PayloadError as exc:
-            return _answer(400, errors=exc.errors)
+            return answer(400, errors=exc.errors)
         outcome = servicenow_change_apply(
             tenant=tenant, receiver=receiver, settings=settings, change=change,
             ip=request.META.get("REMOTE_ADDR", ""),
         )
-    return _answer(outcome.status, result=outcome.result, message=outcome.message)
+    return answer(outcome.status, result=outcome.result, message=outcome.message)
