@@ -251,3 +251,12 @@ def _never_connected(exc: requests.ConnectionError) -> bool:
         return True
     reason = getattr(exc.args[0] if exc.args else None, "reason", None)
     return isinstance(reason, NewConnectionError)
+
+
+def response_json_object(response: requests.Response) -> dict[str, Any]:
+    """A vendor's JSON answer as an object; {} when it is anything else (a proxy's HTML page)."""
+    try:
+        body = response.json()
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}

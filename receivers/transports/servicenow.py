@@ -44,7 +44,7 @@ from receivers.messages import AlertMessage, group_dedup_key
 from receivers.severity import severity_level
 from receivers.transports.base import PartLimit, SendResult, Transport, TransportError
 from receivers.transports.errors import parse_retry_after
-from receivers.transports.http import http_request
+from receivers.transports.http import http_request, response_json_object
 from receivers.transports.settings import ChannelSettings, HttpUrl
 from receivers.truncation import truncate_text
 
@@ -219,14 +219,6 @@ def _ref(record: Mapping[str, Any]) -> dict[str, str]:
     return {"sys_id": sys_id, "number": str(record.get("number") or "")[:40]}
 
 
-def _answer(response: requests.Response) -> dict[str, Any]:
-    try:
-        body = response.json()
-    except ValueError:
-        return {}
-    return body if isinstance(body, dict) else {}
-
-
 class ServiceNowTransport(Transport):
     kind = "servicenow"
     label = "ServiceNow"
@@ -260,7 +252,7 @@ class ServiceNowTransport(Transport):
             headers=self._headers(), timeout=self.settings.timeout_seconds,
         )
         self.raise_for_response(response)
-        result = _answer(response).get("result")
+        result = response_json_object(response).get("result")
         return result if isinstance(result, dict) else {"records": result or []}
 
     def _latest(self, correlation_id: str) -> dict[str, Any] | None:
@@ -327,7 +319,7 @@ class ServiceNowTransport(Transport):
         status = response.status_code
         if 200 <= status < 300:
             return
-        error = _answer(response).get("error")
+        error = response_json_object(response).get("error")
         said = ""
         if isinstance(error, dict):
             said = ": ".join(str(error.get(key) or "")[:200] for key in ("message", "detail")

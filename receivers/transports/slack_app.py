@@ -36,6 +36,7 @@ from receivers.transports.alertmanager import (
 )
 from receivers.transports.base import PartLimit, SendResult, Transport, TransportError
 from receivers.transports.errors import parse_retry_after
+from receivers.transports.http import response_json_object
 from receivers.transports.settings import ChannelSettings, HttpUrl
 from receivers.truncation import chunk_text, truncate_text
 
@@ -236,14 +237,6 @@ class SlackApiError(TransportError):
         self.code = code
 
 
-def _answer(response: requests.Response) -> dict[str, Any]:
-    try:
-        body = response.json()
-    except ValueError:
-        return {}
-    return body if isinstance(body, dict) else {}
-
-
 class SlackAppTransport(Transport):
     kind = "slack_app"
     label = "Slack app"
@@ -271,7 +264,7 @@ class SlackAppTransport(Transport):
     def _call(self, method: str, payload: dict[str, Any]) -> dict[str, Any]:
         url = f"{self.settings.api_url.rstrip('/')}/{method}"
         headers = {"Authorization": f"Bearer {self.settings.secret('bot_token')}"}
-        return _answer(self.post(url, json=payload, headers=headers))
+        return response_json_object(self.post(url, json=payload, headers=headers))
 
     def _post_message(self, payload: dict[str, Any]) -> dict[str, str]:
         answer = self._call("chat.postMessage", payload)
@@ -304,7 +297,7 @@ class SlackAppTransport(Transport):
                                                        "ts": root["ts"]})
 
     def raise_for_response(self, response: requests.Response) -> None:
-        answer = _answer(response)
+        answer = response_json_object(response)
         status = response.status_code
         if 200 <= status < 300 and answer.get("ok") is True:
             return

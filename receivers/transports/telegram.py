@@ -37,7 +37,7 @@ from receivers.messages import AlertMessage
 from receivers.transports.alertmanager import AlertmanagerMapping, ImportedReceiver
 from receivers.transports.base import PartLimit, SendResult, Transport, TransportError
 from receivers.transports.errors import parse_retry_after
-from receivers.transports.http import http_post
+from receivers.transports.http import http_post, response_json_object
 from receivers.transports.settings import ChannelSettings, HttpUrl
 from receivers.transports.telegram_keyboard import state_line, telegram_keyboard
 from receivers.truncation import truncate_html, utf16_length
@@ -209,14 +209,6 @@ def _same_chat(root: TelegramRef, settings: TelegramSettings) -> bool:
     return not isinstance(settings.chat_id, int) or settings.chat_id == root.chat_id
 
 
-def _answer(response: requests.Response) -> dict[str, Any]:
-    try:
-        body = response.json()
-    except ValueError:
-        return {}
-    return body if isinstance(body, dict) else {}
-
-
 def telegram_from_alertmanager(
     entry: Mapping[str, Any], globals: Mapping[str, Any]
 ) -> ImportedReceiver:
@@ -287,7 +279,7 @@ class TelegramTransport(Transport):
         response = self._call("sendMessage", telegram_payload(
             rendered=rendered, settings=self.settings, keyboard=keyboard, state=state
         ))
-        ref = TelegramRef.from_result(_answer(response).get("result") or {})
+        ref = TelegramRef.from_result(response_json_object(response).get("result") or {})
         return SendResult(
             http_status=response.status_code, vendor_ref=ref.as_vendor_ref() if ref else None
         )
@@ -305,7 +297,7 @@ class TelegramTransport(Transport):
 
         Raises TransportError as a send does, with the token kept out of it.
         """
-        return _answer(self._call(method, payload)).get("result")
+        return response_json_object(self._call(method, payload)).get("result")
 
     def _edit(self, payload: Mapping[str, Any]) -> tuple[int, bool] | None:
         """Edit the original: (HTTP status, whether it changed), or None when it is gone."""
@@ -314,7 +306,7 @@ class TelegramTransport(Transport):
             timeout=self.settings.timeout_seconds, json=dict(payload),
         )
         if response.status_code == 400:
-            description = str(_answer(response).get("description") or "").lower()
+            description = str(response_json_object(response).get("description") or "").lower()
             if NOT_MODIFIED in description:
                 # The same text and buttons: the message already says it, which
                 # is a delivery (recorded as such, not as Telegram's 400).
@@ -325,7 +317,7 @@ class TelegramTransport(Transport):
         return response.status_code, True
 
     def raise_for_response(self, response: requests.Response) -> None:
-        answer = _answer(response)
+        answer = response_json_object(response)
         if 200 <= response.status_code < 300 and answer.get("ok", True):
             return
         parameters = answer.get("parameters") or {}

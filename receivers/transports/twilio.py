@@ -35,6 +35,7 @@ from receivers.phone.settings import PhoneCarrierSettings
 from receivers.phone.speech import call_facts, call_speech
 from receivers.transports.base import PartLimit, SendResult, Transport, TransportError
 from receivers.transports.errors import parse_retry_after
+from receivers.transports.http import response_json_object
 from receivers.transports.settings import HttpUrl
 from receivers.transports.twilio_voice import (
     SMS_LIMIT,
@@ -82,14 +83,6 @@ class TwilioSettings(PhoneCarrierSettings):
     )
     call: bool = Field(False, description="Call `to` instead of texting it (channel messages).")
     api_url: HttpUrl = Field(API_URL, description="Twilio's REST API base URL.")
-
-
-def _answer(response: requests.Response) -> dict[str, Any]:
-    try:
-        body = response.json()
-    except ValueError:
-        return {}
-    return body if isinstance(body, dict) else {}
 
 
 def twilio_callback_base(*, tenant_slug: str) -> str:
@@ -213,7 +206,7 @@ class TwilioTransport(Transport):
                 "Accept": "application/json",
             },
         )
-        sid = str(_answer(response).get("sid") or "")
+        sid = str(response_json_object(response).get("sid") or "")
         return SendResult(
             http_status=response.status_code, vendor_ref={"sid": sid} if sid else None
         )
@@ -221,7 +214,7 @@ class TwilioTransport(Transport):
     def raise_for_response(self, response: requests.Response) -> None:
         if 200 <= response.status_code < 300:
             return
-        answer = _answer(response)
+        answer = response_json_object(response)
         status = response.status_code
         try:
             code = int(answer.get("code") or 0)
