@@ -95,9 +95,41 @@ def _routes_and_methods() -> set[tuple[str, str]]:
     return found
 
 
+# Ingest sources take an ingest key bound to a source of their kind (tested below
+# and, key by key, in tests/alerting/sources/).
+SOURCE_ROUTES = {
+    ("api/v1/grafana/", "post"),
+    ("api/v1/grafana/<str:key>/", "post"),
+    ("api/v1/sources/<str:name>/", "post"),
+    ("api/v1/sources/<str:name>/<str:key>/", "post"),
+    ("api/v1/events/v2/enqueue", "post"),
+}
+
+
 def test_the_matrix_covers_every_api_route_and_method():
     listed = {(action.route.removesuffix(" (weekly)"), action.method) for action in ACTIONS}
-    assert listed == _routes_and_methods()
+    assert listed | SOURCE_ROUTES == _routes_and_methods()
+
+
+@pytest.mark.parametrize("route", sorted(route for route, _ in SOURCE_ROUTES))
+def test_an_ingest_source_takes_no_api_token_and_no_unbound_key(alpha, route):
+    token = _credentials("all scopes", alpha)
+    unbound = ingest_key_create(tenant=alpha, name="unbound")[1]
+
+    def send(credential: str):
+        path = "/" + route.replace("<str:name>", "mine")
+        path = path.replace("<str:key>", credential)
+        body = ({"routing_key": credential, "event_action": "trigger",
+                 "payload": {"summary": "disk full", "source": "db1", "severity": "critical"}}
+                if "events" in route else {"receiver": "x", "status": "firing", "alerts": []})
+        client = Client(HTTP_HOST="127.0.0.1", HTTP_AUTHORIZATION=f"Bearer {credential}")
+        with keep_schema():
+            return client.post(path, body, content_type="application/json")
+
+    with_token, with_unbound_key = send(token), send(unbound)
+
+    assert with_token.status_code == 401, with_token.content
+    assert with_unbound_key.status_code in (403, 404), with_unbound_key.content
 
 
 def _credentials(kind: str, tenant) -> str | None:
