@@ -21,11 +21,16 @@ from tests.factories import AlertGroupFactory, NotificationFactory, ReceiverFact
 from tests.receivers.helpers import alert
 
 
-def _trail(tenant, notification_ids) -> dict[int, AuditEntry]:
-    """Seal as the periodic task does, then the outcome entries of these notifications."""
+def _trail(tenant, notification_ids, *, after_id: int = 0) -> dict[int, AuditEntry]:
+    """Seal as the periodic task does, then the outcome entries of these notifications.
+
+    `after_id`: only entries newer than it (the trail is append-only, and ids of
+    notifications restart when committed tests truncate their tables).
+    """
     audit_seal_and_checkpoint(tenants=[tenant])
     with tenant_context(tenant):
         entries = AuditEntry.objects.filter(
+            id__gt=after_id,
             object_type="receivers.notification",
             object_id__in=[str(i) for i in notification_ids],
         )
@@ -155,6 +160,7 @@ def test_a_real_worker_delivery_is_sealed_into_the_chain(
     alpha = committed_tenants["alpha"]
     httpserver.expect_request("/hook").respond_with_data("ok")
     with tenant_context(alpha):
+        audited_before = AuditEntry.objects.order_by("-id").values_list("id", flat=True).first()
         receiver = ReceiverFactory(name="worker-hook", secrets={"url": httpserver.url_for("/hook")})
         notification = NotificationFactory(receiver=receiver)
         notifications_enqueue(notification_ids=[notification.id])
@@ -164,7 +170,8 @@ def test_a_real_worker_delivery_is_sealed_into_the_chain(
             return Notification.objects.filter(id=notification.id, state="delivered").exists()
 
     wait_for(delivered)
-    entry = wait_for(lambda: _trail(alpha, [notification.id]).get(notification.id))
+    entry = wait_for(lambda: _trail(alpha, [notification.id], after_id=audited_before or 0)
+                     .get(notification.id))
     assert (entry.action, entry.after["receiver"]) == ("notification_delivered", "worker-hook")
     with tenant_context(alpha):
         assert audit_chain_verify().intact
