@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from receivers.ticket_webhooks import PayloadError, request_authentic
+from receivers.vendor_webhooks import PayloadError, request_authentic
 
 SECRET_HEADER = "X-Herald-Secret"  # noqa: S105 (a header's name, not a secret)
 SIGNATURE_HEADER = "X-Hub-Signature"

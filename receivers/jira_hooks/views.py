@@ -23,7 +23,7 @@ from receivers.jira_hooks.payload import (
 )
 from receivers.jira_hooks.selectors import jira_receiver, jira_receiver_settings
 from receivers.jira_hooks.services import jira_change_apply
-from receivers.ticket_webhooks import answer, body_too_big, webhook_tenant
+from receivers.vendor_webhooks import answer, body_too_big, webhook_tenant
 
 
 @csrf_exempt

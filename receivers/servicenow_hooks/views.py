@@ -26,7 +26,7 @@ from receivers.servicenow_hooks.selectors import (
     servicenow_receiver_settings,
 )
 from receivers.servicenow_hooks.services import servicenow_change_apply
-from receivers.ticket_webhooks import answer, body_too_big, webhook_tenant
+from receivers.vendor_webhooks import answer, body_too_big, webhook_tenant
 
 
 @csrf_exempt

@@ -39,6 +39,7 @@ from receivers.slack_bot.replay import body_first_seen, signature_first_seen
 from receivers.slack_bot.signature import SignatureRefused, slack_signature_check
 from receivers.slack_bot.tasks import slack_click
 from receivers.transports.slack_app import SlackAppTransport
+from receivers.vendor_webhooks import body_too_big, webhook_tenant
 from tenants.models import Tenant
 
 logger = logging.getLogger(__name__)
@@ -56,11 +57,6 @@ def _unauthorised() -> HttpResponse:
     # The same answer whatever was wrong: a caller learns nothing of which
     # tenants or receivers exist, nor which check failed.
     return JsonResponse({"ok": False, "error": "unauthorised"}, status=401)
-
-
-def _host_tenant(request: HttpRequest) -> Tenant | None:
-    tenant = getattr(request, "tenant", None)
-    return None if getattr(tenant, "schema_name", "public") == "public" else tenant
 
 
 def _signed_body(request: HttpRequest, receiver_id: int) -> tuple[Receiver, bytes, str]:
@@ -113,18 +109,11 @@ def _first_time(request: HttpRequest, *, tenant: Tenant, receiver: Receiver, bod
 
 def _slack_request(request: HttpRequest, tenant_slug: str, receiver_id: int, *, read, handle):
     """Check the request, `read` its body (PayloadError: 400), then `handle` it once."""
-    host = _host_tenant(request)
-    if host is not None and host.slug != tenant_slug:
-        return _unauthorised()
-    try:
-        declared = int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        declared = 0
-    if declared > BODY_LIMIT:
-        return JsonResponse({"ok": False, "error": "body too large"}, status=413)
-    tenant = Tenant.objects.filter(slug=tenant_slug).first()
+    tenant = webhook_tenant(request, tenant_slug)
     if tenant is None:
         return _unauthorised()
+    if body_too_big(request, limit=BODY_LIMIT):
+        return JsonResponse({"ok": False, "error": "body too large"}, status=413)
     with tenant_context(tenant):
         try:
             receiver, body, signature = _signed_body(request, receiver_id)

@@ -18,7 +18,7 @@ from receivers.telegram_bot.selectors import telegram_receiver
 from receivers.telegram_bot.tasks import telegram_update
 from receivers.telegram_bot.updates import BODY_LIMIT, UPDATE_TYPES
 from receivers.telegram_bot.webhook import SECRET_HEADER, SECRET_NAME, webhook_secret_matches
-from tenants.models import Tenant
+from receivers.vendor_webhooks import body_too_big, webhook_tenant
 
 logger = logging.getLogger(__name__)
 
@@ -29,27 +29,15 @@ def _refused() -> HttpResponse:
     return JsonResponse({"ok": False, "error": "forbidden"}, status=403)
 
 
-def _host_tenant(request: HttpRequest) -> Tenant | None:
-    tenant = getattr(request, "tenant", None)
-    return None if getattr(tenant, "schema_name", "public") == "public" else tenant
-
-
 @csrf_exempt
 @require_POST
 def telegram_webhook(request: HttpRequest, tenant_slug: str, receiver_id: int) -> HttpResponse:
     """Accept an update for the receiver's bot; the work is a task's, after the answer."""
-    host = _host_tenant(request)
-    if host is not None and host.slug != tenant_slug:
-        return _refused()
-    try:
-        declared = int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        declared = 0
-    if declared > BODY_LIMIT:
-        return JsonResponse({"ok": False, "error": "body too large"}, status=413)
-    tenant = Tenant.objects.filter(slug=tenant_slug).first()
+    tenant = webhook_tenant(request, tenant_slug)
     if tenant is None:
         return _refused()
+    if body_too_big(request, limit=BODY_LIMIT):
+        return JsonResponse({"ok": False, "error": "body too large"}, status=413)
     with tenant_context(tenant):
         receiver = telegram_receiver(receiver_id=receiver_id)
         try:

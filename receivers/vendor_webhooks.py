@@ -1,4 +1,4 @@
-"""What the ticket systems' sync-back endpoints share (receivers.jira_hooks, servicenow_hooks).
+"""What the endpoints vendors post to share (slack_bot, telegram_bot, jira_hooks, servicenow_hooks).
 
 The tenant the URL names (on a tenant's own host, only that tenant), the
 body's bound, the receiver's secret (given as is, or as "sha256=<hex>" of
