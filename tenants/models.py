@@ -6,9 +6,14 @@ from datetime import timedelta
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from django_tenants.models import DomainMixin, TenantMixin
 
 from alerting.fields import EncryptedCharField, EncryptedJSONField
+
+# The interface's languages (settings.LANGUAGES); Person.language offers the same.
+LANGUAGE_CHOICES = [("en", "English"), ("fr", "Français"), ("de", "Deutsch")]
+LANGUAGE_CODES = tuple(code for code, _name in LANGUAGE_CHOICES)
 
 
 def _new_signing_key() -> str:
@@ -16,25 +21,36 @@ def _new_signing_key() -> str:
 
 
 class Tenant(TenantMixin):
-    name = models.CharField(max_length=200)
-    slug = models.SlugField(max_length=50, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    slug = models.SlugField(_("slug"), max_length=50, unique=True)
     allow_private_targets = models.BooleanField(
+        _("allow private targets"),
         default=False,
-        help_text="Allow receivers to send to loopback and private-network addresses.",
+        help_text=_("Allow receivers to send to loopback and private-network addresses."),
     )
     ingest_rate_limit = models.CharField(
+        _("ingest rate limit"),
         max_length=50,
         blank=True,
-        help_text='Ingest requests allowed, e.g. "100/second" or "6000/minute"; '
-        "empty for the server's default.",
+        help_text=_('Ingest requests allowed, e.g. "100/second" or "6000/minute"; '
+                    "empty for the server's default."),
     )
     time_zone = models.CharField(
-        max_length=64, default="UTC", help_text="For business hours, e.g. Europe/Berlin."
+        _("time zone"), max_length=64, default="UTC",
+        help_text=_("For business hours and the admin's dates, e.g. Europe/Berlin."),
+    )
+    # The admin's language when neither the viewer's profile nor their browser
+    # names one of LANGUAGE_CHOICES (tenants.middleware_language).
+    default_language = models.CharField(
+        _("default language"), max_length=8, choices=LANGUAGE_CHOICES, default="en",
+        help_text=_("The admin's language for members whose profile and browser name none "
+                    "of Herald's languages."),
     )
     require_two_factor = models.BooleanField(
+        _("require two-factor"),
         default=False,
-        help_text="Members must sign in to this tenant's admin with a TOTP code too "
-        "(they enrol an authenticator app at their next login).",
+        help_text=_("Members must sign in to this tenant's admin with a TOTP code too "
+                    "(they enrol an authenticator app at their next login)."),
     )
     # Signs the action links in notifications; encrypted, never shown. Rotated
     # by `manage.py rotate_link_keys` (tenants.link_keys).
@@ -46,26 +62,37 @@ class Tenant(TenantMixin):
     link_signing_keys_retired = EncryptedJSONField(default=list, blank=True, editable=False)
     # Bounds what an API token may silence (alerting/silence_limits.py).
     silence_max_duration = models.DurationField(
+        _("longest silence"),
         default=timedelta(days=7),
-        help_text='Silences made through the API must end within this time from now, '
-        'e.g. "7 00:00:00" for 7 days.',
+        help_text=_('Silences made through the API must end within this time from now, '
+                    'e.g. "7 00:00:00" for 7 days.'),
     )
     # Phone sends stop for the rest of the month once their prices reach this
     # (receivers.delivery.phone_limits); empty: no ceiling.
     phone_monthly_spend_ceiling = models.DecimalField(
+        _("monthly phone spend ceiling"),
         max_digits=12, decimal_places=2, null=True, blank=True,
-        help_text="SMS and calls stop for the rest of the month once their prices (each "
-        "phone receiver's price_per_sms and price_per_call) reach this; empty: no ceiling.",
+        help_text=_("SMS and calls stop for the rest of the month once their prices (each "
+                    "phone receiver's price_per_sms and price_per_call) reach this; "
+                    "empty: no ceiling."),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     auto_create_schema = True
+
+    class Meta:
+        verbose_name = _("tenant")
+        verbose_name_plural = _("tenants")
 
     def __str__(self) -> str:
         return self.name
 
 
 class Domain(DomainMixin):
+    class Meta:
+        verbose_name = _("domain")
+        verbose_name_plural = _("domains")
+
     def __str__(self) -> str:
         return self.domain
 
@@ -78,11 +105,13 @@ class HashedKey(models.Model):
     """
 
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
-    name = models.CharField(max_length=100)
-    prefix = models.CharField(max_length=12, help_text="First characters, to recognise a key.")
+    name = models.CharField(_("name"), max_length=100)
+    prefix = models.CharField(
+        _("prefix"), max_length=12, help_text=_("First characters, to recognise a key.")
+    )
     key_hash = models.CharField(max_length=64, unique=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    revoked_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
 
     class Meta:
         abstract = True
@@ -94,13 +123,17 @@ class HashedKey(models.Model):
 class IngestKey(HashedKey):
     """Lets Alertmanager post alerts into the tenant."""
 
+    class Meta:
+        verbose_name = _("ingest key")
+        verbose_name_plural = _("ingest keys")
+
 
 class ApiScope(models.TextChoices):
     """What an API token may do; a token holds any set of them, none implies another."""
 
-    READ = "read", "read (alerts, groups, silences)"
-    ACKNOWLEDGE = "acknowledge", "acknowledge (acknowledge, resolve, silence)"
-    WRITE = "write", "write (configuration: weekly silences)"
+    READ = "read", _("read (alerts, groups, silences)")
+    ACKNOWLEDGE = "acknowledge", _("acknowledge (acknowledge, resolve, silence)")
+    WRITE = "write", _("write (configuration: weekly silences)")
 
 
 def _default_scopes() -> list[str]:
@@ -111,11 +144,18 @@ class ApiToken(HashedKey):
     """Lets a tool use the tenant's API within its scopes, until it expires or is revoked."""
 
     scopes = ArrayField(
-        models.CharField(max_length=16, choices=ApiScope.choices), default=_default_scopes
+        models.CharField(max_length=16, choices=ApiScope.choices), default=_default_scopes,
+        verbose_name=_("scopes"),
     )
-    expires_at = models.DateTimeField(null=True, blank=True, help_text="Empty: never.")
+    expires_at = models.DateTimeField(
+        _("expires at"), null=True, blank=True, help_text=_("Empty: never.")
+    )
     # Updated at most once a minute per token (tenants.services.api_token_mark_used).
-    last_used_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
 
     @property
     def usable(self) -> bool:
@@ -134,28 +174,34 @@ class TenantApiToken(ApiToken):
 
     class Meta:
         proxy = True
-        verbose_name = "API token"
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
 
 
 class Role(models.TextChoices):
     """What a member may do in a tenant's admin; each includes the one below."""
 
-    ADMIN = "admin", "Admin (everything, incl. members and ingest keys)"
-    EDITOR = "editor", "Editor (configuration and actions)"
-    AUDITOR = "auditor", "Auditor (read-only, no secrets)"
+    ADMIN = "admin", _("Admin (everything, incl. members and ingest keys)")
+    EDITOR = "editor", _("Editor (configuration and actions)")
+    AUDITOR = "auditor", _("Auditor (read-only, no secrets)")
 
 
 class TenantMembership(models.Model):
     """A user's role in one tenant. Users are shared; the way into a tenant is this."""
 
     user = models.ForeignKey(
-        "auth.User", on_delete=models.CASCADE, related_name="tenant_memberships"
+        "auth.User", on_delete=models.CASCADE, related_name="tenant_memberships",
+        verbose_name=_("user"),
     )
-    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="memberships")
-    role = models.CharField(max_length=16, choices=Role.choices)
-    created_at = models.DateTimeField(auto_now_add=True)
+    tenant = models.ForeignKey(
+        Tenant, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("tenant")
+    )
+    role = models.CharField(_("role"), max_length=16, choices=Role.choices)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
+        verbose_name = _("tenant membership")
+        verbose_name_plural = _("tenant memberships")
         constraints = [
             models.UniqueConstraint(fields=["user", "tenant"], name="one_membership_per_tenant")
         ]

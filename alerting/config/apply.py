@@ -197,8 +197,10 @@ def _tenant_apply(change: Change, desired: ConfigDocument) -> None:
     tenant = connection.tenant
     ceiling = desired.tenant.phone_monthly_spend_ceiling
     Tenant.objects.filter(pk=tenant.pk).update(time_zone=desired.tenant.time_zone,
+                                               default_language=desired.tenant.default_language,
                                                phone_monthly_spend_ceiling=ceiling)
     tenant.time_zone = desired.tenant.time_zone  # this process reads it from here
+    tenant.default_language = desired.tenant.default_language
     tenant.phone_monthly_spend_ceiling = ceiling
 
 

@@ -84,8 +84,9 @@ def _receiver(receiver: Receiver, *, plain_secrets: bool) -> ReceiverSpec:
 def _tenant() -> TenantSpec:
     # From the row, not the connection's copy: another process may have changed it.
     row = Tenant.objects.filter(pk=connection.tenant.pk).values(
-        "time_zone", "phone_monthly_spend_ceiling").first() or {}
+        "time_zone", "default_language", "phone_monthly_spend_ceiling").first() or {}
     return TenantSpec(time_zone=row.get("time_zone") or "UTC",
+                      default_language=row.get("default_language") or "en",
                       phone_monthly_spend_ceiling=row.get("phone_monthly_spend_ceiling"))
 
 
@@ -196,7 +197,8 @@ def document_data(document: ConfigDocument) -> dict[str, Any]:
     data = document.model_dump(mode="json", by_alias=True, exclude_defaults=True)
     if document.tenant is not None:
         # Stated even when UTC: business hours read differently in another zone.
-        data["tenant"] = {"time_zone": document.tenant.time_zone}
+        data["tenant"] = {"time_zone": document.tenant.time_zone,
+                          "default_language": document.tenant.default_language}
         if document.tenant.phone_monthly_spend_ceiling is not None:
             data["tenant"]["phone_monthly_spend_ceiling"] = str(
                 document.tenant.phone_monthly_spend_ceiling)

@@ -81,6 +81,8 @@ class TenantSpec(_Spec):
     """The tenant's own settings that its configuration depends on."""
 
     time_zone: str = "UTC"  # business hours are in it
+    # The admin's language for viewers whose profile and browser name none of Herald's.
+    default_language: str = "en"
     # SMS and calls stop for the rest of the month once their prices reach it
     # (receivers.delivery.phone_limits); left out: no ceiling.
     phone_monthly_spend_ceiling: Decimal | None = Field(None, ge=0, le=10**9)
@@ -89,6 +91,16 @@ class TenantSpec(_Spec):
     @classmethod
     def _zone_exists(cls, value: str) -> str:
         return time_zone_check(value)
+
+    @field_validator("default_language")
+    @classmethod
+    def _language_known(cls, value: str) -> str:
+        from tenants.models import LANGUAGE_CODES
+
+        if value not in LANGUAGE_CODES:
+            raise ValueError(f"{value!r} is not one of Herald's languages "
+                             f"({', '.join(LANGUAGE_CODES)})")
+        return value
 
     @field_validator("phone_monthly_spend_ceiling")
     @classmethod
