@@ -37,6 +37,8 @@ from escalation.paging.pages import escalation_pages_stop, page_rules_run, pages
 from escalation.paging.snapshot import level_targets_snapshot
 from receivers.delivery import notification_bulk_create
 from receivers.models import Receiver
+from tenants.due_work import due_work_note
+from tenants.models_due import DueKind
 
 logger = logging.getLogger(__name__)
 
@@ -74,6 +76,8 @@ def _schedule(escalation: Escalation) -> None:
     eta = escalation.next_step_at
 
     def send() -> None:
+        # The tick's index first: it runs the step if the ETA task is lost.
+        due_work_note(kind=DueKind.ESCALATION, due_at=eta)
         try:
             escalation_step.apply_async(token, eta=eta)
         except Exception as exc:  # broker down: the periodic tick runs the step

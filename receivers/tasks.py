@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django_tenants.utils import tenant_context
 
 from alerting.infra.celery import app
-from receivers.delivery import (
-    DeliveryResult,
-    notification_sweep,
-    notifications_deliver,
-)
+from receivers.delivery import DeliveryResult, notifications_deliver
+from receivers.due import notifications_due_note
 from receivers.phone.tasks import phone_summary  # noqa: F401  (registers it)
 from receivers.telegram_bot.tasks import telegram_update  # noqa: F401  (registers it)
-from tenants.selectors import tenant_list
+from tenants.models_due import DueKind
+from tenants.tasks import due_work_tick_fanned
 
 
 @app.task(acks_late=True, reject_on_worker_lost=True)
@@ -38,6 +35,7 @@ def deliver_notification(self, notification_id: int) -> str | None:
     result = results.pop(notification_id)
     _follow_up(results)
     if result.retry_in is not None:
+        notifications_due_note(countdown=result.retry_in)
         raise self.retry(countdown=result.retry_in)
     return result.outcome
 
@@ -49,6 +47,9 @@ def _room(asked: int) -> int:
 
 def _follow_up(results: dict[int, DeliveryResult]) -> None:
     """Enqueue what is owed another try, each on its own."""
+    retries = [result.retry_in for result in results.values() if result.retry_in is not None]
+    if retries:
+        notifications_due_note(countdown=min(retries))
     for notification_id, result in results.items():
         if result.retry_in is not None:
             deliver_notification.apply_async((notification_id,), countdown=result.retry_in)
@@ -56,9 +57,8 @@ def _follow_up(results: dict[int, DeliveryResult]) -> None:
 
 @app.task(acks_late=True)
 def notification_sweep_all_tenants() -> int:
-    """Periodic: re-enqueue, tenant by tenant, work whose task was lost."""
-    swept = 0
-    for tenant in tenant_list():
-        with tenant_context(tenant):
-            swept += len(notification_sweep())
-    return swept
+    """Periodic: re-enqueue work whose task was lost, in the tenants the due index names.
+
+    How many tenants were due (tenants/due_ticks.py; the name is kept for beat).
+    """
+    return due_work_tick_fanned(kind=DueKind.NOTIFICATIONS).claimed

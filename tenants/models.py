@@ -208,3 +208,7 @@ class TenantMembership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} in {self.tenant}: {self.role}"
+
+
+# The due-work index lives in its own module (issue 22).
+from tenants.models_due import DueKind, TenantDueWork  # noqa: E402, F401

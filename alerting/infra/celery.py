@@ -25,6 +25,12 @@ app.conf.beat_schedule = {
         "task": "alerting.tasks.silences_ended_sweep",
         "schedule": float(settings.HERALD_ESCALATION_TICK_SECONDS),
     },
+    # The due-work index's safety net: every tenant's entries recomputed from
+    # its tables (tenants/due_work.py), so a lost note delays work by this much.
+    "due-work-full-sweep": {
+        "task": "tenants.tasks.due_work_full_sweep",
+        "schedule": float(settings.HERALD_DUE_FULL_SWEEP_SECONDS),
+    },
     # Chains delivery's pending outcomes and checkpoints each tenant's audit
     # head outside its schema, at a fixed interval (alerting/audit/checkpoints.py).
     "audit-seal-and-checkpoint": {

@@ -31,6 +31,8 @@ from escalation.paging.context import PagingContext
 from escalation.paging.history import rule_failed_record
 from escalation.paging.targets import PersonToPage
 from receivers.models import Notification
+from tenants.due_work import due_work_note
+from tenants.models_due import DueKind
 
 logger = logging.getLogger(__name__)
 
@@ -50,6 +52,8 @@ def _schedule(page: Page) -> None:
     token, eta = (page.id, page.next_rule), page.next_rule_at
 
     def send() -> None:
+        # The tick's index first: it runs the rule if the ETA task is lost.
+        due_work_note(kind=DueKind.ESCALATION, due_at=eta)
         try:
             page_rule.apply_async(token, eta=eta)
         except Exception as exc:  # broker down (kombu raises several types): the tick runs it

@@ -97,8 +97,11 @@ def tenant_delivery_wake() -> None:
 
 
 def _enqueue(batches: list[list[int]], *, countdown: float | None = None) -> None:
+    from receivers.due import notifications_due_note
     from receivers.tasks import deliver_notifications
 
+    # Before the broker: if it is down or the task is lost, the sweep is due.
+    notifications_due_note(countdown=countdown)
     for position, batch in enumerate(batches):
         try:
             deliver_notifications.apply_async((batch,), countdown=countdown)

@@ -24,6 +24,8 @@ from receivers.models import PhoneSummary
 from receivers.phone.speech import held_summary_text
 from receivers.redaction import secrets_scrub
 from receivers.transports import TransportError, transport_class
+from tenants.due_work import due_work_note
+from tenants.models_due import DueKind
 
 logger = logging.getLogger(__name__)
 
@@ -54,6 +56,8 @@ def _schedule(summary: PhoneSummary) -> None:
     summary_id, eta = summary.pk, summary.due_at
 
     def send() -> None:
+        # The tick's index first: its sweep sends the summary if the ETA task is lost.
+        due_work_note(kind=DueKind.ESCALATION, due_at=eta)
         try:
             phone_summary.apply_async((summary_id,), eta=eta)
         except Exception as exc:  # broker down (kombu raises several types): the sweep sends it
