@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from alerting.audit.models import AuditSource
 from alerting.audit.services import audit_record
@@ -22,13 +23,13 @@ class LinkActionRefused(Exception):
 
 def _checked(group: AlertGroup | None, link: ActionLink) -> AlertGroup:
     if group is None:
-        raise LinkActionRefused("This alert group no longer exists.", status=404)
+        raise LinkActionRefused(_("This alert group no longer exists."), status=404)
     if group.incident != link.incident:
         # The group resolved and fired again since the link was sent: whoever
         # got it was paged for the earlier incident, not this one.
-        raise LinkActionRefused(
+        raise LinkActionRefused(_(
             "This link was sent for an earlier incident of this alert group, which has "
-            "been resolved since; it cannot act on the one firing now.",
+            "been resolved since; it cannot act on the one firing now."),
             status=410,
         )
     return group

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core import signing
+from django.utils.translation import gettext
 
 from alerting.encryption import SecretUnreadable
 from receivers.messages import MessageAction
@@ -156,31 +157,33 @@ def message_actions(
 def action_token_read(token: str) -> ActionLink:
     """What a token says; raises LinkError if it is not good (never says which key failed)."""
     if len(token) > TOKEN_MAX_LENGTH:  # a real one is a few hundred characters
-        raise LinkError("This link is not valid.")
+        raise LinkError(gettext("This link is not valid."))
     slug, _, signed = token.partition(":")
     tenant = Tenant.objects.filter(slug=slug).first()
     if tenant is None:
-        raise LinkError("This link is not valid.")
+        raise LinkError(gettext("This link is not valid."))
     try:
         keys = link_keys_verifying(tenant=tenant)
     except SecretUnreadable:
         raise LinkError(
-            "Herald cannot check this link right now (its signing keys cannot be decrypted).",
+            gettext(
+                "Herald cannot check this link right now (its signing keys cannot be decrypted)."
+            ),
             status=503,
         ) from None
     max_age = settings.HERALD_ACK_LINK_MAX_AGE_SECONDS
     try:
         value = _signer(keys).unsign_object(signed, max_age=max_age)
     except signing.SignatureExpired:
-        raise LinkError("This link has expired.", status=410) from None
+        raise LinkError(gettext("This link has expired."), status=410) from None
     except signing.BadSignature:
         if _signed_by(link_keys_refused(tenant=tenant), signed, max_age):
             raise LinkError(
-                "This link was signed with a key that has since been retired.", status=410
+                gettext("This link was signed with a key that has since been retired."), status=410
             ) from None
-        raise LinkError("This link is not valid.") from None
+        raise LinkError(gettext("This link is not valid.")) from None
     if not isinstance(value, dict) or value.get("t") != tenant.slug:
-        raise LinkError("This link is not valid.")
+        raise LinkError(gettext("This link is not valid."))
     return ActionLink(
         tenant=tenant, alert_group_id=int(value["g"]), incident=int(value["i"]),
         recipient=str(value["r"]), action=str(value["a"]), channel=str(value.get("c", ""))[:32],

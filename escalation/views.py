@@ -3,10 +3,13 @@ other action (/act/<token>/, the same way) and a contact method's confirmation."
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from urllib.parse import quote
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import translation
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 from django_tenants.utils import tenant_context
 
@@ -25,6 +28,7 @@ from escalation.link_actions import (
     alert_group_acknowledge_by_link,
 )
 from escalation.links import ACKNOWLEDGE, LinkError, action_token_read
+from escalation.page_language import page_language, person_language
 from escalation.paging.acks import link_acknowledger
 from escalation.people.chat_links import tenant_host_url
 from escalation.people.services import contact_method_verify
@@ -42,8 +46,8 @@ def acknowledge(request: HttpRequest, token: str) -> HttpResponse:
     except LinkError as exc:
         return _problem(request, str(exc), exc.status)
     if link.action != ACKNOWLEDGE:
-        return _problem(request, "This link is not valid.", 400)
-    with tenant_context(link.tenant):
+        return _problem(request, _("This link is not valid."), 400)
+    with tenant_context(link.tenant), page_language(person_id=link.person_id):
         done = False
         try:
             if request.method == "POST":
@@ -80,10 +84,10 @@ def act(request: HttpRequest, token: str) -> HttpResponse:
     except LinkError as exc:
         return _problem(request, str(exc), exc.status)
     except ValueError:
-        return _problem(request, "This link is not valid.", 400)
+        return _problem(request, _("This link is not valid."), 400)
     if _host_refuses(request, link.tenant):
-        return _problem(request, "This link is not valid.", 400)
-    with tenant_context(link.tenant):
+        return _problem(request, _("This link is not valid."), 400)
+    with tenant_context(link.tenant), page_language(person_id=link.person_id):
         try:
             group = action_link_group(link=link)
         except LinkActionRefused as exc:
@@ -133,13 +137,17 @@ def contact_verify(request: HttpRequest, token: str) -> HttpResponse:
         claim = verification_token_read(token)
         with tenant_context(claim.tenant):
             verified = contact_method_verify(token=token, expected_tenant=host_tenant)
+            person = verified.contact_method.person
             context = {
                 "tenant": claim.tenant,
                 "address": verified.contact_method.address,
-                "person": verified.contact_method.person.display_name,
+                "person": person.display_name,
                 "already": verified.already,
             }
+            language = person_language(person_id=person.id)
     except VerificationError as exc:
         return render(request, "escalation/contact_verify.html",
                       {"problem": str(exc)}, status=exc.status)
-    return render(request, "escalation/contact_verify.html", context)
+    # The person's page: their profile language, whatever the browser asks for.
+    with translation.override(language) if language else nullcontext():
+        return render(request, "escalation/contact_verify.html", context)

@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+from django.utils import translation
+from django.utils.translation import pgettext
 
 from receivers.messages import AlertMessage
 from receivers.template_context import DEFAULT_LANGUAGE, LANGUAGES, template_context
@@ -31,26 +33,17 @@ from receivers.template_sandbox import (
     sandbox_render,
 )
 
-LINK_LABELS = {
-    "en": {
-        "generator": "Source",
-        "silence": "Silence",
-        "acknowledge": "Acknowledge",
+
+def _link_label(kind: str) -> str:
+    """A link's label in the active language (the texts Herald adds to a message)."""
+    labels = {
+        "generator": pgettext("message link", "Source"),
+        "silence": pgettext("message link", "Silence"),
+        "acknowledge": pgettext("message action", "Acknowledge"),
+        # A product's name, not translated.
         "alertmanager": "Alertmanager",
-    },
-    "fr": {
-        "generator": "Source",
-        "silence": "Mettre en silence",
-        "acknowledge": "Acquitter",
-        "alertmanager": "Alertmanager",
-    },
-    "de": {
-        "generator": "Quelle",
-        "silence": "Stummschalten",
-        "acknowledge": "Bestätigen",
-        "alertmanager": "Alertmanager",
-    },
-}
+    }
+    return labels[kind]
 
 
 @dataclass(frozen=True)
@@ -103,12 +96,12 @@ def _outside_defaults(directory: Path, html: bool) -> jinja2.Environment:
 
 
 def _links(context: Mapping[str, Any], language: str) -> tuple[Link, ...]:
-    labels = LINK_LABELS.get(language, LINK_LABELS[DEFAULT_LANGUAGE])
     kinds = ["generator", "alertmanager", "acknowledge"]
     if context["status"] == "firing":
         kinds.insert(1, "silence")
     links = context["links"]
-    return tuple(Link(kind, labels[kind], links[kind]) for kind in kinds if links[kind])
+    with translation.override(language):
+        return tuple(Link(kind, _link_label(kind), links[kind]) for kind in kinds if links[kind])
 
 
 def message_render(

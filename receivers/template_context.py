@@ -33,6 +33,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
+from django.utils import translation
+from django.utils.translation import pgettext
+
 from receivers.messages import AlertMessage
 from receivers.severity import group_severity
 from receivers.template_filters import parse_time
@@ -42,29 +45,35 @@ LANGUAGES = ("en", "fr", "de")
 DEFAULT_LANGUAGE = "en"
 
 
-# How a link or a button names each action, per language (escalation.actions.Action).
-ACTION_LABELS = {
-    "en": {"acknowledge": "Acknowledge", "unacknowledge": "Unacknowledge", "resolve": "Resolve",
-           "silence_1h": "Silence 1 h", "silence_4h": "Silence 4 h", "silence_24h": "Silence 24 h"},
-    "fr": {"acknowledge": "Acquitter", "unacknowledge": "Annuler l'acquittement",
-           "resolve": "Résoudre", "silence_1h": "Silence 1 h", "silence_4h": "Silence 4 h",
-           "silence_24h": "Silence 24 h"},
-    "de": {"acknowledge": "Bestätigen", "unacknowledge": "Bestätigung aufheben",
-           "resolve": "Auflösen", "silence_1h": "1 h stumm", "silence_4h": "4 h stumm",
-           "silence_24h": "24 h stumm"},
-}
-ACTION_NAMES = tuple(ACTION_LABELS["en"])
+# Herald's actions (escalation.actions.Action), in the order messages offer them.
+ACTION_NAMES = (
+    "acknowledge", "unacknowledge", "resolve", "silence_1h", "silence_4h", "silence_24h",
+)
+
+
+def action_label_text(action: str) -> str:
+    """How a link or a button names an action, in the active language ("" if unknown)."""
+    labels = {
+        "acknowledge": pgettext("message action", "Acknowledge"),
+        "unacknowledge": pgettext("message action", "Unacknowledge"),
+        "resolve": pgettext("message action", "Resolve"),
+        "silence_1h": pgettext("message action", "Silence 1 h"),
+        "silence_4h": pgettext("message action", "Silence 4 h"),
+        "silence_24h": pgettext("message action", "Silence 24 h"),
+    }
+    return labels.get(action, "")
 
 
 def action_links(message: AlertMessage, language: str) -> list[dict[str, str]]:
     """The message's actions as links: action, label (in the language), url."""
-    labels = ACTION_LABELS.get(language, ACTION_LABELS[DEFAULT_LANGUAGE])
-    return [
-        {"action": offered.action, "label": labels.get(offered.action, offered.label),
-         "url": offered.url}
-        for offered in message.actions
-        if offered.url
-    ]
+    with translation.override(language):
+        return [
+            {"action": offered.action,
+             "label": action_label_text(offered.action) or offered.label,
+             "url": offered.url}
+            for offered in message.actions
+            if offered.url
+        ]
 
 
 def silence_url(external_url: str, labels: Mapping[str, str]) -> str:

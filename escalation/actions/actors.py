@@ -22,6 +22,8 @@ from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
 from django.db import connection
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from escalation.actions.tokens import Action
 from escalation.models import Page, Person
@@ -116,14 +118,15 @@ def action_refusal(*, actor: Actor, action: Action, alert_group_id: int, inciden
     if actor.integration_user and actor.user_id is None and actor.person_id is None:
         if action in _INTEGRATION_ACTIONS:
             return ""
-        return f"{actor.display} acts through a ticket: it acknowledges and resolves only."
+        return _("%(who)s acts through a ticket: it acknowledges and resolves only.") % {
+            "who": actor.display}
     if actor.receiver_link and actor.user_id is None and actor.person_id is None:
         if action == Action.ACKNOWLEDGE:
             return ""
-        return (
-            "This link was sent to a channel: it acknowledges only. To "
-            f"{action_label(action).lower()}, sign in as a member with the editor or admin role."
-        )
+        return _(
+            "This link was sent to a channel: it acknowledges only. To %(action)s, sign in "
+            "as a member with the editor or admin role."
+        ) % {"action": action_label(action).lower()}
     user_id = actor.user_id
     if actor.person_id is not None and user_id is None:
         user_id = (
@@ -137,23 +140,25 @@ def action_refusal(*, actor: Actor, action: Action, alert_group_id: int, inciden
     ).exists():
         return ""
     if role is None:
-        return f"{actor.display or 'You'} is not a member of {tenant.name}; nothing was changed."
-    return (
-        f"{actor.display} may not do this: it takes the editor or admin role, or being "
-        "paged for this incident. Nothing was changed."
-    )
-
-
-_LABELS = {
-    Action.ACKNOWLEDGE: "Acknowledge",
-    Action.UNACKNOWLEDGE: "Unacknowledge",
-    Action.RESOLVE: "Resolve",
-    Action.SILENCE_1H: "Silence 1 h",
-    Action.SILENCE_4H: "Silence 4 h",
-    Action.SILENCE_24H: "Silence 24 h",
-}
+        if not actor.display:
+            return _("You are not a member of %(tenant)s; nothing was changed.") % {
+                "tenant": tenant.name}
+        return _("%(who)s is not a member of %(tenant)s; nothing was changed.") % {
+            "who": actor.display, "tenant": tenant.name}
+    return _(
+        "%(who)s may not do this: it takes the editor or admin role, or being paged for "
+        "this incident. Nothing was changed."
+    ) % {"who": actor.display}
 
 
 def action_label(action: Action | str) -> str:
-    """The action as a button says it: "Silence 4 h"."""
-    return _LABELS[Action(action)]
+    """The action as a button says it, in the active language: "Silence 4 h"."""
+    labels = {
+        Action.ACKNOWLEDGE: pgettext("message action", "Acknowledge"),
+        Action.UNACKNOWLEDGE: pgettext("message action", "Unacknowledge"),
+        Action.RESOLVE: pgettext("message action", "Resolve"),
+        Action.SILENCE_1H: pgettext("message action", "Silence 1 h"),
+        Action.SILENCE_4H: pgettext("message action", "Silence 4 h"),
+        Action.SILENCE_24H: pgettext("message action", "Silence 24 h"),
+    }
+    return labels[Action(action)]

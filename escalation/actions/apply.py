@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from datetime import UTC
 
 from django.db import transaction
+from django.utils import translation
+from django.utils.translation import gettext as _
 from django_tenants.utils import tenant_context
 
 from alerting.audit.models import AuditSource
@@ -79,12 +81,12 @@ def incident_action_apply(
     with tenant_context(tenant), transaction.atomic():
         group = AlertGroup.objects.select_for_update().filter(id=request.alert_group_id).first()
         if group is None:
-            return _refused("This alert group no longer exists.", 404)
+            return _refused(_("This alert group no longer exists."), 404)
         state = group_state(group)
         if group.incident != request.incident:
-            return _refused(
+            return _refused(_(
                 "This message was about an earlier incident of this alert group, which has "
-                "been resolved since; it cannot act on the one firing now.", 410, state,
+                "been resolved since; it cannot act on the one firing now."), 410, state,
             )
         refusal = action_refusal(
             actor=actor, action=request.action, alert_group_id=group.id, incident=group.incident
@@ -121,50 +123,63 @@ def _apply(
     if state == RESOLVED:
         by = group.resolved_by or "Alertmanager"
         if action == Action.RESOLVE:
-            return _already(f"Already resolved by {by}.", by, state), {}
+            return _already(_("Already resolved by %(by)s.") % {"by": by}, by, state), {}
         return _refused(
-            f"This incident is resolved (by {by}); there is nothing to "
-            f"{action_label(action).lower()} any more.", 409, state,
+            _("This incident is resolved (by %(by)s); there is nothing to %(action)s any more.")
+            % {"by": by, "action": action_label(action).lower()}, 409, state,
         ), {}
     name = _by(actor)
     try:
         if action == Action.ACKNOWLEDGE:
             if group.acknowledged_at is not None:
                 by = group.acknowledged_by
-                return _already(f"Already acknowledged by {by}.", by, state), {}
+                return _already(_("Already acknowledged by %(by)s.") % {"by": by}, by, state), {}
             group = alert_group_acknowledge(
                 alert_group_id=group.id, by=name, person_id=actor.person_id
             )
-            return _done(f"Acknowledged by {actor.display}.", group), {}
+            return _done(_("Acknowledged by %(who)s.") % {"who": actor.display}, group), {}
         if action == Action.UNACKNOWLEDGE:
             if group.acknowledged_at is None:
-                return _already("Nobody has acknowledged it: nothing to undo.", "", state), {}
+                return _already(
+                    _("Nobody has acknowledged it: nothing to undo."), "", state), {}
             before = group.acknowledged_by
             group = alert_group_unacknowledge(alert_group_id=group.id)
             return _done(
-                f"Unacknowledged by {actor.display}; escalation runs again.", group
+                _("Unacknowledged by %(who)s; escalation runs again.") % {"who": actor.display},
+                group,
             ), {"was_acknowledged_by": before}
         if action == Action.RESOLVE:
             group = alert_group_resolve(alert_group_id=group.id, by=name)
-            return _done(f"Resolved by {actor.display}.", group), {}
+            return _done(_("Resolved by %(who)s.") % {"who": actor.display}, group), {}
         silence, made = alert_group_silence(
             alert_group_id=group.id, action=action, by=name,
-            comment=f"{action_label(action)} from {channel or 'a message'} by {actor.display}, "
+            # The silence's record stays in English, whoever's language acted.
+            comment=f"{_english_label(action)} from {channel or 'a message'} by {actor.display}, "
             f"alert group {group.id}, incident {group.incident}.",
         )
     except (AlertGroupActionError, SilenceError) as exc:
         return _refused(str(exc), 409, state), {}
     until = f"{silence.ends_at.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
     if not made:
-        return _already(
-            f"Already silenced by {silence.created_by or 'someone'} until {until}.",
-            silence.created_by, state,
-        ), {}
+        message = (
+            _("Already silenced by %(who)s until %(until)s.")
+            % {"who": silence.created_by, "until": until}
+            if silence.created_by
+            else _("Already silenced until %(until)s.") % {"until": until}
+        )
+        return _already(message, silence.created_by, state), {}
     hours = int(SILENCE_DURATIONS[action].total_seconds() // 3600)
-    return _done(f"Silenced for {hours} h by {actor.display}, until {until}.", group), {
+    silenced = _("Silenced for %(hours)s h by %(who)s, until %(until)s.") % {
+        "hours": hours, "who": actor.display, "until": until}
+    return _done(silenced, group), {
         "silence_id": silence.id, "matchers": silence.matchers,
         "ends_at": silence.ends_at.isoformat(),
     }
+
+
+def _english_label(action: Action) -> str:
+    with translation.override("en"):
+        return action_label(action)
 
 
 def _done(message: str, group: AlertGroup) -> ActionOutcome:

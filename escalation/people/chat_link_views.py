@@ -7,6 +7,7 @@ from urllib.parse import quote
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 
 from alerting.audit.models import AuditSource
 from alerting.audit.services import AuditActor
@@ -26,7 +27,7 @@ def chat_link_page(request: HttpRequest, token: str, *, accounts: ChatAccounts) 
     tenant = getattr(request, "tenant", None)
     if getattr(tenant, "schema_name", "public") == "public":
         return render(request, _TEMPLATE, {"accounts": accounts, "problem": (
-            "Open this link on your organisation's Herald address."
+            _("Open this link on your organisation's Herald address.")
         )}, status=404)
     if not request.user.is_authenticated:
         return redirect(f"/admin/login/?next={quote(request.path)}")
@@ -40,7 +41,7 @@ def chat_link_page(request: HttpRequest, token: str, *, accounts: ChatAccounts) 
     ).exists()
     person = person_of_user(user_id=request.user.pk) if member else None
     if person is None:
-        return render(request, _TEMPLATE, {**context, "problem": (
+        return render(request, _TEMPLATE, {**context, "problem": _(
             "You have no on-call profile in this organisation: an admin adds you to the "
             "people first."
         )}, status=403)

@@ -20,6 +20,7 @@ from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from alerting.audit.services import AuditActor, audit_action
 from alerting.encryption import SecretUnreadable
@@ -88,23 +89,28 @@ def chat_link_read(*, accounts: ChatAccounts, token: str, tenant: Tenant) -> Cha
     """What a link says, for the tenant whose host it was opened on; ChatLinkError if bad."""
     slug, _, signed = token.partition(":")
     if len(token) > _TOKEN_MAX_LENGTH or slug != tenant.slug:
-        raise ChatLinkError("This link is not valid.")
+        raise ChatLinkError(gettext("This link is not valid."))
     try:
         keys = link_keys_verifying(tenant=tenant)
     except SecretUnreadable:
         raise ChatLinkError(
-            "Herald cannot check this link right now (its signing keys cannot be decrypted).",
+            gettext(
+                "Herald cannot check this link right now (its signing keys cannot be decrypted)."
+            ),
             status=503,
         ) from None
     try:
         value = _signer(accounts, keys).unsign_object(signed, max_age=LINK_MAX_AGE_SECONDS)
     except signing.SignatureExpired:
-        raise ChatLinkError(f"This link has expired: {accounts.ask_again}.", status=410) from None
+        raise ChatLinkError(
+            gettext("This link has expired: %(again)s.") % {"again": accounts.ask_again},
+            status=410,
+        ) from None
     except signing.BadSignature:
-        raise ChatLinkError("This link is not valid.") from None
+        raise ChatLinkError(gettext("This link is not valid.")) from None
     if (not isinstance(value, dict) or value.get("t") != tenant.slug
             or not isinstance(value.get("u"), str) or not isinstance(value.get("n"), str)):
-        raise ChatLinkError("This link is not valid.")
+        raise ChatLinkError(gettext("This link is not valid."))
     return ChatLinkClaim(tenant=tenant, user_id=value["u"], name=value["n"])
 
 
@@ -123,10 +129,10 @@ def chat_account_link(
     with transaction.atomic():
         other = chat_person(accounts=accounts, user_id=claim.user_id)
         if other is not None and other.pk != person.pk:
-            raise ValidationError({"address": (
-                f"This {accounts.service} account is already linked to {other.display_name}: "
-                "they remove that contact method first."
-            )})
+            raise ValidationError({"address": gettext(
+                "This %(service)s account is already linked to %(person)s: they remove that "
+                "contact method first."
+            ) % {"service": accounts.service, "person": other.display_name}})
         method = ContactMethod.objects.filter(
             person=person, kind=accounts.kind, address=claim.user_id
         ).first()

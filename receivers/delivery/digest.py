@@ -12,6 +12,10 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
 DIGEST_NAMES_SHOWN = 10
 
 
@@ -32,13 +36,27 @@ def _alert_name(alert: dict[str, Any]) -> str:
     return f"{name} ({instance})" if instance else name
 
 
-def digest_text(*, alerts: list[dict[str, Any]], since: datetime, now: datetime) -> str:
-    """'12 more alerts in the last 5 minutes: A (web-1), B, … and 2 others'."""
+def digest_text(
+    *, alerts: list[dict[str, Any]], since: datetime, now: datetime, language: str = "en"
+) -> str:
+    """'12 more alerts in the last 5 minutes: A (web-1), B, … and 2 more', in the language."""
     minutes = max(1, math.ceil((now - since).total_seconds() / 60))
-    span = "minute" if minutes == 1 else f"{minutes} minutes"
     count = len(alerts)
-    noun = "alert" if count == 1 else "alerts"
     names = [_alert_name(alert) for alert in alerts[:DIGEST_NAMES_SHOWN]]
     rest = count - len(names)
-    listed = ", ".join(names) + (f" and {rest} more" if rest > 0 else "")
-    return f"{count} more {noun} in the last {span}: {listed}"
+    with translation.override(language):
+        listed = ", ".join(names)
+        if rest > 0:
+            listed = _("%(names)s and %(rest)d more") % {"names": listed, "rest": rest}
+        if minutes == 1:
+            head = ngettext(
+                "%(count)d more alert in the last minute",
+                "%(count)d more alerts in the last minute", count,
+            ) % {"count": count}
+        else:
+            # Two numbers: the alerts' plural form is chosen, the minutes' is always plural.
+            head = ngettext(
+                "%(count)d more alert in the last %(minutes)d minutes",
+                "%(count)d more alerts in the last %(minutes)d minutes", count,
+            ) % {"count": count, "minutes": minutes}
+        return _("%(head)s: %(listed)s") % {"head": head, "listed": listed}

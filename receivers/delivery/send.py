@@ -21,7 +21,7 @@ from functools import partial
 from typing import Any
 
 from django.db import connection
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from alerting.encryption import SecretUnreadable
 from alerting.fields import encrypted_value_readable
@@ -92,7 +92,7 @@ def _link_recipient(notification: Notification) -> tuple[str, str]:
     return (person_recipient(person_id), notification.channel)
 
 
-def notification_message(notification: Notification) -> AlertMessage:
+def notification_message(notification: Notification, *, language: str = "en") -> AlertMessage:
     """The message a notification carries, with its acknowledge link and action buttons.
 
     A firing message offers the actions that still make sense for its group
@@ -107,14 +107,15 @@ def notification_message(notification: Notification) -> AlertMessage:
     group = notification.alert_group
     # The incident the notification is about, and who it goes to.
     incident = notification.incident or group.incident
-    actions = (
-        message_actions(
-            tenant=tenant, alert_group_id=group.id, incident=incident,
-            state=message_group_state(group), recipient=recipient, channel=channel,
+    with translation.override(language):  # the buttons' labels, in the message's language
+        actions = (
+            message_actions(
+                tenant=tenant, alert_group_id=group.id, incident=incident,
+                state=message_group_state(group), recipient=recipient, channel=channel,
+            )
+            if firing and incident == group.incident
+            else ()
         )
-        if firing and incident == group.incident
-        else ()
-    )
     message = alert_message_for(
         notification,
         tenant_slug=tenant.slug,
@@ -133,7 +134,8 @@ def notification_message(notification: Notification) -> AlertMessage:
     if not notification.is_digest:
         return message
     text = digest_text(
-        alerts=notification.alerts, since=notification.created_at, now=timezone.now()
+        alerts=notification.alerts, since=notification.created_at, now=timezone.now(),
+        language=language,
     )
     # Its own group key: vendors that deduplicate (PagerDuty, Opsgenie) keep
     # each digest apart from the groups it summarises.
@@ -171,7 +173,7 @@ class Sends:
         if isinstance(transport, SendOutcome):
             return _known(receiver.id, transport)
         try:
-            message = notification_message(notification)
+            message = notification_message(notification, language=transport.settings.language)
         except SecretUnreadable:
             # The tenant's link signing key: a key dropped too early, as above.
             return _known(receiver.id, SendOutcome(
@@ -265,7 +267,10 @@ def _send_once(
     started_at = timezone.now()
     clock = time.perf_counter()
     try:
-        with render_problems_collected() as problems, lock():
+        # What Herald adds to the message (state lines, buttons) in the receiver's language.
+        with render_problems_collected() as problems, lock(), translation.override(
+            transport.settings.language
+        ):
             result = transport.send(message)
     except TransportError as exc:
         error = secrets_scrub(exc.message, secrets)

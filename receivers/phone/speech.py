@@ -12,53 +12,33 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
+
 LANGUAGES = ("en", "fr", "de")
 MAX_WORDS = 16
 MAX_SPEECH = 600  # characters: about 40 seconds of speech
 MAX_SUMMARY_SENTENCES = 3
 
-_PHRASES = {
-    "en": {
-        "intro": "This is Herald for {tenant}.",
-        "alert": "Alert: {name}.",
-        "alerts": "{count} alerts are firing.",
-        "severity": "Severity: {severity}.",
-        "resolved": "This incident is resolved.",
-        "keys": "Press 4 to acknowledge. Press 6 to resolve.",
-        "code": "Your Herald code is {digits}. Again: {digits}.",
-        "code_sms": "Your Herald code for {tenant} is {code}. It works for {minutes} minutes.",
-        "summary": "{count} more pages for you in the last 15 minutes. Open Herald to see them.",
-        "summary_one": "1 more page for you in the last 15 minutes. Open Herald to see it.",
-    },
-    "fr": {
-        "intro": "Ici Herald pour {tenant}.",
-        "alert": "Alerte : {name}.",
-        "alerts": "{count} alertes en cours.",
-        "severity": "Gravité : {severity}.",
-        "resolved": "Cet incident est résolu.",
-        "keys": "Appuyez sur 4 pour prendre en charge. Appuyez sur 6 pour résoudre.",
-        "code": "Votre code Herald est {digits}. Je répète : {digits}.",
-        "code_sms": "Votre code Herald pour {tenant} est {code}. Il est valable {minutes} minutes.",
-        "summary": "{count} autres alertes pour vous ces 15 dernières minutes. "
-                   "Ouvrez Herald pour les voir.",
-        "summary_one": "1 autre alerte pour vous ces 15 dernières minutes. "
-                       "Ouvrez Herald pour la voir.",
-    },
-    "de": {
-        "intro": "Hier ist Herald für {tenant}.",
-        "alert": "Alarm: {name}.",
-        "alerts": "{count} Alarme sind aktiv.",
-        "severity": "Schweregrad: {severity}.",
-        "resolved": "Dieser Vorfall ist gelöst.",
-        "keys": "Drücken Sie 4 zum Bestätigen. Drücken Sie 6 zum Lösen.",
-        "code": "Ihr Herald-Code lautet {digits}. Noch einmal: {digits}.",
-        "code_sms": "Ihr Herald-Code für {tenant} lautet {code}. Er gilt {minutes} Minuten.",
-        "summary": "{count} weitere Alarme für Sie in den letzten 15 Minuten. "
-                   "Öffnen Sie Herald, um sie zu sehen.",
-        "summary_one": "1 weiterer Alarm für Sie in den letzten 15 Minuten. "
-                       "Öffnen Sie Herald, um ihn zu sehen.",
-    },
-}
+
+
+def _phrases() -> dict[str, str]:
+    """The fixed sentences a call or an SMS says, in the active language."""
+    return {
+        "intro": _("This is Herald for {tenant}."),
+        "alert": _("Alert: {name}."),
+        "alerts": _("{count} alerts are firing."),
+        "severity": _("Severity: {severity}."),
+        "resolved": _("This incident is resolved."),
+        "keys": _("Press 4 to acknowledge. Press 6 to resolve."),
+        "code": _("Your Herald code is {digits}. Again: {digits}."),
+        "code_sms": _("Your Herald code for {tenant} is {code}. It works for {minutes} minutes."),
+        "summary": _(
+            "{count} more pages for you in the last 15 minutes. Open Herald to see them."),
+        "summary_one": _("1 more page for you in the last 15 minutes. Open Herald to see it."),
+    }
+
 
 # A link is left out, not the punctuation after it.
 _URL = re.compile(r"\b(?:(?:https?|ftp)://|www\.)\S+?(?=[.,;:!?)]*(?:\s|$))", re.IGNORECASE)
@@ -68,13 +48,15 @@ _SENTENCE_END = re.compile(r"(?<=[.!?;])\s+")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
-# The usual severities, said in the language (others as written).
-_SEVERITIES = {
-    "fr": {"critical": "critique", "warning": "avertissement", "info": "information",
-           "error": "erreur", "page": "urgent"},
-    "de": {"critical": "kritisch", "warning": "Warnung", "info": "Information",
-           "error": "Fehler", "page": "dringend"},
-}
+def _severity_words() -> dict[str, str]:
+    """The usual severities, said in the active language (others as written)."""
+    return {
+        "critical": pgettext("spoken severity", "critical"),
+        "warning": pgettext("spoken severity", "warning"),
+        "info": pgettext("spoken severity", "info"),
+        "error": pgettext("spoken severity", "error"),
+        "page": pgettext("spoken severity", "page"),
+    }
 
 
 def _language(language: str) -> str:
@@ -83,7 +65,8 @@ def _language(language: str) -> str:
 
 def phrase(which: str, /, *, language: str, **values: object) -> str:
     """One of the fixed sentences, in the language (English for any other)."""
-    return _PHRASES[_language(language)][which].format(**values)
+    with translation.override(_language(language)):
+        return _phrases()[which].format(**values)
 
 
 def speakable_name(name: str) -> str:
@@ -145,7 +128,9 @@ def call_speech(facts: CallFacts, *, language: str) -> str:
     tail = []
     if facts.severity:
         severity = _clean(facts.severity)[:20]
-        severity = _SEVERITIES.get(language, {}).get(severity.lower(), severity)
+        if _language(language) != "en":
+            with translation.override(_language(language)):
+                severity = _severity_words().get(severity.lower(), severity)
         tail.append(phrase("severity", language=language, severity=severity))
     if facts.alert_count > 1:
         tail.append(phrase("alerts", language=language, count=facts.alert_count))

@@ -9,6 +9,8 @@ pages can reach them by DM.
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy
+
 from escalation.models import Person
 from escalation.people.chat_links import ChatAccounts, chat_link_url, chat_person
 from tenants.models import Tenant
@@ -16,7 +18,8 @@ from tenants.models import Tenant
 KIND = "slack_app"
 SLACK_ACCOUNTS = ChatAccounts(
     kind=KIND, salt="herald.slack-link", service="Slack", path="slack",
-    ask_again="click the button in Slack again", reach="by direct message",
+    ask_again=gettext_lazy("click the button in Slack again"),
+    reach=gettext_lazy("by direct message"),
 )
 
 

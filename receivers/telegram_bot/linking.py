@@ -9,6 +9,8 @@ them in their chat with the bot.
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy
+
 from escalation.models import Person
 from escalation.people.chat_links import (
     ChatAccounts,
@@ -21,7 +23,8 @@ from tenants.models import Tenant
 KIND = "telegram"
 TELEGRAM_ACCOUNTS = ChatAccounts(
     kind=KIND, salt="herald.telegram-link", service="Telegram", path="telegram",
-    ask_again="send /link to the bot again", reach="in your chat with the bot",
+    ask_again=gettext_lazy("send /link to the bot again"),
+    reach=gettext_lazy("in your chat with the bot"),
 )
 
 

@@ -8,6 +8,8 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import requests
+from django.utils import translation
+from django.utils.translation import gettext as _
 
 from receivers.messages import AlertMessage, group_dedup_key
 from receivers.severity import severity_normalize
@@ -20,22 +22,6 @@ SUMMARY_LIMIT = 255
 # Jira's text fields hold 32,767 characters; ADF adds its own overhead.
 TEXT_LIMIT = 30_000
 COMMENT_PROPERTY = "herald"
-_STATES = {
-    "en": {"acknowledged": "Acknowledged in Herald by {by}.",
-           "unacknowledged": "Unacknowledged in Herald; escalation runs again.",
-           "resolved": "Resolved in Herald{by_part}.", "firing": "Still firing in Herald.",
-           "reopened": "Firing again in Herald: reopened."},
-    "fr": {"acknowledged": "Acquitté dans Herald par {by}.",
-           "unacknowledged": "Acquittement annulé dans Herald ; l'escalade reprend.",
-           "resolved": "Résolu dans Herald{by_part}.", "firing": "Toujours en alerte dans Herald.",
-           "reopened": "De nouveau en alerte dans Herald : rouvert."},
-    "de": {"acknowledged": "In Herald bestätigt von {by}.",
-           "unacknowledged": "Bestätigung in Herald aufgehoben; die Eskalation läuft wieder.",
-           "resolved": "In Herald behoben{by_part}.", "firing": "In Herald weiterhin ausgelöst.",
-           "reopened": "In Herald erneut ausgelöst: wieder geöffnet."},
-}
-
-
 def jira_dedup_key(message: AlertMessage) -> str:
     """The incident's key (pure): a label's worth of the group's hash, then the incident."""
     return f"herald-{group_dedup_key(message)[:32]}-{message.incident}"
@@ -109,16 +95,20 @@ def jira_comment_body(*, settings: JiraSettings, text: str, notification_id: int
 
 
 def state_sentence(message: AlertMessage, language: str, *, reopened: bool = False) -> str:
-    words = _STATES.get(language, _STATES["en"])
-    if reopened:
-        return words["reopened"]
-    if message.status == "resolved" or message.group_state == "resolved":
-        by = message.resolved_by
-        return words["resolved"].format(by_part=f" ({by})" if by else "")
-    update = "acknowledged" if message.acknowledged else message.group_update
-    if update in ("acknowledged", "unacknowledged"):
-        return words[update].format(by=message.acknowledged_by or "?")
-    return words["firing"]
+    """The sentence a comment opens with, in the receiver's language."""
+    with translation.override(language):
+        if reopened:
+            return _("Firing again in Herald: reopened.")
+        if message.status == "resolved" or message.group_state == "resolved":
+            if message.resolved_by:
+                return _("Resolved in Herald (%(by)s).") % {"by": message.resolved_by}
+            return _("Resolved in Herald.")
+        update = "acknowledged" if message.acknowledged else message.group_update
+        if update == "acknowledged":
+            return _("Acknowledged in Herald by %(by)s.") % {"by": message.acknowledged_by or "?"}
+        if update == "unacknowledged":
+            return _("Unacknowledged in Herald; escalation runs again.")
+        return _("Still firing in Herald.")
 
 
 def jira_error_text(response: requests.Response) -> str:

@@ -37,6 +37,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
 import requests
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from pydantic import Field, SecretStr, field_validator, model_validator
 
 from receivers.message_rendering import RenderedMessage
@@ -68,18 +71,6 @@ IMPACT_URGENCY: Mapping[str, tuple[str, str]] = {
     "none": ("3", "3"),
 }
 
-# What Herald says of a person's change in its work note (the templates list the alerts).
-_UPDATE_LINES = {
-    "en": {"acknowledged": "Acknowledged in Herald by {by}.",
-           "unacknowledged": "No longer acknowledged in Herald: the incident is open again.",
-           "reopened": "The alerts fire again: reopened by Herald."},
-    "fr": {"acknowledged": "Pris en charge dans Herald par {by}.",
-           "unacknowledged": "Plus pris en charge dans Herald : l'incident est de nouveau ouvert.",
-           "reopened": "Les alertes se déclenchent de nouveau : rouvert par Herald."},
-    "de": {"acknowledged": "In Herald übernommen von {by}.",
-           "unacknowledged": "In Herald nicht mehr übernommen: der Vorfall ist wieder offen.",
-           "reopened": "Die Alarme feuern erneut: von Herald wieder geöffnet."},
-}
 _FIELDS = "sys_id,number,state,resolved_at"
 _SYS_ID = re.compile(r"[0-9a-f]{32}")
 _NAME_LIMIT = 100
@@ -158,12 +149,20 @@ def work_note(text: str) -> str:
 
 def update_line(message: AlertMessage, *, language: str) -> str:
     """The sentence a work note opens with for a person's change in Herald; empty for none."""
-    lines = _UPDATE_LINES.get(language, _UPDATE_LINES["en"])
-    if message.group_update == "acknowledged":
-        return lines["acknowledged"].format(by=message.acknowledged_by or "?")
-    if message.group_update == "unacknowledged":
-        return lines["unacknowledged"]
+    with translation.override(language):
+        if message.group_update == "acknowledged":
+            # ServiceNow's own word for it: an incident is "taken over" (pris en charge).
+            return pgettext("servicenow work note", "Acknowledged in Herald by %(by)s.") % {
+                "by": message.acknowledged_by or "?"}
+        if message.group_update == "unacknowledged":
+            return _("No longer acknowledged in Herald: the incident is open again.")
     return ""
+
+
+def reopened_line(*, language: str) -> str:
+    """The sentence a work note opens with when a re-fire reopens the incident."""
+    with translation.override(language):
+        return _("The alerts fire again: reopened by Herald.")
 
 
 def incident_fields(
@@ -304,8 +303,7 @@ class ServiceNowTransport(Transport):
         if record is not None and reopens(
             record, window_minutes=self.settings.reopen_window_minutes, now=datetime.now(UTC)
         ):
-            lines = _UPDATE_LINES.get(self.settings.language, _UPDATE_LINES["en"])
-            note = self._note(rendered, message, lines["reopened"])
+            note = self._note(rendered, message, reopened_line(language=self.settings.language))
             updated = self._update(
                 str(record["sys_id"]), {"state": IN_PROGRESS, "work_notes": note}
             )

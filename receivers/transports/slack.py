@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from django.utils import translation
+from django.utils.translation import gettext as _
 from pydantic import Field
 
 from receivers.message_rendering import RenderedMessage
@@ -38,7 +40,15 @@ class SlackSettings(ChannelSettings):
     url: SecretUrl = Field(description="The incoming webhook URL (https://hooks.slack.com/…).")
 
 
-def slack_payload(*, rendered: RenderedMessage, message: AlertMessage) -> dict[str, Any]:
+def firing_count_text(firing: int, total: int, *, language: str) -> str:
+    """"3/5 firing": how many of the message's alerts fire, in the language."""
+    with translation.override(language):
+        return _("%(firing)d/%(total)d firing") % {"firing": firing, "total": total}
+
+
+def slack_payload(
+    *, rendered: RenderedMessage, message: AlertMessage, language: str = "en"
+) -> dict[str, Any]:
     """The JSON body of the webhook POST (pure)."""
     title = rendered["title"]
     body = truncate_text(rendered["body"], BODY_LIMIT)
@@ -65,7 +75,8 @@ def slack_payload(*, rendered: RenderedMessage, message: AlertMessage) -> dict[s
                     "type": "mrkdwn",
                     "text": truncate_text(
                         f"{message.tenant_name or message.tenant_slug} · "
-                        f"{message.receiver_name} · {firing}/{len(message.alerts)} firing",
+                        f"{message.receiver_name} · "
+                        f"{firing_count_text(firing, len(message.alerts), language=language)}",
                         SECTION_LIMIT,
                     ),
                 }
@@ -136,6 +147,8 @@ class SlackTransport(Transport):
     )
 
     def send(self, message: AlertMessage) -> SendResult:
-        payload = slack_payload(rendered=self.render(message), message=message)
+        payload = slack_payload(
+            rendered=self.render(message), message=message, language=self.settings.language
+        )
         response = self.post(self.settings.secret("url"), json=payload)
         return SendResult(http_status=response.status_code)

@@ -26,6 +26,8 @@ from collections.abc import Mapping
 from typing import Any
 
 import requests
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from pydantic import Field, SecretStr, field_validator
 
 from receivers.message_rendering import RenderedMessage
@@ -70,11 +72,16 @@ _USER_ID = re.compile(r"[UW][A-Z0-9]{2,20}")
 _CHANNEL = re.compile(r"[CGDUW][A-Z0-9]{2,20}|#?[a-z0-9][a-z0-9._-]{0,79}")
 _TOKEN = re.compile(r"xox[bp]-[A-Za-z0-9-]{10,250}")
 
-STATE_LABELS = {
-    "firing": "🔴 Firing",
-    "acknowledged": "👀 Acknowledged",
-    "resolved": "✅ Resolved",
-}
+
+
+def _state_label(state: str) -> str:
+    """The group's state as the message's context line says it, in the active language."""
+    labels = {
+        "firing": "🔴 " + pgettext("group state", "Firing"),
+        "acknowledged": "👀 " + pgettext("group state", "Acknowledged"),
+        "resolved": "✅ " + pgettext("group state", "Resolved"),
+    }
+    return labels.get(state, state or "")
 
 
 class SlackAppSettings(ChannelSettings):
@@ -148,14 +155,18 @@ def slack_app_blocks(
 
 
 def state_line(message: AlertMessage) -> str:
-    state = STATE_LABELS.get(message.group_state, message.group_state or "")
+    """"*👀 Acknowledged by Alice* · Acme · oncall · 1/2 firing", in the active language."""
+    state = _state_label(message.group_state)
     if message.group_state == "acknowledged" and message.acknowledged_by:
-        state += f" by {slack_escape(message.acknowledged_by)}"
+        state = _("%(state)s by %(who)s") % {
+            "state": state, "who": slack_escape(message.acknowledged_by)}
     if message.group_state == "resolved" and message.resolved_by:
-        state += f" by {slack_escape(message.resolved_by)}"
+        state = _("%(state)s by %(who)s") % {
+            "state": state, "who": slack_escape(message.resolved_by)}
     firing = sum(1 for alert in message.alerts if alert.get("status") == "firing")
+    count = _("%(firing)d/%(total)d firing") % {"firing": firing, "total": len(message.alerts)}
     return (f"*{state}* · {slack_escape(message.tenant_name or message.tenant_slug)} · "
-            f"{slack_escape(message.receiver_name)} · {firing}/{len(message.alerts)} firing")
+            f"{slack_escape(message.receiver_name)} · {count}")
 
 
 def action_buttons(message: AlertMessage) -> list[dict[str, Any]]:

@@ -15,17 +15,25 @@ from collections.abc import Iterable
 from html import escape
 from typing import Any
 
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
+
 CALLBACK_PREFIX = "h1:"
 CALLBACK_DATA_LIMIT = 64  # bytes, Telegram's limit
 # The actions a chat button offers, in the order they are shown; the longer
 # silences stay on the action pages.
 KEYBOARD_ACTIONS = ("acknowledge", "unacknowledge", "resolve", "silence_1h")
-BUTTON_LABELS = {
-    "acknowledge": "✅ Acknowledge",
-    "unacknowledge": "↩️ Unacknowledge",
-    "resolve": "☑️ Resolve",
-    "silence_1h": "🔕 Silence 1 h",
-}
+
+
+def button_label(action: str) -> str:
+    """A chat button's text, in the active language: "✅ Acknowledge"."""
+    labels = {
+        "acknowledge": "✅ " + pgettext("message action", "Acknowledge"),
+        "unacknowledge": "↩️ " + pgettext("message action", "Unacknowledge"),
+        "resolve": "☑️ " + pgettext("message action", "Resolve"),
+        "silence_1h": "🔕 " + pgettext("message action", "Silence 1 h"),
+    }
+    return labels[action]
 
 
 def callback_data(token: str) -> str:
@@ -53,7 +61,7 @@ def telegram_keyboard(actions: Iterable[Any]) -> dict[str, Any] | None:
     """
     by_action = {str(action.action): action for action in actions if action.token}
     buttons = [
-        {"text": BUTTON_LABELS[name], "callback_data": callback_data(by_action[name].token)}
+        {"text": button_label(name), "callback_data": callback_data(by_action[name].token)}
         for name in KEYBOARD_ACTIONS
         if name in by_action
     ]
@@ -66,10 +74,13 @@ def telegram_keyboard(actions: Iterable[Any]) -> dict[str, Any] | None:
 def state_line(message: Any) -> str:
     """The group's state as the message's last line, in Telegram's HTML; empty while firing."""
     if message.group_state == "acknowledged":
-        who = f" by {escape(message.acknowledged_by)}" if message.acknowledged_by else ""
-        return f"✅ <b>Acknowledged{who}</b>"
+        if message.acknowledged_by:
+            text = _("Acknowledged by %(who)s") % {"who": escape(message.acknowledged_by)}
+        else:
+            text = pgettext("group state", "Acknowledged")
+        return f"✅ <b>{text}</b>"
     if message.group_state == "resolved" and message.resolved_by:
-        return f"☑️ <b>Resolved by {escape(message.resolved_by)}</b>"
+        return "☑️ <b>" + _("Resolved by %(who)s") % {"who": escape(message.resolved_by)} + "</b>"
     if message.group_update == "unacknowledged":
-        return "↩️ <b>Unacknowledged: escalation runs again</b>"
+        return "↩️ <b>" + _("Unacknowledged: escalation runs again") + "</b>"
     return ""

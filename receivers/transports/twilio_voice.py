@@ -10,6 +10,9 @@ from __future__ import annotations
 
 from xml.sax.saxutils import escape, quoteattr
 
+from django.utils import translation
+from django.utils.translation import gettext as _
+
 from receivers.phone.segments import MAX_SEGMENTS, sms_fit, sms_segments
 from receivers.phone.speech import phrase
 from receivers.truncation import truncate_text
@@ -27,25 +30,21 @@ VOICES = {"en": "en-US", "fr": "fr-FR", "de": "de-DE"}
 KEYS = {"4": "acknowledge", "6": "resolve"}
 REPLY_LETTERS = {"a": "acknowledge", "r": "resolve", "s": "silence_1h"}
 
-_NO_KEY = {
-    "en": "No key was pressed. Goodbye.",
-    "fr": "Aucune touche n'a été pressée. Au revoir.",
-    "de": "Keine Taste gedrückt. Auf Wiederhören.",
-}
-_REPLY_LINE = {
-    "en": "Reply {code}a to acknowledge, {code}r to resolve, {code}s to silence 1 h",
-    "fr": "Répondez {code}a pour prendre en charge, {code}r pour résoudre, "
-    "{code}s pour suspendre 1 h",
-    "de": "Antworten Sie {code}a zum Bestätigen, {code}r zum Auflösen, {code}s für 1 h Ruhe",
-}
-
-
 def voice_of(language: str) -> str:
     return VOICES.get(language, VOICES["en"])
 
 
 def reply_line(*, code: int, language: str) -> str:
-    return _REPLY_LINE.get(language, _REPLY_LINE["en"]).format(code=code)
+    """The SMS's last line: the group's number and a letter per action."""
+    with translation.override(language):
+        return _(
+            "Reply %(code)sa to acknowledge, %(code)sr to resolve, %(code)ss to silence 1 h"
+        ) % {"code": code}
+
+
+def _no_key(language: str) -> str:
+    with translation.override(language):
+        return _("No key was pressed. Goodbye.")
 
 
 def sms_text(body: str, *, reply: str = "") -> str:
@@ -91,7 +90,7 @@ def call_twiml(*, spoken: str, language: str, gather_url: str = "") -> str:
         f'<Gather numDigits="1" timeout="8" method="POST" action={quoteattr(gather_url)}>'
         f"{_say(spoken, language)}{_say(prompt, language)}"
         "</Gather>"
-        f"{_say(_NO_KEY.get(language, _NO_KEY['en']), language)}"
+        f"{_say(_no_key(language), language)}"
         "</Response>"
     )
 
