@@ -16,6 +16,7 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 
 from alerting.models import IngestSource, IngestSourceKind
 from alerting.sources.generic_json_console import (
@@ -46,12 +47,12 @@ class GenericJsonConsoleMixin:
         url = reverse("admin:alerting_ingestsource_test_mapping", args=[obj.pk])
         return format_html('<a href="{}">Test the mapping with a sample body</a>', url)
 
-    mapping_console.short_description = "Test console"
+    mapping_console.short_description = _("Test console")
 
     def generic_json_console_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
         source = get_object_or_404(IngestSource, pk=object_id)
         if source.kind != IngestSourceKind.GENERIC_JSON:
-            raise Http404("Only a generic JSON source has a test console.")
+            raise Http404(_("Only a generic JSON source has a test console."))
         # Running tenant-written mappings is for those who may write them.
         if not self.has_change_permission(request, source):
             raise PermissionDenied
@@ -74,7 +75,7 @@ class GenericJsonConsoleMixin:
                 refused, status = exc.reason, 429
         context = {
             **self.admin_site.each_context(request),
-            "title": f"Test the mapping of {source.name}",
+            "title": _("Test the mapping of %(source)s") % {"source": source.name},
             "source": source,
             "opts": self.model._meta,
             "mapping_text": mapping_text,

@@ -11,6 +11,7 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 
 from alerting.admin_generic_json import GenericJsonConsoleMixin
 from alerting.audit.admin import AuditedAdminMixin
@@ -29,16 +30,16 @@ _ENDPOINTS = {
 
 class IngestSourceForm(forms.ModelForm):
     ingest_key_prefix = forms.ChoiceField(
-        label="Ingest key", help_text="The tenant's ingest key this source posts with."
+        label=_("Ingest key"), help_text=_("The tenant's ingest key this source posts with.")
     )
     hmac_secret = forms.CharField(
-        label="HMAC secret", required=False, strip=False,
+        label=_("HMAC secret"), required=False, strip=False,
         widget=forms.PasswordInput(render_value=False),
-        help_text="Grafana: the contact point's HMAC signature secret. Empty: keep the saved "
-        "one (or none).",
+        help_text=_("Grafana: the contact point's HMAC signature secret. Empty: keep the saved "
+                    "one (or none)."),
     )
     clear_hmac_secret = forms.BooleanField(
-        label="Remove the saved HMAC secret", required=False
+        label=_("Remove the saved HMAC secret"), required=False
     )
 
     class Meta:
@@ -51,7 +52,7 @@ class IngestSourceForm(forms.ModelForm):
         choices = [(key.prefix, f"{key.name} ({key.prefix}…)") for key in keys.order_by("name")]
         current = self.instance.ingest_key_prefix
         if current and current not in dict(choices):
-            choices.append((current, f"{current}… (revoked or gone)"))
+            choices.append((current, _("%(prefix)s… (revoked or gone)") % {"prefix": current}))
         self.fields["ingest_key_prefix"].choices = choices
 
     def clean(self):
@@ -60,8 +61,8 @@ class IngestSourceForm(forms.ModelForm):
         if self.instance.pk:
             if not encrypted_value_readable(self.instance, "secrets"):
                 raise forms.ValidationError(
-                    "The saved secrets cannot be decrypted (HERALD_ENCRYPTION_KEYS): "
-                    "delete this source and add it again."
+                    _("The saved secrets cannot be decrypted (HERALD_ENCRYPTION_KEYS): "
+                      "delete this source and add it again.")
                 )
             secrets = dict(self.instance.secrets or {})
         if cleaned.get("clear_hmac_secret"):
@@ -94,12 +95,12 @@ class IngestSourceAdmin(
     readonly_fields = ["mapping_console"]
     audit_secret_fields = ("secrets",)
 
-    @admin.display(description="Signed", boolean=True)
+    @admin.display(description=_("Signed"), boolean=True)
     def signed(self, obj: IngestSource) -> bool | None:
         if not encrypted_value_readable(obj, "secrets"):
             return None  # shown as unknown: no configured key decrypts it
         return bool((obj.secrets or {}).get("hmac_secret"))
 
-    @admin.display(description="Posts to")
+    @admin.display(description=_("Posts to"))
     def endpoint(self, obj: IngestSource):
         return format_html("<code>{}</code>", _ENDPOINTS.get(obj.kind, ""))

@@ -11,6 +11,8 @@ import re
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from django.utils.translation import gettext
+
 
 class MatchType(StrEnum):
     EQUAL = "="
@@ -46,7 +48,8 @@ class Matcher:
             try:
                 pattern = re.compile(f"(?:{value})")
             except re.error as exc:
-                raise MatcherError(f"{name}{match_type}{value!r}: bad regex ({exc})") from None
+                raise MatcherError(gettext("%(matcher)s: bad regex (%(error)s)") % {
+                    "matcher": f"{name}{match_type}{value!r}", "error": exc}) from None
         return cls(name=name, type=match_type, value=value, _pattern=pattern)
 
     def matches(self, labels: dict[str, str]) -> bool:
@@ -73,7 +76,10 @@ def parse_matcher(text: str) -> Matcher:
     """One matcher: `name="value"`, `name!=value`, `name=~"re"`, `name!~"re"`."""
     found = _MATCHER.match(text)
     if not found:
-        raise MatcherError(f"{text!r} is not a matcher like name=\"value\" or name=~\"regex\"")
+        raise MatcherError(
+            gettext('%(text)s is not a matcher like name="value" or name=~"regex"')
+            % {"text": repr(text)}
+        )
     return Matcher.create(found["name"], found["op"], _unquote(found["value"]))
 
 

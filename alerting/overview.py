@@ -8,6 +8,7 @@ from django.db.models import Count, Q
 from django.db.models.functions import TruncHour
 from django.template.response import TemplateResponse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from alerting.models import Alert
 from escalation.oncall_overview import schedules_on_call_now
@@ -102,7 +103,7 @@ def overview_view(site):
         )
         context = {
             **site.each_context(request),
-            "title": "Overview: the last 24 hours",
+            "title": _("Overview: the last 24 hours"),
             "stats": stats,
             "chart": chart,
             "totals": {"alerts": sum(stats["alerts_per_hour"]),

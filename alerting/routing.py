@@ -23,6 +23,8 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from django.utils.translation import gettext
+
 from alerting.matchers import Matcher, matches_all
 from receivers.severity import severity_rank
 
@@ -143,23 +145,25 @@ def route_placement_problem(
             children[parent].append(child)
     has_children = route_id is not None and bool(children.get(route_id))
     if is_default and (parent_id is not None or has_children):
-        return "A default route is a top-level route with no routes nested under it."
+        return gettext("A default route is a top-level route with no routes nested under it.")
     if parent_id is None:
         return None
     if parent_id not in routes:
-        return "The parent route does not exist."
+        return gettext("The parent route does not exist.")
     if routes[parent_id][1]:
-        return "No route can be nested under a default route."
+        return gettext("No route can be nested under a default route.")
     ancestors, node = [], parent_id
     while node is not None and node not in ancestors:
         ancestors.append(node)
         node = routes.get(node, (None, False))[0] if node != route_id else None
     if route_id in ancestors:
-        return "A route cannot be nested under itself or under a route nested in it."
+        return gettext(
+            "A route cannot be nested under itself or under a route nested in it."
+        )
     height, level, seen = 1, [route_id] if route_id is not None else [], set(ancestors)
     while level := [c for n in level for c in children.get(n, ()) if c not in seen]:
         seen.update(level)
         height += 1
     if len(ancestors) + height > MAX_DEPTH:
-        return f"Routes nest at most {MAX_DEPTH} deep."
+        return gettext("Routes nest at most %(depth)d deep.") % {"depth": MAX_DEPTH}
     return None

@@ -11,6 +11,8 @@ from django.contrib import admin, messages
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.models import Group, User
 from django.db import connection
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from django_tenants.utils import schema_context
 
 from alerting.audit.admin import AppendOnlyAdminMixin, AuditedAdminMixin, AuditLogAdmin
@@ -26,8 +28,8 @@ from tenants.sites import AuditedLoginSite
 
 
 class PublicAdminSite(AuditedLoginSite):
-    site_header = "Herald operations"
-    site_title = "Herald operations"
+    site_header = _("Herald operations")
+    site_title = _("Herald operations")
 
 
 public_admin = PublicAdminSite(name="public_admin")
@@ -89,7 +91,7 @@ class LockoutAdmin(AccessAttemptAdmin):
 
     actions = ["unlock"]
 
-    @admin.action(description="Unlock (forget these failed logins)")
+    @admin.action(description=_("Unlock (forget these failed logins)"))
     def unlock(self, request, queryset):
         for attempt in queryset:
             site_audit_record(actor=request.user.get_username(), source=AuditSource.ADMIN,
@@ -99,7 +101,9 @@ class LockoutAdmin(AccessAttemptAdmin):
                               ip=client_ip(request))
         count = queryset.count()
         queryset.delete()
-        self.message_user(request, f"Unlocked {count} locked or counted login(s).")
+        self.message_user(request, ngettext(
+            "Unlocked %(count)d locked or counted login.",
+            "Unlocked %(count)d locked or counted logins.", count) % {"count": count})
 
 
 @admin.register(OperatorAuditEntry, site=public_admin)
@@ -179,7 +183,9 @@ def _tenant(request) -> Tenant:
 
 
 class MembershipForm(forms.ModelForm):
-    username = forms.CharField(help_text="An existing user (operators create users).")
+    username = forms.CharField(
+        label=_("Username"), help_text=_("An existing user (operators create users).")
+    )
 
     class Meta:
         model = TenantMembership
@@ -230,7 +236,8 @@ class TenantIngestKey(IngestKey):
 
     class Meta:
         proxy = True
-        verbose_name = "ingest key"
+        verbose_name = _("ingest key")
+        verbose_name_plural = _("ingest keys")
 
 
 class IngestKeyCreateForm(forms.ModelForm):
@@ -266,18 +273,19 @@ class TenantIngestKeyAdmin(RolePermissionsMixin, AuditedAdminMixin, admin.ModelA
         key, plain = ingest_key_create(tenant=_tenant(request), name=obj.name)
         obj.pk, obj.prefix, obj.created_at = key.pk, key.prefix, key.created_at
         self.message_user(
-            request, f"Ingest key {obj.name!r}: {plain} (shown once: copy it now).",
+            request, _("Ingest key %(name)r: %(key)s (shown once: copy it now).")
+            % {"name": obj.name, "key": plain},
             messages.WARNING,
         )
 
-    @admin.action(description="Revoke the selected keys", permissions=["act"])
+    @admin.action(description=_("Revoke the selected keys"), permissions=["act"])
     def revoke(self, request, queryset):
         for key in queryset.filter(revoked_at__isnull=True):
             before = self._audit_state(key)
             hashed_key_revoke(key=key)
             self._audit(request, action="revoke", obj=key, before=before,
                         after=self._audit_state(key))
-        self.message_user(request, "Revoked.")
+        self.message_user(request, _("Revoked."))
 
 
 from tenants import admin_tokens  # noqa: E402, F401 - registers the tenant API token page

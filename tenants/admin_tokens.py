@@ -9,22 +9,26 @@ from django import forms
 from django.contrib import admin, messages
 from django.db import connection
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from alerting.audit.admin import AuditedAdminMixin
 from tenants.models import ApiScope, Role, TenantApiToken
 from tenants.roles import RolePermissionsMixin
 from tenants.services import api_token_create, hashed_key_revoke
 
-_EXPIRY_CHOICES = [("7", "in 7 days"), ("30", "in 30 days"), ("90", "in 90 days"),
-                   ("365", "in a year"), ("", "never")]
+_EXPIRY_CHOICES = [("7", _("in 7 days")), ("30", _("in 30 days")), ("90", _("in 90 days")),
+                   ("365", _("in a year")), ("", _("never"))]
 
 
 class ApiTokenCreateForm(forms.ModelForm):
     scopes = forms.MultipleChoiceField(
         choices=ApiScope.choices, initial=[ApiScope.READ], widget=forms.CheckboxSelectMultiple,
-        help_text="Give only what the tool needs; a token's scopes never change.",
+        label=_("Scopes"),
+        help_text=_("Give only what the tool needs; a token's scopes never change."),
     )
-    expires = forms.ChoiceField(choices=_EXPIRY_CHOICES, initial="90", required=False)
+    expires = forms.ChoiceField(
+        label=_("Expires"), choices=_EXPIRY_CHOICES, initial="90", required=False
+    )
 
     class Meta:
         model = TenantApiToken
@@ -65,7 +69,7 @@ class TenantApiTokenAdmin(RolePermissionsMixin, AuditedAdminMixin, admin.ModelAd
             kwargs["form"] = forms.ModelForm
         return super().get_form(request, obj, change=change, **kwargs)
 
-    @admin.display(description="scopes")
+    @admin.display(description=_("scopes"))
     def scope_list(self, obj) -> str:
         return ", ".join(obj.scopes)
 
@@ -84,11 +88,12 @@ class TenantApiTokenAdmin(RolePermissionsMixin, AuditedAdminMixin, admin.ModelAd
         )
         obj.pk, obj.prefix, obj.created_at = token.pk, token.prefix, token.created_at
         self.message_user(
-            request, f"API token {obj.name!r} ({', '.join(token.scopes)}): {plain} "
-            "(shown once: copy it now).", messages.WARNING,
+            request, _("API token %(name)r (%(scopes)s): %(token)s (shown once: copy it now).")
+            % {"name": obj.name, "scopes": ", ".join(token.scopes), "token": plain},
+            messages.WARNING,
         )
 
-    @admin.action(description="Revoke the selected tokens (at once, everywhere)",
+    @admin.action(description=_("Revoke the selected tokens (at once, everywhere)"),
                   permissions=["act"])
     def revoke(self, request, queryset):
         for token in queryset.filter(revoked_at__isnull=True):
@@ -96,4 +101,4 @@ class TenantApiTokenAdmin(RolePermissionsMixin, AuditedAdminMixin, admin.ModelAd
             hashed_key_revoke(key=token)
             self._audit(request, action="revoke", obj=token, before=before,
                         after=self._audit_state(token))
-        self.message_user(request, "Revoked.")
+        self.message_user(request, _("Revoked."))

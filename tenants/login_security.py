@@ -12,6 +12,7 @@ from django.db import connection
 from django.http import HttpRequest, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import path, reverse
+from django.utils.translation import gettext_lazy as _
 from django_tenants.utils import get_public_schema_name
 
 from alerting.audit.models import AuditSource
@@ -63,7 +64,7 @@ def lockout_response(request: HttpRequest, original_response=None, credentials=N
     login_audit(request=request, username=username, action="login_locked_out")
     return render(
         request, "admin/login_locked_out.html",
-        {"cooloff_minutes": _cooloff_minutes(), "title": "Too many failed logins"},
+        {"cooloff_minutes": _cooloff_minutes(), "title": _("Too many failed logins")},
         status=429,
     )
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
 
 from tenants.models import Role, Tenant, TenantMembership
 
-UNKNOWN_MEMBER = (
+UNKNOWN_MEMBER = _(
     "No account of that name can be added here. Ask an operator to create it, "
     "then add it with its exact username."
 )

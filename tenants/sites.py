@@ -9,6 +9,7 @@ from django.contrib import admin
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.http import HttpRequest, HttpResponseRedirect
 from django.urls import path, reverse
+from django.utils.translation import gettext_lazy as _
 from django_otp import login as otp_login
 
 from tenants.login_security import client_ip, login_audit, password_reset_urls
@@ -28,14 +29,14 @@ class TenantAuthenticationForm(AdminAuthenticationForm):
     a confirmed authenticator also gives its current code."""
 
     otp_token = forms.CharField(
-        label="Two-factor code", required=False, max_length=8,
+        label=_("Two-factor code"), required=False, max_length=8,
         widget=forms.TextInput(attrs={"autocomplete": "one-time-code"}),
-        help_text="Only if you enrolled an authenticator app.",
+        help_text=_("Only if you enrolled an authenticator app."),
     )
     error_messages = {
         **AdminAuthenticationForm.error_messages,
-        "not_member": "This account is not a member of this tenant.",
-        "otp": "Enter the current code of your authenticator app.",
+        "not_member": _("This account is not a member of this tenant."),
+        "otp": _("Enter the current code of your authenticator app."),
     }
 
     def confirm_login_allowed(self, user) -> None:

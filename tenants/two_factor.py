@@ -12,6 +12,7 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django_otp import login as otp_login
 from django_otp import match_token, user_has_device
@@ -54,7 +55,7 @@ def two_factor_required(request: HttpRequest) -> bool:
 
 
 class ConfirmForm(forms.Form):
-    token = forms.CharField(label="Code from the app", max_length=8,
+    token = forms.CharField(label=_("Code from the app"), max_length=8,
                             widget=forms.TextInput(attrs={"autocomplete": "one-time-code"}))
 
 
@@ -77,10 +78,12 @@ def enroll_view(site):
                              action="two_factor_enrolled", obj_type="otp_totp.totpdevice",
                              obj_id=device.pk, obj_repr=device.name, ip=client_ip(request))
                 return HttpResponseRedirect(reverse(f"{site.name}:index"))
-            form.add_error("token", "That code is not valid: check the app's clock and retry.")
+            form.add_error(
+                "token", _("That code is not valid: check the app's clock and retry.")
+            )
         context = {
             **site.each_context(request),
-            "title": "Two-factor authentication",
+            "title": _("Two-factor authentication"),
             "form": form,
             "required": two_factor_required(request),
             "qr_data_uri": segno.make(device.config_url, error="m").svg_data_uri(scale=4),

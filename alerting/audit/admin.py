@@ -10,6 +10,7 @@ from django.contrib import admin
 from django.db import models
 from django.http import HttpRequest
 from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 
 from alerting.admin_export import CsvExportMixin
 from alerting.audit.models import AuditEntry, AuditSource, ChainedAuditEntry
@@ -108,7 +109,7 @@ class AuditedAdminMixin:
         ).order_by("-id")[:200]
         context = {
             **self.admin_site.each_context(request),
-            "title": f"History: {obj}",
+            "title": _("History: %(object)s") % {"object": obj},
             "subtitle": None,
             "object": obj,
             "opts": self.opts,
@@ -127,14 +128,14 @@ def _pretty(value: Any) -> str:
 class PeriodFilter(admin.SimpleListFilter):
     """Time range on the model's `period_field`: the last hour, day, week."""
 
-    title = "time range"
+    title = _("time range")
     parameter_name = "period"
     period_field = "at"
     _HOURS = {"1h": 1, "24h": 24, "7d": 24 * 7, "30d": 24 * 30}
 
     def lookups(self, request, model_admin):
-        return [("1h", "Last hour"), ("24h", "Last 24 hours"), ("7d", "Last 7 days"),
-                ("30d", "Last 30 days")]
+        return [("1h", _("Last hour")), ("24h", _("Last 24 hours")), ("7d", _("Last 7 days")),
+                ("30d", _("Last 30 days"))]
 
     def queryset(self, request, queryset):
         from datetime import timedelta
@@ -180,11 +181,11 @@ class AuditLogAdmin(CsvExportMixin, admin.ModelAdmin):
         ("key_id", lambda e: e.key_id),
     ]
 
-    @admin.display(description="Before")
+    @admin.display(description=_("Before"))
     def before_pretty(self, obj: ChainedAuditEntry) -> str:
         return _pretty(obj.before)
 
-    @admin.display(description="After")
+    @admin.display(description=_("After"))
     def after_pretty(self, obj: ChainedAuditEntry) -> str:
         return _pretty(obj.after)
 

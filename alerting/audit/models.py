@@ -1,16 +1,17 @@
 """The audit log: append-only and MAC-chained, in each tenant's own schema."""
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class AuditSource(models.TextChoices):
-    ADMIN = "admin"
-    API = "api"
-    COMMAND = "command"
-    SYSTEM = "system"
+    ADMIN = "admin", _("admin")
+    API = "api", _("api")
+    COMMAND = "command", _("command")
+    SYSTEM = "system", _("system")
     # Someone acting from a message: an action link, later a chat button.
-    LINK = "link"
-    CHAT = "chat"
+    LINK = "link", _("link")
+    CHAT = "chat", _("chat")
 
 
 class ChainedAuditEntry(models.Model):
@@ -25,20 +26,23 @@ class ChainedAuditEntry(models.Model):
     have no `key_id` and a plain SHA-256: the legacy segment at its start.
     """
 
-    at = models.DateTimeField(db_index=True)
-    actor = models.CharField(max_length=200)
-    source = models.CharField(max_length=16, choices=AuditSource.choices)
-    ip = models.CharField(max_length=45, blank=True, verbose_name="source IP")
-    action = models.CharField(max_length=64, db_index=True)
-    object_type = models.CharField(max_length=100, blank=True)
-    object_id = models.CharField(max_length=64, blank=True)
-    object_repr = models.CharField(max_length=300, blank=True)
-    before = models.JSONField(null=True, blank=True)
-    after = models.JSONField(null=True, blank=True)
-    previous_hash = models.CharField(max_length=64)
-    hash = models.CharField(max_length=64, unique=True)
-    seq = models.BigIntegerField(null=True, blank=True, unique=True, editable=False)
-    key_id = models.CharField(max_length=16, blank=True, editable=False)
+    at = models.DateTimeField(db_index=True, verbose_name=_("at"))
+    actor = models.CharField(max_length=200, verbose_name=_("actor"))
+    source = models.CharField(max_length=16, choices=AuditSource.choices, verbose_name=_("source"))
+    ip = models.CharField(max_length=45, blank=True, verbose_name=_("source IP"))
+    action = models.CharField(max_length=64, db_index=True, verbose_name=_("action"))
+    object_type = models.CharField(max_length=100, blank=True, verbose_name=_("object type"))
+    object_id = models.CharField(max_length=64, blank=True, verbose_name=_("object id"))
+    object_repr = models.CharField(max_length=300, blank=True, verbose_name=_("object repr"))
+    before = models.JSONField(null=True, blank=True, verbose_name=_("before"))
+    after = models.JSONField(null=True, blank=True, verbose_name=_("after"))
+    previous_hash = models.CharField(max_length=64, verbose_name=_("previous hash"))
+    hash = models.CharField(max_length=64, unique=True, verbose_name=_("hash"))
+    seq = models.BigIntegerField(
+        null=True, blank=True, unique=True, editable=False,
+        verbose_name=_("seq"),
+    )
+    key_id = models.CharField(max_length=16, blank=True, editable=False, verbose_name=_("key id"))
 
     class Meta:
         abstract = True
@@ -64,8 +68,12 @@ class PendingOutcome(models.Model):
     and deletes them, so a row lives for at most the seal interval.
     """
 
-    at = models.DateTimeField()
-    outcomes = models.JSONField()
+    at = models.DateTimeField(verbose_name=_("at"))
+    outcomes = models.JSONField(verbose_name=_("outcomes"))
+
+    class Meta:
+        verbose_name = _("pending outcome")
+        verbose_name_plural = _("pending outcomes")
 
     def __str__(self) -> str:
         return f"{len(self.outcomes)} outcomes at {self.at:%Y-%m-%d %H:%M:%S}"

@@ -37,7 +37,7 @@ CATALOGUES: tuple[CatalogueSpec, ...] = (
     CatalogueSpec(
         "alerting", "alerting/locale",
         ("alerting", "templates/admin/alerting", "templates/admin/audit",
-         "templates/admin/*.html", "templates/registration", "templates/demo"),
+         "templates/admin/*.html", "templates/registration"),
         exclude=("alerting/reports",),
     ),
     CatalogueSpec("tenants", "tenants/locale", ("tenants",)),

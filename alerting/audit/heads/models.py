@@ -8,23 +8,33 @@ also written to the log stream, out of the database's reach.
 """
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from alerting.audit.models import ChainedAuditEntry
 
 
 class AuditCheckpoint(models.Model):
-    schema_name = models.CharField(max_length=63, db_index=True)
-    tenant_slug = models.CharField(max_length=100)
-    seq = models.BigIntegerField(help_text="Sequence number of the chain's newest entry.")
-    entry_id = models.BigIntegerField()
-    mac = models.CharField(max_length=64, help_text="That entry's HMAC-SHA256.")
-    entry_at = models.DateTimeField()
-    legacy_entries = models.BigIntegerField(
-        default=0, help_text="Entries before the chain was keyed (plain SHA-256)."
+    schema_name = models.CharField(max_length=63, db_index=True, verbose_name=_("schema name"))
+    tenant_slug = models.CharField(max_length=100, verbose_name=_("tenant slug"))
+    seq = models.BigIntegerField(
+        help_text=_("Sequence number of the chain's newest entry."),
+        verbose_name=_("seq"),
     )
-    checked_at = models.DateTimeField()
+    entry_id = models.BigIntegerField(verbose_name=_("entry id"))
+    mac = models.CharField(
+        max_length=64, help_text=_("That entry's HMAC-SHA256."),
+        verbose_name=_("mac"),
+    )
+    entry_at = models.DateTimeField(verbose_name=_("entry at"))
+    legacy_entries = models.BigIntegerField(
+        default=0, help_text=_("Entries before the chain was keyed (plain SHA-256)."),
+        verbose_name=_("legacy entries"),
+    )
+    checked_at = models.DateTimeField(verbose_name=_("checked at"))
 
     class Meta:
+        verbose_name = _("audit checkpoint")
+        verbose_name_plural = _("audit checkpoints")
         ordering = ["schema_name", "seq"]
         constraints = [
             models.UniqueConstraint(fields=["schema_name", "seq"], name="audit_checkpoint_seq")
