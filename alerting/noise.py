@@ -1,0 +1,330 @@
+"""Noise control at ingest: flapping alerts held, alert storms folded (docs/noise-control.md).
+
+Dispatch calls `noise_control_targets` once, inside the ingest transaction,
+with what each receiver is about to be told. It
+
+- records each alert's state change and marks it flapping (alerting.flapping);
+  a flapping alert whose route holds flapping alerts is taken out of the
+  receivers' messages: alerting.noise_tick sends one summary per window;
+- during an alert storm of the tenant or of the alert's group
+  (alerting.storms), folds every message into the receivers' digests, after
+  one message per receiver saying so;
+- counts the alerts, after commit, in a statement of its own: the tenant's
+  counter row is never locked for the length of an ingest.
+
+Each step is bounded: a few statements per ingest, whatever the tenant sends.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import DatabaseError, connection, transaction
+
+from alerting.flapping import FlapSettings, FlapState, flap_observe
+from alerting.models import Alert, AlertGroup, Route
+from alerting.noise_messages import storm_alert
+from alerting.noise_models import NOISE_GROUP_ROWS_MAX, TENANT_SCOPE, NoiseRate, NoiseSeason
+from alerting.noise_records import noise_event_record
+from alerting.noise_tasks import noise_tick_schedule
+from alerting.routing import routes_for
+from alerting.selectors import DispatchConfig
+from alerting.storms import Baseline, RateState, StormSettings, rate_observe, storm_usual_count
+from receivers.delivery import alerts_fold_into_digests, notification_bulk_create
+from receivers.delivery.outbox import notifications_enqueue
+from receivers.models import Receiver
+
+logger = logging.getLogger(__name__)
+
+Targets = dict[int, list[dict[str, Any]]]
+
+
+def storm_settings() -> StormSettings:
+    """The model's settings; HERALD_STORM_* settings override its defaults (tests, operators)."""
+    defaults = StormSettings()
+    return StormSettings(**{
+        name: getattr(settings, f"HERALD_STORM_{name.upper()}", getattr(defaults, name))
+        for name in defaults.__dataclass_fields__
+    })
+
+
+def storm_digest_seconds() -> float:
+    """How long a storm's digest collects alerts before it goes: one bucket, by default."""
+    return float(getattr(settings, "HERALD_STORM_DIGEST_SECONDS", storm_settings().bucket_seconds))
+
+
+# --- flapping -----------------------------------------------------------------
+
+# Per process: the routes' flap settings for one dispatch configuration (the
+# configuration object is rebuilt whenever the tenant's configuration version moves).
+_flap_settings_cache: dict[str, tuple[DispatchConfig, dict[int, FlapSettings]]] = {}
+
+
+def _route_flap_settings(config: DispatchConfig) -> dict[int, FlapSettings]:
+    key = connection.schema_name
+    cached = _flap_settings_cache.get(key)
+    if cached is not None and cached[0] is config:
+        return cached[1]
+    found = {
+        route_id: FlapSettings(threshold=threshold, window_seconds=window, hold=hold)
+        for route_id, threshold, window, hold in Route.objects.values_list(
+            "id", "flap_threshold", "flap_window", "flap_hold"
+        )
+    }
+    _flap_settings_cache[key] = (config, found)
+    return found
+
+
+def alert_flap_settings(labels: dict[str, str], config: DispatchConfig) -> FlapSettings:
+    """The first route the alert matches decides; without routes, the defaults (no hold)."""
+    routes = routes_for(labels, config.routes) if config.routes else []
+    if not routes:
+        return FlapSettings()
+    return _route_flap_settings(config).get(routes[0].id, FlapSettings())
+
+
+def _flapping_hold(alerts: dict[str, dict[str, Any]], targets: Targets,
+                   config: DispatchConfig, now: datetime) -> set[str]:
+    """Record each alert's change; the fingerprints whose messages wait for the summary."""
+    stored = {
+        alert.fingerprint: alert
+        for alert in Alert.objects.filter(fingerprint__in=list(alerts)).only(
+            "id", "fingerprint", "group_id", "labels", "flapping", "flapping_since",
+            "flap_changes", "flap_held", "flap_held_since", "flap_receivers",
+        )
+    }
+    at = now.timestamp()
+    held: set[str] = set()
+    changed: list[Alert] = []
+    for fingerprint, alert in stored.items():
+        flap = alert_flap_settings(alerts[fingerprint].get("labels", {}), config)
+        was = alert.flapping
+        state = flap_observe(
+            FlapState(changes=tuple(alert.flap_changes or ()), flapping=was), at=at, settings=flap
+        )
+        alert.flap_changes = list(state.changes)
+        alert.flapping = state.flapping
+        if state.flapping and not was:
+            alert.flapping_since = now
+            noise_tick_schedule(at=now + timedelta(seconds=flap.window_seconds))
+            noise_event_record(action="flapping_started", alert=alert,
+                               detail={"threshold": flap.threshold, "window": flap.window_seconds})
+        elif was and not state.flapping:
+            alert.flapping_since = None
+            noise_event_record(action="flapping_ended", alert=alert)
+        if state.flapping and flap.hold:
+            held.add(fingerprint)
+            if not alert.flap_held:
+                alert.flap_held_since = now
+                noise_tick_schedule(at=now + timedelta(seconds=flap.window_seconds))
+            alert.flap_held += 1
+            told = {rid for rid, routed in targets.items()
+                    if any(a["fingerprint"] == fingerprint for a in routed)}
+            alert.flap_receivers = sorted(set(alert.flap_receivers or ()) | told)
+        changed.append(alert)
+    if changed:
+        Alert.objects.bulk_update(changed, [
+            "flap_changes", "flapping", "flapping_since", "flap_held", "flap_held_since",
+            "flap_receivers",
+        ])
+    return held
+
+
+# --- storms -------------------------------------------------------------------
+
+
+def _scopes(alert_group: AlertGroup) -> list[str]:
+    return [TENANT_SCOPE, f"group:{alert_group.id}"]
+
+
+@dataclass(frozen=True)
+class _Storm:
+    scope: str
+    row_id: int
+    told: frozenset[int]
+
+
+def _storm_active(alert_group: AlertGroup) -> _Storm | None:
+    row = (
+        NoiseRate.objects.filter(scope__in=_scopes(alert_group), storm_since__isnull=False)
+        .order_by("scope")  # "group:…" before "tenant": the narrower one names the storm
+        .values_list("scope", "id", "storm_told")
+        .first()
+    )
+    return None if row is None else _Storm(row[0], row[1], frozenset(row[2] or ()))
+
+
+def _storm_tell(*, row: NoiseRate, receiver_ids: set[int], alert_group: AlertGroup,
+                now: datetime) -> list[int]:
+    """One message per receiver not yet told of the row's storm (the row is locked)."""
+    told = set(row.storm_told or ())
+    new = sorted(receiver_ids - told)
+    if not new:
+        return []
+    receivers = list(Receiver.objects.filter(id__in=new, enabled=True).only("id", "name", "kind"))
+    season = None
+    if row.scope == TENANT_SCOPE:
+        from alerting.storms import hour_of_week
+
+        season_row = NoiseSeason.objects.filter(
+            hour_of_week=hour_of_week(row.bucket_start)).first()
+        if season_row is not None:
+            season = Baseline(season_row.mean, season_row.var, season_row.samples)
+    usual = storm_usual_count(_state_of(row), season, storm_settings())
+    alert = storm_alert(row=row, alert_group=alert_group, usual=usual,
+                        bucket_seconds=storm_settings().bucket_seconds, now=now)
+    ids = notification_bulk_create(
+        alert_group=alert_group, receivers=receivers, status="firing", alerts=[alert]
+    )
+    row.storm_told = sorted(told | set(new))
+    row.save(update_fields=["storm_told"])
+    if ids:
+        transaction.on_commit(lambda: notifications_enqueue(notification_ids=ids))
+    return ids
+
+
+def _storm_fold(storm: _Storm, *, alert_group: AlertGroup, targets: Targets,
+                now: datetime) -> None:
+    receiver_ids = {rid for rid, alerts in targets.items() if alerts}
+    if receiver_ids - storm.told:
+        row = NoiseRate.objects.select_for_update().filter(id=storm.row_id).first()
+        if row is not None and row.storm_since is not None:
+            _storm_tell(row=row, receiver_ids=receiver_ids, alert_group=alert_group, now=now)
+    alerts_fold_into_digests(
+        alert_group=alert_group, targets=targets, wait=storm_digest_seconds(), now=now
+    )
+
+
+def _state_of(row: NoiseRate) -> RateState:
+    return RateState(
+        bucket_start=row.bucket_start, count=row.bucket_count,
+        recent=Baseline(row.recent_mean, row.recent_var, row.samples),
+        storm_since=row.storm_since.timestamp() if row.storm_since else None,
+        storm_alerts=row.storm_alerts, trigger_at=row.trigger_at, hour_peak=row.hour_peak,
+    )
+
+
+def _row_store(row: NoiseRate, state: RateState) -> None:
+    row.bucket_start = state.bucket_start
+    row.bucket_count = state.count
+    row.recent_mean, row.recent_var = state.recent.mean, state.recent.var
+    row.samples = state.recent.samples
+    row.storm_since = (datetime.fromtimestamp(state.storm_since, tz=UTC)
+                       if state.storm_since is not None else None)
+    row.storm_alerts = state.storm_alerts
+    row.trigger_at = state.trigger_at
+    row.hour_peak = state.hour_peak
+
+
+def rate_row_observe(*, scope: str, count: int, now: datetime,
+                     alert_group: AlertGroup | None = None,
+                     receiver_ids: set[int] = frozenset()) -> RateState | None:
+    """Count `count` alerts in `scope` under its row's lock; start or end its storm.
+
+    A group gets a row only while the tenant has fewer than NOISE_GROUP_ROWS_MAX
+    (its storms are then judged by the tenant's rate alone).
+    """
+    with transaction.atomic():
+        row = NoiseRate.objects.select_for_update().filter(scope=scope).first()
+        if row is None:
+            if scope != TENANT_SCOPE and (
+                NoiseRate.objects.exclude(scope=TENANT_SCOPE).count() >= NOISE_GROUP_ROWS_MAX
+            ):
+                return None
+            NoiseRate.objects.bulk_create(
+                [NoiseRate(scope=scope, alert_group_id=alert_group.id if scope != TENANT_SCOPE
+                           and alert_group else None, last_seen_at=now)],
+                ignore_conflicts=True,
+            )
+            row = NoiseRate.objects.select_for_update().get(scope=scope)
+        seasons = None
+        if scope == TENANT_SCOPE:
+            seasons = {s.hour_of_week: Baseline(s.mean, s.var, s.samples)
+                       for s in NoiseSeason.objects.all()}
+        observed = rate_observe(_state_of(row), count=count, now=now.timestamp(),
+                                seasons=seasons, settings=storm_settings())
+        _row_store(row, observed.state)
+        row.last_seen_at = now if count else row.last_seen_at
+        if observed.ended:
+            row.storm_told = []
+            noise_event_record(action="storm_ended", scope=scope)
+        row.save()
+        for hour, baseline in observed.seasons.items():
+            NoiseSeason.objects.update_or_create(hour_of_week=hour, defaults={
+                "mean": baseline.mean, "var": baseline.var, "samples": baseline.samples})
+        if observed.started:
+            size = storm_settings().bucket_seconds
+            noise_tick_schedule(at=datetime.fromtimestamp(
+                observed.state.bucket_start + 2 * size, tz=UTC))
+            noise_event_record(action="storm_started", scope=scope,
+                               detail={"alerts": observed.state.count,
+                                       "trigger_at": observed.state.trigger_at})
+            if alert_group is not None and receiver_ids:
+                _storm_tell(row=row, receiver_ids=set(receiver_ids), alert_group=alert_group,
+                            now=now)
+        return observed.state
+
+
+# Counting on the fast path: one statement for both scopes while their bucket
+# is current. A row that is missing, whose bucket has ended, or whose count
+# just passed its trigger goes through rate_row_observe.
+_COUNT = """
+UPDATE alerting_noiserate
+SET bucket_count = bucket_count + %(count)s, last_seen_at = %(now)s,
+    storm_alerts = storm_alerts + CASE WHEN storm_since IS NULL THEN 0 ELSE %(count)s END
+WHERE scope = ANY(%(scopes)s) AND bucket_start + %(bucket)s > %(epoch)s
+      AND bucket_start <= %(epoch)s
+RETURNING scope, bucket_count, trigger_at, storm_since IS NOT NULL
+"""
+
+
+def alerts_count(*, alert_group: AlertGroup, count: int, receiver_ids: set[int],
+                 now: datetime) -> None:
+    """After commit: count the ingest's alerts for the tenant and the group."""
+    scopes = _scopes(alert_group)
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(_COUNT, {"count": count, "now": now, "scopes": scopes,
+                                    "bucket": storm_settings().bucket_seconds,
+                                    "epoch": now.timestamp()})
+            counted = {scope: (total, trigger, storming)
+                       for scope, total, trigger, storming in cursor.fetchall()}
+        for scope in scopes:
+            if scope not in counted:
+                rate_row_observe(scope=scope, count=count, now=now, alert_group=alert_group,
+                                 receiver_ids=receiver_ids)
+            elif not counted[scope][2] and counted[scope][0] > counted[scope][1]:
+                rate_row_observe(scope=scope, count=0, now=now, alert_group=alert_group,
+                                 receiver_ids=receiver_ids)
+    except DatabaseError as exc:
+        # Committed alerts and their notifications stand; only the count is lost.
+        logger.warning("alert rate not counted: %s", type(exc).__name__)
+
+
+# --- the one entry point from dispatch --------------------------------------------
+
+
+def noise_control_targets(*, alert_group: AlertGroup, targets: Targets,
+                          config: DispatchConfig, now: datetime) -> Targets:
+    """What each receiver is told now, once flapping holds and storm folds are taken out."""
+    alerts = {a["fingerprint"]: a for routed in targets.values() for a in routed}
+    if not alerts:
+        return targets
+    held = _flapping_hold(alerts, targets, config, now)
+    if held:
+        targets = {rid: [a for a in routed if a["fingerprint"] not in held]
+                   for rid, routed in targets.items()}
+    receiver_ids = {rid for rid, routed in targets.items() if routed}
+    firing = sum(1 for a in alerts.values() if a.get("status") == "firing")
+    if firing:
+        transaction.on_commit(lambda: alerts_count(
+            alert_group=alert_group, count=firing, receiver_ids=receiver_ids, now=now))
+    storm = _storm_active(alert_group) if receiver_ids else None
+    if storm is None:
+        return targets
+    _storm_fold(storm, alert_group=alert_group, targets=targets, now=now)
+    return {}
