@@ -7,12 +7,16 @@ import secrets
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django_tenants.models import TenantMixin
+from django_tenants.signals import post_schema_sync
 
 from tenants.models import ApiScope, ApiToken, Domain, HashedKey, IngestKey, Tenant
+from tenants.schema_clone import schema_clone_from_template, template_schema_ensure
 
 INGEST_KEY_PREFIX = "hk_"
 API_TOKEN_PREFIX = "ht_"  # noqa: S105 - a prefix, not a secret
@@ -25,7 +29,15 @@ def key_digest(*, key: str) -> str:
 def tenant_create(
     *, slug: str, name: str, domain: str, allow_private_targets: bool = False
 ) -> Tenant:
-    """Create a tenant, its schema (migrated) and its primary domain."""
+    """Create a tenant, its schema and its primary domain.
+
+    The schema is a copy of the migrated template schema (tenants/schema_clone.py),
+    tens of milliseconds instead of half a second of migrations; with
+    HERALD_TENANT_SCHEMA_CLONE off, django-tenants migrates it.
+    """
+    clone = settings.HERALD_TENANT_SCHEMA_CLONE
+    if clone:
+        template_schema_ensure()  # outside the transaction: a deploy's first tenant migrates it
     with transaction.atomic():
         tenant = Tenant(
             slug=slug,
@@ -33,7 +45,13 @@ def tenant_create(
             schema_name=slug.replace("-", "_"),
             allow_private_targets=allow_private_targets,
         )
-        tenant.save()  # django-tenants creates and migrates the schema here
+        if clone:
+            tenant.auto_create_schema = False
+            tenant.save()
+            schema_clone_from_template(schema_name=tenant.schema_name)
+            post_schema_sync.send(sender=TenantMixin, tenant=tenant.serializable_fields())
+        else:
+            tenant.save()  # django-tenants creates and migrates the schema here
         Domain.objects.create(tenant=tenant, domain=domain, is_primary=True)
     return tenant
 
