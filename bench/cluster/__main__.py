@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import signal
 import sys
 import time
@@ -49,13 +50,17 @@ def cluster_run(
         raise SystemExit("bench-cluster cannot run:\n  " + "\n  ".join(problems))
     stale_networks_remove()
     cluster = Cluster()
-    previous = {sig: signal.signal(sig, _interrupted) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    # Ctrl-C too: a shell's background job starts with SIGINT ignored.
+    stops = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+    previous = {sig: signal.signal(sig, _interrupted) for sig in stops}
     try:
         cluster.start()
         return [cluster.run_broker(broker, plan) for broker in brokers]
     finally:
-        print(f"stopping the cluster (logs kept in {cluster.folder})", flush=True)
+        print(f"stopping the cluster (logs and counts kept in {cluster.folder})", flush=True)
         cluster.close()
+        for data in ("pgdata", "rabbitmq/mnesia", "redis", "var", "alertmanager/data"):
+            shutil.rmtree(cluster.folder / data, ignore_errors=True)
         for sig, handler in previous.items():
             signal.signal(sig, handler)
 
