@@ -57,10 +57,9 @@ def flap_evaluate(state: FlapState, *, now: float, settings: FlapSettings) -> Fl
     """The mark as of `now`, without a new change (a calm alert calms down in time)."""
     recent = tuple(at for at in state.changes if now - settings.window_seconds < at <= now)
     count = len(recent)
-    if state.flapping:
-        flapping = count > settings.calm_threshold
-    else:
-        flapping = count > settings.threshold
+    # hysteresis: a flapping alert calms down only well below the threshold that marked it
+    limit = settings.calm_threshold if state.flapping else settings.threshold
+    flapping = count > limit
     return FlapState(changes=recent[-settings.max_kept:], flapping=flapping)
 
 

@@ -48,3 +48,9 @@ class NoiseSeason(models.Model):
     mean = models.FloatField(default=0.0)
     var = models.FloatField(default=0.0)
     samples = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"hour {self.hour_of_week} of the week"
+
+    def __str__(self) -> str:
+        return f"hour {self.hour_of_week} of the week"

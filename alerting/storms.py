@@ -144,7 +144,10 @@ def rate_observe(
     size = settings.bucket_seconds
     current = math.floor(now / size) * size
     changed: dict[int, Baseline] = {}
-    season_of = (lambda hour: changed.get(hour) or (seasons or {}).get(hour))
+
+    def season_of(hour: int) -> Baseline | None:
+        return changed.get(hour) or (seasons or {}).get(hour)
+
     started = ended = False
     if state.bucket_start == 0.0:
         state = replace(state, bucket_start=current)

@@ -17,7 +17,7 @@ START = 1_764_547_200.0  # Monday 2025-12-01 00:00 UTC
 
 
 def run(counts, *, seasons=None, state=None):
-    """Feed one observation per bucket (its whole count at mid-bucket); the storm mark after each."""
+    """One observation per bucket (its whole count at mid-bucket); the storm mark after each."""
     state = state or RateState()
     seasons = {} if seasons is None else seasons
     marks, events = [], []
@@ -47,7 +47,7 @@ def test_a_steady_rate_never_storms():
 
 
 def test_a_spike_is_a_storm_said_once_and_it_calms_down():
-    marks, events, state, _ = run(noisy(12, 288) + [340] + noisy(12, 24, seed=2))
+    marks, events, *_ = run([*noisy(12, 288), 340, *noisy(12, 24, seed=2)])
     assert marks[288] is True
     assert events.count("started") == 1
     # it ends when the first calm bucket after it closes
@@ -89,7 +89,7 @@ def test_a_weekly_batch_job_becomes_usual_for_its_hour_of_the_week():
         counts[monday_3am] = 150
         return counts
 
-    marks, events, *_ = run(one_week(1) + one_week(2) + one_week(3) + one_week(4))
+    marks, *_ = run(one_week(1) + one_week(2) + one_week(3) + one_week(4))
     first_monday = marks[monday_3am]
     fourth_monday = marks[3 * week + monday_3am]
     assert first_monday is True
