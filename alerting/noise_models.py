@@ -51,6 +51,3 @@ class NoiseSeason(models.Model):
 
     def __str__(self) -> str:
         return f"hour {self.hour_of_week} of the week"
-
-    def __str__(self) -> str:
-        return f"hour {self.hour_of_week} of the week"
