@@ -93,4 +93,11 @@ class Migration(migrations.Migration):
                 'verbose_name_plural': 'alert rates',
             },
         ),
+        migrations.AddIndex(
+            model_name='alert',
+            index=models.Index(
+                condition=models.Q(('flapping', True), ('flap_held__gt', 0), _connector='OR'),
+                fields=['id'], name='alert_flapping_or_held',
+            ),
+        ),
     ]
