@@ -13,6 +13,7 @@ from alerting.audit.chain import (
     audit_entry_mac,
 )
 from alerting.audit.heads.models import AuditCheckpoint
+from alerting.audit.imported import DIGEST_START, imported_digest_step, restore_vouchers
 from alerting.audit.keys import audit_keys
 from alerting.audit.models import PendingOutcome
 
@@ -21,6 +22,9 @@ from alerting.audit.models import PendingOutcome
 class ChainCheck:
     entries: int = 0
     legacy_entries: int = 0
+    # Restored from a backup, signed by keys this Herald does not hold and bound
+    # by a later restore entry (alerting/audit/imported.py).
+    imported_entries: int = 0
     head_seq: int | None = None
     checkpoints: int = 0
     pending_outcomes: int = 0
@@ -54,6 +58,11 @@ def _walk(check: ChainCheck, checkpoints, last: AuditCheckpoint | None) -> None:
     """Walk the chain in order, checkpoints alongside; raise _Broken at the first fault."""
     keys = audit_keys()
     previous, expected_seq, keyed = GENESIS_HASH, None, False
+    vouchers = restore_vouchers(model=audit_chain_model(), keys=keys)
+    digest, vouched_keys = DIGEST_START, {
+        key for after in vouchers.values() for key in after.get("imported_key_ids", [])
+    }
+    last_voucher = max(vouchers, default=0)
     pending_checkpoints = iter(checkpoints)
     checkpoint = next(pending_checkpoints, None)
     for entry in audit_chain_model().objects.order_by("id").iterator(chunk_size=2000):
@@ -72,14 +81,16 @@ def _walk(check: ChainCheck, checkpoints, last: AuditCheckpoint | None) -> None:
             if not keyed:
                 keyed, expected_seq = True, check.legacy_entries + 1
             key = keys.get(entry.key_id)
-            if key is None:
+            if key is None and entry.key_id in vouched_keys and entry.id < last_voucher:
+                check.imported_entries += 1
+            elif key is None:
                 raise _Broken(entry.id, f"it is signed by key id {entry.key_id}, which is not "
                               "in HERALD_AUDIT_KEYS (rewritten with another key, or the "
                               "key was dropped)")
             if entry.seq != expected_seq:
                 raise _Broken(entry.id, f"its sequence number is {entry.seq} where "
                               f"{expected_seq} was due (entries were removed or reordered)")
-            if audit_entry_mac(entry=entry, key=key) != entry.hash:
+            if key is not None and audit_entry_mac(entry=entry, key=key) != entry.hash:
                 raise _Broken(entry.id, "its content does not match its MAC (the entry was "
                               "changed, or the chain recomputed without the audit key)")
             if checkpoint is not None and checkpoint.seq < entry.seq:
@@ -93,6 +104,14 @@ def _walk(check: ChainCheck, checkpoints, last: AuditCheckpoint | None) -> None:
                 checkpoint = next(pending_checkpoints, None)
             check.head_seq = entry.seq
             expected_seq += 1
+        if entry.id in vouchers:
+            recorded = vouchers[entry.id]
+            if (recorded.get("imported_digest") != digest
+                    or recorded.get("imported_entries") != check.entries):
+                raise _Broken(entry.id, f"the {check.entries} entries before this restore entry "
+                              "are not the ones it recorded (an imported entry was changed, "
+                              "added or removed after the restore)")
+        digest = imported_digest_step(digest=digest, entry=entry)
         previous = entry.hash
         check.entries += 1
     if checkpoint is not None and last is not None:

@@ -18,6 +18,11 @@ def _summary(check: ChainCheck) -> str:
             "plain SHA-256 before the chain was keyed: intact as a chain, but not proof "
             "against someone who could write the table"
         )
+    if check.imported_entries:
+        parts.append(
+            f"{check.imported_entries} restored from a backup, signed by audit keys not in "
+            "HERALD_AUDIT_KEYS and bound by the restore entry that follows them"
+        )
     if check.head_seq is not None:
         parts.append(f"head #{check.head_seq}")
     parts.append(f"{check.checkpoints} checkpoints matched" if check.checkpoints

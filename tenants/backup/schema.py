@@ -1,0 +1,53 @@
+"""A restored tenant's schema: migrated to the backup's state, loaded, then migrated on.
+
+A backup records its schema's migrations. The restore builds the schema at
+exactly that state, so every table has the columns the rows were dumped
+with; once the rows are in, the schema is migrated to this Herald's latest,
+data migrations included, as an upgrade would have done to the source. A
+backup with migrations this Herald does not know comes from a newer Herald
+and is refused.
+"""
+
+from __future__ import annotations
+
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
+
+from tenants.backup.format import BackupTooNew
+
+
+def _per_app_leaves(graph, applied: set[tuple[str, str]]) -> list[tuple[str, str]]:
+    leaves = []
+    for node in sorted(applied):
+        children = graph.node_map[node].children
+        if not any(child in applied and child[0] == node[0] for child in children):
+            leaves.append(node)
+    return leaves
+
+
+def schema_create_at(*, schema: str, migrations: set[tuple[str, str]], version: str) -> None:
+    """Create `schema` and migrate it to exactly the backup's `migrations`."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"CREATE SCHEMA {connection.ops.quote_name(schema)}")
+    connection.set_schema(schema)
+    try:
+        executor = MigrationExecutor(connection)
+        graph = executor.loader.graph
+        unknown = sorted(node for node in migrations if node not in graph.nodes)
+        if unknown:
+            names = ", ".join(f"{app}.{name}" for app, name in unknown[:5])
+            raise BackupTooNew(f"the backup was made by a newer Herald ({version}): this one "
+                               f"lacks migrations {names}; upgrade Herald first")
+        executor.migrate(_per_app_leaves(graph, migrations))
+    finally:
+        connection.set_schema_to_public()
+
+
+def schema_migrate_forward(*, schema: str) -> None:
+    """Apply this Herald's migrations the backup did not have."""
+    connection.set_schema(schema)
+    try:
+        executor = MigrationExecutor(connection)
+        executor.migrate(executor.loader.graph.leaf_nodes())
+    finally:
+        connection.set_schema_to_public()
