@@ -5,6 +5,9 @@ the limits; even bounded, previews must never occupy the web processes that
 serve ingest. The cap holds across every web process and host: a preview
 takes one of HERALD_TEMPLATE_PREVIEW_CONCURRENCY PostgreSQL advisory locks
 without waiting, and a preview that finds none free is answered 429 at once.
+The locks are transaction-level, held by a transaction around the render: a
+session-level lock breaks behind PgBouncer in transaction mode (its unlock may
+reach another server connection; docs/operating.md).
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
 
 from alerting.infra.rate_limits import rate_item, shared_limiter
 
@@ -44,15 +47,14 @@ def preview_rate_take(*, user_id: int) -> None:
 def preview_slot() -> Iterator[None]:
     """Hold one of the web tier's preview slots while rendering, or raise PreviewRefused."""
     slots = max(1, settings.HERALD_TEMPLATE_PREVIEW_CONCURRENCY)
-    with connection.cursor() as cursor:
-        for slot in range(slots):
-            cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [_PREVIEW_LOCKS, slot])
-            if cursor.fetchone()[0]:
-                break
-        else:
-            raise PreviewRefused("Other previews are rendering; trying again.", retry_after=1)
-    try:
-        yield
-    finally:
+    with transaction.atomic():
         with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [_PREVIEW_LOCKS, slot])
+            for slot in range(slots):
+                cursor.execute("SELECT pg_try_advisory_xact_lock(%s, %s)", [_PREVIEW_LOCKS, slot])
+                if cursor.fetchone()[0]:
+                    break
+            else:
+                raise PreviewRefused(
+                    "Other previews are rendering; trying again.", retry_after=1
+                )
+        yield  # the slot is given back when this transaction ends

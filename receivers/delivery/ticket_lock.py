@@ -6,10 +6,15 @@ would both find none and both create. The lock is held around the whole send
 (search, then create or update), so the second worker's search finds the
 first one's ticket.
 
-It is a session-level lock on the connection of the thread that sends (a send
-thread has its own), independent of any transaction, and released in
-`finally`. Waiting is bounded: a sender still holding it after `wait_seconds`
-(a hung vendor) makes this send a retryable failure rather than a hang.
+It is a transaction-level lock (`pg_try_advisory_xact_lock`) in a transaction
+of its own on the connection of the thread that sends (a send thread has its
+own), which the block's end commits or rolls back, releasing it. Not a
+session-level lock: behind PgBouncer in transaction mode a session lock would
+be taken on one server connection and its unlock sent to another, leaving the
+ticket locked for as long as that server connection lives (docs/operating.md).
+The send itself touches no database. Waiting is bounded: a sender still
+holding it after `wait_seconds` (a hung vendor) makes this send a retryable
+failure rather than a hang.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from django.db import connection
+from django.db import connection, transaction
 
 from receivers.transports.errors import TransportError
 
@@ -53,19 +58,16 @@ def ticket_lock(
         receiver_id=receiver_id, alert_group_id=alert_group_id, incident=incident,
     )
     deadline = time.monotonic() + wait_seconds
-    with connection.cursor() as cursor:
-        while True:
-            cursor.execute("SELECT pg_try_advisory_lock(%s)", [key])
-            if cursor.fetchone()[0]:
-                break
-            if time.monotonic() >= deadline:
-                raise TransportError(
-                    "another worker is still sending this incident's ticket; will retry",
-                    permanent=False,
-                )
-            time.sleep(_POLL_SECONDS)
-    try:
-        yield
-    finally:
+    with transaction.atomic():
         with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_unlock(%s)", [key])
+            while True:
+                cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [key])
+                if cursor.fetchone()[0]:
+                    break
+                if time.monotonic() >= deadline:
+                    raise TransportError(
+                        "another worker is still sending this incident's ticket; will retry",
+                        permanent=False,
+                    )
+                time.sleep(_POLL_SECONDS)
+        yield  # released when this transaction ends
