@@ -9,6 +9,7 @@ avg leave them out). Percentiles are PostgreSQL's percentile_cont.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -115,6 +116,12 @@ def _fetch(sql: str, params: dict) -> list[tuple]:
         cursor.execute("SET LOCAL jit = off; SET LOCAL work_mem = '128MB'")
         cursor.execute(sql, params)
         return cursor.fetchall()
+
+
+def _labels(value) -> dict:
+    # Django's psycopg setup hands jsonb over as text to a raw cursor.
+    labels = json.loads(value) if isinstance(value, str) else value
+    return labels if isinstance(labels, dict) else {}
 
 
 def _float(value) -> float | None:
@@ -226,7 +233,7 @@ def noisiest_alerts(*, start: datetime, end: datetime, limit: int = NOISE_LIMIT)
     ORDER BY top.fired DESC, g.id
     """
     return [
-        NoiseRow(row[0], row[1], row[2] or {}, row[3], row[4], _float(row[5]), _float(row[6]))
+        NoiseRow(row[0], row[1], _labels(row[2]), row[3], row[4], _float(row[5]), _float(row[6]))
         for row in _fetch(sql, {"start": start, "end": end, "limit": limit})
     ]
 
