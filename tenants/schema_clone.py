@@ -26,6 +26,7 @@ has not applied (a deploy): `template_schema_ensure`, which
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.core.management import call_command
@@ -144,45 +145,58 @@ def _plan_read(src: str) -> str:
     def swap(definition: str) -> str:
         return definition.replace(f"{src}.", f"{_DST}.")
 
-    params = {"src": src}
     statements = [f"CREATE SCHEMA {_DST}"]
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SET LOCAL search_path = pg_catalog")
-        cursor.execute(_FUNCTIONS, params)
-        statements += [swap(row[0]) for row in cursor.fetchall()]
-        cursor.execute(_TABLES, params)
-        tables = cursor.fetchall()
-        statements += [f"CREATE TABLE {_DST}.{_q(name)} (LIKE {src}.{_q(name)} {_LIKE})"
-                       for name, _ in tables]
-        for name, generated in tables:
-            cursor.execute(f"SELECT EXISTS (SELECT 1 FROM {src}.{_q(name)})")  # noqa: S608
-            if cursor.fetchone()[0]:
-                columns = "*" if not generated else _stored_columns(cursor, src, name)
-                statements.append(
-                    f"INSERT INTO {_DST}.{_q(name)} OVERRIDING SYSTEM VALUE "  # noqa: S608
-                    f"SELECT {columns} FROM {src}.{_q(name)}"
-                )
-        cursor.execute(_SEQUENCES, params)
-        for sequence, table, column in cursor.fetchall():
-            cursor.execute(f"SELECT last_value, is_called FROM {src}.{_q(sequence)}")  # noqa: S608
-            last_value, is_called = cursor.fetchone()
-            if table is None:  # a sequence of its own, not a column's
-                statements.append(f"CREATE SEQUENCE {_DST}.{_q(sequence)}")
-                target = f"'{_DST}.{_q(sequence)}'"
-            else:
-                target = f"pg_get_serial_sequence('{_DST}.{_q(table)}', '{column}')"
-            if is_called:
-                statements.append(f"SELECT setval({target}, {int(last_value)}, true)")
-        cursor.execute(_CONSTRAINTS, params)
-        statements += [
-            f"ALTER TABLE {_DST}.{_q(table)} ADD CONSTRAINT {_q(name)} {swap(definition)}"
-            for table, name, definition, _ in cursor.fetchall()
-        ]
-        cursor.execute(_INDEXES, params)
-        statements += [swap(row[0]) for row in cursor.fetchall()]
-        cursor.execute(_TRIGGERS, params)
-        statements += [swap(row[0]) for row in cursor.fetchall()]
+        # Not SET LOCAL: inside a caller's transaction it would outlive this
+        # block; the caller's search_path is put back at the end.
+        cursor.execute("SELECT current_setting('search_path')")
+        caller_path = cursor.fetchone()[0]
+        cursor.execute("SELECT set_config('search_path', 'pg_catalog', true)")
+        try:
+            statements += _statements_read(cursor, src, swap)
+        finally:
+            cursor.execute("SELECT set_config('search_path', %s, true)", [caller_path])
     return ";\n".join(statements)
+
+
+def _statements_read(cursor, src: str, swap: Callable[[str], str]) -> list[str]:
+    params = {"src": src}
+    statements: list[str] = []
+    cursor.execute(_FUNCTIONS, params)
+    statements += [swap(row[0]) for row in cursor.fetchall()]
+    cursor.execute(_TABLES, params)
+    tables = cursor.fetchall()
+    statements += [f"CREATE TABLE {_DST}.{_q(name)} (LIKE {src}.{_q(name)} {_LIKE})"
+                   for name, _ in tables]
+    for name, generated in tables:
+        cursor.execute(f"SELECT EXISTS (SELECT 1 FROM {src}.{_q(name)})")  # noqa: S608
+        if cursor.fetchone()[0]:
+            columns = "*" if not generated else _stored_columns(cursor, src, name)
+            statements.append(
+                f"INSERT INTO {_DST}.{_q(name)} OVERRIDING SYSTEM VALUE "  # noqa: S608
+                f"SELECT {columns} FROM {src}.{_q(name)}"
+            )
+    cursor.execute(_SEQUENCES, params)
+    for sequence, table, column in cursor.fetchall():
+        cursor.execute(f"SELECT last_value, is_called FROM {src}.{_q(sequence)}")  # noqa: S608
+        last_value, is_called = cursor.fetchone()
+        if table is None:  # a sequence of its own, not a column's
+            statements.append(f"CREATE SEQUENCE {_DST}.{_q(sequence)}")
+            target = f"'{_DST}.{_q(sequence)}'"
+        else:
+            target = f"pg_get_serial_sequence('{_DST}.{_q(table)}', '{column}')"
+        if is_called:
+            statements.append(f"SELECT setval({target}, {int(last_value)}, true)")
+    cursor.execute(_CONSTRAINTS, params)
+    statements += [
+        f"ALTER TABLE {_DST}.{_q(table)} ADD CONSTRAINT {_q(name)} {swap(definition)}"
+        for table, name, definition, _ in cursor.fetchall()
+    ]
+    cursor.execute(_INDEXES, params)
+    statements += [swap(row[0]) for row in cursor.fetchall()]
+    cursor.execute(_TRIGGERS, params)
+    statements += [swap(row[0]) for row in cursor.fetchall()]
+    return statements
 
 
 def _stored_columns(cursor, src: str, table: str) -> str:

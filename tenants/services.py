@@ -14,6 +14,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django_tenants.models import TenantMixin
 from django_tenants.signals import post_schema_sync
+from django_tenants.utils import schema_exists
 
 from tenants.models import ApiScope, ApiToken, Domain, HashedKey, IngestKey, Tenant
 from tenants.schema_clone import schema_clone_from_template, template_schema_ensure
@@ -48,7 +49,9 @@ def tenant_create(
         if clone:
             tenant.auto_create_schema = False
             tenant.save()
-            schema_clone_from_template(schema_name=tenant.schema_name)
+            # An existing schema is kept, as django-tenants' own creation does.
+            if not schema_exists(tenant.schema_name):
+                schema_clone_from_template(schema_name=tenant.schema_name)
             post_schema_sync.send(sender=TenantMixin, tenant=tenant.serializable_fields())
         else:
             tenant.save()  # django-tenants creates and migrates the schema here
