@@ -88,8 +88,9 @@ def report(results: list[BrokerResult], plan: Plan, seconds: float) -> str:
         "",
         "Throughput: every host shares this machine's 2 cores (with other work), so a second "
         "worker host adds no CPU; the point here is correctness, not speed.",
-        "late = latency over 3 x the p95 before the first fault (at least 2 s); recovered after ="
-        " from the fault until the last late alert arrived.",
+        "held = from the fault until the host was back (listening again, link up, PostgreSQL"
+        " accepting); late = latency over 3 x the p95 before the first fault (at least 2 s);"
+        " recovered after = from the fault until the last late alert arrived.",
         IDEMPOTENCY,
     ]
     return "\n".join(lines)
