@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
+from django.utils.translation import gettext as _
 
 from alerting.audit.services import AuditActor, audit_action
 from escalation.models import (
@@ -53,9 +54,10 @@ _NAME_MAX, _ZONE_MAX, _LABEL_MAX, _ADDRESS_MAX = 100, 64, 100, 320
 def _time_zone_clean(value: str) -> str:
     value = (value or "").strip()
     if not value or len(value) > _ZONE_MAX:
-        raise ValidationError({"time_zone": "Give an IANA time zone, e.g. Europe/Berlin."})
+        raise ValidationError({"time_zone": _("Give an IANA time zone, e.g. Europe/Berlin.")})
     if not zone_known(value):  # known names only: never a path the tenant chose
-        raise ValidationError({"time_zone": f"Unknown time zone {value!r}."})
+        raise ValidationError(
+            {"time_zone": _("Unknown time zone %(zone)s.") % {"zone": repr(value)}})
     return value
 
 
@@ -65,9 +67,9 @@ def person_profile_clean(*, display_name: str, time_zone: str, language: str) ->
     if not display_name:
         errors["display_name"] = "A display name is needed."
     elif len(display_name) > _NAME_MAX:
-        errors["display_name"] = f"At most {_NAME_MAX} characters."
+        errors["display_name"] = _("At most %(max)d characters.") % {"max": _NAME_MAX}
     if language not in Language.values:
-        errors["language"] = f"One of {', '.join(Language.values)}."
+        errors["language"] = _("One of %(choices)s.") % {"choices": ", ".join(Language.values)}
     try:
         time_zone = _time_zone_clean(time_zone)
     except ValidationError as exc:
@@ -82,9 +84,9 @@ def person_membership_check(*, user) -> None:
     if user is None or not TenantMembership.objects.filter(
         user_id=user.pk, tenant_id=connection.tenant.pk
     ).exists():
-        raise ValidationError({"user": "This user is not a member of this tenant."})
+        raise ValidationError({"user": _("This user is not a member of this tenant.")})
     if Person.objects.filter(user_id=user.pk).exists():
-        raise ValidationError({"user": "This member already has a profile."})
+        raise ValidationError({"user": _("This member already has a profile.")})
 
 
 def person_create(
@@ -145,19 +147,20 @@ def _person_state(person: Person) -> dict:
 def contact_address_clean(*, kind: str, address: str) -> str:
     """The address as the channel writes it; ValidationError naming `kind` or `address`."""
     if kind not in dict(contact_kind_choices()):
-        raise ValidationError({"kind": f"{kind!r} is not a channel that pages people."})
+        raise ValidationError({"kind": _("%(kind)s is not a channel that pages people.") % {
+            "kind": repr(kind)}})
     address = (address or "").strip()
     if not address:
-        raise ValidationError({"address": "An address is needed."})
+        raise ValidationError({"address": _("An address is needed.")})
     if len(address) > _ADDRESS_MAX:
-        raise ValidationError({"address": f"At most {_ADDRESS_MAX} characters."})
+        raise ValidationError({"address": _("At most %(max)d characters.") % {"max": _ADDRESS_MAX}})
     transport = contact_address_transport(kind)
     try:
         cleaned = transport.contact_address_clean(address)
     except ValueError as exc:
         raise ValidationError({"address": _readable(exc, label=transport.label)}) from None
     if len(cleaned) > _ADDRESS_MAX:
-        raise ValidationError({"address": f"At most {_ADDRESS_MAX} characters."})
+        raise ValidationError({"address": _("At most %(max)d characters.") % {"max": _ADDRESS_MAX}})
     return cleaned
 
 
@@ -169,13 +172,14 @@ def _readable(exc: ValueError, *, label: str) -> str:
         text = "; ".join(message for message in messages if message)
     else:
         text = str(exc)
-    return f"Not a valid {label} address: {text or 'not accepted'}."
+    return _("Not a valid %(channel)s address: %(why)s.") % {
+        "channel": label, "why": text or _("not accepted")}
 
 
 def _label_clean(label: str) -> str:
     label = " ".join((label or "").split())
     if len(label) > _LABEL_MAX:
-        raise ValidationError({"label": f"At most {_LABEL_MAX} characters."})
+        raise ValidationError({"label": _("At most %(max)d characters.") % {"max": _LABEL_MAX}})
     return label
 
 
@@ -184,7 +188,7 @@ def _address_free(*, person: Person, kind: str, address: str, exclude_id: int | 
     if exclude_id is not None:
         taken = taken.exclude(pk=exclude_id)
     if taken.exists():
-        raise ValidationError({"address": "This person already has this address."})
+        raise ValidationError({"address": _("This person already has this address.")})
 
 
 def contact_method_create(
@@ -197,7 +201,8 @@ def contact_method_create(
         Person.objects.select_for_update().filter(pk=person.pk).first()  # counts one at a time
         if person.contact_methods.count() >= MAX_CONTACT_METHODS:
             raise ValidationError(
-                {"address": f"A person has at most {MAX_CONTACT_METHODS} contact methods."}
+                {"address": _("A person has at most %(max)d contact methods.") % {
+                    "max": MAX_CONTACT_METHODS}}
             )
         _address_free(person=person, kind=kind, address=address, exclude_id=None)
         method = ContactMethod.objects.create(
@@ -277,20 +282,21 @@ def notification_rule_set(
 def notification_rules_check(*, person: Person, rules: Sequence[RuleSpec]) -> None:
     """ValidationError keyed by the field at fault when `rules` cannot be the person's."""
     if len(rules) > MAX_RULES:
-        raise ValidationError({"rules": f"At most {MAX_RULES} notification rules."})
+        raise ValidationError(
+            {"rules": _("At most %(max)d notification rules.") % {"max": MAX_RULES}})
     seen = set()
     for rule in rules:
         if rule.contact_method.person_id != person.pk:
             raise ValidationError(
-                {"contact_method": "A rule pages one of the person's own contact methods."}
+                {"contact_method": _("A rule pages one of the person's own contact methods.")}
             )
         if not 0 <= rule.delay_minutes <= MAX_RULE_DELAY_MINUTES:
             raise ValidationError({"delay_minutes": (
-                f"Between 0 and {MAX_RULE_DELAY_MINUTES} minutes (a day)."
+                _("Between 0 and %(max)d minutes (a day).") % {"max": MAX_RULE_DELAY_MINUTES}
             )})
         key = (rule.contact_method.pk, rule.delay_minutes)
         if key in seen:
-            raise ValidationError({"delay_minutes": "The same rule is given twice."})
+            raise ValidationError({"delay_minutes": _("The same rule is given twice.")})
         seen.add(key)
 
 

@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from alerting.audit.models import AuditSource
 from alerting.audit.services import AuditActor, audit_record
@@ -88,11 +89,11 @@ def people_not_members(*, person_ids: set[int], team_id: int | None) -> dict[int
     for person_id in person_ids:
         person = people.get(person_id)
         if person is None:
-            why[person_id] = f"person {person_id} does not exist"
+            why[person_id] = _("person %(id)s does not exist") % {"id": person_id}
         elif person.user_id not in members:
-            why[person_id] = f"{person} is not a member of this tenant"
+            why[person_id] = _("%(person)s is not a member of this tenant") % {"person": person}
         elif in_team is not None and person_id not in in_team:
-            why[person_id] = f"{person} is not in the schedule's team"
+            why[person_id] = _("%(person)s is not in the schedule's team") % {"person": person}
     return why
 
 
@@ -127,10 +128,12 @@ def schedule_override_create(
         )
         problems = override_problems(new)
         if len(note or "") > _NOTE_MAX:
-            problems = merge(problems, {"note": [f"At most {_NOTE_MAX} characters."]})
+            problems = merge(problems, {"note": [
+                _("At most %(max)d characters.") % {"max": _NOTE_MAX}]})
         if "end" not in problems and "start" not in problems and end - start > MAX_OVERRIDE_LENGTH:
             problems = merge(problems, {
-                "end": [f"An override lasts at most {MAX_OVERRIDE_LENGTH.days} days."]})
+                "end": [_("An override lasts at most %(days)d days.") % {
+                    "days": MAX_OVERRIDE_LENGTH.days}]})
         refused = people_not_members(person_ids={person.pk}, team_id=schedule.team_id)
         if person.pk in refused:
             problems = merge(problems, {"person": [f"{refused[person.pk].capitalize()}."]})
@@ -139,9 +142,9 @@ def schedule_override_create(
         if not problems and ScheduleOverride.objects.filter(
             schedule=schedule, end__gt=timezone.now()
         ).count() >= MAX_OPEN_OVERRIDES:
-            problems = {"schedule": [
-                f"The schedule has {MAX_OPEN_OVERRIDES} overrides that have not ended; "
-                "delete some first."]}
+            problems = {"schedule": [_(
+                "The schedule has %(count)d overrides that have not ended; delete some first."
+            ) % {"count": MAX_OPEN_OVERRIDES}]}
         if problems:
             raise ValidationError(problems)
         override = ScheduleOverride.objects.create(
@@ -163,10 +166,10 @@ def _overlap_problems(*, schedule: Schedule, new: OverrideSpec) -> Problems:
         .filter(same).select_related("person").order_by("start", "id")[:3]
     )
     messages = [
-        "It overlaps the " + describe(
+        _("It overlaps the %(override)s.") % {"override": describe(
             OverrideSpec(o.kind, o.person_id, o.replaces_id, o.start, o.end, o.pk),
             {o.person_id: str(o.person)},
-        ) + "."
+        )}
         for o in clashing
     ]
     return {"start": messages} if messages else {}
@@ -213,16 +216,19 @@ def schedule_full_clean(*, schedule_id: int) -> None:
         for person_id in dict.fromkeys(layer.members):
             if person_id in refused:
                 problems.setdefault("members", []).append(
-                    f"Layer {layer.name!r}: {refused[person_id]}.")
+                    _("Layer %(layer)s: %(why)s.") % {
+                        "layer": repr(layer.name), "why": refused[person_id]})
     for override in spec.overrides:
         if override.person in refused_overrides:
             problems.setdefault("person", []).append(
-                f"The {describe(override, names)}: {refused_overrides[override.person]}.")
+                _("The %(override)s: %(why)s.") % {
+                    "override": describe(override, names),
+                    "why": refused_overrides[override.person]})
     for temporary in spec.temporaries:
         for shift in temporary.shifts:
             if shift.person in refused:
                 problems.setdefault("temporaries", []).append(
-                    f"A temporary shift from {shift.start:%Y-%m-%d %H:%M}: "
-                    f"{refused[shift.person]}.")
+                    _("A temporary shift from %(start)s: %(why)s.") % {
+                        "start": f"{shift.start:%Y-%m-%d %H:%M}", "why": refused[shift.person]})
     if problems:
         raise ValidationError(problems)

@@ -20,6 +20,8 @@ from collections.abc import Hashable, Iterable, Mapping, Sequence
 from datetime import date, timedelta
 from itertools import pairwise
 
+from django.utils.translation import gettext as _
+
 from escalation.schedules.spec import (
     UNIT_STEPS,
     LayerSpec,
@@ -55,39 +57,52 @@ def merge(*many: Problems) -> Problems:
 def zone_problems(time_zone: str) -> Problems:
     if zone_known(time_zone):
         return {}
-    return {"time_zone": [f"{str(time_zone)[:64]!r} is not a known IANA time zone "
-                          "(e.g. Europe/Berlin)."]}
+    return {"time_zone": [_("%(zone)s is not a known IANA time zone (e.g. Europe/Berlin).")
+                          % {"zone": repr(str(time_zone)[:64])}]}
 
 
 def layer_problems(layer: LayerSpec) -> Problems:
     problems: Problems = {}
-    name = f"Layer {layer.name!r}"
+    layer_name = repr(layer.name)
     if not layer.members:
-        _add(problems, "members", f"{name}: a rotation with nobody; add at least one person.")
+        _add(problems, "members", _(
+            "Layer %(layer)s: a rotation with nobody; add at least one person."
+        ) % {"layer": layer_name})
     elif len(layer.members) > MAX_MEMBERS:
-        _add(problems, "members", f"{name}: at most {MAX_MEMBERS} people in a rotation.")
+        _add(problems, "members", _("Layer %(layer)s: at most %(max)d people in a rotation.")
+             % {"layer": layer_name, "max": MAX_MEMBERS})
     if layer.shift_unit not in UNIT_STEPS:
-        _add(problems, "shift_unit", f"{name}: the unit is hours, days or weeks.")
+        _add(problems, "shift_unit", _("Layer %(layer)s: the unit is hours, days or weeks.")
+             % {"layer": layer_name})
     elif layer.shift_length < 1:
-        _add(problems, "shift_length", f"{name}: a shift of zero length; at least 1.")
+        _add(problems, "shift_length", _("Layer %(layer)s: a shift of zero length; at least 1.")
+             % {"layer": layer_name})
     elif layer.step > MAX_SHIFT:
-        _add(problems, "shift_length", f"{name}: a shift of at most {MAX_SHIFT.days} days.")
+        _add(problems, "shift_length", _("Layer %(layer)s: a shift of at most %(days)d days.")
+             % {"layer": layer_name, "days": MAX_SHIFT.days})
     if layer.members and not 0 <= layer.start_position < len(layer.members):
-        _add(problems, "start_position",
-             f"{name}: start position {layer.start_position} is beyond its "
-             f"{len(layer.members)} people (0 is the first).")
+        _add(problems, "start_position", _(
+            "Layer %(layer)s: start position %(position)d is beyond its %(count)d people "
+            "(0 is the first)."
+        ) % {"layer": layer_name, "position": layer.start_position,
+             "count": len(layer.members)})
     if not EARLIEST_START <= layer.start_date <= LATEST_START:
-        _add(problems, "start_date",
-             f"{name}: a start date between {EARLIEST_START} and {LATEST_START}.")
+        _add(problems, "start_date", _(
+            "Layer %(layer)s: a start date between %(earliest)s and %(latest)s."
+        ) % {"layer": layer_name, "earliest": EARLIEST_START, "latest": LATEST_START})
     if len(layer.restrictions) > MAX_RESTRICTIONS:
-        _add(problems, "restrictions", f"{name}: at most {MAX_RESTRICTIONS} restrictions.")
+        _add(problems, "restrictions", _("Layer %(layer)s: at most %(max)d restrictions.")
+             % {"layer": layer_name, "max": MAX_RESTRICTIONS})
     for restriction in layer.restrictions:
         if restriction.weekday is not None and not 0 <= restriction.weekday <= 6:
-            _add(problems, "weekday", f"{name}: a weekday from 0 (Monday) to 6 (Sunday).")
+            _add(problems, "weekday", _(
+                "Layer %(layer)s: a weekday from 0 (Monday) to 6 (Sunday)."
+            ) % {"layer": layer_name})
         if restriction.end_time == restriction.start_time:
-            _add(problems, "end_time",
-                 f"{name}: a restriction ending when it starts ({restriction.start_time:%H:%M}); "
-                 "for all day, remove the restriction.")
+            _add(problems, "end_time", _(
+                "Layer %(layer)s: a restriction ending when it starts (%(time)s); for all day, "
+                "remove the restriction."
+            ) % {"layer": layer_name, "time": f"{restriction.start_time:%H:%M}"})
     return problems
 
 
@@ -95,16 +110,16 @@ def override_problems(override: OverrideSpec) -> Problems:
     """One override's own fields (not its overlaps)."""
     problems: Problems = {}
     if override.kind not in OVERRIDE_KINDS:
-        _add(problems, "kind", "The kind is replace, add or remove.")
+        _add(problems, "kind", _("The kind is replace, add or remove."))
     if override.start.tzinfo is None or override.end.tzinfo is None:
-        _add(problems, "start", "Start and end need a time zone.")
+        _add(problems, "start", _("Start and end need a time zone."))
     elif not override.end > override.start:
-        _add(problems, "end", "The end must be after the start.")
+        _add(problems, "end", _("The end must be after the start."))
     if override.replaces is not None:
         if override.kind != "replace":
-            _add(problems, "replaces", "Only a replace override replaces someone.")
+            _add(problems, "replaces", _("Only a replace override replaces someone."))
         elif override.replaces == override.person:
-            _add(problems, "replaces", "A person cannot replace themselves.")
+            _add(problems, "replaces", _("A person cannot replace themselves."))
     return problems
 
 
@@ -150,10 +165,14 @@ def overlaps_with(new: OverrideSpec, existing: Iterable[OverrideSpec]) -> list[O
 
 def describe(override: OverrideSpec, names: Mapping[int, str] | None = None) -> str:
     """E.g. 'replace override #7 for alice from 2026-01-12 08:00 UTC to ...'."""
-    who = (names or {}).get(override.person) or f"person {override.person}"
+    who = (names or {}).get(override.person) or _("person %(id)s") % {"id": override.person}
+    kinds = {"replace": _("replace override"), "add": _("add override"),
+             "remove": _("remove override")}
+    kind = kinds.get(override.kind) or f"{override.kind} override"
     ident = f" #{override.override_id}" if override.override_id is not None else ""
-    return f"{override.kind} override{ident} for {who} from {override.start:%Y-%m-%d %H:%M %Z} " \
-           f"to {override.end:%Y-%m-%d %H:%M %Z}"
+    return _("%(kind)s%(ident)s for %(who)s from %(start)s to %(end)s") % {
+        "kind": kind, "ident": ident, "who": who,
+        "start": f"{override.start:%Y-%m-%d %H:%M %Z}", "end": f"{override.end:%Y-%m-%d %H:%M %Z}"}
 
 
 def temporaries_problems(temporaries: Sequence[TemporarySpec]) -> Problems:
@@ -161,15 +180,16 @@ def temporaries_problems(temporaries: Sequence[TemporarySpec]) -> Problems:
     ordered = sorted(temporaries, key=lambda t: (t.start, t.end))
     for earlier, later in pairwise(ordered):
         if later.start < earlier.end:
-            _add(problems, "temporaries",
-                 f"Temporary schedules from {earlier.start:%Y-%m-%d %H:%M} and "
-                 f"{later.start:%Y-%m-%d %H:%M} overlap.")
+            _add(problems, "temporaries", _(
+                "Temporary schedules from %(earlier)s and %(later)s overlap."
+            ) % {"earlier": f"{earlier.start:%Y-%m-%d %H:%M}",
+                 "later": f"{later.start:%Y-%m-%d %H:%M}"})
     for temporary in temporaries:
         if not temporary.end > temporary.start:
-            _add(problems, "temporaries", "A temporary schedule must end after it starts.")
+            _add(problems, "temporaries", _("A temporary schedule must end after it starts."))
         for shift in temporary.shifts:
             if not shift.end > shift.start:
-                _add(problems, "temporaries", "A temporary shift must end after it starts.")
+                _add(problems, "temporaries", _("A temporary shift must end after it starts."))
     return problems
 
 
@@ -178,12 +198,12 @@ def spec_problems(spec: ScheduleSpec, names: Mapping[int, str] | None = None) ->
     display names by id, for the messages)."""
     problems = merge(zone_problems(spec.time_zone), temporaries_problems(spec.temporaries))
     if len(spec.layers) > MAX_LAYERS:
-        _add(problems, "layers", f"At most {MAX_LAYERS} layers.")
+        _add(problems, "layers", _("At most %(max)d layers.") % {"max": MAX_LAYERS})
     for layer in spec.layers:
         problems = merge(problems, layer_problems(layer))
     for override in spec.overrides:
         problems = merge(problems, override_problems(override))
     for earlier, later in overlapping_overrides(spec.overrides):
-        _add(problems, "overrides",
-             f"The {describe(later, names)} overlaps the {describe(earlier, names)}.")
+        _add(problems, "overrides", _("The %(later)s overlaps the %(earlier)s.") % {
+            "later": describe(later, names), "earlier": describe(earlier, names)})
     return problems

@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterable
 
 import phonenumbers
+from django.utils.translation import gettext as _
 
 # Longer than any number phonenumbers accepts (15 digits) with generous spacing.
 _INPUT_MAX = 40
@@ -21,19 +22,19 @@ def phone_number_clean(address: str) -> str:
     """The number in E.164; ValueError saying why not (never repeating a long input)."""
     text = (address or "").strip()
     if not text:
-        raise ValueError("a phone number is needed")
+        raise ValueError(_("a phone number is needed"))
     if len(text) > _INPUT_MAX:
-        raise ValueError(f"a phone number has at most {_INPUT_MAX} characters")
+        raise ValueError(_("a phone number has at most %(max)d characters") % {"max": _INPUT_MAX})
     if text.startswith("00"):
         text = "+" + text[2:]
     if not text.startswith("+"):
-        raise ValueError("write the number with its country code, e.g. +49 151 12345678")
+        raise ValueError(_("write the number with its country code, e.g. +49 151 12345678"))
     try:
         number = phonenumbers.parse(text, None)
     except phonenumbers.NumberParseException:
-        raise ValueError("not a phone number (e.g. +49 151 12345678)") from None
+        raise ValueError(_("not a phone number (e.g. +49 151 12345678)")) from None
     if not phonenumbers.is_valid_number(number):
-        raise ValueError("not a valid phone number for its country code")
+        raise ValueError(_("not a valid phone number for its country code"))
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
@@ -41,7 +42,9 @@ def country_prefix_clean(prefix: str) -> str:
     """An E.164 prefix a carrier takes ("+49", "+1", "+4415"); ValueError when not one."""
     text = str(prefix).strip().replace(" ", "")
     if not _PREFIX.fullmatch(text):
-        raise ValueError(f"{text[:12]!r} is not a country prefix: '+' and 1 to 6 digits, e.g. +49")
+        raise ValueError(_(
+            "%(prefix)s is not a country prefix: '+' and 1 to 6 digits, e.g. +49"
+        ) % {"prefix": repr(text[:12])})
     return text
 
 

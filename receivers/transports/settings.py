@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
+from django.utils.translation import gettext as _
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
 Language = Literal["en", "fr", "de"]
@@ -35,7 +36,7 @@ class SettingsError(ValueError):
 def _http_url(value: str) -> str:
     parts = urlsplit(value)
     if parts.scheme not in {"http", "https"} or not parts.hostname:
-        raise ValueError("must be an http:// or https:// URL")
+        raise ValueError(_("must be an http:// or https:// URL"))
     return value
 
 
@@ -48,7 +49,7 @@ def _email(value: str) -> str:
     try:
         validate_email(value)
     except DjangoValidationError:
-        raise ValueError("must be an email address") from None
+        raise ValueError(_("must be an email address")) from None
     return value
 
 
@@ -56,15 +57,40 @@ HttpUrl = Annotated[str, AfterValidator(_http_url)]
 SecretUrl = Annotated[SecretStr, AfterValidator(_secret_http_url)]
 EmailAddress = Annotated[str, AfterValidator(_email)]
 
-_MESSAGES = {
-    "missing": "is required",
-    "extra_forbidden": "is not a setting of this kind of receiver",
-}
-
-
 def _problem(error: Mapping[str, Any]) -> str:
-    if error["type"] in _MESSAGES:
-        return _MESSAGES[error["type"]]
+    """What is wrong with a setting, in the active language: pydantic's common errors are
+    Herald's own sentences; a validator's message is already a translated one."""
+    ctx = error.get("ctx") or {}
+    kind = error["type"]
+    if kind == "missing":
+        return _("is required")
+    if kind == "extra_forbidden":
+        return _("is not a setting of this kind of receiver")
+    if kind == "string_too_long":
+        return _("has at most %(max)s characters") % {"max": ctx.get("max_length")}
+    if kind == "string_too_short":
+        return _("has at least %(min)s characters") % {"min": ctx.get("min_length")}
+    if kind in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
+        bounds = {
+            "greater_than": _("must be greater than %(limit)s"),
+            "greater_than_equal": _("must be at least %(limit)s"),
+            "less_than": _("must be less than %(limit)s"),
+            "less_than_equal": _("must be at most %(limit)s"),
+        }
+        limit = next((ctx[key] for key in ("gt", "ge", "lt", "le") if key in ctx), "")
+        if isinstance(limit, float) and limit.is_integer():
+            limit = int(limit)  # "at most 60", not "60.0"
+        return bounds[kind] % {"limit": limit}
+    if kind in ("int_parsing", "int_type", "int_from_float"):
+        return _("must be a whole number")
+    if kind in ("float_parsing", "float_type"):
+        return _("must be a number")
+    if kind in ("bool_parsing", "bool_type"):
+        return _("must be true or false")
+    if kind == "string_type":
+        return _("must be text")
+    if kind == "literal_error":
+        return _("must be one of %(choices)s") % {"choices": ctx.get("expected", "")}
     return str(error["msg"]).removeprefix("Value error, ")
 
 
@@ -108,18 +134,19 @@ class ChannelSettings(BaseModel):
         errors: dict[str, str] = {}
         for name in config:
             if name in secret_names:
-                errors[name] = "is a secret: store it in the receiver's secrets, not its config"
+                errors[name] = _("is a secret: store it in the receiver's secrets, not its config")
         values = {**config}
         for name, value in secrets.items():
             prefix = next((p for p in cls.secret_maps if name.startswith(p)), None)
             if prefix is not None and len(name) > len(prefix):
                 values.setdefault(cls.secret_maps[prefix], {})[name[len(prefix) :]] = value
             elif name in cls.secret_maps.values():
-                errors[name] = f"is stored one secret per entry: {_prefix_of(cls, name)}<name>"
+                errors[name] = _("is stored one secret per entry: %(prefix)s<name>") % {
+                    "prefix": _prefix_of(cls, name)}
             elif name in secret_names:
                 values[name] = value
             else:
-                errors[name] = "is not a secret of this kind of receiver"
+                errors[name] = _("is not a secret of this kind of receiver")
         try:
             settings = cls.model_validate(values, context={"saving": saving})
         except ValidationError as exc:

@@ -30,6 +30,7 @@ from typing import Any, NamedTuple
 
 import nh3
 import requests
+from django.utils.translation import gettext
 from pydantic import Field, SecretStr, field_validator
 
 from receivers.message_rendering import RenderedMessage
@@ -246,7 +247,8 @@ class TelegramTransport(Transport):
         """A person's Telegram user id (the private chat with the bot has the same id)."""
         text = address.strip()
         if not text.isdigit() or len(text) > USER_ID_MAX_DIGITS or int(text) == 0:
-            raise ValueError("must be a Telegram user id (digits), as the bot's /link gives it")
+            raise ValueError(
+                gettext("must be a Telegram user id (digits), as the bot's /link gives it"))
         return str(int(text))
 
     @classmethod
