@@ -48,6 +48,7 @@ class Plan:
 class BrokerResult:
     broker: str
     counts: Counts
+    faults: list[Fault]
     throughput_one: tuple[int, float]
     throughput_two: tuple[int, float]
     seconds: float
@@ -194,7 +195,7 @@ class Cluster:
         two = self._burst(broker, "two", plan)
         for host in (*self.webs, *self.workers, self.beat):
             self.network.host_kill(host, signal.SIGTERM)
-        return BrokerResult(broker, result, one, two, time.monotonic() - started)
+        return BrokerResult(broker, result, faults, one, two, time.monotonic() - started)
 
     def _faults(self, env: dict[str, str], port: int, plan: Plan) -> list[Fault]:
         n, web, work1, work2 = self.network, self.webs[0], self.workers[0], self.workers[1]

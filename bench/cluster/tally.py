@@ -138,8 +138,9 @@ def late_after(sent: dict[str, float], first: dict[str, float], faults: list[Fau
 def fault_row(
     fault: Fault, sent: dict[str, float], first: dict[str, float], late: float
 ) -> FaultRow:
-    """Alerts posted from just before the fault to the next one; when the last late one came."""
-    end = fault.window_end or float("inf")
+    """Alerts posted from just before the fault until just before the next one (what
+    was posted then may be held up by either); when the last late one of them came."""
+    end = (fault.window_end or float("inf")) - late
     window = [seq for seq, t in sent.items() if fault.at - late <= t < end]
     latency = {seq: first[seq] - sent[seq] for seq in window if seq in first}
     delayed = [seq for seq in window if latency.get(seq, float("inf")) > late]
