@@ -84,3 +84,13 @@ def test_editors_set_the_sla_targets_in_the_admin_auditors_only_read_them(alpha,
     assert SlaTarget.objects.get().acknowledge_within_minutes == 15
     assert client_as("auditor").get("/admin/reports/slatarget/").status_code == 200
     assert client_as("auditor").get("/admin/reports/slatarget/add/").status_code == 403
+
+
+def test_the_report_speaks_french_and_german(alpha, client_as):
+    _history()
+    french = client_as("auditor").get("/admin/reports/", HTTP_ACCEPT_LANGUAGE="fr")
+    german = client_as("auditor").get("/admin/reports/", HTTP_ACCEPT_LANGUAGE="de")
+    assert "Télécharger en CSV" in french.content.decode()
+    assert "Alertes les plus bruyantes" in french.content.decode()
+    assert "Als CSV herunterladen" in german.content.decode()
+    assert "Lauteste Alarme" in german.content.decode()
