@@ -56,8 +56,8 @@ class AuditEntry(ChainedAuditEntry):
 
     class Meta:
         ordering = ["-id"]
-        verbose_name = "audit entry"
-        verbose_name_plural = "audit log"
+        verbose_name = _("audit entry")
+        verbose_name_plural = _("audit log")
 
 
 class PendingOutcome(models.Model):

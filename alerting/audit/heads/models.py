@@ -51,5 +51,5 @@ class OperatorAuditEntry(ChainedAuditEntry):
 
     class Meta:
         ordering = ["-id"]
-        verbose_name = "operators' audit entry"
-        verbose_name_plural = "operators' audit log"
+        verbose_name = _("operators' audit entry")
+        verbose_name_plural = _("operators' audit log")
