@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django_tenants.utils import schema_context
 
 from alerting.audit.heads.models import AuditCheckpoint
@@ -43,6 +43,7 @@ from tenants.backup.tables import (
     schema_tables,
     table_shape,
 )
+from tenants.due_ticks import due_work_reindex
 from tenants.middleware import domain_cache_clear
 from tenants.models import Domain, Tenant
 
@@ -235,6 +236,9 @@ class _Loader:
         schema = self.tenant.schema_name
         _sequences_reset(schema)
         schema_migrate_forward(schema=schema)
+        # The shared due-work index is derived, not copied: the restored tenant's
+        # pending work (notifications, escalation steps) is indexed from its tables.
+        due_work_reindex(tenant_ids=[self.tenant.id])
         with schema_context(schema):
             self._audit_restore_entry()
         audit_record(
@@ -321,6 +325,18 @@ def tenant_restore(*, path: Path | str, secret: BackupSecret, slug: str | None =
     if existing is not None and not replace:
         raise BackupError(f"a tenant {target!r} exists already: restore under another "
                           "--slug, or give --replace to replace it")
+    try:
+        summary = _restore_atomically(path=path, secret=secret, target=target,
+                                      existing=existing, domain=domain, actor=actor)
+    except DatabaseError as exc:
+        # A row this Herald's tables refuse (a column it lacks, a slug taken meanwhile):
+        # the transaction is rolled back, nothing stays.
+        raise BackupError(f"the database refused the restore: {str(exc).splitlines()[0]}") from exc
+    domain_cache_clear()
+    return summary
+
+
+def _restore_atomically(*, path, secret, target, existing, domain, actor) -> RestoreSummary:
     with transaction.atomic(), schema_context("public"):
         summary = RestoreSummary()
         if existing is not None:
@@ -343,5 +359,4 @@ def tenant_restore(*, path: Path | str, secret: BackupSecret, slug: str | None =
                 else:
                     raise BackupTampered(f"unknown record {kind!r} in the file")
             loader.finish()
-    domain_cache_clear()
     return loader.summary

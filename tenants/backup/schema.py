@@ -48,6 +48,8 @@ def schema_migrate_forward(*, schema: str) -> None:
     connection.set_schema(schema)
     try:
         executor = MigrationExecutor(connection)
-        executor.migrate(executor.loader.graph.leaf_nodes())
+        targets = executor.loader.graph.leaf_nodes()
+        if executor.migration_plan(targets):  # building the project state costs seconds
+            executor.migrate(targets)
     finally:
         connection.set_schema_to_public()
