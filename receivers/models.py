@@ -2,6 +2,7 @@
 
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from alerting.fields import EncryptedJSONField, PlainJSONField
 from alerting.models import AlertGroup, AlertStatus
@@ -20,18 +21,20 @@ class Receiver(models.Model):
     # not the list): a new channel module needs no migration of receivers.
     kind = models.CharField(max_length=32, choices=channel_choices)
     enabled = models.BooleanField(default=True)
-    config = models.JSONField(default=dict, blank=True, help_text="Settings that are not secret.")
+    config = models.JSONField(
+        default=dict, blank=True, help_text=_("Settings that are not secret.")
+    )
     # URLs, tokens and keys: Fernet-encrypted at rest, never shown back once saved.
     secrets = EncryptedJSONField(default=dict, blank=True)
     max_attempts = models.PositiveSmallIntegerField(default=6)
     max_age_seconds = models.PositiveIntegerField(
-        default=6 * 3600, help_text="Give up retrying a notification this old."
+        default=6 * 3600, help_text=_("Give up retrying a notification this old.")
     )
     rate_limit = models.CharField(
         max_length=64,
         blank=True,
-        help_text="Messages allowed, e.g. '30/minute'; empty uses HERALD_RECEIVER_RATE_LIMIT. "
-        "Notifications over it are folded into one digest.",
+        help_text=_("Messages allowed, e.g. '30/minute'; empty uses HERALD_RECEIVER_RATE_LIMIT. "
+        "Notifications over it are folded into one digest."),
     )
     fallback = models.ForeignKey(
         "self",
@@ -39,14 +42,14 @@ class Receiver(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="fallback_for",
-        help_text="Gets the notification when this receiver's circuit is open or it failed.",
+        help_text=_("Gets the notification when this receiver's circuit is open or it failed."),
     )
     carries_pages = models.BooleanField(
         default=False,
         db_default=False,
-        help_text="Carries pages to people's contact methods of this channel: "
+        help_text=_("Carries pages to people's contact methods of this channel: "
         "the person's address replaces the receiver's own. Several may carry one "
-        "kind (phone numbers: by their settings' country_prefixes, one default).",
+        "kind (phone numbers: by their settings' country_prefixes, one default)."),
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -100,11 +103,11 @@ class Notification(models.Model):
         AlertGroup, on_delete=models.PROTECT, related_name="notifications"
     )
     status = models.CharField(max_length=16, choices=AlertStatus.choices)
-    alerts = PlainJSONField(help_text="The alerts as notified (Alertmanager's shape).")
+    alerts = PlainJSONField(help_text=_("The alerts as notified (Alertmanager's shape)."))
     acknowledgement = models.BooleanField(
         default=False,
         db_default=False,
-        help_text="Tells the channel that someone acknowledged (PagerDuty, Opsgenie).",
+        help_text=_("Tells the channel that someone acknowledged (PagerDuty, Opsgenie)."),
     )
     state = models.CharField(
         max_length=16, choices=NotificationState.choices, default=NotificationState.PENDING
@@ -118,10 +121,10 @@ class Notification(models.Model):
     last_latency_ms = models.PositiveIntegerField(null=True, blank=True)
     last_error = models.TextField(blank=True)
     is_digest = models.BooleanField(
-        default=False, help_text="Carries the alerts of notifications over the rate limit."
+        default=False, help_text=_("Carries the alerts of notifications over the rate limit.")
     )
     folded_count = models.PositiveIntegerField(
-        default=0, help_text="Notifications folded or merged into this one."
+        default=0, help_text=_("Notifications folded or merged into this one.")
     )
     folded_into = models.ForeignKey(
         "self",
@@ -129,7 +132,7 @@ class Notification(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="folded",
-        help_text="The digest or grouped message that carried this notification's alerts.",
+        help_text=_("The digest or grouped message that carried this notification's alerts."),
     )
     failover_of = models.ForeignKey(
         "self",
@@ -137,7 +140,7 @@ class Notification(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="failovers",
-        help_text="The notification whose receiver could not take it.",
+        help_text=_("The notification whose receiver could not take it."),
     )
     # A page to a person: sent through the receiver that carries its channel's
     # pages, to the contact method's address; never grouped, folded or failed over.
@@ -151,7 +154,7 @@ class Notification(models.Model):
     )
     recipient_address = models.CharField(
         max_length=320, blank=True, default="", db_default="",
-        help_text="The person's address, as paged.",
+        help_text=_("The person's address, as paged."),
     )
     # The contact method's kind as paged (a phone number's "sms" or "voice"): a carrier that
     # carries several kinds (a phone provider) sends it as that kind.
@@ -194,7 +197,7 @@ class DeliveryAttempt(models.Model):
     latency_ms = models.PositiveIntegerField()
     error = models.TextField(blank=True)
     retry_in_seconds = models.FloatField(
-        null=True, blank=True, help_text="The backoff chosen after this attempt."
+        null=True, blank=True, help_text=_("The backoff chosen after this attempt.")
     )
     # What the provider reported later about what this attempt sent (Twilio's
     # status callback: "delivered", "undelivered", "no-answer", ...).
@@ -249,8 +252,8 @@ class MessageTemplate(models.Model):
     # Only channels rendered from parts can have a part overridden (not the webhook).
     channel = models.CharField(max_length=32, choices=templated_channel_choices)
     language = models.CharField(max_length=8, choices=Language.choices, default=Language.EN)
-    part = models.CharField(max_length=32, help_text="title, body, subject, text, html, …")
-    source = models.TextField(help_text="Jinja2, rendered in the sandbox.")
+    part = models.CharField(max_length=32, help_text=_("title, body, subject, text, html, …"))
+    source = models.TextField(help_text=_("Jinja2, rendered in the sandbox."))
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

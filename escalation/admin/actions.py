@@ -12,6 +12,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext_lazy
 
 from alerting.admin_export import CsvExportMixin
 from alerting.audit.admin import AppendOnlyAdminMixin, PeriodFilter
@@ -55,25 +56,25 @@ class ActionTakenAdmin(AppendOnlyAdminMixin, RolePermissionsMixin, CsvExportMixi
             object_type="alerting.alertgroup",
         )
 
-    @admin.display(description="Who")
+    @admin.display(description=gettext_lazy("Who"))
     def person(self, entry: ActionTaken) -> str:
         name = _after(entry, "person")
         return f"{name} ({entry.actor})" if name and name != entry.actor else entry.actor
 
-    @admin.display(description="Channel")
+    @admin.display(description=gettext_lazy("Channel"))
     def channel(self, entry: ActionTaken) -> str:
         return _after(entry, "channel")
 
-    @admin.display(description="Incident")
+    @admin.display(description=gettext_lazy("Incident"))
     def incident(self, entry: ActionTaken) -> str:
         return _after(entry, "incident")
 
-    @admin.display(description="Alert group")
+    @admin.display(description=gettext_lazy("Alert group"))
     def group(self, entry: ActionTaken) -> str:
         url = reverse("admin:alerting_alertgroup_change", args=[entry.object_id])
         return format_html('<a href="{}">{}</a>', url, entry.object_repr[:120])
 
-    @admin.display(description="Details")
+    @admin.display(description=gettext_lazy("Details"))
     def details(self, entry: ActionTaken) -> str:
         shown = {key: value for key, value in (entry.after or {}).items()
                  if key not in {"person", "channel", "incident"}}

@@ -19,6 +19,7 @@ from django.http import HttpRequest, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext, gettext_lazy
 from django.views.decorators.http import require_POST
 
 from alerting.audit.admin import AuditedAdminMixin
@@ -77,7 +78,7 @@ class ContactMethodInline(RoleInlineMixin, admin.TabularInline):
         self._may_send = may_edit_person(request, obj)
         return super().get_formset(request, obj, **kwargs)
 
-    @admin.display(description="Verified")
+    @admin.display(description=gettext_lazy("Verified"))
     def status(self, obj: ContactMethod) -> str:
         if not obj.pk:
             return "New addresses are confirmed by a link (email) or a code (phone) sent to them."
@@ -229,22 +230,22 @@ class PersonAdmin(PhoneCodeAdminMixin, RolePermissionsMixin, AuditedAdminMixin, 
                 if obj is not None or not isinstance(inline, NotificationRuleInline)]
 
     # --- columns ---------------------------------------------------------
-    @admin.display(description="Username", ordering="username_shared")
+    @admin.display(description=gettext_lazy("Username"), ordering="username_shared")
     def username(self, obj: Person) -> str:
         return getattr(obj, "username_shared", None) or "(user removed)"
 
-    @admin.display(description="Contact methods")
+    @admin.display(description=gettext_lazy("Contact methods"))
     def contact_summary(self, obj: Person) -> str:
         return ", ".join(
             f"{method.address}{'' if method.verified else ' (unverified)'}"
             for method in obj.contact_methods.all()
         ) or "—"
 
-    @admin.display(description="Teams")
+    @admin.display(description=gettext_lazy("Teams"))
     def team_names(self, obj: Person) -> str:
         return ", ".join(team.name for team in obj.teams.all()) or "—"
 
-    @admin.display(description="On-call calendar (iCal)")
+    @admin.display(description=gettext_lazy("On-call calendar (iCal)"))
     def calendar(self, obj: Person) -> str:
         url = reverse("admin:escalation_person_calendar_renew", args=[obj.pk])
         return format_html(
@@ -309,7 +310,7 @@ class PersonAdmin(PhoneCodeAdminMixin, RolePermissionsMixin, AuditedAdminMixin, 
         }
 
     # --- confirmation mails and the calendar URL --------------------------
-    @admin.action(description="Send confirmation mails to unverified addresses",
+    @admin.action(description=gettext_lazy("Send confirmation mails to unverified addresses"),
                   permissions=["verify"])
     def send_verification(self, request, queryset):
         methods = ContactMethod.objects.filter(
@@ -317,8 +318,9 @@ class PersonAdmin(PhoneCodeAdminMixin, RolePermissionsMixin, AuditedAdminMixin, 
             kind="email",
         ).select_related("person")[:MAX_CONTACT_METHODS * 10]
         if not methods:
-            self.message_user(request, "No unverified email address among these people "
-                              "that you may edit.", messages.WARNING)
+            self.message_user(request, gettext(
+                "No unverified email address among these people that you may edit."
+            ), messages.WARNING)
         for method in methods:
             self._verification_send(request, method)
 
@@ -331,8 +333,8 @@ class PersonAdmin(PhoneCodeAdminMixin, RolePermissionsMixin, AuditedAdminMixin, 
         except VerificationSendError as exc:
             self.message_user(request, f"{method.address}: {exc}", messages.ERROR)
         else:
-            self.message_user(request, f"A confirmation mail was sent to {method.address}.",
-                              messages.SUCCESS)
+            self.message_user(request, gettext("A confirmation mail was sent to %(address)s.")
+                              % {"address": method.address}, messages.SUCCESS)
 
     def get_urls(self):
         own = [
@@ -360,6 +362,6 @@ class PersonAdmin(PhoneCodeAdminMixin, RolePermissionsMixin, AuditedAdminMixin, 
     def calendar_renew_view(self, request: HttpRequest, person_id: int):
         person = self._editable_person(request, person_id)
         calendar_url_renew(person=person, by=request.user.get_username(), ip=client_ip(request))
-        self.message_user(request, "The calendar has a new URL; the old one no longer works.",
-                          messages.SUCCESS)
+        self.message_user(request, gettext(
+            "The calendar has a new URL; the old one no longer works."), messages.SUCCESS)
         return HttpResponseRedirect(reverse("admin:escalation_person_change", args=[person.pk]))

@@ -15,6 +15,7 @@ from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
+from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
 from escalation.admin.inlines import admin_actor
@@ -89,9 +90,10 @@ class PhoneCodeAdminMixin:
         except VerificationSendError as exc:
             self.message_user(request, f"{method.address}: {exc}", messages.ERROR)
         else:
-            how = "read out by a call to" if method.kind == "voice" else "sent by SMS to"
-            self.message_user(request, f"A code was {how} {method.address}: enter it here.",
-                              messages.SUCCESS)
+            sent = (gettext("A code was read out by a call to %(address)s: enter it here.")
+                    if method.kind == "voice"
+                    else gettext("A code was sent by SMS to %(address)s: enter it here."))
+            self.message_user(request, sent % {"address": method.address}, messages.SUCCESS)
         return self._back(person)
 
     def code_verify_view(self, request: HttpRequest, person_id: int, method_id: int):
@@ -103,6 +105,6 @@ class PhoneCodeAdminMixin:
             self.message_user(request, f"{method.address}: " + " ".join(exc.messages),
                               messages.ERROR)
         else:
-            self.message_user(request, f"{method.address} is verified: it will be paged.",
-                              messages.SUCCESS)
+            self.message_user(request, gettext("%(address)s is verified: it will be paged.")
+                              % {"address": method.address}, messages.SUCCESS)
         return self._back(person)

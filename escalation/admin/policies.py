@@ -6,6 +6,7 @@ from django.contrib import admin
 from django.db import connection
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext_lazy
 
 from alerting.admin_inlines import HistoryInline
 from alerting.audit.admin import AuditedAdminMixin
@@ -40,7 +41,7 @@ class EscalationLevelInline(RoleInlineMixin, admin.TabularInline):
     def formfield_for_manytomany(self, db_field, request, **kwargs):
         return _receivers_optional(super().formfield_for_manytomany(db_field, request, **kwargs))
 
-    @admin.display(description="People, teams, schedules")
+    @admin.display(description=gettext_lazy("People, teams, schedules"))
     def targets_link(self, obj: EscalationLevel) -> str:
         if not obj.pk:
             return "Save first, then name people, teams and schedules."
@@ -91,7 +92,7 @@ class EscalationLevelAdmin(RolePermissionsMixin, AuditedAdminMixin, admin.ModelA
     def formfield_for_manytomany(self, db_field, request, **kwargs):
         return _receivers_optional(super().formfield_for_manytomany(db_field, request, **kwargs))
 
-    @admin.display(description="Targets")
+    @admin.display(description=gettext_lazy("Targets"))
     def targets_summary(self, obj: EscalationLevel) -> str:
         return ", ".join(str(target) for target in obj.targets.all()) or "—"
 
@@ -109,7 +110,7 @@ class EscalationPolicyAdmin(RolePermissionsMixin, AuditedAdminMixin, admin.Model
     readonly_fields = ["time_zone"]
     inlines = [EscalationLevelInline]
 
-    @admin.display(description="Levels")
+    @admin.display(description=gettext_lazy("Levels"))
     def levels_summary(self, obj: EscalationPolicy) -> str:
         return " → ".join(
             f"+{level.delay_minutes}m: " + ", ".join(
@@ -118,7 +119,7 @@ class EscalationPolicyAdmin(RolePermissionsMixin, AuditedAdminMixin, admin.Model
             for level in obj.levels.all()
         ) or "—"
 
-    @admin.display(description="Time zone (the tenant's, for business hours)")
+    @admin.display(description=gettext_lazy("Time zone (the tenant's, for business hours)"))
     def time_zone(self, obj=None) -> str:
         return format_html("{}", getattr(connection.tenant, "time_zone", "UTC"))
 
@@ -142,7 +143,7 @@ class EscalationPolicyAdmin(RolePermissionsMixin, AuditedAdminMixin, admin.Model
 class BusinessHoursWindowAdmin(RolePermissionsMixin, AuditedAdminMixin, admin.ModelAdmin):
     list_display = ["weekday", "start", "end", "time_zone"]
 
-    @admin.display(description="Time zone")
+    @admin.display(description=gettext_lazy("Time zone"))
     def time_zone(self, obj=None) -> str:
         return getattr(connection.tenant, "time_zone", "UTC")
 

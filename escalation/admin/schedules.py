@@ -20,6 +20,7 @@ from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.translation import gettext, gettext_lazy
 from django.views.decorators.http import require_POST
 
 from alerting.admin_inlines import HistoryInline
@@ -110,7 +111,7 @@ class ScheduleLayerInline(RoleInlineMixin, admin.TabularInline):
               "start_position", "members_link"]
     readonly_fields = ["members_link"]
 
-    @admin.display(description="Members and restrictions")
+    @admin.display(description=gettext_lazy("Members and restrictions"))
     def members_link(self, obj: ScheduleLayer) -> str:
         if not obj.pk:
             return "Save first, then add its people."
@@ -154,11 +155,11 @@ class ScheduleAdmin(RolePermissionsMixin, AuditedAdminMixin, admin.ModelAdmin):
     def get_readonly_fields(self, request, obj=None):
         return ["version", "calendar"]
 
-    @admin.display(description="Layers")
+    @admin.display(description=gettext_lazy("Layers"))
     def layer_names(self, obj: Schedule) -> str:
         return ", ".join(layer.name for layer in obj.layers.all()) or "—"
 
-    @admin.display(description="On-call calendar (iCal)")
+    @admin.display(description=gettext_lazy("On-call calendar (iCal)"))
     def calendar(self, obj: Schedule) -> str:
         url = reverse("admin:escalation_schedule_calendar_renew", args=[obj.pk])
         return format_html(
@@ -229,8 +230,8 @@ class ScheduleAdmin(RolePermissionsMixin, AuditedAdminMixin, admin.ModelAdmin):
             raise PermissionDenied
         calendar_url_renew(schedule=schedule, by=request.user.get_username(),
                            ip=client_ip(request))
-        self.message_user(request, "The calendar has a new URL; the old one no longer works.",
-                          messages.SUCCESS)
+        self.message_user(request, gettext(
+            "The calendar has a new URL; the old one no longer works."), messages.SUCCESS)
         return HttpResponseRedirect(reverse("admin:escalation_schedule_change",
                                             args=[schedule.pk]))
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.utils.translation import gettext_lazy
 
 from alerting.audit.admin import AuditedAdminMixin
 from escalation.admin.inlines import RoleInlineMixin
@@ -32,17 +33,17 @@ class TeamAdmin(RolePermissionsMixin, AuditedAdminMixin, admin.ModelAdmin):
             "memberships__person", "schedules"
         )
 
-    @admin.display(description="Members")
+    @admin.display(description=gettext_lazy("Members"))
     def member_names(self, obj: Team) -> str:
         return ", ".join(m.person.display_name for m in obj.memberships.all()) or "—"
 
-    @admin.display(description="Leads")
+    @admin.display(description=gettext_lazy("Leads"))
     def lead_names(self, obj: Team) -> str:
         return ", ".join(
             m.person.display_name for m in obj.memberships.all() if m.role == "lead"
         ) or "—"
 
-    @admin.display(description="Schedules")
+    @admin.display(description=gettext_lazy("Schedules"))
     def schedule_names(self, obj: Team) -> str:
         return ", ".join(schedule.name for schedule in obj.schedules.all()) or "—"
 

@@ -1,6 +1,7 @@
 """Whom a level pages (targets), and each person's page as it follows their rules."""
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from escalation.models.people import Person, Team
 from escalation.models.policies import Escalation, EscalationLevel
@@ -34,10 +35,10 @@ class EscalationTarget(models.Model):
     )
     layer = models.ForeignKey(
         ScheduleLayer, null=True, blank=True, on_delete=models.CASCADE, related_name="+",
-        help_text="On call in this layer only; empty: the schedule's final result.",
+        help_text=_("On call in this layer only; empty: the schedule's final result."),
     )
     fallback = models.BooleanField(
-        default=False, help_text="Paged only when the level's other targets find nobody."
+        default=False, help_text=_("Paged only when the level's other targets find nobody.")
     )
 
     class Meta:

@@ -10,6 +10,7 @@ import secrets
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from alerting.fields import EncryptedCharField
 from receivers.models import Language
@@ -26,10 +27,10 @@ class Person(models.Model):
         on_delete=models.DO_NOTHING,
         db_constraint=False,
         related_name="+",
-        help_text="The member of this tenant this profile belongs to.",
+        help_text=_("The member of this tenant this profile belongs to."),
     )
     display_name = models.CharField(max_length=100)
-    time_zone = models.CharField(max_length=64, default="UTC", help_text="e.g. Europe/Berlin.")
+    time_zone = models.CharField(max_length=64, default="UTC", help_text=_("e.g. Europe/Berlin."))
     language = models.CharField(max_length=2, choices=Language.choices, default=Language.EN)
     # The secret of the person's own on-call iCal URL (escalation.models.schedules).
     calendar_token = EncryptedCharField(
@@ -97,7 +98,7 @@ class NotificationRule(models.Model):
         ContactMethod, on_delete=models.CASCADE, related_name="notification_rules"
     )
     delay_minutes = models.PositiveIntegerField(
-        default=0, help_text="Minutes after the page starts, if nobody acknowledged by then."
+        default=0, help_text=_("Minutes after the page starts, if nobody acknowledged by then.")
     )
 
     class Meta:
@@ -120,7 +121,7 @@ class Team(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="teams",
-        help_text="Started for alerts of routes that target this team.",
+        help_text=_("Started for alerts of routes that target this team."),
     )
     members = models.ManyToManyField(Person, through="TeamMember", related_name="teams")
     # Round robin ("the next person of the team in turn"): the position paged
@@ -138,7 +139,7 @@ class TeamMember(models.Model):
     team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="memberships")
     person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="team_memberships")
     role = models.CharField(max_length=8, choices=TeamRole.choices, default=TeamRole.MEMBER)
-    position = models.PositiveSmallIntegerField(default=0, help_text="Order for round robin.")
+    position = models.PositiveSmallIntegerField(default=0, help_text=_("Order for round robin."))
 
     class Meta:
         ordering = ["team", "position", "id"]

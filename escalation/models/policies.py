@@ -2,6 +2,7 @@
 
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 
 class BusinessHoursMode(models.TextChoices):
@@ -13,11 +14,13 @@ class BusinessHoursMode(models.TextChoices):
 class EscalationPolicy(models.Model):
     name = models.CharField(max_length=100, unique=True)
     repeat_count = models.PositiveSmallIntegerField(
-        default=0, help_text="How many times the whole chain runs again after its last level."
+        default=0, help_text=_("How many times the whole chain runs again after its last level.")
     )
     business_hours = models.CharField(
         max_length=8, choices=BusinessHoursMode.choices, default=BusinessHoursMode.ALWAYS,
-        help_text="Steps due outside the allowed hours wait for them, in the tenant's time zone.",
+        help_text=_(
+            "Steps due outside the allowed hours wait for them, in the tenant's time zone."
+        ),
     )
 
     class Meta:
@@ -31,7 +34,7 @@ class EscalationLevel(models.Model):
     policy = models.ForeignKey(EscalationPolicy, on_delete=models.CASCADE, related_name="levels")
     position = models.PositiveSmallIntegerField(default=0)
     delay_minutes = models.PositiveIntegerField(
-        default=0, help_text="Minutes after the previous level (or the first alert)."
+        default=0, help_text=_("Minutes after the previous level (or the first alert).")
     )
     receivers = models.ManyToManyField("receivers.Receiver", related_name="escalation_levels")
 
@@ -95,7 +98,7 @@ class Escalation(models.Model):
         EscalationPolicy, null=True, on_delete=models.SET_NULL, related_name="escalations"
     )
     policy_name = models.CharField(max_length=100)
-    snapshot = models.JSONField(help_text="The policy's steps when the chain started.")
+    snapshot = models.JSONField(help_text=_("The policy's steps when the chain started."))
     step = models.PositiveSmallIntegerField(default=0)
     repeats_done = models.PositiveSmallIntegerField(default=0)
     next_step_at = models.DateTimeField()

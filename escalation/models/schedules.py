@@ -8,6 +8,7 @@ version of the schedule chose its person.
 """
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from alerting.fields import EncryptedCharField
 from escalation.models.people import Person, Team, new_calendar_token
@@ -16,7 +17,7 @@ from escalation.models.people import Person, Team, new_calendar_token
 class Schedule(models.Model):
     name = models.CharField(max_length=100, unique=True)
     time_zone = models.CharField(
-        max_length=64, default="UTC", help_text="IANA, e.g. Europe/Berlin."
+        max_length=64, default="UTC", help_text=_("IANA, e.g. Europe/Berlin.")
     )
     team = models.ForeignKey(
         Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="schedules"
@@ -52,14 +53,14 @@ class ScheduleLayer(models.Model):
     schedule = models.ForeignKey(Schedule, on_delete=models.CASCADE, related_name="layers")
     name = models.CharField(max_length=100)
     priority = models.PositiveSmallIntegerField(
-        default=0, help_text="Higher layers win where they have someone on call."
+        default=0, help_text=_("Higher layers win where they have someone on call.")
     )
     start_date = models.DateField()
     handoff_time = models.TimeField()
     shift_length = models.PositiveIntegerField(default=1)
     shift_unit = models.CharField(max_length=8, choices=ShiftUnit.choices, default=ShiftUnit.WEEKS)
     start_position = models.PositiveSmallIntegerField(
-        default=0, help_text="Which member (0 = the first) takes the first shift."
+        default=0, help_text=_("Which member (0 = the first) takes the first shift.")
     )
 
     class Meta:
@@ -97,7 +98,7 @@ class LayerRestriction(models.Model):
         blank=True,
         choices=[(0, "Monday"), (1, "Tuesday"), (2, "Wednesday"), (3, "Thursday"),
                  (4, "Friday"), (5, "Saturday"), (6, "Sunday")],
-        help_text="Empty: every day.",
+        help_text=_("Empty: every day."),
     )
     start_time = models.TimeField()
     end_time = models.TimeField()

@@ -7,6 +7,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, JsonResponse
 from django.urls import path
 from django.utils.html import format_html_join
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from alerting.audit.admin import AuditedAdminMixin
@@ -28,7 +29,7 @@ class MessageTemplateAdmin(RolePermissionsMixin, AuditedAdminMixin, admin.ModelA
     readonly_fields = ["preview"]
     change_form_template = "admin/receivers/messagetemplate/change_form.html"
 
-    @admin.display(description="Preview (sample alert, as saved)")
+    @admin.display(description=gettext_lazy("Preview (sample alert, as saved)"))
     def preview(self, obj: MessageTemplate) -> str:
         if not obj.pk:
             return "Save to see a preview."

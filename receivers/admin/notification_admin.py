@@ -7,6 +7,7 @@ import json
 from django.contrib import admin, messages
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext_lazy, ngettext
 
 from alerting.admin_export import CsvExportMixin
 from alerting.admin_inlines import HistoryInline
@@ -87,15 +88,15 @@ class NotificationAdmin(RolePermissionsMixin, CsvExportMixin, admin.ModelAdmin):
         ("last_error", lambda n: n.last_error),
     ]
 
-    @admin.display(description="Alert name")
+    @admin.display(description=gettext_lazy("Alert name"))
     def alertname(self, obj: Notification) -> str:
         return _alertname(obj)
 
-    @admin.display(description="Paged person and address")
+    @admin.display(description=gettext_lazy("Paged person and address"))
     def recipient(self, obj: Notification) -> str:
         return notification_recipient(obj) or "—"
 
-    @admin.display(description="Page")
+    @admin.display(description=gettext_lazy("Page"))
     def page_summary(self, obj: Notification) -> str:
         page = obj.page
         if page is None:
@@ -103,20 +104,20 @@ class NotificationAdmin(RolePermissionsMixin, CsvExportMixin, admin.ModelAdmin):
         version = f", schedule version {page.schedule_version}" if page.schedule_version else ""
         return f"{page.person_name}, {page.target}{version}, level {page.level}: {page.state}"
 
-    @admin.display(description="Error")
+    @admin.display(description=gettext_lazy("Error"))
     def short_error(self, obj: Notification) -> str:
         return (obj.last_error or "")[:80]
 
-    @admin.display(description="Alert group")
+    @admin.display(description=gettext_lazy("Alert group"))
     def alert_group_link(self, obj: Notification) -> str:
         url = reverse("admin:alerting_alertgroup_change", args=[obj.alert_group_id])
         return format_html('<a href="{}">{}</a>', url, _alertname(obj) or obj.alert_group_id)
 
-    @admin.display(description="Alerts as notified")
+    @admin.display(description=gettext_lazy("Alerts as notified"))
     def alerts_pretty(self, obj: Notification) -> str:
         return format_html("<pre>{}</pre>", json.dumps(obj.alerts, indent=2, sort_keys=True))
 
-    @admin.action(description="Retry now (failed notifications)", permissions=["act"])
+    @admin.action(description=gettext_lazy("Retry now (failed notifications)"), permissions=["act"])
     def retry_now(self, request, queryset):
         retried = 0
         for notification in queryset:
@@ -129,7 +130,9 @@ class NotificationAdmin(RolePermissionsMixin, CsvExportMixin, admin.ModelAdmin):
             except RetryError as exc:
                 self.message_user(request, str(exc), messages.WARNING)
         if retried:
-            self.message_user(request, f"Retrying {retried} notification(s) now.")
+            self.message_user(request, ngettext(
+                "Retrying %(count)d notification now.", "Retrying %(count)d notifications now.",
+                retried) % {"count": retried})
 
     def has_add_permission(self, request):
         return False

@@ -12,6 +12,7 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext, gettext_lazy
 
 from alerting.audit.admin import AuditedAdminMixin
 from alerting.fields import encrypted_value_readable
@@ -54,26 +55,26 @@ class ReceiverAdmin(RolePermissionsMixin, AuditedAdminMixin, admin.ModelAdmin):
                 )
             return page_health.get(obj.id, {})
 
-        @admin.display(description="Circuit")
+        @admin.display(description=gettext_lazy("Circuit"))
         def circuit(obj):
             state = health(obj).get("state") or "—"
             return format_html(
                 '<b style="color:{}">{}</b>', _STATE_COLOURS.get(state, "inherit"), state
             )
 
-        @admin.display(description="Last success")
+        @admin.display(description=gettext_lazy("Last success"))
         def last_success(obj):
             value = health(obj).get("last_success_at")
             return f"{value:%Y-%m-%d %H:%M}" if value else "—"
 
-        @admin.display(description="Last error")
+        @admin.display(description=gettext_lazy("Last error"))
         def last_error(obj):
             item = health(obj)
             if not item.get("last_error"):
                 return "—"
             return f"{item['last_failure_at']:%Y-%m-%d %H:%M}: {item['last_error'][:120]}"
 
-        @admin.display(description="Failures (1 h)")
+        @admin.display(description=gettext_lazy("Failures (1 h)"))
         def failures_last_hour(obj):
             return health(obj).get("failures_last_hour", 0)
 
@@ -108,15 +109,15 @@ class ReceiverAdmin(RolePermissionsMixin, AuditedAdminMixin, admin.ModelAdmin):
                     "secret_names"]
         return ["kind_display", "saved_secrets"]
 
-    @admin.display(description="Kind")
+    @admin.display(description=gettext_lazy("Kind"))
     def kind_display(self, obj: Receiver) -> str:
         return obj.get_kind_display() if obj.kind else "—"
 
-    @admin.display(description="Settings")
+    @admin.display(description=gettext_lazy("Settings"))
     def config_display(self, obj: Receiver) -> str:
         return format_html("<pre>{}</pre>", json.dumps(obj.config, indent=2, sort_keys=True))
 
-    @admin.display(description="Saved secrets")
+    @admin.display(description=gettext_lazy("Saved secrets"))
     def saved_secrets(self, obj: Receiver) -> str:
         if obj.pk and not encrypted_value_readable(obj, "secrets"):
             return _UNREADABLE
@@ -126,7 +127,7 @@ class ReceiverAdmin(RolePermissionsMixin, AuditedAdminMixin, admin.ModelAdmin):
             ", ", "{}: {}", ((name, secret_mask(str(value))) for name, value in obj.secrets.items())
         )
 
-    @admin.display(description="Secrets")
+    @admin.display(description=gettext_lazy("Secrets"))
     def secret_names(self, obj: Receiver) -> str:
         if obj.pk and not encrypted_value_readable(obj, "secrets"):
             return _UNREADABLE
@@ -165,7 +166,7 @@ class ReceiverAdmin(RolePermissionsMixin, AuditedAdminMixin, admin.ModelAdmin):
         for note in getattr(form, "notes", ()):  # e.g. a credential header moved to secrets
             self.message_user(request, note, messages.INFO)
 
-    @admin.action(description="Send a test notification", permissions=["act"])
+    @admin.action(description=gettext_lazy("Send a test notification"), permissions=["act"])
     def send_test_notification(self, request, queryset):
         for receiver in queryset:
             notification, _ = receiver_test_send(
@@ -176,13 +177,13 @@ class ReceiverAdmin(RolePermissionsMixin, AuditedAdminMixin, admin.ModelAdmin):
                 status = f" (HTTP {notification.last_http_status})" \
                     if notification.last_http_status else ""
                 self.message_user(request, format_html(
-                    '{}: test notification <a href="{}">delivered</a>{}.', receiver.name, url,
-                    status,
+                    gettext('{}: test notification <a href="{}">delivered</a>{}.'),
+                    receiver.name, url, status,
                 ), messages.SUCCESS)
             else:
                 self.message_user(request, format_html(
-                    '{}: test notification <a href="{}">{}</a>: {}', receiver.name, url,
-                    "failed" if notification.state == NotificationState.FAILED
-                    else "not delivered yet, will retry",
-                    notification.last_error or "no answer",
+                    gettext('{}: test notification <a href="{}">{}</a>: {}'), receiver.name, url,
+                    gettext("failed") if notification.state == NotificationState.FAILED
+                    else gettext("not delivered yet, will retry"),
+                    notification.last_error or gettext("no answer"),
                 ), messages.ERROR)
