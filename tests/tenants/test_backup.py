@@ -126,6 +126,15 @@ def test_a_restore_into_a_slug_in_use_refuses_unless_replace(backup_of_alpha, al
         assert not Receiver.objects.filter(name="added-after-the-backup").exists()
         assert Receiver.objects.filter(name="ops-hook").exists()
     assert "alpha: intact" in verify("alpha")
+    # The operators' chain says what was replaced, and by what.
+    with schema_context("public"):
+        from alerting.audit.heads.models import OperatorAuditEntry
+
+        actions = list(OperatorAuditEntry.objects.order_by("id").values_list("action", flat=True))
+    assert actions[-2:] == ["replace tenant by restore", "restore tenant"]
+    out = io.StringIO()
+    call_command("verify_audit_log", operators=True, stdout=out)
+    assert "(operators): intact" in out.getvalue()
 
 
 def test_a_domain_in_use_is_a_clear_error_and_nothing_is_restored(backup_of_alpha):
