@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.utils.translation import gettext as _
+
 from receivers.template_context import template_context
 from receivers.template_limits import LimitExceeded, TemplateError
 from receivers.template_render import template_render_timed
@@ -37,8 +39,14 @@ def template_source_check(*, channel: str, part: str, source: str) -> TemplateCh
 
     if part not in (parts := channel_parts(channel)):
         known = ", ".join(parts) or "none"
-        raise TemplateError(f"'{part}' is not a part of {channel} messages (parts: {known})")
+        raise TemplateError(_("'%(part)s' is not a part of %(channel)s messages (parts: %(known)s)")
+                            % {"part": part, "channel": channel, "known": known})
     return template_samples_check(source=source, html=part_is_html(channel, part))
+
+
+def _sample_problem(problem: str, sample: str) -> str:
+    """The renderer's own words (Jinja's, English), framed in the active language."""
+    return _("%(problem)s (with the sample '%(sample)s')") % {"problem": problem, "sample": sample}
 
 
 def template_compile_check(*, source: str, html: bool = False) -> None:
@@ -57,11 +65,10 @@ def template_samples_check(*, source: str, html: bool = False) -> TemplateCheck:
             )
         except LimitExceeded as exc:
             raise LimitExceeded(
-                f"{exc.message} (with the sample '{name}')", limit=exc.limit
+                _sample_problem(exc.message, name), limit=exc.limit
             ).at_line(exc.line) from None
         except TemplateError as exc:
-            message = f"{exc.message} (with the sample '{name}')"
-            raise TemplateError(message, line=exc.line) from None
+            raise TemplateError(_sample_problem(exc.message, name), line=exc.line) from None
         if rendered.cpu_seconds >= slowest.slowest_seconds:
             slowest = TemplateCheck(slowest_seconds=rendered.cpu_seconds, slowest_sample=name)
     return slowest

@@ -12,7 +12,8 @@ from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 
 from alerting.audit.models import AuditSource
 from alerting.audit.services import AuditActor, audit_action
@@ -55,20 +56,21 @@ def contact_method_verification_send(
     method = contact_method
     now = now or timezone.now()
     if method.verified_at is not None:
-        raise ValidationError({"verified_at": "This contact method is already verified."})
+        raise ValidationError({"verified_at": gettext("This contact method is already verified.")})
     if method.kind == "telegram":
-        raise ValidationError({"kind": (
+        raise ValidationError({"kind": gettext(
             "A Telegram account is confirmed by its owner: they send /link to the bot in a "
             "private chat and open the link it answers with."
         )})
     if method.kind != "email":
-        raise ValidationError({"kind": "Only email addresses are confirmed by a link for now."})
+        raise ValidationError(
+            {"kind": gettext("Only email addresses are confirmed by a link for now.")})
     carrier = page_carrier(kind=method.kind, address=method.address)
     if carrier is None:
-        raise VerificationSendError(
+        raise VerificationSendError(gettext(
             "No receiver carries email pages in this tenant: an editor marks one email "
             "receiver “carries pages”, then the confirmation mail can be sent."
-        )
+        ))
     previous = ContactMethod.objects.filter(pk=method.pk).values_list(
         "verification_sent_at", flat=True
     ).first()
@@ -76,7 +78,7 @@ def contact_method_verification_send(
         verification_sent_at__gt=now - RESEND_INTERVAL
     ).update(verification_sent_at=now)
     if not claimed:
-        raise ValidationError({"verification_sent_at": (
+        raise ValidationError({"verification_sent_at": gettext(
             "A confirmation mail was sent less than a minute ago: wait a minute before "
             "sending another."
         )})
@@ -98,17 +100,20 @@ def _confirmation_mail_send(*, method: ContactMethod, carrier) -> None:
         url = verification_url(tenant=tenant, contact_method_id=method.pk,
                                address=method.address)
     except SecretUnreadable:
-        raise VerificationSendError(
+        raise VerificationSendError(gettext(
             "Herald cannot decrypt the keys it needs to send the mail (see the encryption "
             "keys in the configuration)."
-        ) from None
-    carrier_verification_send(
-        method=method, carrier=carrier, what="confirmation mail",
-        subject=f"Confirm your address for Herald ({tenant.name})",
-        text=verification_mail_text(
+        )) from None
+    # The mail is the person's: in their profile's language, whoever sends it.
+    with translation.override(method.person.language or "en"):
+        subject = gettext("Confirm your address for Herald (%(tenant)s)") % {
+            "tenant": tenant.name}
+        text = verification_mail_text(
             person_name=method.person.display_name, tenant_name=tenant.name,
             address=method.address, url=url,
-        ),
+        )
+    carrier_verification_send(
+        method=method, carrier=carrier, what="confirmation mail", subject=subject, text=text,
     )
 
 
@@ -161,20 +166,20 @@ def contact_method_verify(*, token: str, expected_tenant=None) -> Verified:
     """
     claim = verification_token_read(token)
     if expected_tenant is not None and expected_tenant.pk != claim.tenant.pk:
-        raise VerificationError("This link is not valid.")
+        raise VerificationError(gettext("This link is not valid."))
     if connection.tenant.pk != claim.tenant.pk:
-        raise VerificationError("This link is not valid.")
+        raise VerificationError(gettext("This link is not valid."))
     with transaction.atomic():
         method = (
             ContactMethod.objects.select_for_update().select_related("person")
             .filter(pk=claim.contact_method_id).first()
         )
         if method is None:
-            raise VerificationError("This contact method no longer exists.", status=404)
+            raise VerificationError(gettext("This contact method no longer exists."), status=404)
         if method.address != claim.address:
-            raise VerificationError(
+            raise VerificationError(gettext(
                 "This link was sent for an address that has since changed: "
-                "ask for a new confirmation mail.", status=410,
+                "ask for a new confirmation mail."), status=410,
             )
         if method.verified_at is not None:
             return Verified(contact_method=method, already=True)

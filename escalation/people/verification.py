@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core import signing
+from django.utils.translation import gettext
 
 from alerting.encryption import SecretUnreadable
 from tenants.link_keys import link_keys_verifying
@@ -63,42 +64,44 @@ def verification_url(*, tenant: Tenant, contact_method_id: int, address: str) ->
 def verification_token_read(token: str) -> VerificationClaim:
     """What a token says; VerificationError when it is forged, altered, expired or not ours."""
     if len(token) > _TOKEN_MAX_LENGTH:
-        raise VerificationError("This link is not valid.")
+        raise VerificationError(gettext("This link is not valid."))
     slug, _, signed = token.partition(":")
     tenant = Tenant.objects.filter(slug=slug).first() if slug else None
     if tenant is None:
-        raise VerificationError("This link is not valid.")
+        raise VerificationError(gettext("This link is not valid."))
     try:
         keys = link_keys_verifying(tenant=tenant)
     except SecretUnreadable:
         raise VerificationError(
-            "Herald cannot check this link right now (its signing keys cannot be decrypted).",
+            gettext(
+                "Herald cannot check this link right now (its signing keys cannot be decrypted)."
+            ),
             status=503,
         ) from None
     try:
         value = _signer(keys).unsign_object(signed, max_age=VERIFICATION_MAX_AGE_SECONDS)
     except signing.SignatureExpired:
         raise VerificationError(
-            "This link has expired: ask for a new confirmation mail.", status=410
+            gettext("This link has expired: ask for a new confirmation mail."), status=410
         ) from None
     except signing.BadSignature:
-        raise VerificationError("This link is not valid.") from None
+        raise VerificationError(gettext("This link is not valid.")) from None
     if (
         not isinstance(value, dict)
         or value.get("t") != tenant.slug
         or not isinstance(value.get("m"), int)
         or not isinstance(value.get("a"), str)
     ):
-        raise VerificationError("This link is not valid.")
+        raise VerificationError(gettext("This link is not valid."))
     return VerificationClaim(tenant=tenant, contact_method_id=value["m"], address=value["a"])
 
 
 def verification_mail_text(*, person_name: str, tenant_name: str, address: str, url: str) -> str:
     """The plain text of the confirmation mail (pure)."""
-    return (
-        f"Hello {person_name},\n\n"
-        f"Herald ({tenant_name}) will page you at {address} when you are on call.\n"
-        f"Open this link to confirm that this address is yours:\n\n{url}\n\n"
+    return gettext(
+        "Hello %(person)s,\n\n"
+        "Herald (%(tenant)s) will page you at %(address)s when you are on call.\n"
+        "Open this link to confirm that this address is yours:\n\n%(url)s\n\n"
         "The link works for 3 days. If you did not expect this mail, ignore it: "
         "nobody will be paged at this address until it is confirmed.\n"
-    )
+    ) % {"person": person_name, "tenant": tenant_name, "address": address, "url": url}
