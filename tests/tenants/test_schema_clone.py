@@ -33,7 +33,8 @@ SELECT 'check', constraint_name || ' ' || check_clause FROM information_schema.c
 WHERE constraint_schema = %(schema)s AND constraint_name NOT LIKE '%%not_null'
 UNION ALL
 SELECT 'foreign key', constraint_name || ' -> own schema: '
-       || (unique_constraint_schema = %(schema)s)::text || ' ' || unique_constraint_name || ' ' || update_rule || ' ' || delete_rule
+       || (unique_constraint_schema = %(schema)s)::text || ' ' || unique_constraint_name
+       || ' ' || update_rule || ' ' || delete_rule
 FROM information_schema.referential_constraints WHERE constraint_schema = %(schema)s
 UNION ALL
 SELECT 'sequence', sequence_name || ' ' || data_type || ' ' || start_value || ' ' || increment
