@@ -29,6 +29,8 @@ class Command(BaseCommand):
         secret = secret_from_options(key_file=key_file, passphrase_env=passphrase_env,
                                      confirm=True)
         path = Path(out)
+        if path.exists():
+            raise CommandError(f"{path} exists already: choose another --out")
         partial = path.with_name(path.name + ".partial")
         try:
             # Written aside and renamed: a failed backup never leaves a file that looks whole.
