@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
+from django.conf import settings
 from django.test import Client
+from django.utils import translation
 
 from escalation.people.services import contact_method_create, contact_method_verification_send
 from tests.escalation.people.conftest import link_in
@@ -11,6 +15,12 @@ from tests.factories import PersonFactory
 from tests.ingest import keep_schema
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _default_language_afterwards() -> Iterator[None]:
+    yield  # the language middleware leaves the page's language active in the thread
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 def test_a_german_person_gets_the_mail_and_the_page_in_german(alpha, email_carrier, mailbox):
