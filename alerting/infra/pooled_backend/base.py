@@ -25,7 +25,6 @@ max_prepared_statements keeps them).
 
 from __future__ import annotations
 
-from django.db import transaction
 from django_tenants.postgresql_backend import base as tenants_base
 from django_tenants.utils import quote_schema_name
 from psycopg.pq import TransactionStatus
@@ -53,8 +52,9 @@ class DatabaseWrapper(tenants_base.DatabaseWrapper):
     def _with_search_path(self, execute, sql, params, many, context):
         path = self._search_path()
         if self.get_autocommit():
-            # A statement alone: its own short transaction, path first.
-            with transaction.atomic(using=self.alias):
+            # A statement alone: its own short transaction, path first (psycopg's
+            # block: BEGIN ... COMMIT, or ROLLBACK on an error; Django's state untouched).
+            with self.connection.transaction():
                 self._set_local_search_path(path)
                 return execute(sql, params, many, context)
         if (
