@@ -38,60 +38,75 @@ _PERIOD = "g.first_seen_at >= %(start)s AND g.first_seen_at < %(end)s"
 _INCIDENTS = f"""(
     SELECT g.id, g.incident, g.acknowledged_at, g.acknowledged_by, g.first_seen_at,
            COALESCE(sev.name, 'none') AS severity,
-           EXTRACT(EPOCH FROM g.acknowledged_at - g.first_seen_at) AS tta,
-           EXTRACT(EPOCH FROM g.resolved_at - g.first_seen_at) AS ttr
+           date_part('epoch', g.acknowledged_at - g.first_seen_at) AS tta,
+           date_part('epoch', g.resolved_at - g.first_seen_at) AS ttr
     FROM alerting_alertgroup g
     LEFT JOIN (VALUES {_severity_values()}) AS sev(spelling, name)
            ON sev.spelling = lower(btrim(g.common_labels->>'severity'))
     WHERE {_PERIOD}
 ) i"""
 _IN_PERIOD = f"(SELECT g.id FROM alerting_alertgroup g WHERE {_PERIOD})"
+# The incidents' times alone, for the dimensions that expand each incident to
+# several keys: the severity label is read once per incident, not once per key.
+_TIMES = f"""(
+    SELECT g.id, date_part('epoch', g.acknowledged_at - g.first_seen_at) AS tta,
+           date_part('epoch', g.resolved_at - g.first_seen_at) AS ttr
+    FROM alerting_alertgroup g WHERE {_PERIOD}
+) i"""
 
 # Which incidents each dimension's key covers (id, key); docs/reports.md says why.
 _MEMBERS = {
     "severity": None,  # a column of the incident itself
     # Every receiver that was sent something about the group.
-    "receiver": f"""
+    # Read in the order of the index reports_notif_group_receiver (group, name, id),
+    # so the DISTINCTs below are a streaming pass, not a sort or hash of every row.
+    "receiver": """
         SELECT DISTINCT n.alert_group_id AS id, n.receiver_name AS key
-        FROM receivers_notification n WHERE n.alert_group_id IN {_IN_PERIOD}""",
+        FROM receivers_notification n""",
     # A route reached the group through one of its receivers, its policy or its team's.
-    "route": f"""
-        SELECT n.alert_group_id AS id, r.name AS key
-        FROM (SELECT DISTINCT alert_group_id, receiver_id FROM receivers_notification
-              WHERE alert_group_id IN {_IN_PERIOD}) n
-        JOIN alerting_route_receivers rr ON rr.receiver_id = n.receiver_id
-        JOIN alerting_route r ON r.id = rr.route_id
-        UNION
-        SELECT e.alert_group_id, r.name
-        FROM escalation_escalation e
-        JOIN alerting_route r ON r.escalation_policy_id = e.policy_id
-        WHERE e.alert_group_id IN {_IN_PERIOD}
-        UNION
-        SELECT e.alert_group_id, r.name
-        FROM escalation_escalation e
-        JOIN escalation_team t ON t.escalation_policy_id = e.policy_id
-        JOIN alerting_route r ON r.team_id = t.id
-        WHERE e.alert_group_id IN {_IN_PERIOD}""",
+    "route": """
+        SELECT m.id, r.name AS key
+        FROM (
+            -- Deduplicated on integers (route names are unique), named afterwards.
+            SELECT DISTINCT u.id, u.route_id FROM (
+                SELECT n.alert_group_id AS id, rr.route_id
+                FROM (SELECT DISTINCT alert_group_id, receiver_name, receiver_id
+                      FROM receivers_notification) n
+                JOIN alerting_route_receivers rr ON rr.receiver_id = n.receiver_id
+                UNION ALL
+                SELECT e.alert_group_id, r.id
+                FROM escalation_escalation e
+                JOIN alerting_route r ON r.escalation_policy_id = e.policy_id
+                UNION ALL
+                SELECT e.alert_group_id, r.id
+                FROM escalation_escalation e
+                JOIN escalation_team t ON t.escalation_policy_id = e.policy_id
+                JOIN alerting_route r ON r.team_id = t.id
+            ) u
+        ) m JOIN alerting_route r ON r.id = m.route_id""",
     # A team's incidents: those its escalation policy ran for.
     "team": f"""
         SELECT DISTINCT e.alert_group_id AS id, t.name AS key
         FROM escalation_escalation e
         JOIN escalation_team t ON t.escalation_policy_id = e.policy_id
         WHERE e.alert_group_id IN {_IN_PERIOD}""",
-    # Who acknowledged: the person whose page of this incident was acknowledged
-    # (the first, if several), else the group's acknowledged_by as recorded (a
-    # member without a page, an API token).
+    # Who acknowledged (read with the incident's times): the person whose page of
+    # this incident was acknowledged (the first, if several), else the group's
+    # acknowledged_by as recorded (a member without a page, an API token).
     "person": f"""
-        SELECT i.id, COALESCE(p.person_name, NULLIF(i.acknowledged_by, '')) AS key
-        FROM {_INCIDENTS}
+        SELECT g.id, COALESCE(p.person_name, NULLIF(g.acknowledged_by, '')) AS key,
+               date_part('epoch', g.acknowledged_at - g.first_seen_at) AS tta,
+               date_part('epoch', g.resolved_at - g.first_seen_at) AS ttr
+        FROM alerting_alertgroup g
         LEFT JOIN (
+            -- One incident per group here: ordered as reports_page_acknowledged is.
             SELECT DISTINCT ON (p.alert_group_id) p.alert_group_id, p.person_name
             FROM escalation_page p JOIN alerting_alertgroup g
               ON g.id = p.alert_group_id AND p.incident = g.incident
             WHERE p.state = 'acknowledged' AND {_PERIOD}
-            ORDER BY p.alert_group_id, p.stopped_at, p.id
-        ) p ON p.alert_group_id = i.id
-        WHERE i.acknowledged_at IS NOT NULL""",
+            ORDER BY p.alert_group_id, p.incident, p.stopped_at, p.id
+        ) p ON p.alert_group_id = g.id
+        WHERE {_PERIOD} AND g.acknowledged_at IS NOT NULL""",
 }
 
 
@@ -109,11 +124,22 @@ class TimeRow:
     ttr_p95: float | None
 
 
-def _fetch(sql: str, params: dict) -> list[tuple]:
+# For the breakdowns that expand each incident to several keys: the planner
+# guesses a few hundred rows where there are a million (DISTINCT over a join),
+# then picks per-row index lookups and sorts by key; every step here is bulk.
+_BULK = "SET LOCAL enable_nestloop = off; SET LOCAL enable_sort = off"
+
+
+def _fetch(sql: str, params: dict, *, settings: str = "") -> list[tuple]:
     # JIT compiling these aggregates costs seconds and saves milliseconds, and the
     # percentiles' sorts of 100,000 rows spill to disk under the default work_mem.
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SET LOCAL jit = off; SET LOCAL work_mem = '128MB'")
+        # The report indexes are read whole and stay cached: at the default random
+        # page cost the planner prefers reading the table and sorting it again.
+        cursor.execute("SET LOCAL jit = off; SET LOCAL work_mem = '128MB'; "
+                       "SET LOCAL random_page_cost = 1.1")
+        if settings:
+            cursor.execute(settings)
         cursor.execute(sql, params)
         return cursor.fetchall()
 
@@ -128,28 +154,48 @@ def _float(value) -> float | None:
     return None if value is None else float(value)
 
 
+def _pair(values) -> tuple[float | None, float | None]:
+    # percentile_cont over an array of fractions: NULL when no row had a value.
+    return (None, None) if values is None else (_float(values[0]), _float(values[1]))
+
+
 def response_times(*, dimension: str, start: datetime, end: datetime) -> list[TimeRow]:
     """MTTA and MTTR (mean, p50, p95) per key of one dimension, incidents of [start, end)."""
     if dimension not in _MEMBERS:
         raise ValueError(f"unknown dimension {dimension!r}")
     members = _MEMBERS[dimension]
-    source = (
-        f"{_INCIDENTS} CROSS JOIN LATERAL (SELECT i.severity AS key) m" if members is None
-        else f"({members}) m JOIN {_INCIDENTS} ON i.id = m.id"
-    )
+    if dimension == "severity":
+        source = f"{_INCIDENTS} CROSS JOIN LATERAL (SELECT i.severity AS key) m"
+    elif dimension == "person":  # one key per incident, read with its times
+        source = f"({members}) i CROSS JOIN LATERAL (SELECT i.key) m"
+    else:
+        source = f"({members}) m JOIN {_TIMES} ON i.id = m.id"
+    # Hashed per key (an incident reached by every receiver is a row per receiver:
+    # sorting all those rows by key was most of the time), each key's times kept
+    # in an array; then each array sorted once for both its percentiles.
     sql = f"""
-    SELECT COALESCE(m.key, ''), count(*), count(i.tta), avg(i.tta),
-           percentile_cont(0.5) WITHIN GROUP (ORDER BY i.tta),
-           percentile_cont(0.95) WITHIN GROUP (ORDER BY i.tta),
-           count(i.ttr), avg(i.ttr),
-           percentile_cont(0.5) WITHIN GROUP (ORDER BY i.ttr),
-           percentile_cont(0.95) WITHIN GROUP (ORDER BY i.ttr)
-    FROM {source}
-    GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 200
+    SELECT a.key, a.incidents, a.acknowledged, a.tta_mean, tta.p, a.resolved, a.ttr_mean, ttr.p
+    FROM (
+        SELECT COALESCE(m.key, '') AS key, count(*) AS incidents,
+               count(i.tta) AS acknowledged, avg(i.tta) AS tta_mean,
+               count(i.ttr) AS resolved, avg(i.ttr) AS ttr_mean,
+               array_agg(i.tta) FILTER (WHERE i.tta IS NOT NULL) AS ttas,
+               array_agg(i.ttr) FILTER (WHERE i.ttr IS NOT NULL) AS ttrs
+        FROM {source}
+        GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 200
+    ) a
+    CROSS JOIN LATERAL (SELECT percentile_cont(ARRAY[0.5, 0.95]) WITHIN GROUP (ORDER BY x) AS p
+                        FROM unnest(a.ttas) x) tta
+    CROSS JOIN LATERAL (SELECT percentile_cont(ARRAY[0.5, 0.95]) WITHIN GROUP (ORDER BY x) AS p
+                        FROM unnest(a.ttrs) x) ttr
+    ORDER BY 2 DESC, 1
     """
     return [
-        TimeRow(row[0], row[1], row[2], *map(_float, row[3:6]), row[6], *map(_float, row[7:10]))
-        for row in _fetch(sql, {"start": start, "end": end})
+        TimeRow(key, incidents, acknowledged, _float(tta_mean), *_pair(tta),
+                resolved, _float(ttr_mean), *_pair(ttr))
+        for key, incidents, acknowledged, tta_mean, tta, resolved, ttr_mean, ttr
+        in _fetch(sql, {"start": start, "end": end},
+                  settings=_BULK if dimension in ("route", "receiver", "team") else "")
     ]
 
 
@@ -208,28 +254,37 @@ class NoiseRow:
 
 def noisiest_alerts(*, start: datetime, end: datetime, limit: int = NOISE_LIMIT) -> list[NoiseRow]:
     """The alert groups that fired most often in [start, end) (incidents notified as firing)."""
+    # First the top groups, from the period's firing notifications alone (an
+    # index-only range scan of reports_notif_created_cover); then the per-incident
+    # figures for those few groups only, not for every incident of the period.
     sql = """
-    WITH n AS (
-        SELECT alert_group_id, COALESCE(incident, 1) AS incident,
-               min(created_at) FILTER (WHERE status = 'firing') AS fired_at,
-               min(created_at) FILTER (WHERE status = 'resolved') AS resolved_at
-        FROM receivers_notification
-        WHERE created_at >= %(start)s AND created_at < %(end)s
-        GROUP BY 1, 2
-    ), top AS (
-        SELECT alert_group_id, count(*) AS fired FROM n WHERE fired_at IS NOT NULL
+    WITH top AS (
+        SELECT alert_group_id, count(*) AS fired
+        FROM (SELECT DISTINCT alert_group_id, COALESCE(incident, 1) AS incident
+              FROM receivers_notification
+              WHERE created_at >= %(start)s AND created_at < %(end)s AND status = 'firing') f
         GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT %(limit)s
+    ), n AS (
+        SELECT n.alert_group_id, COALESCE(n.incident, 1) AS incident,
+               min(n.created_at) FILTER (WHERE n.status = 'firing') AS fired_at,
+               min(n.created_at) FILTER (WHERE n.status = 'resolved') AS resolved_at
+        FROM receivers_notification n JOIN top ON top.alert_group_id = n.alert_group_id
+        WHERE n.created_at >= %(start)s AND n.created_at < %(end)s
+        GROUP BY 1, 2
     )
     SELECT g.id, COALESCE(g.common_labels->>'alertname', ''), g.group_labels, top.fired,
-           (SELECT count(*) FROM n WHERE n.alert_group_id = g.id AND n.fired_at IS NOT NULL
-              AND (EXISTS (SELECT 1 FROM escalation_page p WHERE p.alert_group_id = g.id
-                             AND p.incident = n.incident AND p.state = 'acknowledged')
-                   OR (n.incident = g.incident AND g.acknowledged_at IS NOT NULL))),
-           (SELECT avg(EXTRACT(EPOCH FROM n.resolved_at - n.fired_at)) FROM n
-             WHERE n.alert_group_id = g.id AND n.resolved_at > n.fired_at),
-           (SELECT sum(EXTRACT(EPOCH FROM n.resolved_at - n.fired_at)) FROM n
-             WHERE n.alert_group_id = g.id AND n.resolved_at > n.fired_at)
+           count(*) FILTER (
+               WHERE n.fired_at IS NOT NULL
+                 AND (EXISTS (SELECT 1 FROM escalation_page p WHERE p.alert_group_id = g.id
+                                AND p.incident = n.incident AND p.state = 'acknowledged')
+                      OR (n.incident = g.incident AND g.acknowledged_at IS NOT NULL))),
+           avg(date_part('epoch', n.resolved_at - n.fired_at))
+               FILTER (WHERE n.resolved_at > n.fired_at),
+           sum(date_part('epoch', n.resolved_at - n.fired_at))
+               FILTER (WHERE n.resolved_at > n.fired_at)
     FROM top JOIN alerting_alertgroup g ON g.id = top.alert_group_id
+    JOIN n ON n.alert_group_id = g.id
+    GROUP BY g.id, top.fired
     ORDER BY top.fired DESC, g.id
     """
     return [
@@ -238,22 +293,25 @@ def noisiest_alerts(*, start: datetime, end: datetime, limit: int = NOISE_LIMIT)
     ]
 
 
+# Counted per quarter hour of absolute time first (an integer key, no time zone
+# lookup per row), then each quarter hour read on the tenant's clock: every time
+# zone's offset is a whole number of quarter hours, so each falls in one hour.
+_VOLUME = """
+    SELECT EXTRACT(HOUR FROM to_timestamp(q.quarter * 900.0) AT TIME ZONE %(zone)s)::int,
+           sum(q.count)::bigint
+    FROM (SELECT floor(date_part('epoch', {column}) / 900)::bigint AS quarter, count(*)
+          FROM {table} WHERE {column} >= %(start)s AND {column} < %(end)s GROUP BY 1) q
+    GROUP BY 1"""
+
+
 def volume_by_hour(*, start: datetime, end: datetime, zone: str) -> dict[str, list[int]]:
     """Incidents and notifications per hour of the day (0-23) on the tenant's clock."""
     params = {"start": start, "end": end, "zone": zone}
     incidents, notifications = [0] * 24, [0] * 24
-    for hour, count in _fetch(
-        """SELECT EXTRACT(HOUR FROM first_seen_at AT TIME ZONE %(zone)s)::int, count(*)
-           FROM alerting_alertgroup WHERE first_seen_at >= %(start)s AND first_seen_at < %(end)s
-           GROUP BY 1""", params,
-    ):
-        incidents[hour] = count
-    for hour, count in _fetch(
-        """SELECT EXTRACT(HOUR FROM created_at AT TIME ZONE %(zone)s)::int, count(*)
-           FROM receivers_notification WHERE created_at >= %(start)s AND created_at < %(end)s
-           GROUP BY 1""", params,
-    ):
-        notifications[hour] = count
+    for counts, table, column in ((incidents, "alerting_alertgroup", "first_seen_at"),
+                                  (notifications, "receivers_notification", "created_at")):
+        for hour, count in _fetch(_VOLUME.format(table=table, column=column), params):
+            counts[hour] = count
     return {"incidents": incidents, "notifications": notifications}
 
 
