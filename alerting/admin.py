@@ -10,12 +10,17 @@ from django import forms
 from django.contrib import admin, messages
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
+from alerting import flapping
 from alerting.admin_inlines import HistoryInline
 from alerting.audit.admin import AuditedAdminMixin, PeriodFilter
 from alerting.audit.models import AuditSource
 from alerting.audit.services import AuditActor
+from alerting.due import silence_due_note
 from alerting.matchers import MatcherError, parse_matchers
 from alerting.models import Alert, AlertGroup, Route, Silence
 from alerting.selectors import route_outline
@@ -44,14 +49,14 @@ class ReadOnlyAdmin(RolePermissionsMixin, admin.ModelAdmin):
 
 class AlertInline(HistoryInline):
     model = Alert
-    fields = ["fingerprint", "status", "labels", "starts_at", "ends_at"]
+    fields = ["fingerprint", "status", "flapping", "labels", "starts_at", "ends_at"]
     readonly_fields = fields
 
 
 class SeverityFilter(admin.SimpleListFilter):
     """By level, as routing ranks it: "critical" also lists `crit`, `P1`, ` Fatal `..."""
 
-    title = "severity"
+    title = _("severity")
     parameter_name = "severity"
     label_path = "common_labels__severity"
 
@@ -89,7 +94,7 @@ class LabelSearchMixin:
         return super().get_search_results(request, queryset, search_term)
 
 
-def _audited_group_action(modeladmin, request, queryset, *, service, verb: str) -> None:
+def _audited_group_action(modeladmin, request, queryset, *, service, done_message) -> None:
     done = 0
     for group in queryset:
         audit = AuditActor(
@@ -101,7 +106,7 @@ def _audited_group_action(modeladmin, request, queryset, *, service, verb: str) 
             modeladmin.message_user(request, f"{group}: {exc}", messages.WARNING)
             continue
         done += 1
-    modeladmin.message_user(request, f"{verb.title()}d {done} alert group(s).")
+    modeladmin.message_user(request, done_message(done) % {"count": done})
 
 
 @admin.register(AlertGroup)
@@ -140,28 +145,32 @@ class AlertGroupAdmin(LabelSearchMixin, ReadOnlyAdmin):
             "paging_gaps": gap_list_for_group(alert_group_id=group_id),
             "paging_gap_count": gap_count_for_group(alert_group_id=group_id),
         }
-        # Times on this page are the tenant's wall clock, as its business hours are.
+        # Times on this page are the tenant's wall clock, as its business hours are (the
+        # paging section names the zone); the admin's other pages use the viewer's zone.
         with timezone.override(zone):
             response = super().change_view(request, object_id, form_url, context)
             if hasattr(response, "render"):
                 response.render()
         return response
 
-    @admin.display(description="Alert name")
+    @admin.display(description=_("Alert name"))
     def alertname(self, obj: AlertGroup) -> str:
         return obj.common_labels.get("alertname") or obj.group_key
 
-    @admin.display(description="Severity")
+    @admin.display(description=_("Severity"))
     def severity(self, obj: AlertGroup) -> str:
         return obj.common_labels.get("severity", "")
 
-    @admin.display(description="Acknowledged")
+    @admin.display(description=_("Acknowledged"))
     def acknowledged(self, obj: AlertGroup) -> str:
         if not obj.acknowledged_at:
             return "—"
-        return f"{obj.acknowledged_by} at {obj.acknowledged_at:%Y-%m-%d %H:%M}"
+        return _("%(who)s at %(when)s") % {
+            "who": obj.acknowledged_by,
+            "when": date_format(timezone.localtime(obj.acknowledged_at), "SHORT_DATETIME_FORMAT"),
+        }
 
-    @admin.display(description="Notifications and their attempts")
+    @admin.display(description=_("Notifications and their attempts"))
     def notifications(self, obj: AlertGroup) -> str:
         from receivers.selectors import notification_list_for_group, notification_recipient
 
@@ -178,37 +187,45 @@ class AlertGroupAdmin(LabelSearchMixin, ReadOnlyAdmin):
             rows.append(format_html(
                 '<li><a href="{}">{} → {} ({})</a>{}: {}<ul>{}</ul></li>',
                 url, notification.status, notification.receiver_name, notification.channel,
-                format_html(", page to {}", recipient) if recipient else "",
+                format_html(_(", page to {}"), recipient) if recipient else "",
                 notification.state, attempts,
             ))
         return format_html("<ul>{}</ul>", format_html_join("", "{}", ((r,) for r in rows))) \
             if rows else "—"
 
-    @admin.action(description="Acknowledge the selected alert groups", permissions=["act"])
+    @admin.action(description=_("Acknowledge the selected alert groups"), permissions=["act"])
     def acknowledge(self, request, queryset):
         _audited_group_action(
-            self, request, queryset, service=alert_group_acknowledge, verb="acknowledge"
+            self, request, queryset, service=alert_group_acknowledge,
+            done_message=lambda count: ngettext(
+                "Acknowledged %(count)d alert group.", "Acknowledged %(count)d alert groups.",
+                count),
         )
 
-    @admin.action(description="Resolve the selected alert groups", permissions=["act"])
+    @admin.action(description=_("Resolve the selected alert groups"), permissions=["act"])
     def resolve(self, request, queryset):
-        _audited_group_action(self, request, queryset, service=alert_group_resolve, verb="resolve")
+        _audited_group_action(
+            self, request, queryset, service=alert_group_resolve,
+            done_message=lambda count: ngettext(
+                "Resolved %(count)d alert group.", "Resolved %(count)d alert groups.", count),
+        )
 
 
 @admin.register(Alert)
 class AlertAdmin(LabelSearchMixin, ReadOnlyAdmin):
-    list_display = ["__str__", "severity", "status", "instance", "starts_at", "ends_at",
-                    "last_seen_at"]
-    list_filter = ["status", AlertSeverityFilter, GroupPeriodFilter, "suppressed"]
+    list_display = ["__str__", "severity", "status", "flapping", "instance", "starts_at",
+                    "ends_at", "last_seen_at"]
+    list_filter = ["status", AlertSeverityFilter, GroupPeriodFilter, "suppressed", "flapping"]
+    exclude = ["flap_changes", "flap_receivers"]  # noise control's bookkeeping (H4)
     search_fields = ["fingerprint"]
     date_hierarchy = "starts_at"
     list_select_related = ["group"]
 
-    @admin.display(description="Severity")
+    @admin.display(description=_("Severity"))
     def severity(self, obj: Alert) -> str:
         return obj.labels.get("severity", "")
 
-    @admin.display(description="Instance")
+    @admin.display(description=_("Instance"))
     def instance(self, obj: Alert) -> str:
         return obj.labels.get("instance", "")
 
@@ -219,7 +236,7 @@ def _clean_matchers(value: str, *, required: bool) -> str:
     except MatcherError as exc:
         raise forms.ValidationError(str(exc)) from None
     if required and not parsed:
-        raise forms.ValidationError("At least one matcher is needed.")
+        raise forms.ValidationError(_("At least one matcher is needed."))
     return value
 
 
@@ -229,6 +246,7 @@ class RouteForm(forms.ModelForm):
         fields = [
             "name", "parent", "position", "matchers", "min_severity", "continue_matching",
             "is_default", "receivers", "inherit_receivers", "escalation_policy",
+            "flap_threshold", "flap_window", "flap_hold",
         ]
 
     def __init__(self, *args, **kwargs):
@@ -236,6 +254,18 @@ class RouteForm(forms.ModelForm):
         if self.instance.pk and "parent" in self.fields:
             # Itself is never a choice; its subtree is refused on save, with the reason.
             self.fields["parent"].queryset = Route.objects.exclude(pk=self.instance.pk)
+        # Flapping settings (H4): left empty, the defaults (docs/noise-control.md).
+        for name in ("flap_threshold", "flap_window"):
+            if name in self.fields:
+                self.fields[name].required = False
+
+    def clean_flap_threshold(self):
+        value = self.cleaned_data.get("flap_threshold")
+        return flapping.DEFAULT_THRESHOLD if value is None else value
+
+    def clean_flap_window(self):
+        value = self.cleaned_data.get("flap_window")
+        return flapping.DEFAULT_WINDOW_SECONDS if value is None else value
 
     def clean_matchers(self):
         return _clean_matchers(self.cleaned_data["matchers"], required=False)
@@ -292,6 +322,7 @@ class SilenceAdmin(RolePermissionsMixin, AuditedAdminMixin, admin.ModelAdmin):
         if not change:
             obj.created_by = request.user.get_username()
         super().save_model(request, obj, form, change)
+        silence_due_note(silence=obj)  # the sweep releases what it holds when it ends
 
 
 

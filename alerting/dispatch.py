@@ -13,6 +13,7 @@ from typing import Any
 from django.db import transaction
 
 from alerting.models import Alert, AlertGroup, AlertStatus
+from alerting.noise import noise_control_targets
 from alerting.routing import routes_for
 from alerting.selectors import DispatchConfig, config_version, dispatch_config
 from alerting.silencing import silence_for
@@ -108,6 +109,11 @@ def alerts_dispatch(
             targets.setdefault(receiver.id, [])
             targets[receiver.id] = targets[receiver.id] + resolved
 
+    # --- noise control (H4, alerting.noise): flapping holds and storm folds ---
+    targets = noise_control_targets(
+        alert_group=alert_group, targets=targets, config=config, now=now
+    )
+    # --- end noise control ---
     notification_ids = _notifications_create(alert_group, targets, config)
     for policy_id in sorted(policies):
         escalation_start(alert_group=alert_group, policy_id=policy_id, now=now)

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from alerting.models import Alert
+from alerting.reports.overview import overview_report_context
 from escalation.oncall_overview import schedules_on_call_now
 from escalation.paging.selectors import gap_count_recent, gap_list_recent, tenant_zone
 from receivers.delivery.phone_limits import phone_spend_warning
@@ -114,6 +115,7 @@ def overview_view(site):
             # The gaps' times are shown on the tenant's wall clock, as on a group's page.
             "gap_zone": tenant_zone().key,
             "phone_spend": phone_spend_warning(),
+            "report_overview": overview_report_context(),
         }
         return TemplateResponse(request, "admin/overview.html", context)
 

@@ -7,9 +7,11 @@ from zoneinfo import ZoneInfo
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from alerting.audit.services import AuditActor, audit_action
 from alerting.dispatch import alerts_dispatch
+from alerting.due import silence_due_note
 from alerting.matchers import MatcherError, parse_matchers
 from alerting.models import Alert, AlertGroup, AlertStatus, Route, Silence, SilenceKind
 from alerting.routing import route_placement_problem
@@ -45,7 +47,7 @@ def alert_group_acknowledge(
     with transaction.atomic():
         group = AlertGroup.objects.select_for_update().get(id=alert_group_id)
         if group.status == AlertStatus.RESOLVED:
-            raise AlertGroupActionError("The alert group is resolved already.")
+            raise AlertGroupActionError(gettext("The alert group is resolved already."))
         first = group.acknowledged_at is None
         if first:
             group.acknowledged_at = timezone.now()
@@ -87,7 +89,7 @@ def alert_group_resolve(
     with transaction.atomic():
         group = AlertGroup.objects.select_for_update().get(id=alert_group_id)
         if group.status == AlertStatus.RESOLVED:
-            raise AlertGroupActionError("The alert group is resolved already.")
+            raise AlertGroupActionError(gettext("The alert group is resolved already."))
         firing = list(group.alerts.filter(status=AlertStatus.FIRING))
         for alert in firing:
             alert.previous_status, alert.previous_starts_at = alert.status, alert.starts_at
@@ -166,28 +168,32 @@ def silence_create(
     """A one-off silence (starts_at, ends_at) or a weekly window (weekdays and times)."""
     try:
         if not parse_matchers(matchers):
-            raise SilenceError("At least one matcher is needed.")
+            raise SilenceError(gettext("At least one matcher is needed."))
     except MatcherError as exc:
         raise SilenceError(str(exc)) from None
     if weekdays:
         if window_start is None or window_end is None:
-            raise SilenceError("A weekly silence needs window_start and window_end.")
+            raise SilenceError(gettext("A weekly silence needs window_start and window_end."))
         if any(day not in range(7) for day in weekdays):
-            raise SilenceError("Weekdays go from 0 (Monday) to 6 (Sunday).")
+            raise SilenceError(gettext("Weekdays go from 0 (Monday) to 6 (Sunday)."))
         try:
             ZoneInfo(time_zone)
         except (LookupError, ValueError):
-            raise SilenceError(f"Unknown time zone {time_zone!r}.") from None
+            raise SilenceError(
+                gettext("Unknown time zone %(zone)r.") % {"zone": time_zone}
+            ) from None
         kind = SilenceKind.WEEKLY
     else:
         if starts_at is None or ends_at is None or ends_at <= starts_at:
-            raise SilenceError("A one-off silence needs starts_at before ends_at.")
+            raise SilenceError(gettext("A one-off silence needs starts_at before ends_at."))
         kind = SilenceKind.ONCE
-    return Silence.objects.create(
+    silence = Silence.objects.create(
         matchers=matchers, kind=kind, starts_at=starts_at, ends_at=ends_at,
         weekdays=sorted(set(weekdays or [])), window_start=window_start, window_end=window_end,
         time_zone=time_zone, comment=comment, created_by=created_by,
     )
+    silence_due_note(silence=silence)  # the sweep releases what it holds when it ends
+    return silence
 
 
 class RouteTreeError(ValueError):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from alerting.infra.celery import app
+from alerting.noise_tasks import noise_control_tick  # noqa: F401 - registers the task (H4)
 from tenants.models_due import DueKind
 from tenants.tasks import due_work_tick_fanned
 

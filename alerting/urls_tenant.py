@@ -1,7 +1,7 @@
 """URLs on a tenant's own domain: its admin, and ingest too."""
 
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 
 from alerting.api.urls import api_urlpatterns
 from escalation.calendar_views import calendar_feed
@@ -17,6 +17,8 @@ admin.site.site_title = "Herald"
 
 urlpatterns = [
     *api_urlpatterns,
+    # Before the admin: its app index would take /admin/reports/ (reports' SLA targets).
+    path("admin/reports/", include("alerting.reports.urls")),
     path("admin/", admin.site.urls),
     path("ack/<str:token>/", acknowledge, name="acknowledge-link"),
     path("act/<str:token>/", act, name="action-link"),

@@ -18,10 +18,12 @@ from celery.contrib.testing.worker import start_worker
 from celery.signals import task_postrun
 from django.conf import settings
 from django.db import connection, connections
+from django.utils import translation
 from pytest_django.plugin import blocking_manager_key
 
 from alerting.infra.celery import app as celery_app
 from alerting.infra.embedded import EmbeddedRedis
+from alerting.infra.i18n_catalogues import catalogues_compile
 from alerting.infra.settings import counter_storage_for
 from tenants.middleware import domain_cache_clear
 from tenants.models import Tenant
@@ -30,7 +32,7 @@ from tenants.services import ingest_key_create, tenant_create
 from tests.receivers.outbound_jail import jail_install, offline_resolver_install
 
 TENANT_SLUGS = ("alpha", "beta")
-TENANT_TABLE_APPS = ("alerting", "receivers", "escalation")
+TENANT_TABLE_APPS = ("alerting", "receivers", "escalation", "reports")
 
 # Per run, so two test runs on one machine (two checkouts, two people) do not
 # share a broker or a test database.
@@ -39,6 +41,9 @@ broker = EmbeddedRedis(Path(settings.VAR_DIR) / f"test-{os.getpid()}")
 
 def pytest_configure(config: pytest.Config) -> None:
     settings.DATABASES["default"].setdefault("TEST", {})["NAME"] = f"test_herald_{os.getpid()}"
+    # The interface's catalogues (.mo are not in git): compiled once, when any .mo is
+    # missing or older than its .po, before a test first asks for French or German.
+    catalogues_compile(only_stale=True)
     # The broker must be known before anything touches the Celery app.
     broker.start()
     celery_app.conf.broker_url = broker.url
@@ -139,6 +144,9 @@ def _fresh_caches() -> Iterator[None]:
     domain_cache_clear()
     yield
     connection.set_schema_to_public()
+    # The language middleware leaves a request's language active in the thread
+    # (tests/escalation/i18n): the next test starts in the default language again.
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 @pytest.fixture

@@ -263,6 +263,9 @@ def _route_apply(change: Change, desired: ConfigDocument) -> None:
             "inherit_receivers": spec.receivers != [],
             "escalation_policy": policy,
             "team": team,
+            "flap_threshold": spec.flap_threshold,
+            "flap_window": spec.flap_window,
+            "flap_hold": spec.flap_hold,
         },
     )
     route.receivers.set(_receivers_named(spec.receivers or []))

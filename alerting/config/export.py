@@ -161,6 +161,8 @@ def _route_specs() -> list[RouteSpec]:
             receivers=own or (None if route.inherit_receivers else []),
             escalation_policy=route.escalation_policy.name if route.escalation_policy else None,
             team=route.team.name if route.team else None,
+            flap_threshold=route.flap_threshold, flap_window=route.flap_window,
+            flap_hold=route.flap_hold,
             routes=[spec(child) for child in children.get(route.id, [])],
         )
 

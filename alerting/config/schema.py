@@ -16,6 +16,7 @@ from limits import parse as rate_parse
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
+from alerting import flapping
 from alerting.config.schema_oncall import (
     PersonSpec,
     ScheduleSpec,
@@ -188,6 +189,12 @@ class RouteSpec(_Spec):
     escalation_policy: str | None = None
     # Pages this team by its escalation policy, when the route names no policy.
     team: str | None = Field(None, min_length=1, max_length=100)
+    # Flapping (docs/noise-control.md): more than flap_threshold state changes
+    # within flap_window seconds; flap_hold: one summary per window instead.
+    flap_threshold: int = Field(flapping.DEFAULT_THRESHOLD, ge=2, le=flapping.MAX_THRESHOLD)
+    flap_window: int = Field(flapping.DEFAULT_WINDOW_SECONDS, ge=flapping.MIN_WINDOW_SECONDS,
+                             le=flapping.MAX_WINDOW_SECONDS)
+    flap_hold: bool = False
     routes: list[RouteSpec] = Field(default_factory=list)
 
     @field_validator("matchers")

@@ -160,6 +160,17 @@ _prepare_threshold = os.environ.get("DATABASE_PREPARE_THRESHOLD", "5")
 DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = (
     int(_prepare_threshold) if _prepare_threshold else None
 )
+# Behind PgBouncer in transaction mode (docs/operating.md): the search_path is
+# set per transaction, never on the shared session (alerting/infra/pooled_backend),
+# no server-side cursors (they outlive a transaction), and no prepared
+# statements unless DATABASE_PREPARE_THRESHOLD says so (PgBouncer >= 1.21).
+DATABASE_POOLER = os.environ.get("DATABASE_POOLER", "").strip().lower()
+if DATABASE_POOLER == "transaction":
+    DATABASES["default"].update(
+        ENGINE="alerting.infra.pooled_backend", DISABLE_SERVER_SIDE_CURSORS=True
+    )
+    if "DATABASE_PREPARE_THRESHOLD" not in os.environ:
+        DATABASES["default"]["OPTIONS"]["prepare_threshold"] = None
 DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -168,7 +179,10 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
 
-LANGUAGE_CODE = "en-us"
+# Issue 21: the interface in English, French and German. Each app's catalogue is
+# its locale/ folder; `make messages` (manage.py compile_catalogues) compiles them.
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("fr", "Français"), ("de", "Deutsch")]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
@@ -225,6 +239,22 @@ HERALD_SWEEP_PENDING_AFTER_SECONDS = int(os.environ.get("HERALD_SWEEP_PENDING_AF
 HERALD_SWEEP_INTERVAL_SECONDS = int(os.environ.get("HERALD_SWEEP_INTERVAL_SECONDS", "30"))
 # How often due escalation steps and ended silences are looked for.
 HERALD_ESCALATION_TICK_SECONDS = int(os.environ.get("HERALD_ESCALATION_TICK_SECONDS", "15"))
+# Periodic work visits only the tenants the due-work index names (tenants/due_work.py):
+# at most this many per tick, in batches of this size fanned out across the
+# workers; every tenant's entries are recomputed every HERALD_DUE_FULL_SWEEP_SECONDS,
+# the bound for work written behind the index's back.
+HERALD_DUE_TICK_MAX_TENANTS = int(os.environ.get("HERALD_DUE_TICK_MAX_TENANTS", "20000"))
+HERALD_DUE_BATCH_SIZE = int(os.environ.get("HERALD_DUE_BATCH_SIZE", "50"))
+HERALD_DUE_FULL_SWEEP_SECONDS = int(os.environ.get("HERALD_DUE_FULL_SWEEP_SECONDS", "600"))
+HERALD_DUE_REINDEX_BATCH_SIZE = int(os.environ.get("HERALD_DUE_REINDEX_BATCH_SIZE", "200"))
+# A new tenant's schema is a copy of a migrated template schema (tenants/schema_clone.py);
+# "0": migrate each new schema instead (half a second each).
+HERALD_TENANT_SCHEMA_CLONE = os.environ.get("HERALD_TENANT_SCHEMA_CLONE", "1") == "1"
+# `migrate_schemas --executor multiprocessing` migrates this many schemas at once.
+TENANT_MULTIPROCESSING_MAX_PROCESSES = int(
+    os.environ.get("TENANT_MULTIPROCESSING_MAX_PROCESSES", str(os.cpu_count() or 2))
+)
+TENANT_MULTIPROCESSING_CHUNKS = int(os.environ.get("TENANT_MULTIPROCESSING_CHUNKS", "50"))
 # Where links in notifications (acknowledge) point: the public URL of Herald's
 # public site (behind a proxy: the proxy's). Required in production mode;
 # runherald takes it from --host/--port when unset (issue 16).
@@ -256,6 +286,8 @@ LOGGING = {
 # --- Admin and audit (issue 7) ---
 # The audit log lives in each tenant's schema, beside what it records.
 TENANT_APPS.append("alerting.audit")
+# Reports on the tenant's history (issue 21): SLA targets in its schema.
+TENANT_APPS.append("alerting.reports")
 # The tenant admin site enforces tenant membership and roles (tenants/sites.py).
 SHARED_APPS[SHARED_APPS.index("django.contrib.admin")] = "tenants.admin_config.HeraldAdminConfig"
 # --- Audit trail (issue 16) ---
@@ -341,6 +373,9 @@ AXES_LOCKOUT_CALLABLE = "tenants.login_security.lockout_response"
 AXES_VERBOSE = False  # Herald's audit trail records logins; no usernames in the logs
 MIDDLEWARE.insert(MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
                   "django_otp.middleware.OTPMiddleware")
+# The viewer's language and time zone: profile, else browser, else tenant (issue 21).
+MIDDLEWARE.insert(MIDDLEWARE.index("django_otp.middleware.OTPMiddleware") + 1,
+                  "tenants.middleware_language.TenantLanguageMiddleware")
 MIDDLEWARE.insert(MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
                   "csp.middleware.CSPMiddleware")
 MIDDLEWARE.insert(MIDDLEWARE.index("django_prometheus.middleware.PrometheusAfterMiddleware"),

@@ -17,6 +17,7 @@ Other apps call what is imported here.
 
 from receivers.delivery.deliver import notification_deliver, notifications_deliver
 from receivers.delivery.manual import RetryError, notification_retry, receiver_test_send
+from receivers.delivery.noise_fold import alerts_fold_into_digests
 from receivers.delivery.outbox import (
     notification_bulk_create,
     notification_sweep,
@@ -27,6 +28,7 @@ from receivers.delivery.results import DeliveryResult
 __all__ = [
     "DeliveryResult",
     "RetryError",
+    "alerts_fold_into_digests",
     "notification_bulk_create",
     "notification_deliver",
     "notification_retry",
