@@ -10,8 +10,6 @@ from collections import defaultdict
 from datetime import datetime
 from typing import Any
 
-from django.db import transaction
-
 from alerting.models import Alert, AlertGroup, AlertStatus
 from alerting.noise import noise_control_targets
 from alerting.routing import routes_for
@@ -19,7 +17,7 @@ from alerting.selectors import DispatchConfig, config_version, dispatch_config
 from alerting.silencing import silence_for
 from escalation.models import Team
 from escalation.services import escalation_start
-from receivers.delivery import notification_bulk_create, notifications_enqueue
+from receivers.delivery import notification_bulk_create, notifications_wake
 from receivers.models import Receiver
 from receivers.selectors import receivers_notified_of
 
@@ -117,8 +115,7 @@ def alerts_dispatch(
     notification_ids = _notifications_create(alert_group, targets, config)
     for policy_id in sorted(policies):
         escalation_start(alert_group=alert_group, policy_id=policy_id, now=now)
-    if notification_ids:
-        transaction.on_commit(lambda: notifications_enqueue(notification_ids=notification_ids))
+    notifications_wake(notification_ids=notification_ids)
     return notification_ids
 
 

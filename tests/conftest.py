@@ -25,6 +25,7 @@ from alerting.infra.celery import app as celery_app
 from alerting.infra.embedded import EmbeddedRedis
 from alerting.infra.i18n_catalogues import catalogues_compile
 from alerting.infra.settings import counter_storage_for
+from receivers.delivery.relay import delivery_relay_start, delivery_relay_stop
 from tenants.middleware import domain_cache_clear
 from tenants.models import Tenant
 from tenants.selectors import ingest_key_cache_clear
@@ -208,10 +209,17 @@ def ingest_key() -> Callable[[Tenant], str]:
 
 @pytest.fixture(scope="session")
 def celery_worker_thread(django_db_setup) -> Iterator[None]:
-    """A real Celery worker (solo pool, in a thread) on the real broker."""
+    """A real Celery worker (solo pool, in a thread) on the real broker, and its relay."""
     celery_app.control.purge()  # tasks queued by earlier, rolled-back tests
     with start_worker(celery_app, pool="solo", perform_ping_check=False, shutdown_timeout=5):
-        yield
+        # The test worker does not send worker_ready, which starts it in a real one.
+        relay = delivery_relay_start()
+        if relay is not None:
+            relay.leading.wait(10)
+        try:
+            yield
+        finally:
+            delivery_relay_stop()
 
 
 def wait_for(predicate: Callable[[], object], timeout: float = 10.0) -> object:

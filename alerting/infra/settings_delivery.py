@@ -44,6 +44,19 @@ HERALD_TENANT_MAX_CONCURRENT_SENDS = int(os.environ.get("HERALD_TENANT_MAX_CONCU
 # its own carries on with what is still due (a worker's warm shutdown waits
 # for its running tasks).
 HERALD_DELIVERY_RUNNER_SECONDS = float(os.environ.get("HERALD_DELIVERY_RUNNER_SECONDS", "5"))
+# How a transaction that writes notifications wakes a worker: "notify"
+# (PostgreSQL NOTIFY, heard by the relay in a worker: no broker publish in
+# the request, no broker hop before the send) or "broker" (a Celery task on
+# commit). Sweeps and retries always use the broker (receivers/delivery/wake.py).
+HERALD_DELIVERY_WAKE = os.environ.get("HERALD_DELIVERY_WAKE", "notify").strip().lower()
+if HERALD_DELIVERY_WAKE not in ("notify", "broker"):
+    raise ValueError(f"HERALD_DELIVERY_WAKE must be notify or broker, not {HERALD_DELIVERY_WAKE!r}")
+# Threads of a worker's relay that run woken tenants' deliveries in place;
+# when all are busy, a wake goes to the broker as a task instead.
+HERALD_RELAY_THREADS = int(os.environ.get("HERALD_RELAY_THREADS", "4"))
+# The relay's own connection (LISTEN needs a session): set it to reach
+# PostgreSQL past a transaction-pooling PgBouncer. Empty: Django's database.
+HERALD_RELAY_DATABASE_URL = os.environ.get("HERALD_RELAY_DATABASE_URL", "")
 # The queue this installation's tasks go to, so several can share a broker.
 CELERY_TASK_DEFAULT_QUEUE = os.environ.get("HERALD_CELERY_QUEUE", "celery")
 

@@ -1,6 +1,8 @@
 """Delivery, the worker's half of an alert's path: one home, one entry point.
 
     outbox      notifications written with the alerts, enqueued on commit; the sweep
+    wake        how a transaction that wrote notifications wakes a worker (NOTIFY or a task)
+    relay       the worker thread that hears the wakes and starts deliveries at once
     deliver     the entry point: claim, send, record a batch of notifications
     claim       what may be sent now (leased), and what waits, folds or fails over
     rules       the claim's rules, written once (pure)
@@ -24,6 +26,7 @@ from receivers.delivery.outbox import (
     notifications_enqueue,
 )
 from receivers.delivery.results import DeliveryResult
+from receivers.delivery.wake import notifications_wake
 
 __all__ = [
     "DeliveryResult",
@@ -35,5 +38,6 @@ __all__ = [
     "notification_sweep",
     "notifications_deliver",
     "notifications_enqueue",
+    "notifications_wake",
     "receiver_test_send",
 ]
