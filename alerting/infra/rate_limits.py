@@ -14,7 +14,10 @@ import redis  # noqa: F401 - `limits` imports it lazily, which races between thr
 from django.conf import settings
 from limits import RateLimitItem, parse, storage, strategies
 
+from alerting.infra.rate_lease import LeasedLimiter
+
 _limiters: dict[str, strategies.SlidingWindowCounterRateLimiter] = {}
+_leased: dict[str, LeasedLimiter] = {}
 _lock = threading.Lock()
 
 
@@ -28,6 +31,17 @@ def shared_limiter() -> strategies.SlidingWindowCounterRateLimiter:
                 storage.storage_from_string(url)
             )
             _limiters[url] = limiter
+    return limiter
+
+
+def leased_limiter() -> LeasedLimiter:
+    """The shared limiter, spent through this process's leases (alerting.infra.rate_lease)."""
+    url = settings.HERALD_RATE_LIMIT_STORAGE_URL
+    limiter = _leased.get(url)
+    if limiter is None:
+        shared = shared_limiter()
+        with _lock:
+            limiter = _leased.setdefault(url, LeasedLimiter(shared))
     return limiter
 
 
