@@ -9,6 +9,7 @@ import pytest
 import requests
 from django_tenants.utils import tenant_context
 
+from receivers.delivery.relay import delivery_relay_start, delivery_relay_stop
 from receivers.models import Notification, NotificationState
 from receivers.tasks import notification_sweep_all_tenants
 from tests.conftest import broker, wait_for
@@ -55,11 +56,12 @@ def test_simultaneous_posts_of_the_same_group_notify_once(live_server, committed
         assert Notification.objects.count() == 5
 
 
-def test_alerts_accepted_during_a_broker_outage_are_delivered_after_it(
+def test_with_broker_wakes_alerts_accepted_during_a_broker_outage_are_delivered_after_it(
     live_server, committed_tenants, celery_worker_thread, httpserver, ingest_key, settings, caplog
 ):
     # Its own level: a test worker started earlier may have raised the root's.
     caplog.set_level(logging.WARNING)
+    settings.HERALD_DELIVERY_WAKE = "broker"  # the wake is a task on commit
     alpha = committed_tenants["alpha"]
     httpserver.expect_request("/hook").respond_with_data("ok")
     with tenant_context(alpha):
@@ -88,4 +90,63 @@ def test_alerts_accepted_during_a_broker_outage_are_delivered_after_it(
             lambda: Notification.objects.filter(state=NotificationState.DELIVERED).exists(),
             timeout=30,
         )
+    assert len(httpserver.log) == 1
+
+
+def test_the_relay_delivers_at_once_even_while_the_broker_is_down(
+    live_server, committed_tenants, celery_worker_thread, httpserver, ingest_key
+):
+    alpha = committed_tenants["alpha"]
+    httpserver.expect_request("/hook").respond_with_data("ok")
+    with tenant_context(alpha):
+        ReceiverFactory(secrets={"url": httpserver.url_for("/hook")})
+    key = ingest_key(alpha)
+
+    broker.stop()
+    try:
+        response = requests.post(
+            live_server.url + INGEST, json=WebhookPayloadFactory(),
+            headers={"Authorization": f"Bearer {key}"}, timeout=30,
+        )
+        assert response.status_code == 200
+        # The wake went through PostgreSQL: no broker between the commit and the send.
+        with tenant_context(alpha):
+            wait_for(
+                lambda: Notification.objects.filter(state=NotificationState.DELIVERED).exists(),
+                timeout=30,
+            )
+    finally:
+        broker.start()
+    assert len(httpserver.log) == 1
+
+
+def test_a_wake_nobody_hears_leaves_the_notification_to_the_sweep(
+    live_server, committed_tenants, celery_worker_thread, httpserver, ingest_key, settings
+):
+    alpha = committed_tenants["alpha"]
+    httpserver.expect_request("/hook").respond_with_data("ok")
+    with tenant_context(alpha):
+        ReceiverFactory(secrets={"url": httpserver.url_for("/hook")})
+    key = ingest_key(alpha)
+
+    delivery_relay_stop()  # no relay listening: the NOTIFY reaches nobody
+    try:
+        response = requests.post(
+            live_server.url + INGEST, json=WebhookPayloadFactory(),
+            headers={"Authorization": f"Bearer {key}"}, timeout=30,
+        )
+        assert response.status_code == 200
+        with tenant_context(alpha):
+            assert Notification.objects.get().state == NotificationState.PENDING
+
+        settings.HERALD_SWEEP_PENDING_AFTER_SECONDS = 0
+        notification_sweep_all_tenants.delay()
+        with tenant_context(alpha):
+            wait_for(
+                lambda: Notification.objects.filter(state=NotificationState.DELIVERED).exists(),
+                timeout=30,
+            )
+    finally:
+        relay = delivery_relay_start()
+        relay.leading.wait(10)
     assert len(httpserver.log) == 1
