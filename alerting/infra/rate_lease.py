@@ -1,7 +1,7 @@
-"""Leased rate-limit tokens: a busy web process takes several from the shared counter at once.
+"""Leased rate-limit tokens: a busy process takes several from the shared counter at once.
 
-Counting every ingest request in Redis costs a round trip per request, a
-tenth of a small webhook's work. A process instead takes a *lease* of
+Counting every ingest request (and every delivery) in Redis costs a round
+trip each, a tenth of a small webhook's work. A process instead takes a *lease* of
 tokens from the shared sliding window in one hit (`cost=n`) and spends
 them locally for up to `LEASE_SECONDS`. The lease is sized by what the
 process served in its previous period, and never more than 1 % of the
@@ -41,16 +41,16 @@ class _Lease:
     served: int = 0
     served_last_period: int = 0
 
-    def spend(self, now: float) -> bool:
-        """Count a request in this period; True if a leased token pays for it."""
+    def spend(self, now: float, cost: int) -> bool:
+        """Count `cost` in this period; True if leased tokens pay for it."""
         elapsed = now - self.period_started_at
         if elapsed >= LEASE_SECONDS:
             # A quiet period in between: the last busy one says nothing of now.
             self.served_last_period = self.served if elapsed < 2 * LEASE_SECONDS else 0
             self.served, self.period_started_at = 0, now
-        self.served += 1
-        if self.tokens > 0 and now < self.expires_at:
-            self.tokens -= 1
+        self.served += cost
+        if self.tokens >= cost and now < self.expires_at:
+            self.tokens -= cost
             return True
         return False
 
@@ -64,19 +64,26 @@ class LeasedLimiter:
         self._leases: dict[str, _Lease] = {}
         self._lock = threading.Lock()
 
-    def hit(self, item: RateLimitItem, *identifiers: str) -> bool:
+    def hit(self, item: RateLimitItem, *identifiers: str, cost: int = 1) -> bool:
         key = item.key_for(*identifiers)
         now = self._clock()
         with self._lock:
             lease = self._leases.setdefault(key, _Lease(period_started_at=now))
-            if lease.spend(now):
+            if lease.spend(now, cost):
                 return True
-            size = lease_size(limit=item.amount, served_last_period=lease.served_last_period)
-        if size > 1 and self._shared.hit(item, *identifiers, cost=size):
+            size = max(cost, lease_size(limit=item.amount,
+                                        served_last_period=lease.served_last_period))
+        if size > cost and self._shared.hit(item, *identifiers, cost=size):
             with self._lock:
-                lease.tokens, lease.expires_at = size - 1, now + LEASE_SECONDS
+                lease.tokens, lease.expires_at = size - cost, now + LEASE_SECONDS
             return True
-        return self._shared.hit(item, *identifiers)
+        return self._shared.hit(item, *identifiers, cost=cost)
 
     def get_window_stats(self, item: RateLimitItem, *identifiers: str):
         return self._shared.get_window_stats(item, *identifiers)
+
+    def clear(self, item: RateLimitItem, *identifiers: str) -> None:
+        """Forget the shared counter and this process's lease of it."""
+        with self._lock:
+            self._leases.pop(item.key_for(*identifiers), None)
+        self._shared.clear(item, *identifiers)

@@ -1,7 +1,7 @@
 """Delivery rate limits per tenant and per receiver, counted where every worker sees them.
 
 Sliding-window counters from `limits` in the broker's Redis (or
-HERALD_RATE_LIMIT_STORAGE_URL). Fails open: a counter store that is down
+HERALD_RATE_LIMIT_STORAGE_URL), spent through leases. Fails open: a counter store that is down
 must not hold up pages.
 """
 
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
-from alerting.infra.rate_limits import rate_item, shared_limiter
+from alerting.infra.rate_limits import leased_limiter, rate_item
 
 logger = logging.getLogger(__name__)
 
@@ -38,10 +38,11 @@ def delivery_rate_take(
         (rate_item(receiver_rate or settings.HERALD_RECEIVER_RATE_LIMIT), "receiver", receiver_key),
     ]
     try:
-        limiter = shared_limiter()
+        limiter = leased_limiter()
         for rate, scope, key in checks:
-            # One round trip each; a message refused by the receiver's limit
-            # has used one of the tenant's, which errs on the side of fewer.
+            # Through this process's leases (alerting.infra.rate_lease): a round
+            # trip each only when a lease runs out. A message refused by the
+            # receiver's limit has used one of the tenant's: errs on the side of fewer.
             if not limiter.hit(rate, "delivery", scope, key, cost=count):
                 stats = limiter.get_window_stats(rate, "delivery", scope, key)
                 wait = max(0.5, stats.reset_time - time.time())
@@ -53,7 +54,7 @@ def delivery_rate_take(
 
 def rate_limits_reset(*, tenant_key: str, receiver_key: str, receiver_rate: str) -> None:
     """Forget the counters (tests, and an operator who raised a limit)."""
-    limiter = shared_limiter()
+    limiter = leased_limiter()
     for rate, scope, key in (
         (rate_item(settings.HERALD_TENANT_DELIVERY_RATE_LIMIT), "tenant", tenant_key),
         (rate_item(receiver_rate or settings.HERALD_RECEIVER_RATE_LIMIT), "receiver", receiver_key),

@@ -78,3 +78,14 @@ def test_a_quiet_tenant_is_counted_exactly():
 
     assert answers == [True, True, True, False, False]
     assert shared.asked == 5
+
+
+def test_a_batch_spends_as_many_tokens_as_it_has_messages():
+    shared, clock, leased = _limiter()
+    rate = parse("20/minute")
+    answers = []
+    for batch in range(5):
+        clock.now = 1000.0 + batch
+        answers.append(leased.hit(rate, "delivery", "tenant", "t1", cost=5))
+
+    assert answers == [True, True, True, True, False]
