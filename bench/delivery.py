@@ -36,20 +36,22 @@ WARMUP = 50
 
 
 def run_scenario(
-    environment, tenant, *, name: str, url: str, count: int, threads: int, one_by_one: bool,
+    environment, tenant, *, name: str, url: str, count: int, threads: int, enqueued: str,
     audit: bool = True,
 ) -> dict:
     """Time one worker process delivering `count` notifications, after a warm-up.
 
-    `one_by_one` enqueues a task per notification, as single-alert ingests
-    do; otherwise they are enqueued together (a backlog, or one incident for
-    many receivers) and the outbox hands them over in batches.
+    `enqueued`: "one wake each" NOTIFYs the worker's relay once per
+    notification, as single-alert ingests do (HERALD_DELIVERY_WAKE=notify);
+    "one task each" publishes a task per notification (=broker); "together"
+    enqueues them at once (a backlog, or one incident for many receivers)
+    and the outbox hands them over in batches.
     """
     import psutil
     from django.db.models import Max, Min
     from django_tenants.utils import tenant_context
 
-    from receivers.delivery import notifications_enqueue
+    from receivers.delivery import notifications_enqueue, notifications_wake
     from receivers.models import DeliveryAttempt, Notification
 
     warmup = outbox_fill(tenant, count=WARMUP, url=url)
@@ -79,7 +81,10 @@ def run_scenario(
         wait_delivered(tenant, warmup, name=name, worker=worker)
         before = process.cpu_times()
         with tenant_context(tenant):
-            if one_by_one:
+            if enqueued == "one wake each":
+                for notification_id in ids:
+                    notifications_wake(notification_ids=[notification_id])
+            elif enqueued == "one task each":
                 for notification_id in ids:
                     notifications_enqueue(notification_ids=[notification_id])
             else:
@@ -113,7 +118,7 @@ def run_scenario(
         "scenario": name,
         "audit": "on" if audit else "off",
         "seal_seconds": seal_seconds,
-        "enqueued": "one task each" if one_by_one else "together",
+        "enqueued": enqueued,
         "notifications": count,
         "threads": threads,
         "seconds": round(wall, 2),
@@ -150,17 +155,19 @@ def main() -> None:
     try:
         tenant, _ = bench_tenant(slug="benchdelivery", receiver_url=f"{base}/instant")
         scenarios = [
-            ("instant", "instant", args.count, args.threads, False),
-            ("instant", "instant", args.count, args.threads, True),
-            ("slow-200ms", "slow", args.slow_count, args.threads, False),
-            ("slow-200ms", "slow", args.slow_count, args.slow_threads, False),
-            ("slow-200ms", "slow", args.slow_count, args.slow_threads, True),
+            ("instant", "instant", args.count, args.threads, "together"),
+            ("instant", "instant", args.count, args.threads, "one task each"),
+            ("instant", "instant", args.count, args.threads, "one wake each"),
+            ("slow-200ms", "slow", args.slow_count, args.threads, "together"),
+            ("slow-200ms", "slow", args.slow_count, args.slow_threads, "together"),
+            ("slow-200ms", "slow", args.slow_count, args.slow_threads, "one task each"),
+            ("slow-200ms", "slow", args.slow_count, args.slow_threads, "one wake each"),
         ]
         audits = {"both": (False, True), "on": (True,), "off": (False,)}[args.audit]
         results = [
             run_scenario(environment, tenant, name=name, url=f"{base}/{path}", count=count,
-                         threads=threads, one_by_one=one_by_one, audit=audit)
-            for name, path, count, threads, one_by_one in scenarios
+                         threads=threads, enqueued=enqueued, audit=audit)
+            for name, path, count, threads, enqueued in scenarios
             for audit in audits
             if args.only != "fairness"
         ]
