@@ -11,7 +11,8 @@ are in both modes.
 Either way the wake is only a hint that work is due: the database is the
 queue. A wake nobody hears (no relay running, a relay that died) leaves the
 notifications pending, and the sweep hands them to the broker after
-`HERALD_SWEEP_PENDING_AFTER_SECONDS`.
+`HERALD_SWEEP_PENDING_AFTER_SECONDS` (the wake notes the tenant in the
+due-work index, as a published task does: tenants/due_work.py).
 """
 
 from __future__ import annotations
@@ -32,8 +33,12 @@ def notifications_wake(*, notification_ids: list[int]) -> None:
     if not notification_ids:
         return
     if settings.HERALD_DELIVERY_WAKE == "notify":
+        from receivers.due import notifications_due_note
+
         with connection.cursor() as cursor:
             # pg_notify, not NOTIFY: the schema is a parameter, never SQL text.
             cursor.execute("SELECT pg_notify(%s, %s)", [WAKE_CHANNEL, connection.schema_name])
+        # A wake nobody hears is swept: the sweep visits tenants the index names.
+        notifications_due_note()
         return
     transaction.on_commit(partial(notifications_enqueue, notification_ids=notification_ids))

@@ -56,7 +56,7 @@ def test_a_busy_process_asks_the_shared_counter_a_few_times_a_second_not_per_req
 
 
 def test_leases_never_admit_more_than_the_limit():
-    shared, clock, leased = _limiter()
+    _shared, clock, leased = _limiter()
     rate = parse("1000/minute")
     admitted = 0
     for request in range(3000):
@@ -81,7 +81,7 @@ def test_a_quiet_tenant_is_counted_exactly():
 
 
 def test_a_batch_spends_as_many_tokens_as_it_has_messages():
-    shared, clock, leased = _limiter()
+    _shared, clock, leased = _limiter()
     rate = parse("20/minute")
     answers = []
     for batch in range(5):
