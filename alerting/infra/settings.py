@@ -345,6 +345,12 @@ if os.environ.get("HERALD_LOG_FORMAT", "plain").strip().lower() == "json":
 # --- Delivery, fair workers and templates (issues 5, 14, 15): in their own module.
 from alerting.infra.settings_delivery import *  # noqa: E402, F403
 
+# Behind a transaction pooler the relay's LISTEN and leadership lock need a
+# session of their own: without HERALD_RELAY_DATABASE_URL, wake by the broker.
+if (DATABASE_POOLER == "transaction" and not HERALD_RELAY_DATABASE_URL  # noqa: F405
+        and "HERALD_DELIVERY_WAKE" not in os.environ):
+    HERALD_DELIVERY_WAKE = "broker"
+
 # --- Logins, HTTPS and operations (issue 16) ---
 # Production mode: neither HERALD_DEBUG nor HERALD_DEMO. There, HERALD_BASE_URL
 # and /metrics credentials are required: runherald and gunicorn's start refuse

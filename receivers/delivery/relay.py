@@ -38,7 +38,7 @@ from receivers.delivery.wake import WAKE_CHANNEL
 logger = logging.getLogger(__name__)
 
 # pg_try_advisory_lock key of the relay's leadership (the bytes of "herald-r").
-_LEADER_LOCK = 0x6865_7261_6C64_2D72
+RELAY_LEADER_LOCK = 0x6865_7261_6C64_2D72
 _RETRY_SECONDS = 2.0
 _LISTEN_TIMEOUT_SECONDS = 1.0
 # A schema name as PostgreSQL and django-tenants allow it; anything else that
@@ -90,7 +90,7 @@ class DeliveryRelay:
         with psycopg.connect(**self._params, autocommit=True) as conn:
             while not self._stopping.is_set():
                 (leader,) = conn.execute(
-                    "SELECT pg_try_advisory_lock(%s)", [_LEADER_LOCK]
+                    "SELECT pg_try_advisory_lock(%s)", [RELAY_LEADER_LOCK]
                 ).fetchone()
                 if leader:
                     break
@@ -161,8 +161,11 @@ def delivery_relay_start() -> DeliveryRelay | None:
     return _relay
 
 
-def delivery_relay_stop() -> None:
+def delivery_relay_stop() -> bool:
+    """Stop this process's relay; True if one was running."""
     global _relay
-    if _relay is not None:
-        _relay.stop()
-        _relay = None
+    if _relay is None:
+        return False
+    _relay.stop()
+    _relay = None
+    return True

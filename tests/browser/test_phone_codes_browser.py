@@ -47,8 +47,9 @@ def test_a_member_verifies_her_number_with_the_code_her_phone_got(
     status = page.locator(".field-status").first
     expect(status).to_contain_text("Unverified: not paged")
     page.click("text=Send code")
+    # Alice reads French (her profile), the admin's messages included.
     expect(page.locator(".messagelist")).to_contain_text(
-        "A code was sent by SMS to +33612345678: enter it here.")
+        "Un code a été envoyé par SMS au +33612345678 : saisissez-le ici.")
     text = json.loads(httpserver.log[-1][0].get_data())["text"]
     assert text.startswith("Votre code Herald pour Alpha est ")  # in her language
     code = re.search(r"\d{6}", text).group()
@@ -58,7 +59,7 @@ def test_a_member_verifies_her_number_with_the_code_her_phone_got(
     page.click("text=Enter code")
 
     expect(page.locator(".messagelist")).to_contain_text(
-        "+33612345678 is verified: it will be paged.")
+        "+33612345678 est vérifiée : elle sera appelée.")
     expect(page.locator(".field-status").first).to_contain_text("Verified")
     with tenant_context(alpha):
         assert ContactMethod.objects.get(pk=number.pk).verified

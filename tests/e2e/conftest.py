@@ -15,6 +15,7 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
+from receivers.delivery.relay import delivery_relay_start, delivery_relay_stop
 from tests.conftest import broker
 
 
@@ -28,6 +29,8 @@ def celery_worker_processes(tmp_path) -> Iterator[Callable[..., subprocess.Popen
     """
     started: list[subprocess.Popen] = []
     db = connection.settings_dict
+    # The workers under test hear the deliveries' wakes, not this process's relay.
+    relay_was_running = delivery_relay_stop()
 
     def start(queue: str = "celery", env: dict[str, str] | None = None) -> subprocess.Popen:
         environment = {
@@ -64,3 +67,5 @@ def celery_worker_processes(tmp_path) -> Iterator[Callable[..., subprocess.Popen
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
+    if relay_was_running:
+        delivery_relay_start().leading.wait(10)

@@ -19,6 +19,7 @@ import pytest
 from django_tenants.utils import tenant_context
 from werkzeug import Response
 
+from receivers.due import notifications_due_note
 from receivers.models import Notification, NotificationState
 from receivers.tasks import deliver_notification
 from tests.conftest import broker, wait_for
@@ -60,6 +61,8 @@ def test_a_worker_killed_mid_send_is_made_good_after_restart(
         receiver = ReceiverFactory(secrets={"url": httpserver.url_for("/hook")})
         notification = NotificationFactory(receiver=receiver)
         deliver_notification.apply_async((notification.id,), queue=worker_process.queue)
+        # As every enqueue does: the sweep visits the tenant if the task is lost.
+        notifications_due_note()
 
     doomed = worker_process()
     wait_for(first_arrived.is_set, timeout=60)

@@ -83,6 +83,8 @@ def test_labels_are_bounded(alpha, ingest_key):
                 assert set(sample.labels) <= {
                     "tenant", "status", "receiver", "channel", "policy", "level", "reason",
                     "code", "state", "le",
+                    # noise control's: flapping started/ended, storm per tenant/group
+                    "event", "scope",
                 }, sample
 
 

@@ -8,7 +8,8 @@ test database, which this checkout's migrations built. It must take a
 webhook and store it; the new code must then read what it stored.
 
 The earlier commit: HERALD_PREVIOUS_RELEASE if set; else HEAD when this
-checkout has migrations not yet committed; else the parent of the newest
+checkout has migrations not yet committed; else the newest `release-*` tag
+before HEAD (each landed release is tagged); else the parent of the newest
 commit that changed a migration (the code right before the schema changed).
 """
 
@@ -48,6 +49,9 @@ def previous_release() -> str:
         return git("rev-parse", chosen)
     if git("status", "--porcelain", "--", *MIGRATIONS):
         return git("rev-parse", "HEAD")
+    tags = git("tag", "--list", "release-*", "--merged", "HEAD", "--sort=-creatordate")
+    if tags:
+        return git("rev-parse", tags.split()[0] + "^{commit}")
     newest = git("log", "-1", "--format=%H", "--", *MIGRATIONS)
     return git("rev-parse", f"{newest}~1")
 
