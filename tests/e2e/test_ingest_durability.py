@@ -40,6 +40,28 @@ def post_together(url: str, key: str, payloads: list[dict]) -> list[int]:
     return codes
 
 
+def receiver_at(httpserver, tenant) -> None:
+    """The tenant's one receiver: the local server's /hook, answering at once."""
+    httpserver.expect_request("/hook").respond_with_data("ok")
+    with tenant_context(tenant):
+        ReceiverFactory(secrets={"url": httpserver.url_for("/hook")})
+
+
+def post_one_alert(live_server, key: str) -> requests.Response:
+    return requests.post(
+        live_server.url + INGEST, json=WebhookPayloadFactory(),
+        headers={"Authorization": f"Bearer {key}"}, timeout=30,
+    )
+
+
+def wait_delivered(tenant) -> None:
+    with tenant_context(tenant):
+        wait_for(
+            lambda: Notification.objects.filter(state=NotificationState.DELIVERED).exists(),
+            timeout=30,
+        )
+
+
 def test_simultaneous_posts_of_the_same_group_notify_once(live_server, committed_tenants,
                                                           ingest_key):
     alpha = committed_tenants["alpha"]
@@ -63,17 +85,12 @@ def test_with_broker_wakes_alerts_accepted_during_a_broker_outage_are_delivered_
     caplog.set_level(logging.WARNING)
     settings.HERALD_DELIVERY_WAKE = "broker"  # the wake is a task on commit
     alpha = committed_tenants["alpha"]
-    httpserver.expect_request("/hook").respond_with_data("ok")
-    with tenant_context(alpha):
-        ReceiverFactory(secrets={"url": httpserver.url_for("/hook")})
     key = ingest_key(alpha)
+    receiver_at(httpserver, alpha)
 
     broker.stop()
     try:
-        response = requests.post(
-            live_server.url + INGEST, json=WebhookPayloadFactory(),
-            headers={"Authorization": f"Bearer {key}"}, timeout=30,
-        )
+        response = post_one_alert(live_server, key)
     finally:
         broker.start()
 
@@ -85,11 +102,7 @@ def test_with_broker_wakes_alerts_accepted_during_a_broker_outage_are_delivered_
     settings.HERALD_SWEEP_PENDING_AFTER_SECONDS = 0
     notification_sweep_all_tenants.delay()
 
-    with tenant_context(alpha):
-        wait_for(
-            lambda: Notification.objects.filter(state=NotificationState.DELIVERED).exists(),
-            timeout=30,
-        )
+    wait_delivered(alpha)
     assert len(httpserver.log) == 1
 
 
@@ -97,24 +110,15 @@ def test_the_relay_delivers_at_once_even_while_the_broker_is_down(
     live_server, committed_tenants, celery_worker_thread, httpserver, ingest_key
 ):
     alpha = committed_tenants["alpha"]
-    httpserver.expect_request("/hook").respond_with_data("ok")
-    with tenant_context(alpha):
-        ReceiverFactory(secrets={"url": httpserver.url_for("/hook")})
     key = ingest_key(alpha)
+    receiver_at(httpserver, alpha)
 
     broker.stop()
     try:
-        response = requests.post(
-            live_server.url + INGEST, json=WebhookPayloadFactory(),
-            headers={"Authorization": f"Bearer {key}"}, timeout=30,
-        )
+        response = post_one_alert(live_server, key)
         assert response.status_code == 200
         # The wake went through PostgreSQL: no broker between the commit and the send.
-        with tenant_context(alpha):
-            wait_for(
-                lambda: Notification.objects.filter(state=NotificationState.DELIVERED).exists(),
-                timeout=30,
-            )
+        wait_delivered(alpha)
     finally:
         broker.start()
     assert len(httpserver.log) == 1
@@ -124,28 +128,19 @@ def test_a_wake_nobody_hears_leaves_the_notification_to_the_sweep(
     live_server, committed_tenants, celery_worker_thread, httpserver, ingest_key, settings
 ):
     alpha = committed_tenants["alpha"]
-    httpserver.expect_request("/hook").respond_with_data("ok")
-    with tenant_context(alpha):
-        ReceiverFactory(secrets={"url": httpserver.url_for("/hook")})
     key = ingest_key(alpha)
+    receiver_at(httpserver, alpha)
 
     delivery_relay_stop()  # no relay listening: the NOTIFY reaches nobody
     try:
-        response = requests.post(
-            live_server.url + INGEST, json=WebhookPayloadFactory(),
-            headers={"Authorization": f"Bearer {key}"}, timeout=30,
-        )
+        response = post_one_alert(live_server, key)
         assert response.status_code == 200
         with tenant_context(alpha):
             assert Notification.objects.get().state == NotificationState.PENDING
 
         settings.HERALD_SWEEP_PENDING_AFTER_SECONDS = 0
         notification_sweep_all_tenants.delay()
-        with tenant_context(alpha):
-            wait_for(
-                lambda: Notification.objects.filter(state=NotificationState.DELIVERED).exists(),
-                timeout=30,
-            )
+        wait_delivered(alpha)
     finally:
         relay = delivery_relay_start()
         relay.leading.wait(10)
