@@ -25,6 +25,7 @@ from alerting.infra.celery import app as celery_app
 from alerting.infra.embedded import EmbeddedRedis
 from alerting.infra.i18n_catalogues import catalogues_compile
 from alerting.infra.settings import counter_storage_for
+from alerting.noise import noise_group_rows_cache_clear
 from receivers.delivery.relay import delivery_relay_start, delivery_relay_stop
 from tenants.middleware import domain_cache_clear
 from tenants.models import Tenant
@@ -143,6 +144,7 @@ def django_db_setup(django_db_setup, django_db_blocker) -> None:
 def _fresh_caches() -> Iterator[None]:
     ingest_key_cache_clear()
     domain_cache_clear()
+    noise_group_rows_cache_clear()
     yield
     connection.set_schema_to_public()
     # The language middleware leaves a request's language active in the thread
