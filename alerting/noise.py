@@ -173,14 +173,25 @@ class _Storm:
     told: frozenset[int]
 
 
+# On every ingest with receivers to tell: one indexed read, in plain SQL.
+_STORM_ACTIVE = """
+SELECT scope, id, storm_told FROM alerting_noiserate
+WHERE scope = ANY(%s) AND storm_since IS NOT NULL
+ORDER BY scope LIMIT 1
+"""
+
+
 def _storm_active(alert_group: AlertGroup) -> _Storm | None:
-    row = (
-        NoiseRate.objects.filter(scope__in=_scopes(alert_group), storm_since__isnull=False)
-        .order_by("scope")  # "group:…" before "tenant": the narrower one names the storm
-        .values_list("scope", "id", "storm_told")
-        .first()
-    )
-    return None if row is None else _Storm(row[0], row[1], frozenset(row[2] or ()))
+    # ORDER BY scope: "group:…" before "tenant", the narrower one names the storm.
+    with connection.cursor() as cursor:
+        cursor.execute(_STORM_ACTIVE, [_scopes(alert_group)])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    told = row[2]  # Django's connection hands jsonb over as its text
+    if isinstance(told, str | bytes):
+        told = msgspec.json.decode(told)
+    return _Storm(row[0], row[1], frozenset(told or ()))
 
 
 def _storm_tell(*, row: NoiseRate, receiver_ids: set[int], alert_group: AlertGroup,
