@@ -328,6 +328,9 @@ _COUNT = """
 UPDATE alerting_noiserate
 SET bucket_count = bucket_count + %(count)s, last_seen_at = %(now)s,
     storm_alerts = storm_alerts + CASE WHEN storm_since IS NULL THEN 0 ELSE %(count)s END
+-- a count of its own, after the ingest's commit: it need not wait for the disk
+-- (a crash loses a few counts of a heuristic, never an alert)
+FROM (SELECT set_config('synchronous_commit', 'off', true)) AS async_commit
 WHERE scope = ANY(%(scopes)s) AND bucket_start + %(bucket)s > %(epoch)s
       AND bucket_start <= %(epoch)s
 RETURNING scope, bucket_count, trigger_at, storm_since IS NOT NULL
