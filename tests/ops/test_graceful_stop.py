@@ -20,6 +20,7 @@ import pytest
 from django_tenants.utils import tenant_context
 from werkzeug import Response
 
+from alerting.infra.celery import app as celery_app
 from receivers.models import Notification, NotificationState
 from receivers.tasks import deliver_notification
 from tests.conftest import wait_for
@@ -45,17 +46,19 @@ def test_a_worker_stopped_mid_send_finishes_it_and_nothing_is_sent_twice(
 
     httpserver.expect_request("/hook").respond_with_handler(slow_receiver)
     queue = f"stop-{uuid.uuid4().hex[:8]}"
-    with tenant_context(alpha):
-        receiver = ReceiverFactory(secrets={"url": httpserver.url_for("/hook")})
-        ids = [NotificationFactory(receiver=receiver).id for _ in range(4)]
-        for notification_id in ids:
-            deliver_notification.apply_async((notification_id,), queue=queue)
-
     # One runner claiming one at a time, so most of the work is still queued in the
     # worker when the stop comes.
     env = {"HERALD_GROUP_WINDOW_SECONDS": "0", "HERALD_TENANT_MAX_CONCURRENT_SENDS": "1",
            "HERALD_DELIVERY_BATCH_SIZE": "1"}
     stopped = celery_worker_processes(queue=queue, env=env)
+    # The stop must find a worker that has started (its signal handlers in place).
+    wait_for(lambda: any(name.startswith(queue) for reply in celery_app.control.ping(timeout=1)
+                         for name in reply), timeout=90)
+    with tenant_context(alpha):
+        receiver = ReceiverFactory(secrets={"url": httpserver.url_for("/hook")})
+        ids = [NotificationFactory(receiver=receiver).id for _ in range(4)]
+        for notification_id in ids:
+            deliver_notification.apply_async((notification_id,), queue=queue)
     wait_for(first_arrived.is_set, timeout=60)
     stop_sent = time.monotonic()
     os.kill(stopped.pid, signal.SIGTERM)  # its main process only: systemd's KillMode=mixed
