@@ -239,22 +239,9 @@ HERALD_SWEEP_PENDING_AFTER_SECONDS = int(os.environ.get("HERALD_SWEEP_PENDING_AF
 HERALD_SWEEP_INTERVAL_SECONDS = int(os.environ.get("HERALD_SWEEP_INTERVAL_SECONDS", "30"))
 # How often due escalation steps and ended silences are looked for.
 HERALD_ESCALATION_TICK_SECONDS = int(os.environ.get("HERALD_ESCALATION_TICK_SECONDS", "15"))
-# Periodic work visits only the tenants the due-work index names (tenants/due_work.py):
-# at most this many per tick, in batches of this size fanned out across the
-# workers; every tenant's entries are recomputed every HERALD_DUE_FULL_SWEEP_SECONDS,
-# the bound for work written behind the index's back.
-HERALD_DUE_TICK_MAX_TENANTS = int(os.environ.get("HERALD_DUE_TICK_MAX_TENANTS", "20000"))
-HERALD_DUE_BATCH_SIZE = int(os.environ.get("HERALD_DUE_BATCH_SIZE", "50"))
-HERALD_DUE_FULL_SWEEP_SECONDS = int(os.environ.get("HERALD_DUE_FULL_SWEEP_SECONDS", "600"))
-HERALD_DUE_REINDEX_BATCH_SIZE = int(os.environ.get("HERALD_DUE_REINDEX_BATCH_SIZE", "200"))
-# A new tenant's schema is a copy of a migrated template schema (tenants/schema_clone.py);
-# "0": migrate each new schema instead (half a second each).
-HERALD_TENANT_SCHEMA_CLONE = os.environ.get("HERALD_TENANT_SCHEMA_CLONE", "1") == "1"
-# `migrate_schemas --executor multiprocessing` migrates this many schemas at once.
-TENANT_MULTIPROCESSING_MAX_PROCESSES = int(
-    os.environ.get("TENANT_MULTIPROCESSING_MAX_PROCESSES", str(os.cpu_count() or 2))
-)
-TENANT_MULTIPROCESSING_CHUNKS = int(os.environ.get("TENANT_MULTIPROCESSING_CHUNKS", "50"))
+# Periodic work by the due-work index, and new tenants' schemas (issue 22).
+from alerting.infra.settings_tenants import *  # noqa: E402, F403
+
 # Where links in notifications (acknowledge) point: the public URL of Herald's
 # public site (behind a proxy: the proxy's). Required in production mode;
 # runherald takes it from --host/--port when unset (issue 16).
