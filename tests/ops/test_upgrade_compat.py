@@ -8,9 +8,10 @@ test database, which this checkout's migrations built. It must take a
 webhook and store it; the new code must then read what it stored.
 
 The earlier commit: HERALD_PREVIOUS_RELEASE if set; else HEAD when this
-checkout has migrations not yet committed; else the newest `release-*` tag
-before HEAD (each landed release is tagged); else the parent of the newest
-commit that changed a migration (the code right before the schema changed).
+checkout has migrations not yet committed; else the commit `deploy/previous-release`
+names (the newest landed release, kept in git because a fresh clone has no
+tags). A commit in the middle of a session's work is never chosen: it may not
+run at all.
 """
 
 from __future__ import annotations
@@ -49,11 +50,12 @@ def previous_release() -> str:
         return git("rev-parse", chosen)
     if git("status", "--porcelain", "--", *MIGRATIONS):
         return git("rev-parse", "HEAD")
-    tags = git("tag", "--list", "release-*", "--merged", "HEAD", "--sort=-creatordate")
-    if tags:
-        return git("rev-parse", tags.split()[0] + "^{commit}")
-    newest = git("log", "-1", "--format=%H", "--", *MIGRATIONS)
-    return git("rev-parse", f"{newest}~1")
+    return git("rev-parse", f"{released_commit()}^{{commit}}")
+
+
+def released_commit() -> str:
+    lines = (REPO / "deploy/previous-release").read_text().splitlines()
+    return next(line.strip() for line in lines if line.strip() and not line.startswith("#"))
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ the real renderer processes (which kill what overruns) as deliveries use them.
 
 from __future__ import annotations
 
+import faulthandler
 import json
 import multiprocessing
 import time
@@ -90,6 +91,8 @@ REFUSED = [
 
 
 def _render_in_thread(source: str, queue) -> None:
+    # A child that overruns prints where each of its threads is before it is killed.
+    faulthandler.dump_traceback_later(WALL_CLOCK - 1, exit=False)
     context = template_context(message=sample_message())
     started = time.thread_time()
     try:
