@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from alerting.models import Alert, AlertGroup, AlertStatus
-from alerting.noise import noise_control_targets
+from alerting.noise import NoiseFacts, noise_control_targets
 from alerting.routing import routes_for
 from alerting.selectors import DispatchConfig, config_version, dispatch_config
 from alerting.silencing import silence_for
@@ -74,6 +74,7 @@ def alerts_dispatch(
     now: datetime,
     version: int | None = None,
     held_back: set[str] | None = None,
+    noise: NoiseFacts | None = None,
 ) -> list[int]:
     """Write the notifications owed for changed alerts (Alertmanager's shape).
 
@@ -83,7 +84,8 @@ def alerts_dispatch(
 
     `version` is the configuration version read in this transaction (read
     here if not given). `held_back` names the alerts stored as suppressed, if
-    the caller knows them: only those need releasing.
+    the caller knows them: only those need releasing. `noise` is what noise
+    control reads, if the caller read it (the ingest's upsert does).
     """
     config = dispatch_config(version=config_version() if version is None else version, now=now)
     silenced = {
@@ -109,7 +111,7 @@ def alerts_dispatch(
 
     # --- noise control (H4, alerting.noise): flapping holds and storm folds ---
     targets = noise_control_targets(
-        alert_group=alert_group, targets=targets, config=config, now=now
+        alert_group=alert_group, targets=targets, config=config, now=now, facts=noise
     )
     # --- end noise control ---
     notification_ids = _notifications_create(alert_group, targets, config)

@@ -7,7 +7,7 @@ only when its changes in the window fall to `threshold // 2` or fewer
 (`calm_threshold`). A route may hold the notifications of its flapping
 alerts and send one summary per window instead (alerting.noise).
 
-Only the timestamps of the last changes are kept, at most `max_kept`
+Only the timestamps of the last changes are kept, at most `KEPT_CHANGES`
 (enough to count past any threshold allowed), so an alert that flips all
 day long costs a bounded list.
 """
@@ -22,6 +22,9 @@ DEFAULT_THRESHOLD = 6
 DEFAULT_WINDOW_SECONDS = 30 * 60
 # Bounds the config file and the admin accept.
 MAX_THRESHOLD = 100
+# Changes the ingest keeps per alert whatever its route's threshold (it
+# appends in its upsert, before routing): a route counts the last threshold + 1.
+KEPT_CHANGES = MAX_THRESHOLD + 1
 MIN_WINDOW_SECONDS = 60
 MAX_WINDOW_SECONDS = 24 * 3600
 

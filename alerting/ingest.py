@@ -14,9 +14,11 @@ from django.utils import timezone
 
 from alerting.alert_shape import alertmanager_alert
 from alerting.dispatch import alerts_dispatch
+from alerting.flapping import KEPT_CHANGES
 from alerting.infra.metrics import alerts_received_record
 from alerting.infra.sql import server_bound_cursor
 from alerting.models import AlertGroup, AlertStatus
+from alerting.noise import FLAP_COLUMNS, STORM_IN_PROGRESS, NoiseFacts, StoredFlap, StormInProgress
 from alerting.state import AlertStateChange, alerts_to_notify
 from alerting.storable import json_text_is_storable, storable_json
 from escalation.models import EscalationState
@@ -32,8 +34,10 @@ from receivers.selectors import alert_states_notified
 # The alerts travel as one JSON document unpacked by PostgreSQL: passing
 # seven arrays costs far more in client-side escaping. It also returns the
 # configuration version, so dispatch knows without a query whether its
-# cached routes, silences and receivers are current.
-_UPSERT_SQL = """
+# cached routes, silences and receivers are current, and what noise control
+# reads: each alert's flap bookkeeping (with this change counted) and the
+# storm in progress, if any.
+_UPSERT_SQL = f"""
 WITH grp AS (
     INSERT INTO alerting_alertgroup AS g (
         group_key, receiver, status, group_labels, common_labels, common_annotations,
@@ -63,33 +67,47 @@ WITH grp AS (
         resolved_at = CASE WHEN EXCLUDED.status = 'firing' THEN NULL ELSE g.resolved_at END,
         resolved_by = CASE WHEN EXCLUDED.status = 'firing' THEN '' ELSE g.resolved_by END
     RETURNING id
+),
+stored AS (
+    INSERT INTO alerting_alert AS a (
+        fingerprint, group_id, status, labels, annotations, starts_at, ends_at,
+        generator_url, previous_status, previous_starts_at, first_seen_at, last_seen_at,
+        flap_changes
+    )
+    SELECT t.fingerprint, grp.id, t.status, t.labels, t.annotations,
+           t.starts_at, t.ends_at, t.generator_url, '', NULL, %(now)s, %(now)s,
+           jsonb_build_array(%(epoch)s::float8)
+    FROM grp, jsonb_to_recordset(%(alerts)s::jsonb) AS t(
+        fingerprint text, status text, labels jsonb, annotations jsonb,
+        starts_at timestamptz, ends_at timestamptz, generator_url text
+    )
+    ON CONFLICT (fingerprint) DO UPDATE SET
+        group_id = EXCLUDED.group_id, status = EXCLUDED.status, labels = EXCLUDED.labels,
+        annotations = EXCLUDED.annotations, starts_at = EXCLUDED.starts_at,
+        ends_at = EXCLUDED.ends_at, generator_url = EXCLUDED.generator_url,
+        -- an alert that comes under another groupKey (Alertmanager's routes
+        -- changed, or a `continue` route keeps it in two groups) has no history
+        -- in this group: '' marks the move (an insert leaves previous_starts_at
+        -- NULL, a move does not), and what this group was told decides
+        previous_status = CASE WHEN a.group_id = EXCLUDED.group_id THEN a.status ELSE '' END,
+        previous_starts_at = a.starts_at,
+        last_seen_at = EXCLUDED.last_seen_at,
+        -- a state change (its status, or firing anew) is kept for flap
+        -- detection (alerting.noise); past KEPT_CHANGES the oldest goes
+        flap_changes = CASE
+            WHEN a.status <> EXCLUDED.status OR a.starts_at IS DISTINCT FROM EXCLUDED.starts_at
+            THEN (CASE WHEN jsonb_array_length(a.flap_changes) >= {KEPT_CHANGES}
+                       THEN a.flap_changes - 0 ELSE a.flap_changes END) || EXCLUDED.flap_changes
+            ELSE a.flap_changes END
+    RETURNING group_id, fingerprint, status, previous_status,
+              starts_at IS DISTINCT FROM previous_starts_at, suppressed,
+              previous_status = '' AND previous_starts_at IS NOT NULL, {FLAP_COLUMNS}
 )
-INSERT INTO alerting_alert AS a (
-    fingerprint, group_id, status, labels, annotations, starts_at, ends_at,
-    generator_url, previous_status, previous_starts_at, first_seen_at, last_seen_at
-)
-SELECT t.fingerprint, grp.id, t.status, t.labels, t.annotations,
-       t.starts_at, t.ends_at, t.generator_url, '', NULL, %(now)s, %(now)s
-FROM grp, jsonb_to_recordset(%(alerts)s::jsonb) AS t(
-    fingerprint text, status text, labels jsonb, annotations jsonb,
-    starts_at timestamptz, ends_at timestamptz, generator_url text
-)
-ON CONFLICT (fingerprint) DO UPDATE SET
-    group_id = EXCLUDED.group_id, status = EXCLUDED.status, labels = EXCLUDED.labels,
-    annotations = EXCLUDED.annotations, starts_at = EXCLUDED.starts_at,
-    ends_at = EXCLUDED.ends_at, generator_url = EXCLUDED.generator_url,
-    -- an alert that comes under another groupKey (Alertmanager's routes
-    -- changed, or a `continue` route keeps it in two groups) has no history
-    -- in this group: '' marks the move (an insert leaves previous_starts_at
-    -- NULL, a move does not), and what this group was told decides
-    previous_status = CASE WHEN a.group_id = EXCLUDED.group_id THEN a.status ELSE '' END,
-    previous_starts_at = a.starts_at,
-    last_seen_at = EXCLUDED.last_seen_at
-RETURNING group_id, fingerprint, status, previous_status,
-          starts_at IS DISTINCT FROM previous_starts_at, suppressed,
-          (SELECT version FROM alerting_config_version),
-          previous_status = '' AND previous_starts_at IS NOT NULL
-"""
+-- once, not per alert: the configuration version and the storm in progress
+SELECT stored.*, (SELECT version FROM alerting_config_version),
+       {STORM_IN_PROGRESS.format(group_id="(SELECT id FROM grp)")}
+FROM stored
+"""  # noqa: S608 - built from constants of ours, never from input
 
 
 def _as_notified(alert: dict[str, Any]) -> dict[str, Any]:
@@ -116,6 +134,7 @@ class _Upserted:
     group_id: int
     changes: list[AlertStateChange]
     config_version: int | None
+    noise: NoiseFacts
 
 
 def _payload_json(raw_payload: Any, raw_text: str | None) -> str:
@@ -143,6 +162,7 @@ def _upsert(
         "truncated": webhook["truncatedAlerts"],
         "payload": _payload_json(raw_payload, raw_text),
         "now": now,
+        "epoch": now.timestamp(),
         # msgspec writes the datetimes as RFC 3339, which PostgreSQL reads.
         "alerts": msgspec.json.encode(
             [
@@ -169,11 +189,18 @@ def _upsert(
             previous_status=row[3],
             started_anew=row[4],
             was_suppressed=row[5],
-            moved=row[7],
+            moved=row[6],
         )
         for row in rows
     ]
-    return _Upserted(group_id=rows[0][0], changes=changes, config_version=rows[0][6])
+    group_id, flap_end = rows[0][0], 7 + len(FLAP_COLUMNS.split(","))
+    noise = NoiseFacts(
+        flaps={row[1]: StoredFlap.from_row(group_id=group_id, row=row[7:flap_end])
+               for row in rows},
+        storm=StormInProgress.from_json(rows[0][flap_end + 1]),
+    )
+    return _Upserted(group_id=group_id, changes=changes, config_version=rows[0][flap_end],
+                     noise=noise)
 
 
 def _told_in_group(
@@ -235,6 +262,7 @@ def alert_batch_ingest(
                 now=now,
                 version=upserted.config_version,
                 held_back={change.fingerprint for change in changes if change.was_suppressed},
+                noise=upserted.noise,
             )
         if webhook["status"] == AlertStatus.RESOLVED:
             escalation_stop(alert_group_id=group_id, state=EscalationState.RESOLVED)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -27,7 +28,7 @@ import msgspec
 from django.conf import settings
 from django.db import DatabaseError, connection, transaction
 
-from alerting.flapping import FlapSettings, FlapState, flap_observe
+from alerting.flapping import FlapSettings, FlapState, flap_evaluate
 from alerting.models import Alert, AlertGroup, Route
 from alerting.noise_messages import storm_alert
 from alerting.noise_models import NOISE_GROUP_ROWS_MAX, TENANT_SCOPE, NoiseRate, NoiseSeason
@@ -89,72 +90,144 @@ def alert_flap_settings(labels: dict[str, str], config: DispatchConfig) -> FlapS
     return _route_flap_settings(config).get(routes[0].id, FlapSettings())
 
 
+# What the ingest's upsert returns of each alert for noise control, in the
+# same round trip (alerting.ingest). It has appended the change it made to
+# flap_changes already (at most flapping.KEPT_CHANGES are kept).
+FLAP_COLUMNS = "id, flap_changes, flapping, flapping_since, flap_held, flap_held_since, " \
+               "flap_receivers"
+
+
+def _json(value: Any) -> Any:
+    # Django's connection hands jsonb over as its text.
+    return msgspec.json.decode(value) if isinstance(value, str | bytes) else value
+
+
+@dataclass(frozen=True)
+class StoredFlap:
+    """An alert's flap bookkeeping as stored (its latest state change included)."""
+
+    alert_id: int
+    group_id: int
+    changes: tuple[float, ...]
+    flapping: bool
+    flapping_since: datetime | None
+    held: int
+    held_since: datetime | None
+    receivers: tuple[int, ...]
+
+    @classmethod
+    def from_row(cls, *, group_id: int, row: Sequence[Any]) -> StoredFlap:
+        """From FLAP_COLUMNS, in their order."""
+        alert_id, changes, flapping, since, held, held_since, receivers = row
+        return cls(alert_id, group_id, tuple(_json(changes) or ()), flapping, since, held,
+                   held_since, tuple(_json(receivers) or ()))
+
+
+@dataclass(frozen=True)
+class StormInProgress:
+    scope: str
+    row_id: int
+    told: frozenset[int]
+
+    @classmethod
+    def from_json(cls, value: Any) -> StormInProgress | None:
+        """From STORM_IN_PROGRESS's answer (None: no storm)."""
+        if value is None:
+            return None
+        scope, row_id, told = _json(value)
+        return cls(scope, row_id, frozenset(told or ()))
+
+
+# The storm, if any, of the tenant or of the group whose id `{group_id}` is
+# (SQL): "group:…" sorts before "tenant", so the narrower one names the storm.
+STORM_IN_PROGRESS = f"""(
+SELECT jsonb_build_array(n.scope, n.id, n.storm_told) FROM alerting_noiserate n
+WHERE n.scope IN ('{TENANT_SCOPE}', 'group:' || {{group_id}}) AND n.storm_since IS NOT NULL
+ORDER BY n.scope LIMIT 1)"""  # noqa: S608 - a constant
+
+
+@dataclass(frozen=True)
+class NoiseFacts:
+    """What noise control reads about an ingest's alerts, read by its upsert."""
+
+    flaps: dict[str, StoredFlap]
+    storm: StormInProgress | None
+
+
+def _stored_flaps(fingerprints: list[str]) -> dict[str, StoredFlap]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT fingerprint, group_id, {FLAP_COLUMNS} FROM alerting_alert "  # noqa: S608
+            "WHERE fingerprint = ANY(%s)", [fingerprints])
+        return {row[0]: StoredFlap.from_row(group_id=row[1], row=row[2:])
+                for row in cursor.fetchall()}
+
+
 def _flapping_hold(alerts: dict[str, dict[str, Any]], targets: Targets,
-                   config: DispatchConfig, now: datetime) -> set[str]:
-    """Record each alert's change; the fingerprints whose messages wait for the summary."""
-    stored = {
-        alert.fingerprint: alert
-        for alert in Alert.objects.filter(fingerprint__in=list(alerts)).only(
-            "id", "fingerprint", "group_id", "labels", "flapping", "flapping_since",
-            "flap_changes", "flap_held", "flap_held_since", "flap_receivers",
-        )
-    }
+                   config: DispatchConfig, now: datetime,
+                   flaps: dict[str, StoredFlap]) -> set[str]:
+    """Mark what flaps; the fingerprints whose messages wait for the summary.
+
+    Most ingests write nothing here: the change is counted by the upsert, and
+    a row is updated only when its mark moves or its change is held.
+    """
     at = now.timestamp()
     held: set[str] = set()
-    changed: list[Alert] = []
-    for fingerprint, alert in stored.items():
-        flap = alert_flap_settings(alerts[fingerprint].get("labels", {}), config)
-        was = alert.flapping
-        state = flap_observe(
-            FlapState(changes=tuple(alert.flap_changes or ()), flapping=was), at=at, settings=flap
-        )
-        alert.flap_changes = list(state.changes)
-        alert.flapping = state.flapping
+    rows: list[dict[str, Any]] = []
+    for fingerprint, stored in flaps.items():
+        if fingerprint not in alerts:
+            continue
+        labels = alerts[fingerprint].get("labels", {})
+        flap = alert_flap_settings(labels, config)
+        was = stored.flapping
+        state = flap_evaluate(FlapState(changes=stored.changes, flapping=was), now=at,
+                              settings=flap)
+        row = {"id": stored.alert_id, "flapping": state.flapping,
+               "flapping_since": stored.flapping_since, "flap_held": stored.held,
+               "flap_held_since": stored.held_since, "flap_receivers": list(stored.receivers)}
+        if state.flapping != was:
+            alert = Alert(id=stored.alert_id, fingerprint=fingerprint,
+                          group_id=stored.group_id, labels=labels)
         if state.flapping and not was:
-            alert.flapping_since = now
+            row["flapping_since"] = now
             noise_tick_schedule(at=now + timedelta(seconds=flap.window_seconds))
             noise_event_record(action="flapping_started", alert=alert,
                                detail={"threshold": flap.threshold, "window": flap.window_seconds})
         elif was and not state.flapping:
-            alert.flapping_since = None
+            row["flapping_since"] = None
             noise_event_record(action="flapping_ended", alert=alert)
         if state.flapping and flap.hold:
             held.add(fingerprint)
-            if not alert.flap_held:
-                alert.flap_held_since = now
+            if not stored.held:
+                row["flap_held_since"] = now
                 noise_tick_schedule(at=now + timedelta(seconds=flap.window_seconds))
-            alert.flap_held += 1
+            row["flap_held"] = stored.held + 1
             told = {rid for rid, routed in targets.items()
                     if any(a["fingerprint"] == fingerprint for a in routed)}
-            alert.flap_receivers = sorted(set(alert.flap_receivers or ()) | told)
-        changed.append(alert)
-    if changed:
-        _flap_state_store(changed)
+            row["flap_receivers"] = sorted(set(stored.receivers) | told)
+        if state.flapping != was or fingerprint in held:
+            rows.append(row)
+    if rows:
+        _flap_marks_store(rows)
     return held
 
 
-# One statement for every changed alert (Django's bulk_update builds a CASE
-# per field and row, which cost more than the rest of a small ingest).
+# One statement for every alert whose mark moved or whose change is held
+# (Django's bulk_update builds a CASE per field and row).
 _FLAP_STORE = """
 UPDATE alerting_alert AS a
-SET flap_changes = t.flap_changes, flapping = t.flapping, flapping_since = t.flapping_since,
+SET flapping = t.flapping, flapping_since = t.flapping_since,
     flap_held = t.flap_held, flap_held_since = t.flap_held_since,
     flap_receivers = t.flap_receivers
 FROM jsonb_to_recordset(%s::jsonb) AS t(
-    id bigint, flap_changes jsonb, flapping boolean, flapping_since timestamptz,
+    id bigint, flapping boolean, flapping_since timestamptz,
     flap_held integer, flap_held_since timestamptz, flap_receivers jsonb
 )
 WHERE a.id = t.id
 """
 
 
-def _flap_state_store(alerts: list[Alert]) -> None:
-    rows = [
-        {"id": alert.id, "flap_changes": alert.flap_changes, "flapping": alert.flapping,
-         "flapping_since": alert.flapping_since, "flap_held": alert.flap_held,
-         "flap_held_since": alert.flap_held_since, "flap_receivers": alert.flap_receivers}
-        for alert in alerts
-    ]
+def _flap_marks_store(rows: list[dict[str, Any]]) -> None:
     with connection.cursor() as cursor:
         cursor.execute(_FLAP_STORE, [msgspec.json.encode(rows).decode()])
 
@@ -166,32 +239,11 @@ def _scopes(alert_group: AlertGroup) -> list[str]:
     return [TENANT_SCOPE, f"group:{alert_group.id}"]
 
 
-@dataclass(frozen=True)
-class _Storm:
-    scope: str
-    row_id: int
-    told: frozenset[int]
-
-
-# On every ingest with receivers to tell: one indexed read, in plain SQL.
-_STORM_ACTIVE = """
-SELECT scope, id, storm_told FROM alerting_noiserate
-WHERE scope = ANY(%s) AND storm_since IS NOT NULL
-ORDER BY scope LIMIT 1
-"""
-
-
-def _storm_active(alert_group: AlertGroup) -> _Storm | None:
-    # ORDER BY scope: "group:…" before "tenant", the narrower one names the storm.
+def _storm_active(alert_group: AlertGroup) -> StormInProgress | None:
     with connection.cursor() as cursor:
-        cursor.execute(_STORM_ACTIVE, [_scopes(alert_group)])
-        row = cursor.fetchone()
-    if row is None:
-        return None
-    told = row[2]  # Django's connection hands jsonb over as its text
-    if isinstance(told, str | bytes):
-        told = msgspec.json.decode(told)
-    return _Storm(row[0], row[1], frozenset(told or ()))
+        cursor.execute("SELECT " + STORM_IN_PROGRESS.format(group_id="%s::bigint"),
+                       [alert_group.id])
+        return StormInProgress.from_json(cursor.fetchone()[0])
 
 
 def _storm_tell(*, row: NoiseRate, receiver_ids: set[int], alert_group: AlertGroup,
@@ -223,7 +275,7 @@ def _storm_tell(*, row: NoiseRate, receiver_ids: set[int], alert_group: AlertGro
     return ids
 
 
-def _storm_fold(storm: _Storm, *, alert_group: AlertGroup, targets: Targets,
+def _storm_fold(storm: StormInProgress, *, alert_group: AlertGroup, targets: Targets,
                 now: datetime) -> None:
     receiver_ids = {rid for rid, alerts in targets.items() if alerts}
     if receiver_ids - storm.told:
@@ -366,12 +418,18 @@ def alerts_count(*, alert_group: AlertGroup, count: int, receiver_ids: set[int],
 
 
 def noise_control_targets(*, alert_group: AlertGroup, targets: Targets,
-                          config: DispatchConfig, now: datetime) -> Targets:
-    """What each receiver is told now, once flapping holds and storm folds are taken out."""
+                          config: DispatchConfig, now: datetime,
+                          facts: NoiseFacts | None = None) -> Targets:
+    """What each receiver is told now, once flapping holds and storm folds are taken out.
+
+    `facts` are what the ingest's upsert read; without them (a silence that
+    ended) they are read here.
+    """
     alerts = {a["fingerprint"]: a for routed in targets.values() for a in routed}
     if not alerts:
         return targets
-    held = _flapping_hold(alerts, targets, config, now)
+    flaps = facts.flaps if facts is not None else _stored_flaps(list(alerts))
+    held = _flapping_hold(alerts, targets, config, now, flaps)
     if held:
         targets = {rid: [a for a in routed if a["fingerprint"] not in held]
                    for rid, routed in targets.items()}
@@ -380,7 +438,9 @@ def noise_control_targets(*, alert_group: AlertGroup, targets: Targets,
     if firing:
         transaction.on_commit(lambda: alerts_count(
             alert_group=alert_group, count=firing, receiver_ids=receiver_ids, now=now))
-    storm = _storm_active(alert_group) if receiver_ids else None
+    if not receiver_ids:
+        return targets
+    storm = facts.storm if facts is not None else _storm_active(alert_group)
     if storm is None:
         return targets
     _storm_fold(storm, alert_group=alert_group, targets=targets, now=now)

@@ -94,8 +94,9 @@ PUBLIC_SCHEMA_NAME = "public"
 # the public site: ingest, health, metrics and the operators' admin.
 SHOW_PUBLIC_IF_NO_TENANT_FOUND = True
 # Set the search_path once per schema switch, not before every query (a round
-# trip each). django-tenants forgets it on rollback and savepoint rollback,
-# which undo the SET; tests/tenants/test_search_path.py holds it to that.
+# trip each), nor per request of the same tenant (alerting/infra/tenant_backend).
+# django-tenants forgets it on rollback and savepoint rollback, which undo
+# the SET; tests/tenants/test_search_path.py holds it to that.
 TENANT_LIMIT_SET_CALLS = True
 
 MIDDLEWARE = [
@@ -146,7 +147,7 @@ else:
         }
     }
 DATABASES["default"].update(
-    ENGINE="django_tenants.postgresql_backend",
+    ENGINE="alerting.infra.tenant_backend",
     CONN_MAX_AGE=int(os.environ.get("DATABASE_CONN_MAX_AGE", "60")),
     CONN_HEALTH_CHECKS=True,
 )

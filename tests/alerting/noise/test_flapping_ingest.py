@@ -5,6 +5,7 @@ from __future__ import annotations
 from prometheus_client import REGISTRY
 
 from alerting.audit.models import AuditEntry
+from alerting.flapping import KEPT_CHANGES
 from alerting.models import Alert
 from alerting.noise_tick import noise_control_tick_run
 from receivers.models import Notification
@@ -67,3 +68,22 @@ def test_with_hold_on_the_changes_after_the_alert_flaps_wait_for_the_summary(alp
     # the window is not over: nothing goes yet
     assert noise_control_tick_run() == 0
     assert Notification.objects.filter(receiver=receiver).count() == 3
+
+
+def test_repeats_are_not_changes_and_an_alert_flipping_all_day_keeps_a_bounded_history(
+    alpha, ingest_key
+):
+    RouteFactory(name="all", receivers=[ReceiverFactory(name="ops")], flap_threshold=100)
+    alert = WebhookAlertFactory()
+    group = WebhookPayloadFactory()["groupKey"]
+    key = ingest_key(alpha)
+
+    flip(key, alert, group, 1)
+    flip(key, alert, group, 1)  # Alertmanager repeating the same firing alert
+    assert len(Alert.objects.get(fingerprint=alert["fingerprint"]).flap_changes) == 1
+
+    flip(key, alert, group, KEPT_CHANGES + 20)
+    stored = Alert.objects.get(fingerprint=alert["fingerprint"])
+    assert len(stored.flap_changes) == KEPT_CHANGES
+    assert stored.flap_changes == sorted(stored.flap_changes)
+    assert stored.flapping  # past the route's threshold of 100
