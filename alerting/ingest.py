@@ -14,11 +14,12 @@ from django.utils import timezone
 
 from alerting.alert_shape import alertmanager_alert
 from alerting.dispatch import alerts_dispatch
+from alerting.flap_marks import FLAP_COLUMNS, StoredFlap
 from alerting.flapping import KEPT_CHANGES
 from alerting.infra.metrics import alerts_received_record
-from alerting.infra.sql import server_bound_cursor
+from alerting.infra.sql import server_bound_cursor, sql_compact
 from alerting.models import AlertGroup, AlertStatus
-from alerting.noise import FLAP_COLUMNS, STORM_IN_PROGRESS, NoiseFacts, StoredFlap, StormInProgress
+from alerting.noise import STORM_IN_PROGRESS, NoiseFacts, StormInProgress
 from alerting.state import AlertStateChange, alerts_to_notify
 from alerting.storable import json_text_is_storable, storable_json
 from escalation.models import EscalationState
@@ -108,6 +109,8 @@ SELECT stored.*, (SELECT version FROM alerting_config_version),
        {STORM_IN_PROGRESS.format(group_id="(SELECT id FROM grp)")}
 FROM stored
 """  # noqa: S608 - built from constants of ours, never from input
+# Commented for people, compact for psycopg's cache of parsed statements.
+_UPSERT_SQL = sql_compact(_UPSERT_SQL)
 
 
 def _as_notified(alert: dict[str, Any]) -> dict[str, Any]:

@@ -3,9 +3,9 @@
 Dispatch calls `noise_control_targets` once, inside the ingest transaction,
 with what each receiver is about to be told. It
 
-- records each alert's state change and marks it flapping (alerting.flapping);
-  a flapping alert whose route holds flapping alerts is taken out of the
-  receivers' messages: alerting.noise_tick sends one summary per window;
+- marks each alert flapping (alerting.flap_marks); a flapping alert whose
+  route holds flapping alerts is taken out of the receivers' messages:
+  alerting.noise_tick sends one summary per window;
 - during an alert storm of the tenant or of the alert's group
   (alerting.storms), folds every message into the receivers' digests, after
   one message per receiver saying so;
@@ -17,24 +17,25 @@ Each step is bounded: a few statements per ingest, whatever the tenant sends.
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
-import msgspec
 from django.conf import settings
+from django.core.signals import setting_changed
 from django.db import DatabaseError, connection, transaction
+from django.dispatch import receiver
 
-from alerting.flapping import FlapSettings, FlapState, flap_evaluate
-from alerting.models import Alert, AlertGroup, Route
+from alerting.flap_marks import StoredFlap, flaps_mark_and_hold, stored_flaps
+from alerting.infra.sql import jsonb_value
+from alerting.models import AlertGroup
 from alerting.noise_messages import storm_alert
 from alerting.noise_models import NOISE_GROUP_ROWS_MAX, TENANT_SCOPE, NoiseRate, NoiseSeason
 from alerting.noise_records import noise_event_record
 from alerting.noise_tasks import noise_tick_schedule
-from alerting.routing import routes_for
 from alerting.selectors import DispatchConfig
 from alerting.storms import Baseline, RateState, StormSettings, rate_observe, storm_usual_count
 from receivers.delivery import alerts_fold_into_digests, notification_bulk_create
@@ -46,6 +47,7 @@ logger = logging.getLogger(__name__)
 Targets = dict[int, list[dict[str, Any]]]
 
 
+@functools.cache
 def storm_settings() -> StormSettings:
     """The model's settings; HERALD_STORM_* settings override its defaults (tests, operators)."""
     defaults = StormSettings()
@@ -55,72 +57,15 @@ def storm_settings() -> StormSettings:
     })
 
 
+@receiver(setting_changed)
+def _storm_settings_changed(*, setting: str, **_: Any) -> None:
+    if setting.startswith("HERALD_STORM_"):  # tests' override_settings
+        storm_settings.cache_clear()
+
+
 def storm_digest_seconds() -> float:
     """How long a storm's digest collects alerts before it goes: one bucket, by default."""
     return float(getattr(settings, "HERALD_STORM_DIGEST_SECONDS", storm_settings().bucket_seconds))
-
-
-# --- flapping -----------------------------------------------------------------
-
-# Per process: the routes' flap settings for one dispatch configuration (the
-# configuration object is rebuilt whenever the tenant's configuration version moves).
-_flap_settings_cache: dict[str, tuple[DispatchConfig, dict[int, FlapSettings]]] = {}
-
-
-def _route_flap_settings(config: DispatchConfig) -> dict[int, FlapSettings]:
-    key = connection.schema_name
-    cached = _flap_settings_cache.get(key)
-    if cached is not None and cached[0] is config:
-        return cached[1]
-    found = {
-        route_id: FlapSettings(threshold=threshold, window_seconds=window, hold=hold)
-        for route_id, threshold, window, hold in Route.objects.values_list(
-            "id", "flap_threshold", "flap_window", "flap_hold"
-        )
-    }
-    _flap_settings_cache[key] = (config, found)
-    return found
-
-
-def alert_flap_settings(labels: dict[str, str], config: DispatchConfig) -> FlapSettings:
-    """The first route the alert matches decides; without routes, the defaults (no hold)."""
-    routes = routes_for(labels, config.routes) if config.routes else []
-    if not routes:
-        return FlapSettings()
-    return _route_flap_settings(config).get(routes[0].id, FlapSettings())
-
-
-# What the ingest's upsert returns of each alert for noise control, in the
-# same round trip (alerting.ingest). It has appended the change it made to
-# flap_changes already (at most flapping.KEPT_CHANGES are kept).
-FLAP_COLUMNS = "id, flap_changes, flapping, flapping_since, flap_held, flap_held_since, " \
-               "flap_receivers"
-
-
-def _json(value: Any) -> Any:
-    # Django's connection hands jsonb over as its text.
-    return msgspec.json.decode(value) if isinstance(value, str | bytes) else value
-
-
-@dataclass(frozen=True)
-class StoredFlap:
-    """An alert's flap bookkeeping as stored (its latest state change included)."""
-
-    alert_id: int
-    group_id: int
-    changes: tuple[float, ...]
-    flapping: bool
-    flapping_since: datetime | None
-    held: int
-    held_since: datetime | None
-    receivers: tuple[int, ...]
-
-    @classmethod
-    def from_row(cls, *, group_id: int, row: Sequence[Any]) -> StoredFlap:
-        """From FLAP_COLUMNS, in their order."""
-        alert_id, changes, flapping, since, held, held_since, receivers = row
-        return cls(alert_id, group_id, tuple(_json(changes) or ()), flapping, since, held,
-                   held_since, tuple(_json(receivers) or ()))
 
 
 @dataclass(frozen=True)
@@ -134,7 +79,7 @@ class StormInProgress:
         """From STORM_IN_PROGRESS's answer (None: no storm)."""
         if value is None:
             return None
-        scope, row_id, told = _json(value)
+        scope, row_id, told = jsonb_value(value)
         return cls(scope, row_id, frozenset(told or ()))
 
 
@@ -152,84 +97,6 @@ class NoiseFacts:
 
     flaps: dict[str, StoredFlap]
     storm: StormInProgress | None
-
-
-def _stored_flaps(fingerprints: list[str]) -> dict[str, StoredFlap]:
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT fingerprint, group_id, {FLAP_COLUMNS} FROM alerting_alert "  # noqa: S608
-            "WHERE fingerprint = ANY(%s)", [fingerprints])
-        return {row[0]: StoredFlap.from_row(group_id=row[1], row=row[2:])
-                for row in cursor.fetchall()}
-
-
-def _flapping_hold(alerts: dict[str, dict[str, Any]], targets: Targets,
-                   config: DispatchConfig, now: datetime,
-                   flaps: dict[str, StoredFlap]) -> set[str]:
-    """Mark what flaps; the fingerprints whose messages wait for the summary.
-
-    Most ingests write nothing here: the change is counted by the upsert, and
-    a row is updated only when its mark moves or its change is held.
-    """
-    at = now.timestamp()
-    held: set[str] = set()
-    rows: list[dict[str, Any]] = []
-    for fingerprint, stored in flaps.items():
-        if fingerprint not in alerts:
-            continue
-        labels = alerts[fingerprint].get("labels", {})
-        flap = alert_flap_settings(labels, config)
-        was = stored.flapping
-        state = flap_evaluate(FlapState(changes=stored.changes, flapping=was), now=at,
-                              settings=flap)
-        row = {"id": stored.alert_id, "flapping": state.flapping,
-               "flapping_since": stored.flapping_since, "flap_held": stored.held,
-               "flap_held_since": stored.held_since, "flap_receivers": list(stored.receivers)}
-        if state.flapping != was:
-            alert = Alert(id=stored.alert_id, fingerprint=fingerprint,
-                          group_id=stored.group_id, labels=labels)
-        if state.flapping and not was:
-            row["flapping_since"] = now
-            noise_tick_schedule(at=now + timedelta(seconds=flap.window_seconds))
-            noise_event_record(action="flapping_started", alert=alert,
-                               detail={"threshold": flap.threshold, "window": flap.window_seconds})
-        elif was and not state.flapping:
-            row["flapping_since"] = None
-            noise_event_record(action="flapping_ended", alert=alert)
-        if state.flapping and flap.hold:
-            held.add(fingerprint)
-            if not stored.held:
-                row["flap_held_since"] = now
-                noise_tick_schedule(at=now + timedelta(seconds=flap.window_seconds))
-            row["flap_held"] = stored.held + 1
-            told = {rid for rid, routed in targets.items()
-                    if any(a["fingerprint"] == fingerprint for a in routed)}
-            row["flap_receivers"] = sorted(set(stored.receivers) | told)
-        if state.flapping != was or fingerprint in held:
-            rows.append(row)
-    if rows:
-        _flap_marks_store(rows)
-    return held
-
-
-# One statement for every alert whose mark moved or whose change is held
-# (Django's bulk_update builds a CASE per field and row).
-_FLAP_STORE = """
-UPDATE alerting_alert AS a
-SET flapping = t.flapping, flapping_since = t.flapping_since,
-    flap_held = t.flap_held, flap_held_since = t.flap_held_since,
-    flap_receivers = t.flap_receivers
-FROM jsonb_to_recordset(%s::jsonb) AS t(
-    id bigint, flapping boolean, flapping_since timestamptz,
-    flap_held integer, flap_held_since timestamptz, flap_receivers jsonb
-)
-WHERE a.id = t.id
-"""
-
-
-def _flap_marks_store(rows: list[dict[str, Any]]) -> None:
-    with connection.cursor() as cursor:
-        cursor.execute(_FLAP_STORE, [msgspec.json.encode(rows).decode()])
 
 
 # --- storms -------------------------------------------------------------------
@@ -428,8 +295,8 @@ def noise_control_targets(*, alert_group: AlertGroup, targets: Targets,
     alerts = {a["fingerprint"]: a for routed in targets.values() for a in routed}
     if not alerts:
         return targets
-    flaps = facts.flaps if facts is not None else _stored_flaps(list(alerts))
-    held = _flapping_hold(alerts, targets, config, now, flaps)
+    flaps = facts.flaps if facts is not None else stored_flaps(list(alerts))
+    held = flaps_mark_and_hold(alerts, targets, config, now, flaps)
     if held:
         targets = {rid: [a for a in routed if a["fingerprint"] not in held]
                    for rid, routed in targets.items()}

@@ -15,9 +15,10 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from alerting.flap_marks import alert_flap_settings
 from alerting.flapping import FlapState, flap_evaluate
 from alerting.models import Alert, AlertGroup
-from alerting.noise import alert_flap_settings, rate_row_observe, storm_settings
+from alerting.noise import rate_row_observe, storm_settings
 from alerting.noise_messages import flap_summary_alert
 from alerting.noise_models import TENANT_SCOPE, NoiseRate
 from alerting.noise_records import noise_event_record, noise_gauges_set

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
+import msgspec
 from django.db import connection
 from django.db.backends.postgresql.base import ServerBindingCursor
 from django.db.backends.utils import CursorWrapper
@@ -30,3 +33,20 @@ def server_bound_cursor() -> Iterator[CursorWrapper]:
     )
     with wrapped as cursor:
         yield cursor
+
+
+def sql_compact(sql: str) -> str:
+    """The statement without its `--` comments and runs of whitespace.
+
+    psycopg parses a statement's placeholders on every run unless the text is
+    at most 4,096 bytes, which it caches (psycopg._queries, about 0.3 ms a run
+    for the ingest's upsert). For our own constant statements, whose string
+    literals hold neither `--` nor runs of spaces.
+    """
+    without_comments = "\n".join(line.split("--", 1)[0] for line in sql.splitlines())
+    return re.sub(r"\s+", " ", without_comments).strip()
+
+
+def jsonb_value(value: Any) -> Any:
+    """A json/jsonb column's value: Django's connection hands it over as its text."""
+    return msgspec.json.decode(value) if isinstance(value, str | bytes) else value
