@@ -1,12 +1,19 @@
 """How notifications written in a transaction reach a worker: a NOTIFY, or a task.
 
-With `HERALD_DELIVERY_WAKE = "notify"` (the default) the transaction that
-writes notifications also says so to PostgreSQL (`NOTIFY herald_delivery`,
-with the tenant's schema); PostgreSQL delivers it to the listening relay in
-a worker (receivers.delivery.relay) when, and only if, the transaction
-commits. The request pays one statement instead of a broker publish. With
-`"broker"` a Celery task is published on commit, as the sweep's and retries'
-are in both modes.
+With `HERALD_DELIVERY_WAKE = "notify"` (the default), once the transaction
+that wrote notifications has committed, a statement of its own says so to
+PostgreSQL (`pg_notify('herald_delivery', <the tenant's schema>)`), which
+hands it to the listening relay in a worker (receivers.delivery.relay). The
+request pays one statement instead of a broker publish. With `"broker"` a
+Celery task is published on commit, as the sweep's and retries' are in both
+modes.
+
+Not inside the writer's transaction: PostgreSQL serialises the commits of
+transactions that notified (one global lock, held through the commit's WAL
+flush), so concurrent ingests that each notified waited for each other's
+flush, one after the other. On its own, the notify commits without waiting
+for the disk (a crash loses a wake, which the sweep stands in for) and holds
+that lock for microseconds.
 
 Either way the wake is only a hint that work is due: the database is the
 queue. A wake nobody hears (no relay running, a relay that died) leaves the
@@ -17,12 +24,15 @@ due-work index, as a published task does: tenants/due_work.py).
 
 from __future__ import annotations
 
+import logging
 from functools import partial
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 
 from receivers.delivery.outbox import notifications_enqueue
+
+logger = logging.getLogger(__name__)
 
 # The channel the relay listens on; the payload is the tenant's schema name.
 WAKE_CHANNEL = "herald_delivery"
@@ -35,10 +45,24 @@ def notifications_wake(*, notification_ids: list[int]) -> None:
     if settings.HERALD_DELIVERY_WAKE == "notify":
         from receivers.due import notifications_due_note
 
-        with connection.cursor() as cursor:
-            # pg_notify, not NOTIFY: the schema is a parameter, never SQL text.
-            cursor.execute("SELECT pg_notify(%s, %s)", [WAKE_CHANNEL, connection.schema_name])
         # A wake nobody hears is swept: the sweep visits tenants the index names.
         notifications_due_note()
+        transaction.on_commit(partial(_notify, schema=connection.schema_name))
         return
     transaction.on_commit(partial(notifications_enqueue, notification_ids=notification_ids))
+
+
+# pg_notify, not NOTIFY: the schema is a parameter, never SQL text.
+_NOTIFY = """
+SELECT pg_notify(%s, %s)
+FROM (SELECT set_config('synchronous_commit', 'off', true)) AS async_commit
+"""
+
+
+def _notify(*, schema: str) -> None:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(_NOTIFY, [WAKE_CHANNEL, schema])
+    except DatabaseError as exc:  # committed work stands; the sweep delivers it
+        logger.warning("delivery wake not sent (the sweep will deliver): %s",
+                       type(exc).__name__)
