@@ -10,6 +10,8 @@ from collections import defaultdict
 from datetime import datetime
 from typing import Any
 
+from django.db import transaction
+
 from alerting.models import Alert, AlertGroup, AlertStatus
 from alerting.noise import NoiseFacts, noise_control_targets
 from alerting.routing import routes_for
@@ -110,14 +112,17 @@ def alerts_dispatch(
             targets[receiver.id] = targets[receiver.id] + resolved
 
     # --- noise control (H4, alerting.noise): flapping holds and storm folds ---
-    targets = noise_control_targets(
+    decision = noise_control_targets(
         alert_group=alert_group, targets=targets, config=config, now=now, facts=noise
     )
+    targets = decision.targets
     # --- end noise control ---
     notification_ids = _notifications_create(alert_group, targets, config)
     for policy_id in sorted(policies):
         escalation_start(alert_group=alert_group, policy_id=policy_id, now=now)
     notifications_wake(notification_ids=notification_ids)
+    if decision.count_after_commit is not None:  # after the wake: the workers start first
+        transaction.on_commit(decision.count_after_commit)
     return notification_ids
 
 

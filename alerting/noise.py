@@ -9,8 +9,9 @@ with what each receiver is about to be told. It
 - during an alert storm of the tenant or of the alert's group
   (alerting.storms), folds every message into the receivers' digests, after
   one message per receiver saying so;
-- counts the alerts, after commit, in a statement of its own: the tenant's
-  counter row is never locked for the length of an ingest.
+- counts the alerts, after commit, in a statement of its own (dispatch runs
+  it after the delivery wake): the tenant's counter row is never locked for
+  the length of an ingest.
 
 Each step is bounded: a few statements per ingest, whatever the tenant sends.
 """
@@ -20,8 +21,10 @@ from __future__ import annotations
 import functools
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -284,9 +287,21 @@ def alerts_count(*, alert_group: AlertGroup, count: int, receiver_ids: set[int],
 # --- the one entry point from dispatch --------------------------------------------
 
 
+@dataclass(frozen=True)
+class NoiseDecision:
+    """What each receiver is told now, and the count for storm detection.
+
+    `count_after_commit` (if any) is for the caller to run once the ingest has
+    committed, after the delivery wake: the workers start first.
+    """
+
+    targets: Targets
+    count_after_commit: Callable[[], None] | None = None
+
+
 def noise_control_targets(*, alert_group: AlertGroup, targets: Targets,
                           config: DispatchConfig, now: datetime,
-                          facts: NoiseFacts | None = None) -> Targets:
+                          facts: NoiseFacts | None = None) -> NoiseDecision:
     """What each receiver is told now, once flapping holds and storm folds are taken out.
 
     `facts` are what the ingest's upsert read; without them (a silence that
@@ -294,7 +309,7 @@ def noise_control_targets(*, alert_group: AlertGroup, targets: Targets,
     """
     alerts = {a["fingerprint"]: a for routed in targets.values() for a in routed}
     if not alerts:
-        return targets
+        return NoiseDecision(targets)
     flaps = facts.flaps if facts is not None else stored_flaps(list(alerts))
     held = flaps_mark_and_hold(alerts, targets, config, now, flaps)
     if held:
@@ -302,13 +317,12 @@ def noise_control_targets(*, alert_group: AlertGroup, targets: Targets,
                    for rid, routed in targets.items()}
     receiver_ids = {rid for rid, routed in targets.items() if routed}
     firing = sum(1 for a in alerts.values() if a.get("status") == "firing")
-    if firing:
-        transaction.on_commit(lambda: alerts_count(
-            alert_group=alert_group, count=firing, receiver_ids=receiver_ids, now=now))
+    count = partial(alerts_count, alert_group=alert_group, count=firing,
+                    receiver_ids=receiver_ids, now=now) if firing else None
     if not receiver_ids:
-        return targets
+        return NoiseDecision(targets, count)
     storm = facts.storm if facts is not None else _storm_active(alert_group)
     if storm is None:
-        return targets
+        return NoiseDecision(targets, count)
     _storm_fold(storm, alert_group=alert_group, targets=targets, now=now)
-    return {}
+    return NoiseDecision({}, count)

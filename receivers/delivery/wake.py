@@ -45,9 +45,9 @@ def notifications_wake(*, notification_ids: list[int]) -> None:
     if settings.HERALD_DELIVERY_WAKE == "notify":
         from receivers.due import notifications_due_note
 
+        transaction.on_commit(partial(_notify, schema=connection.schema_name))
         # A wake nobody hears is swept: the sweep visits tenants the index names.
         notifications_due_note()
-        transaction.on_commit(partial(_notify, schema=connection.schema_name))
         return
     transaction.on_commit(partial(notifications_enqueue, notification_ids=notification_ids))
 
