@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import os
 import re
 import shutil
@@ -99,17 +100,40 @@ def still_running(processes: list[psutil.Process]) -> list[psutil.Process]:
 
 
 @contextmanager
-def private_var_dir(name: str) -> Iterator[Path]:
+def private_var_dir(name: str, *, seeded: bool = True) -> Iterator[Path]:
     """A folder of this test run's own, removed afterwards.
 
     Others may run the same test at the same time on this machine: a shared
-    folder would have one run's Redis unlink the other's socket.
+    folder would have one run's Redis unlink the other's socket. `seeded`:
+    a copy of the folder a first start set up (its PostgreSQL initialised and
+    migrated, its keys and static files made), so runherald starts in a few
+    seconds instead of twenty; `tests/e2e/test_run_command.py` starts one
+    from nothing, as a newcomer does.
     """
     var_dir = Path(settings.BASE_DIR) / ".var" / f"{name}-{os.getpid()}"
+    shutil.rmtree(var_dir, ignore_errors=True)
+    if seeded:
+        # cp -a keeps the owners: the embedded PostgreSQL runs as its own user under root.
+        subprocess.run(["cp", "-a", str(_seed()), str(var_dir)], check=True, timeout=60)  # noqa: S603, S607
     try:
         yield var_dir
     finally:
         shutil.rmtree(var_dir, ignore_errors=True)
+
+
+_seeds: list[Path] = []
+
+
+def _seed() -> Path:
+    """The folder a first runherald of this test run set up and stopped cleanly."""
+    if not _seeds:
+        folder = Path(settings.BASE_DIR) / ".var" / f"seed-{os.getpid()}"
+        shutil.rmtree(folder, ignore_errors=True)
+        with running_herald(folder):
+            pass
+        atexit.register(shutil.rmtree, folder, ignore_errors=True)
+        _seeds.append(folder)
+    return _seeds[0]
 
 
 def herald_env(var_dir: Path) -> dict[str, str]:

@@ -12,21 +12,19 @@ import json
 import re
 import socket
 import time
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from django.conf import settings
 
 from tests.factories import WebhookPayloadFactory
-from tests.runherald import running_herald
+from tests.runherald import private_var_dir, running_herald
 
 pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="module")
 def herald():
-    with running_herald(Path(settings.BASE_DIR) / ".var" / "body-limits") as running:
+    with private_var_dir("body-limits") as var_dir, running_herald(var_dir) as running:
         url = urlsplit(re.search(r"Ingest URL:\s+(\S+)", running.banner).group(1))
         key = re.search(r"Ingest key:\s+(\S+)", running.banner).group(1)
         yield running.port, url, key

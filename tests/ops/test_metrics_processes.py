@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import re
 import uuid
-from pathlib import Path
 
 import pytest
 import requests
-from django.conf import settings
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.conftest import wait_for
 from tests.factories import WebhookAlertFactory, WebhookPayloadFactory
-from tests.runherald import running_herald
+from tests.runherald import private_var_dir, running_herald
 
 pytestmark = pytest.mark.e2e
 
@@ -28,8 +26,10 @@ def _value(text: str, name: str, **labels: str) -> float:
 
 
 def test_ingest_and_delivery_metrics_add_up_over_all_processes():
-    var_dir = Path(settings.BASE_DIR) / ".var" / "run-test-metrics"
-    with running_herald(var_dir, web_workers=2) as herald:
+    with (
+        private_var_dir("run-test-metrics") as var_dir,
+        running_herald(var_dir, web_workers=2) as herald,
+    ):
         key = re.search(r"Ingest key:\s+(\S+)", herald.banner).group(1)
         base = herald.base_url
         session = requests.Session()
