@@ -24,7 +24,12 @@ from django.views.decorators.http import require_POST
 
 from alerting.audit.admin import AuditedAdminMixin
 from escalation.admin.inlines import RoleInlineMixin, admin_actor
-from escalation.admin.phone_codes import PhoneCodeAdminMixin, is_phone, phone_code_status
+from escalation.admin.phone_codes import (
+    PhoneCodeAdminMixin,
+    is_phone,
+    phone_code_status,
+    shown_time,
+)
 from escalation.calendars import calendar_url, calendar_url_renew
 from escalation.models import ContactMethod, NotificationRule, Person
 from escalation.people.access import may_edit_everyone, may_edit_person, people_editable
@@ -81,21 +86,24 @@ class ContactMethodInline(RoleInlineMixin, admin.TabularInline):
     @admin.display(description=gettext_lazy("Verified"))
     def status(self, obj: ContactMethod) -> str:
         if not obj.pk:
-            return "New addresses are confirmed by a link (email) or a code (phone) sent to them."
+            return gettext(
+                "New addresses are confirmed by a link (email) or a code (phone) sent to them.")
         if obj.verified_at:
-            return format_html('<span class="verified">Verified {} UTC</span>',
-                               f"{obj.verified_at:%Y-%m-%d %H:%M}")
+            return format_html('<span class="verified">{}</span>', gettext("Verified %(when)s")
+                               % {"when": shown_time(obj.verified_at)})
         if is_phone(obj):
             return phone_code_status(obj, may_send=getattr(self, "_may_send", False))
-        sent = (f" (mail sent {obj.verification_sent_at:%Y-%m-%d %H:%M} UTC)"
+        sent = (" " + gettext("(mail sent %(when)s)")
+                % {"when": shown_time(obj.verification_sent_at)}
                 if obj.verification_sent_at else "")
+        state = format_html('<span class="unverified">{}{}</span>',
+                            gettext("Unverified: not paged"), sent)
         if not getattr(self, "_may_send", False):
-            return format_html('<span class="unverified">Unverified: not paged{}</span>', sent)
+            return state
         url = reverse("admin:escalation_person_verification_send", args=[obj.person_id, obj.pk])
-        return format_html(
-            '<span class="unverified">Unverified: not paged{}</span> '
-            '<button type="submit" class="button" formmethod="post" formaction="{}" '
-            'formnovalidate>Send confirmation mail</button>', sent, url,
+        return state + format_html(
+            ' <button type="submit" class="button" formmethod="post" formaction="{}" '
+            'formnovalidate>{}</button>', url, gettext("Send confirmation mail"),
         )
 
 

@@ -8,14 +8,17 @@ a message. Only whoever may edit the person sees and uses them.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
+from django.utils import formats, timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext
 from django.views.decorators.http import require_POST
 
 from escalation.admin.inlines import admin_actor
@@ -31,29 +34,38 @@ def code_field_name(method: ContactMethod) -> str:
 
 def phone_code_status(method: ContactMethod, *, may_send: bool) -> SafeString:
     """The verification state of a phone number, with its buttons for an editor."""
-    when = (f" (code sent {method.verification_sent_at:%Y-%m-%d %H:%M} UTC)"
-            if method.verification_sent_at else "")
+    sent_at = method.verification_sent_at
+    when = " " + gettext("(code sent %(when)s)") % {"when": shown_time(sent_at)} if sent_at else ""
     if method.verification_code_hash and method.verification_attempts >= MAX_ATTEMPTS:
-        when += f"; {MAX_ATTEMPTS} wrong codes, send a new one"
-    state = format_html('<span class="unverified">Unverified: not paged{}</span>', when)
+        when += "; " + gettext("%(count)d wrong codes, send a new one") % {"count": MAX_ATTEMPTS}
+    state = format_html('<span class="unverified">{}{}</span>',
+                        gettext("Unverified: not paged"), when)
     if not may_send:
         return state
     send = reverse("admin:escalation_person_code_send", args=[method.person_id, method.pk])
     buttons = format_html(
         ' <button type="submit" class="button" formmethod="post" formaction="{}" '
-        'formnovalidate>Send code</button>', send,
+        'formnovalidate>{}</button>', send, gettext("Send code"),
     )
     if method.verification_code_hash:
         enter = reverse("admin:escalation_person_code_verify",
                         args=[method.person_id, method.pk])
         buttons += format_html(
             ' <input type="text" name="{}" inputmode="numeric" autocomplete="one-time-code" '
-            'maxlength="{}" size="8" aria-label="The code sent to {}" placeholder="code">'
+            'maxlength="{}" size="8" aria-label="{}" placeholder="{}">'
             ' <button type="submit" class="button" formmethod="post" formaction="{}" '
-            'formnovalidate>Enter code</button>',
-            code_field_name(method), CODE_DIGITS + 2, method.address, enter,
+            'formnovalidate>{}</button>',
+            code_field_name(method), CODE_DIGITS + 2,
+            gettext("The code sent to %(address)s") % {"address": method.address},
+            pgettext("placeholder of the field for a verification code", "code"), enter,
+            gettext("Enter code"),
         )
     return state + buttons
+
+
+def shown_time(value: datetime) -> str:
+    """A time as the viewer reads it: their time zone, their language's format."""
+    return formats.date_format(timezone.localtime(value), "SHORT_DATETIME_FORMAT")
 
 
 def is_phone(method: ContactMethod) -> bool:

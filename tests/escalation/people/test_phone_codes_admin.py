@@ -88,3 +88,17 @@ def test_without_a_carrier_the_page_says_what_to_do(profiles, client_of):
     page = get(client, f"{PEOPLE}{alice.pk}/change/").content.decode()
     assert any("No enabled receiver carries sms pages to +4915123456789" in m
                for m in messages_of(page))
+
+
+def test_in_french_the_number_and_its_buttons_read_in_french(profiles, client_of, phone):
+    alice = profiles["alice"]
+    alice.language = "fr"  # her profile says so
+    alice.save(update_fields=["language"])
+    number = ContactMethodFactory(person=alice, kind="sms", address="+4915123456789",
+                                  verified_at=None)
+    client = client_of("alice")
+    post(client, f"{PEOPLE}{alice.pk}/code/{number.pk}/send/", {})
+    page = get(client, f"{PEOPLE}{alice.pk}/change/").content.decode()
+    assert "Non vérifiée : pas d&#x27;appel (code envoyé le " in page
+    assert ">Envoyer le code</button>" in page and ">Saisir le code</button>" in page
+    assert 'aria-label="Le code envoyé à +4915123456789"' in page
