@@ -49,5 +49,9 @@ class NoiseSeason(models.Model):
     var = models.FloatField(default=0.0)
     samples = models.PositiveIntegerField(default=0)
 
+    class Meta:
+        verbose_name = _("usual alert rate of an hour of the week")
+        verbose_name_plural = _("usual alert rates by hour of the week")
+
     def __str__(self) -> str:
         return f"hour {self.hour_of_week} of the week"

@@ -56,6 +56,10 @@ class Receiver(models.Model):
     # No constraint here: which carriers may share a contact kind depends on their
     # settings (receivers.carriers.carrier_conflicts, checked by receiver_save).
 
+    class Meta:
+        verbose_name = _("receiver")
+        verbose_name_plural = _("receivers")
+
     def __str__(self) -> str:
         return f"{self.name} ({self.get_kind_display()})"
 
@@ -170,6 +174,8 @@ class Notification(models.Model):
     group_update = models.CharField(max_length=16, blank=True, default="", db_default="")
 
     class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
         indexes = [
             models.Index(fields=["state", "next_attempt_at"]),
             models.Index(fields=["receiver", "alert_group", "state"]),
@@ -204,6 +210,8 @@ class DeliveryAttempt(models.Model):
     provider_status = models.CharField(max_length=32, blank=True, default="", db_default="")
 
     class Meta:
+        verbose_name = _("delivery attempt")
+        verbose_name_plural = _("delivery attempts")
         ordering = ["notification", "number"]
         indexes = [models.Index(fields=["started_at"])]
 
@@ -238,6 +246,10 @@ class ReceiverCircuit(models.Model):
     last_error = models.TextField(blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    class Meta:
+        verbose_name = _("receiver circuit breaker")
+        verbose_name_plural = _("receiver circuit breakers")
+
     def __str__(self) -> str:
         return f"{self.receiver_id}: {self.state}"
 
@@ -257,6 +269,8 @@ class MessageTemplate(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        verbose_name = _("message template")
+        verbose_name_plural = _("message templates")
         constraints = [
             models.UniqueConstraint(
                 fields=["channel", "language", "part"], name="one_template_per_part"
@@ -292,6 +306,8 @@ class PhoneSend(models.Model):
     sent_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        verbose_name = _("phone send")
+        verbose_name_plural = _("phone sends")
         indexes = [models.Index(fields=["contact_method", "contact_kind", "sent_at"])]
 
     def __str__(self) -> str:
@@ -311,6 +327,8 @@ class PhoneSpend(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        verbose_name = _("phone spend of a month")
+        verbose_name_plural = _("phone spend by month")
         ordering = ["-month"]
 
     def __str__(self) -> str:
@@ -330,6 +348,8 @@ class PhoneSummary(models.Model):
     error = models.TextField(blank=True)
 
     class Meta:
+        verbose_name = _("phone summary")
+        verbose_name_plural = _("phone summaries")
         constraints = [
             models.UniqueConstraint(
                 fields=["contact_method"], condition=models.Q(sent_at__isnull=True),

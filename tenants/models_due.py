@@ -8,6 +8,7 @@ tenant's own tables. See tenants/due_work.py for the invariant.
 
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 
 class DueKind(models.TextChoices):
@@ -31,6 +32,8 @@ class TenantDueWork(models.Model):
     version = models.BigIntegerField(default=0)
 
     class Meta:
+        verbose_name = _("due work of a tenant")
+        verbose_name_plural = _("due work of tenants")
         constraints = [
             models.UniqueConstraint(fields=["tenant", "kind"], name="one_due_entry_per_kind")
         ]

@@ -42,6 +42,8 @@ class EscalationTarget(models.Model):
     )
 
     class Meta:
+        verbose_name = _("escalation target")
+        verbose_name_plural = _("escalation targets")
         ordering = ["level", "fallback", "id"]
         constraints = [
             models.CheckConstraint(
@@ -99,6 +101,8 @@ class Page(models.Model):
     stopped_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = _("page")
+        verbose_name_plural = _("pages")
         ordering = ["alert_group", "started_at", "id"]
         indexes = [models.Index(fields=["state", "next_rule_at"])]
 

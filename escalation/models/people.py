@@ -39,8 +39,9 @@ class Person(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("person")
+        verbose_name_plural = _("people")
         ordering = ["display_name", "id"]
-        verbose_name_plural = "people"
 
     def __str__(self) -> str:
         return self.display_name
@@ -73,6 +74,8 @@ class ContactMethod(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("contact method")
+        verbose_name_plural = _("contact methods")
         ordering = ["person", "kind", "id"]
         constraints = [
             models.UniqueConstraint(
@@ -102,6 +105,8 @@ class NotificationRule(models.Model):
     )
 
     class Meta:
+        verbose_name = _("notification rule")
+        verbose_name_plural = _("notification rules")
         ordering = ["person", "delay_minutes", "id"]
 
     def __str__(self) -> str:
@@ -129,6 +134,8 @@ class Team(models.Model):
     round_robin_last = models.IntegerField(default=-1, editable=False)
 
     class Meta:
+        verbose_name = _("team")
+        verbose_name_plural = _("teams")
         ordering = ["name"]
 
     def __str__(self) -> str:
@@ -142,6 +149,8 @@ class TeamMember(models.Model):
     position = models.PositiveSmallIntegerField(default=0, help_text=_("Order for round robin."))
 
     class Meta:
+        verbose_name = _("team member")
+        verbose_name_plural = _("team members")
         ordering = ["team", "position", "id"]
         constraints = [
             models.UniqueConstraint(fields=["team", "person"], name="one_membership_per_team"),

@@ -24,7 +24,8 @@ class EscalationPolicy(models.Model):
     )
 
     class Meta:
-        verbose_name_plural = "escalation policies"
+        verbose_name = _("escalation policy")
+        verbose_name_plural = _("escalation policies")
 
     def __str__(self) -> str:
         return self.name
@@ -39,6 +40,8 @@ class EscalationLevel(models.Model):
     receivers = models.ManyToManyField("receivers.Receiver", related_name="escalation_levels")
 
     class Meta:
+        verbose_name = _("escalation level")
+        verbose_name_plural = _("escalation levels")
         ordering = ["policy", "position", "id"]
 
     def __str__(self) -> str:
@@ -56,6 +59,8 @@ class BusinessHoursWindow(models.Model):
     end = models.TimeField()
 
     class Meta:
+        verbose_name = _("business hours window")
+        verbose_name_plural = _("business hours windows")
         ordering = ["weekday", "start"]
 
     def __str__(self) -> str:
@@ -109,6 +114,8 @@ class Escalation(models.Model):
     stopped_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = _("escalation")
+        verbose_name_plural = _("escalations")
         indexes = [models.Index(fields=["state", "next_step_at"])]
         constraints = [
             models.UniqueConstraint(
@@ -132,6 +139,8 @@ class EscalationEvent(models.Model):
     detail = models.TextField(blank=True)
 
     class Meta:
+        verbose_name = _("escalation event")
+        verbose_name_plural = _("escalation events")
         ordering = ["escalation", "at", "id"]
         indexes = [
             # The overview's "gaps of the last day" reads these alone, among every event.

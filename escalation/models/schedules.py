@@ -30,6 +30,8 @@ class Schedule(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        verbose_name = _("schedule")
+        verbose_name_plural = _("schedules")
         ordering = ["name"]
 
     def __str__(self) -> str:
@@ -64,6 +66,8 @@ class ScheduleLayer(models.Model):
     )
 
     class Meta:
+        verbose_name = _("schedule layer")
+        verbose_name_plural = _("schedule layers")
         ordering = ["schedule", "-priority", "id"]
         constraints = [
             models.UniqueConstraint(fields=["schedule", "name"], name="layer_name_per_schedule"),
@@ -79,6 +83,8 @@ class LayerMember(models.Model):
     position = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
+        verbose_name = _("layer member")
+        verbose_name_plural = _("layer members")
         ordering = ["layer", "position", "id"]
 
     def __str__(self) -> str:
@@ -104,6 +110,8 @@ class LayerRestriction(models.Model):
     end_time = models.TimeField()
 
     class Meta:
+        verbose_name = _("layer restriction")
+        verbose_name_plural = _("layer restrictions")
         ordering = ["layer", "weekday", "start_time"]
 
     def __str__(self) -> str:
@@ -139,6 +147,8 @@ class ScheduleOverride(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("schedule override")
+        verbose_name_plural = _("schedule overrides")
         ordering = ["schedule", "start", "id"]
         indexes = [models.Index(fields=["schedule", "end"])]
         constraints = [
@@ -159,6 +169,8 @@ class TemporarySchedule(models.Model):
     note = models.CharField(max_length=200, blank=True)
 
     class Meta:
+        verbose_name = _("temporary schedule")
+        verbose_name_plural = _("temporary schedules")
         ordering = ["schedule", "start", "id"]
         constraints = [
             models.CheckConstraint(condition=models.Q(end__gt=models.F("start")),
@@ -178,6 +190,8 @@ class TemporaryShift(models.Model):
     end = models.DateTimeField()
 
     class Meta:
+        verbose_name = _("temporary shift")
+        verbose_name_plural = _("temporary shifts")
         ordering = ["temporary", "start", "id"]
         constraints = [
             models.CheckConstraint(condition=models.Q(end__gt=models.F("start")),
