@@ -232,6 +232,14 @@ def celery_worker_thread(django_db_setup) -> Iterator[None]:
             delivery_relay_stop()
 
 
+def workers_answering(timeout: float = 0.5) -> list[str]:
+    """The names of the workers that answer a ping, asked over a connection of its own:
+    a test may have restarted the broker under this process's pooled ones."""
+    with celery_app.connection_for_write() as connection:
+        replies = celery_app.control.ping(timeout=timeout, connection=connection)
+    return [name for reply in replies for name in reply]
+
+
 def wait_for(predicate: Callable[[], object], timeout: float = 10.0) -> object:
     """Poll until predicate() is truthy; fail the test after timeout seconds."""
     deadline = time.monotonic() + timeout

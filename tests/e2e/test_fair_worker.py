@@ -21,11 +21,10 @@ from django_tenants.utils import tenant_context
 from pytest_httpserver import HTTPServer
 from werkzeug import Response
 
-from alerting.infra.celery import app as celery_app
 from receivers.models import Notification, NotificationState
 from receivers.tasks import deliver_notification, deliver_notifications
 from receivers.transports.webhook import IDEMPOTENCY_HEADER
-from tests.conftest import wait_for
+from tests.conftest import wait_for, workers_answering
 from tests.factories import NotificationFactory, ReceiverFactory
 from tests.receivers.helpers import alert
 
@@ -59,7 +58,7 @@ def threads_worker(committed_tenants, celery_worker_processes) -> str:
         "HERALD_SWEEP_PENDING_AFTER_SECONDS": "60",
     })
     wait_for(lambda: any(
-        name.startswith(queue) for reply in celery_app.control.ping(timeout=0.5) for name in reply
+        name.startswith(queue) for name in workers_answering(timeout=0.5)
     ), timeout=30)
     return queue
 

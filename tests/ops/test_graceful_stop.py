@@ -20,10 +20,9 @@ import pytest
 from django_tenants.utils import tenant_context
 from werkzeug import Response
 
-from alerting.infra.celery import app as celery_app
 from receivers.models import Notification, NotificationState
 from receivers.tasks import deliver_notification
-from tests.conftest import wait_for
+from tests.conftest import wait_for, workers_answering
 from tests.e2e.conftest import celery_worker_processes  # noqa: F401 - a fixture
 from tests.factories import NotificationFactory, ReceiverFactory
 
@@ -52,8 +51,8 @@ def test_a_worker_stopped_mid_send_finishes_it_and_nothing_is_sent_twice(
            "HERALD_DELIVERY_BATCH_SIZE": "1"}
     stopped = celery_worker_processes(queue=queue, env=env)
     # The stop must find a worker that has started (its signal handlers in place).
-    wait_for(lambda: any(name.startswith(queue) for reply in celery_app.control.ping(timeout=1)
-                         for name in reply), timeout=90)
+    wait_for(lambda: any(name.startswith(queue) for name in workers_answering(timeout=1)),
+             timeout=90)
     with tenant_context(alpha):
         receiver = ReceiverFactory(secrets={"url": httpserver.url_for("/hook")})
         ids = [NotificationFactory(receiver=receiver).id for _ in range(4)]
