@@ -1,8 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class ReceiversConfig(AppConfig):
     name = "receivers"
+    verbose_name = _("Receivers")
 
     def ready(self) -> None:
         from celery.signals import worker_ready, worker_shutdown
