@@ -43,11 +43,11 @@ def test_a_member_verifies_her_number_with_the_code_her_phone_got(
     base = tenant_url("alpha")
     log_in(page, base, "alice")
 
+    # Alice reads French (her profile): the number's state, its buttons, the messages.
     page.goto(f"{base}/admin/escalation/person/{person.pk}/change/")
     status = page.locator(".field-status").first
-    expect(status).to_contain_text("Unverified: not paged")
-    page.click("text=Send code")
-    # Alice reads French (her profile), the admin's messages included.
+    expect(status).to_contain_text("Non vérifiée : pas d'appel")
+    page.click("text=Envoyer le code")
     expect(page.locator(".messagelist")).to_contain_text(
         "Un code a été envoyé par SMS au +33612345678 : saisissez-le ici.")
     text = json.loads(httpserver.log[-1][0].get_data())["text"]
@@ -56,11 +56,11 @@ def test_a_member_verifies_her_number_with_the_code_her_phone_got(
 
     page.fill(f"input[name=verification_code_{number.pk}]", code)
     screenshot("phone-01-enter-code")
-    page.click("text=Enter code")
+    page.click("text=Saisir le code")
 
     expect(page.locator(".messagelist")).to_contain_text(
         "+33612345678 est vérifiée : elle sera appelée.")
-    expect(page.locator(".field-status").first).to_contain_text("Verified")
+    expect(page.locator(".field-status").first).to_contain_text("Vérifiée le ")
     with tenant_context(alpha):
         assert ContactMethod.objects.get(pk=number.pk).verified
     assert violations == []
