@@ -137,7 +137,16 @@ class _Upserted:
     group_id: int
     changes: list[AlertStateChange]
     config_version: int | None
-    noise: NoiseFacts
+    flap_rows: dict[str, tuple[Any, ...]]  # FLAP_COLUMNS of each alert, as read
+    storm: StormInProgress | None
+
+    def noise_for(self, fingerprints: set[str]) -> NoiseFacts:
+        """What noise control reads of these alerts: only the ones that notify are decoded."""
+        return NoiseFacts(
+            flaps={fp: StoredFlap.from_row(group_id=self.group_id, row=self.flap_rows[fp])
+                   for fp in fingerprints},
+            storm=self.storm,
+        )
 
 
 def _payload_json(raw_payload: Any, raw_text: str | None) -> str:
@@ -196,14 +205,12 @@ def _upsert(
         )
         for row in rows
     ]
-    group_id, flap_end = rows[0][0], 7 + len(FLAP_COLUMNS.split(","))
-    noise = NoiseFacts(
-        flaps={row[1]: StoredFlap.from_row(group_id=group_id, row=row[7:flap_end])
-               for row in rows},
+    flap_end = 7 + len(FLAP_COLUMNS.split(","))
+    return _Upserted(
+        group_id=rows[0][0], changes=changes, config_version=rows[0][flap_end],
+        flap_rows={row[1]: tuple(row[7:flap_end]) for row in rows},
         storm=StormInProgress.from_json(rows[0][flap_end + 1]),
     )
-    return _Upserted(group_id=group_id, changes=changes, config_version=rows[0][flap_end],
-                     noise=noise)
 
 
 def _told_in_group(
@@ -265,7 +272,7 @@ def alert_batch_ingest(
                 now=now,
                 version=upserted.config_version,
                 held_back={change.fingerprint for change in changes if change.was_suppressed},
-                noise=upserted.noise,
+                noise=upserted.noise_for(changed),
             )
         if webhook["status"] == AlertStatus.RESOLVED:
             escalation_stop(alert_group_id=group_id, state=EscalationState.RESOLVED)

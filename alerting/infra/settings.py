@@ -93,10 +93,9 @@ PUBLIC_SCHEMA_NAME = "public"
 # Hosts that are no tenant's domain (127.0.0.1, the load balancer's name) get
 # the public site: ingest, health, metrics and the operators' admin.
 SHOW_PUBLIC_IF_NO_TENANT_FOUND = True
-# Set the search_path once per schema switch, not before every query (a round
-# trip each), nor per request of the same tenant (alerting/infra/tenant_backend).
-# django-tenants forgets it on rollback and savepoint rollback, which undo
-# the SET; tests/tenants/test_search_path.py holds it to that.
+# Set the search_path once per connection and schema (alerting/infra/tenant_backend),
+# not per query or request; forgotten on rollback and savepoint rollback, which
+# undo the SET (tests/tenants/test_search_path.py).
 TENANT_LIMIT_SET_CALLS = True
 
 MIDDLEWARE = [
