@@ -15,133 +15,15 @@ from datetime import datetime
 
 from django.db import connection, transaction
 
+from alerting.reports.members import INCIDENTS, MEMBERS, ROUTE_MASKS, TIMES
 from alerting.reports.models import SlaTarget
-from receivers.severity import SEVERITIES, severity_spellings
+from receivers.severity import SEVERITIES
 
 DIMENSIONS = ("severity", "route", "team", "receiver", "person")
 NOISE_LIMIT = 20
-
-
-def _severity_values() -> str:
-    """Herald's one severity vocabulary as an SQL VALUES list (spelling, canonical name)."""
-    return ", ".join(
-        f"('{spelling}', '{name}')"
-        for name in SEVERITIES for spelling in severity_spellings(name)
-        if "'" not in spelling
-    )
-
-
-_PERIOD = "g.first_seen_at >= %(start)s AND g.first_seen_at < %(end)s"
-
-# A hash join on the spellings: a CASE of 40 branches cost a second per 100,000 rows.
-# A subquery on the table, not a CTE: the planner then knows that id is unique.
-_INCIDENTS = f"""(
-    SELECT g.id, g.incident, g.acknowledged_at, g.acknowledged_by, g.first_seen_at,
-           COALESCE(sev.name, 'none') AS severity,
-           date_part('epoch', g.acknowledged_at - g.first_seen_at) AS tta,
-           date_part('epoch', g.resolved_at - g.first_seen_at) AS ttr
-    FROM alerting_alertgroup g
-    LEFT JOIN (VALUES {_severity_values()}) AS sev(spelling, name)
-           ON sev.spelling = lower(btrim(g.common_labels->>'severity'))
-    WHERE {_PERIOD}
-) i"""
-_IN_PERIOD = f"(SELECT g.id FROM alerting_alertgroup g WHERE {_PERIOD})"
-# The incidents' times alone, for the dimensions that expand each incident to
-# several keys: the severity label is read once per incident, not once per key.
-_TIMES = f"""(
-    SELECT g.id, date_part('epoch', g.acknowledged_at - g.first_seen_at) AS tta,
-           date_part('epoch', g.resolved_at - g.first_seen_at) AS ttr
-    FROM alerting_alertgroup g WHERE {_PERIOD}
-) i"""
-
-# The route breakdown as one bit per route: each group's routes OR-ed together
-# over its notifications and escalations (no DISTINCT over a million pairs),
-# then expanded to one row per route. For tenants with up to 63 routes (bits
-# of a bigint); more fall back to _MEMBERS["route"] (same rows, slower).
+# The route bit masks of the definition query (alerting/reports/members.py) hold
+# this many routes; more take the plain join (same rows, slower).
 ROUTE_BITS = 63
-_ROUTE_MASKS = f"""
-    WITH r AS (SELECT id, name, (row_number() OVER (ORDER BY id) - 1)::int AS bit
-               FROM alerting_route),
-    by_receiver AS (
-        SELECT rr.receiver_id, bit_or(1::bigint << r.bit) AS mask
-        FROM alerting_route_receivers rr JOIN r ON r.id = rr.route_id GROUP BY 1),
-    by_policy AS (
-        SELECT policy_id, bit_or(mask) AS mask FROM (
-            SELECT route.escalation_policy_id AS policy_id, 1::bigint << r.bit AS mask
-            FROM alerting_route route JOIN r ON r.id = route.id
-            UNION ALL
-            SELECT t.escalation_policy_id, 1::bigint << r.bit
-            FROM alerting_route route JOIN r ON r.id = route.id
-            JOIN escalation_team t ON t.id = route.team_id
-        ) p WHERE policy_id IS NOT NULL GROUP BY 1),
-    by_group AS (
-        SELECT u.id, bit_or(u.mask) AS mask FROM (
-            SELECT n.alert_group_id AS id, b.mask
-            FROM receivers_notification n JOIN by_receiver b ON b.receiver_id = n.receiver_id
-            WHERE n.alert_group_id IN {_IN_PERIOD}
-            UNION ALL
-            SELECT e.alert_group_id, b.mask
-            FROM escalation_escalation e JOIN by_policy b ON b.policy_id = e.policy_id
-            WHERE e.alert_group_id IN {_IN_PERIOD}
-        ) u GROUP BY 1)
-    SELECT i.id, r.name AS key, i.tta, i.ttr
-    FROM by_group g JOIN {_TIMES} ON i.id = g.id
-    JOIN r ON g.mask & (1::bigint << r.bit) <> 0"""
-
-# Which incidents each dimension's key covers (id, key); docs/reports.md says why.
-_MEMBERS = {
-    "severity": None,  # a column of the incident itself
-    # Every receiver that was sent something about the group.
-    # Read in the order of the index reports_notif_group_receiver (group, name, id),
-    # so the DISTINCTs below are a streaming pass, not a sort or hash of every row.
-    "receiver": """
-        SELECT DISTINCT n.alert_group_id AS id, n.receiver_name AS key
-        FROM receivers_notification n""",
-    # A route reached the group through one of its receivers, its policy or its team's.
-    "route": """
-        SELECT m.id, r.name AS key
-        FROM (
-            -- Deduplicated on integers (route names are unique), named afterwards.
-            SELECT DISTINCT u.id, u.route_id FROM (
-                SELECT n.alert_group_id AS id, rr.route_id
-                FROM (SELECT DISTINCT alert_group_id, receiver_name, receiver_id
-                      FROM receivers_notification) n
-                JOIN alerting_route_receivers rr ON rr.receiver_id = n.receiver_id
-                UNION ALL
-                SELECT e.alert_group_id, r.id
-                FROM escalation_escalation e
-                JOIN alerting_route r ON r.escalation_policy_id = e.policy_id
-                UNION ALL
-                SELECT e.alert_group_id, r.id
-                FROM escalation_escalation e
-                JOIN escalation_team t ON t.escalation_policy_id = e.policy_id
-                JOIN alerting_route r ON r.team_id = t.id
-            ) u
-        ) m JOIN alerting_route r ON r.id = m.route_id""",
-    # A team's incidents: those its escalation policy ran for.
-    "team": f"""
-        SELECT DISTINCT e.alert_group_id AS id, t.name AS key
-        FROM escalation_escalation e
-        JOIN escalation_team t ON t.escalation_policy_id = e.policy_id
-        WHERE e.alert_group_id IN {_IN_PERIOD}""",
-    # Who acknowledged (read with the incident's times): the person whose page of
-    # this incident was acknowledged (the first, if several), else the group's
-    # acknowledged_by as recorded (a member without a page, an API token).
-    "person": f"""
-        SELECT g.id, COALESCE(p.person_name, NULLIF(g.acknowledged_by, '')) AS key,
-               date_part('epoch', g.acknowledged_at - g.first_seen_at) AS tta,
-               date_part('epoch', g.resolved_at - g.first_seen_at) AS ttr
-        FROM alerting_alertgroup g
-        LEFT JOIN (
-            -- One incident per group here: ordered as reports_page_acknowledged is.
-            SELECT DISTINCT ON (p.alert_group_id) p.alert_group_id, p.person_name
-            FROM escalation_page p JOIN alerting_alertgroup g
-              ON g.id = p.alert_group_id AND p.incident = g.incident
-            WHERE p.state = 'acknowledged' AND {_PERIOD}
-            ORDER BY p.alert_group_id, p.incident, p.stopped_at, p.id
-        ) p ON p.alert_group_id = g.id
-        WHERE {_PERIOD} AND g.acknowledged_at IS NOT NULL""",
-}
 
 
 @dataclass(frozen=True)
@@ -199,24 +81,60 @@ def _route_count() -> int:
         return cursor.fetchone()[0]
 
 
-def response_times(*, dimension: str, start: datetime, end: datetime) -> list[TimeRow]:
-    """MTTA and MTTR (mean, p50, p95) per key of one dimension, incidents of [start, end)."""
-    if dimension not in _MEMBERS:
-        raise ValueError(f"unknown dimension {dimension!r}")
-    members = _MEMBERS[dimension]
+# The receiver and route breakdowns from their rollups (one row per incident and
+# key, kept by PostgreSQL: migration 0003): each key's incidents of the period
+# are one index-only range scan of (key, first_seen_at) INCLUDE (tta, ttr),
+# aggregated as it is read, no join and no hash. The keys: the routes (a
+# route's name is read here, so a rename shows at once), and the receiver
+# names as recorded, found by a loose scan of the same index (one probe each).
+_KEY_FIGURES = """
+    SELECT count(*) AS incidents, count(x.tta) AS n_tta, avg(x.tta) AS tta_mean,
+           percentile_cont(ARRAY[0.5, 0.95]) WITHIN GROUP (ORDER BY x.tta) AS tta,
+           count(x.ttr) AS n_ttr, avg(x.ttr) AS ttr_mean,
+           percentile_cont(ARRAY[0.5, 0.95]) WITHIN GROUP (ORDER BY x.ttr) AS ttr
+    FROM {table} x
+    WHERE x.{column} = k.id AND x.first_seen_at >= %(start)s AND x.first_seen_at < %(end)s"""
+_ROLLUP_KEYS = {
+    "route": "SELECT r.id, r.name AS key FROM alerting_route r",
+    "receiver": """
+        WITH RECURSIVE names(id) AS (
+            SELECT min(receiver_name) FROM reports_receiver_incident
+            UNION ALL
+            SELECT (SELECT min(receiver_name) FROM reports_receiver_incident
+                    WHERE receiver_name > names.id)
+            FROM names WHERE names.id IS NOT NULL)
+        SELECT id, id AS key FROM names WHERE id IS NOT NULL""",
+}
+_ROLLUP_TABLES = {"route": ("reports_route_incident", "route_id"),
+                  "receiver": ("reports_receiver_incident", "receiver_name")}
+
+
+def _rollup_sql(dimension: str) -> str:
+    table, column = _ROLLUP_TABLES[dimension]
+    return f"""
+    SELECT k.key, a.incidents, a.n_tta, a.tta_mean, a.tta, a.n_ttr, a.ttr_mean, a.ttr
+    FROM ({_ROLLUP_KEYS[dimension]}) k
+    CROSS JOIN LATERAL ({_KEY_FIGURES.format(table=table, column=column)}) a
+    WHERE a.incidents > 0
+    ORDER BY 2 DESC, 1 LIMIT 200
+    """
+
+
+def _tables_sql(dimension: str) -> str:
+    members = MEMBERS[dimension]
     if dimension == "severity":
-        source = f"{_INCIDENTS} CROSS JOIN LATERAL (SELECT i.severity AS key) m"
+        source = f"{INCIDENTS} CROSS JOIN LATERAL (SELECT i.severity AS key) m"
     elif dimension == "person":  # one key per incident, read with its times
         source = f"({members}) i CROSS JOIN LATERAL (SELECT i.key) m"
     elif dimension == "route" and _route_count() <= ROUTE_BITS:  # times joined per group
-        source = f"({_ROUTE_MASKS}) i CROSS JOIN LATERAL (SELECT i.key) m"
+        source = f"({ROUTE_MASKS}) i CROSS JOIN LATERAL (SELECT i.key) m"
     else:
-        source = f"({members}) m JOIN {_TIMES} ON i.id = m.id"
+        source = f"({members}) m JOIN {TIMES} ON i.id = m.id"
     # Hashed per key (an incident reached by every receiver is a row per receiver:
     # sorting all those rows by key was most of the time), each key's times kept
     # in an array, the only work per row; then each array read once for its
     # count, mean and both percentiles (one sort).
-    sql = f"""
+    return f"""
     SELECT a.key, a.incidents, tta.n, tta.mean, tta.p, ttr.n, ttr.mean, ttr.p
     FROM (
         SELECT COALESCE(m.key, '') AS key, count(*) AS incidents,
@@ -234,12 +152,25 @@ def response_times(*, dimension: str, start: datetime, end: datetime) -> list[Ti
         FROM unnest(a.ttrs) x) ttr
     ORDER BY 2 DESC, 1
     """
+
+
+def response_times(*, dimension: str, start: datetime, end: datetime,
+                   from_tables: bool = False) -> list[TimeRow]:
+    """MTTA and MTTR (mean, p50, p95) per key of one dimension, incidents of [start, end).
+
+    The receiver and route breakdowns read their rollups; `from_tables` reads
+    the definition queries instead (the reference the tests compare them to).
+    """
+    if dimension not in MEMBERS:
+        raise ValueError(f"unknown dimension {dimension!r}")
+    rollup = dimension in _ROLLUP_TABLES and not from_tables
+    sql = _rollup_sql(dimension) if rollup else _tables_sql(dimension)
+    bulk = not rollup and dimension in ("route", "receiver", "team")
     return [
         TimeRow(key, incidents, acknowledged, _float(tta_mean), *_pair(tta),
                 resolved, _float(ttr_mean), *_pair(ttr))
         for key, incidents, acknowledged, tta_mean, tta, resolved, ttr_mean, ttr
-        in _fetch(sql, {"start": start, "end": end},
-                  settings=_BULK if dimension in ("route", "receiver", "team") else "")
+        in _fetch(sql, {"start": start, "end": end}, settings=_BULK if bulk else "")
     ]
 
 
@@ -272,7 +203,7 @@ def sla_shares(*, start: datetime, end: datetime) -> list[SlaRow]:
                        count(*) FILTER (WHERE i.tta > t.seconds OR
                                         (t.seconds IS NULL AND i.tta IS NOT NULL)),
                        count(*) FILTER (WHERE i.tta IS NULL)
-                FROM {_INCIDENTS} LEFT JOIN t ON t.severity = i.severity GROUP BY 1""",
+                FROM {INCIDENTS} LEFT JOIN t ON t.severity = i.severity GROUP BY 1""",
             {"start": start, "end": end, "severities": list(targets),
              "seconds": [60.0 * minutes for minutes in targets.values()]},
         )
@@ -372,7 +303,7 @@ def weekly_response_times(*, start: datetime, end: datetime, zone: str) -> list[
     sql = f"""
     SELECT date_trunc('week', i.first_seen_at AT TIME ZONE %(zone)s), count(*),
            avg(i.tta), avg(i.ttr)
-    FROM {_INCIDENTS} GROUP BY 1 ORDER BY 1
+    FROM {INCIDENTS} GROUP BY 1 ORDER BY 1
     """
     return [
         WeekRow(row[0], row[1], _float(row[2]), _float(row[3]))
