@@ -212,3 +212,6 @@ class TenantMembership(models.Model):
 
 # The due-work index lives in its own module (issue 22).
 from tenants.models_due import DueKind, TenantDueWork  # noqa: E402, F401
+
+# Schemas cloned ahead of time for new tenants (issue 22).
+from tenants.models_spare import SpareSchema  # noqa: E402, F401

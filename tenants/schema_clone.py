@@ -71,10 +71,18 @@ def _template_applied() -> tuple[int, int] | None:
         return int(count), int(last)
 
 
+def template_schema_current() -> tuple[int, int] | None:
+    """The template's migration state when it has every migration the code has, else None."""
+    applied = _template_applied()
+    if applied is None or applied[0] < _code_migration_count():
+        return None
+    return applied
+
+
 def template_schema_ensure(*, verbosity: int = 0) -> tuple[int, int]:
     """Create or migrate the template until it has every migration the code has."""
-    applied = _template_applied()
-    if applied is not None and applied[0] >= _code_migration_count():
+    applied = template_schema_current()
+    if applied is not None:
         return applied
     with transaction.atomic():
         with connection.cursor() as cursor:

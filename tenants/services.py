@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
 from collections.abc import Iterable
 from datetime import datetime, timedelta
@@ -17,7 +18,14 @@ from django_tenants.signals import post_schema_sync
 from django_tenants.utils import schema_exists
 
 from tenants.models import ApiScope, ApiToken, Domain, HashedKey, IngestKey, Tenant
-from tenants.schema_clone import schema_clone_from_template, template_schema_ensure
+from tenants.schema_clone import (
+    TEMPLATE_SCHEMA,
+    schema_clone_from_template,
+    template_schema_ensure,
+)
+from tenants.spare_schemas import SPARE_PREFIX, spare_schema_claim, spare_schemas_enabled
+
+logger = logging.getLogger(__name__)
 
 INGEST_KEY_PREFIX = "hk_"
 API_TOKEN_PREFIX = "ht_"  # noqa: S105 - a prefix, not a secret
@@ -32,31 +40,48 @@ def tenant_create(
 ) -> Tenant:
     """Create a tenant, its schema and its primary domain.
 
-    The schema is a copy of the migrated template schema (tenants/schema_clone.py),
-    tens of milliseconds instead of half a second of migrations; with
-    HERALD_TENANT_SCHEMA_CLONE off, django-tenants migrates it.
+    The schema is a spare cloned ahead of time and renamed (tenants/spare_schemas.py),
+    or, with none free, a copy of the migrated template (tenants/schema_clone.py);
+    with HERALD_TENANT_SCHEMA_CLONE off, django-tenants migrates it.
     """
+    schema_name = slug.replace("-", "_")
+    if schema_name.startswith(SPARE_PREFIX) or schema_name == TEMPLATE_SCHEMA:
+        raise ValidationError({"slug": ["This slug names one of Herald's own schemas."]})
     clone = settings.HERALD_TENANT_SCHEMA_CLONE
+    spares = clone and spare_schemas_enabled()
     if clone:
         template_schema_ensure()  # outside the transaction: a deploy's first tenant migrates it
     with transaction.atomic():
         tenant = Tenant(
             slug=slug,
             name=name,
-            schema_name=slug.replace("-", "_"),
+            schema_name=schema_name,
             allow_private_targets=allow_private_targets,
         )
         if clone:
             tenant.auto_create_schema = False
             tenant.save()
             # An existing schema is kept, as django-tenants' own creation does.
-            if not schema_exists(tenant.schema_name):
-                schema_clone_from_template(schema_name=tenant.schema_name)
+            if not schema_exists(schema_name):
+                if not (spares and spare_schema_claim(schema_name=schema_name)):
+                    schema_clone_from_template(schema_name=schema_name)
+                if spares:  # a spare was taken, or there was none: the workers make more
+                    transaction.on_commit(_spare_schemas_refill)
             post_schema_sync.send(sender=TenantMixin, tenant=tenant.serializable_fields())
         else:
             tenant.save()  # django-tenants creates and migrates the schema here
         Domain.objects.create(tenant=tenant, domain=domain, is_primary=True)
     return tenant
+
+
+def _spare_schemas_refill() -> None:
+    from tenants.tasks import spare_schemas_fill_task
+
+    try:
+        spare_schemas_fill_task.apply_async()
+    except Exception as exc:  # kombu raises several types; beat's run fills the pool later
+        logger.warning("broker unavailable, spare schemas left for beat: %s",
+                       type(exc).__name__)
 
 
 # last_used_at is for people ("is this token still in use?"): minute precision

@@ -1,4 +1,4 @@
-"""Thin tasks of the due-work index: fanned-out visits and the full sweep."""
+"""Thin tasks of the due-work index (fanned-out visits, the full sweep) and of spare schemas."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from tenants.due_ticks import (
     due_work_visit,
     tenant_ids_all,
 )
+from tenants.spare_schemas import spare_schemas_fill
 
 
 @app.task(acks_late=True)
@@ -41,3 +42,9 @@ def due_work_full_sweep() -> int:
     for start in range(0, len(ids), size):
         due_work_reindex_batch.apply_async((ids[start:start + size],))
     return len(ids)
+
+
+@app.task(acks_late=True)
+def spare_schemas_fill_task() -> int:
+    """After a tenant creation and periodically: spare schemas back to the setting."""
+    return spare_schemas_fill()

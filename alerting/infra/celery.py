@@ -31,6 +31,12 @@ app.conf.beat_schedule = {
         "task": "tenants.tasks.due_work_full_sweep",
         "schedule": float(settings.HERALD_DUE_FULL_SWEEP_SECONDS),
     },
+    # Spare tenant schemas back to HERALD_TENANT_SPARE_SCHEMAS, stale ones dropped
+    # (tenants/spare_schemas.py); each tenant creation also enqueues it.
+    "tenant-spare-schemas": {
+        "task": "tenants.tasks.spare_schemas_fill_task",
+        "schedule": 300.0,
+    },
     # Chains delivery's pending outcomes and checkpoints each tenant's audit
     # head outside its schema, at a fixed interval (alerting/audit/checkpoints.py).
     "audit-seal-and-checkpoint": {

@@ -17,6 +17,9 @@ HERALD_DUE_REINDEX_BATCH_SIZE = int(os.environ.get("HERALD_DUE_REINDEX_BATCH_SIZ
 # A new tenant's schema is a copy of a migrated template schema (tenants/schema_clone.py);
 # "0": migrate each new schema instead (half a second each).
 HERALD_TENANT_SCHEMA_CLONE = os.environ.get("HERALD_TENANT_SCHEMA_CLONE", "1") == "1"
+# Clones kept ready by the workers (tenants/spare_schemas.py): a new tenant then
+# costs a schema rename, not a clone; "0": no spares, every tenant is cloned.
+HERALD_TENANT_SPARE_SCHEMAS = int(os.environ.get("HERALD_TENANT_SPARE_SCHEMAS", "2"))
 # `migrate_schemas --executor multiprocessing` migrates this many schemas at once.
 TENANT_MULTIPROCESSING_MAX_PROCESSES = int(
     os.environ.get("TENANT_MULTIPROCESSING_MAX_PROCESSES", str(os.cpu_count() or 2))
