@@ -5,12 +5,14 @@ from __future__ import annotations
 import pytest
 import requests
 from django.db import DatabaseError, connection, transaction
-from django_tenants.utils import tenant_context
+from django_tenants.utils import schema_exists, tenant_context
 
 from receivers.models import Notification, NotificationState
+from tenants import services
 from tenants.models import Tenant
 from tenants.schema_clone import TEMPLATE_SCHEMA
 from tenants.services import tenant_create
+from tenants.spare_schemas import spare_schema_prepare
 from tests.conftest import wait_for
 from tests.factories import ReceiverFactory, WebhookPayloadFactory
 from tests.ingest import INGEST
@@ -99,13 +101,20 @@ def test_a_cloned_schemas_triggers_run_as_a_migrated_ones(db):
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("source", ["clone", "spare"])
 def test_a_cloned_tenant_ingests_and_delivers(
-    live_server, committed_tenants, celery_worker_thread, httpserver, ingest_key
+    source, live_server, committed_tenants, celery_worker_thread, httpserver, ingest_key,
+    settings, monkeypatch,
 ):
+    # A spare schema renamed (tenants/spare_schemas.py), or a clone made now.
+    settings.HERALD_TENANT_SPARE_SCHEMAS = 1 if source == "spare" else 0
+    monkeypatch.setattr(services, "_spare_schemas_refill", lambda: None)
+    spare = spare_schema_prepare() if source == "spare" else None
     httpserver.expect_request("/hook").respond_with_data("ok")
     tenant = tenant_create(slug="cloned-e2e", name="Cloned", domain="cloned-e2e.localhost",
                            allow_private_targets=True)
     try:
+        assert spare is None or not schema_exists(spare)  # the spare became the tenant
         with tenant_context(tenant):
             ReceiverFactory(secrets={"url": httpserver.url_for("/hook")})
         key = ingest_key(tenant)
