@@ -19,9 +19,11 @@ from django.db import connection
 
 from alerting.fields import encrypted_fields
 
-# Rebuilt, not copied: the migration state (recorded in the header instead) and
-# the configuration version that triggers bump on every write (alerting 0006).
-DERIVED_TABLES = frozenset({"django_migrations", "alerting_config_version"})
+# Rebuilt, not copied: the migration state (recorded in the header instead), the
+# configuration version that triggers bump on every write (alerting 0006), and
+# the reports' rollups, which triggers rebuild as the rows are loaded (reports 0003).
+DERIVED_TABLES = frozenset({"django_migrations", "alerting_config_version",
+                            "reports_receiver_incident", "reports_route_incident"})
 # The shared rows of a tenant, in the order they are written and restored.
 USER_COLUMNS = ("username", "email", "first_name", "last_name", "password", "is_active",
                 "date_joined")
