@@ -20,11 +20,16 @@ from tenants.due_work import due_work_note
 from tenants.models_due import DueKind
 
 
-def notifications_due_note(*, countdown: float | None = None) -> None:
-    """Tasks were just enqueued (or are owed) for this tenant: sweep them if they get lost."""
+def notifications_due_note(*, countdown: float | None = None,
+                           wake_channel: str | None = None) -> None:
+    """Tasks were just enqueued (or are owed) for this tenant: sweep them if they get lost.
+
+    With `wake_channel`, the same statement wakes the listening relay.
+    """
     due_work_note(
         kind=DueKind.NOTIFICATIONS,
         due_at=timezone.now() + timedelta(seconds=countdown or 0),
+        notify_channel=wake_channel,
     )
 
 

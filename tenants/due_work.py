@@ -57,26 +57,40 @@ _NOTE_ON_ITS_OWN = _NOTE.format(
     async_join=", (SELECT set_config('synchronous_commit', 'off', true)) AS async_commit"
 )
 _NOTE = _NOTE.format(async_join="")
+# With a listener to tell (delivery's wake), the NOTIFY rides in the same
+# statement: one round trip after the commit, not two. pg_notify, not NOTIFY:
+# the channel and the schema are parameters, never SQL text.
+_NOTE_AND_NOTIFY = "WITH noted AS ({note}) SELECT pg_notify(%(channel)s, %(schema)s)"
+_NOTE_AND_NOTIFY_ON_ITS_OWN = _NOTE_AND_NOTIFY.format(note=_NOTE_ON_ITS_OWN)
+_NOTE_AND_NOTIFY = _NOTE_AND_NOTIFY.format(note=_NOTE)
 
 
-def due_work_note(*, kind: DueKind | str, due_at: datetime) -> None:
+def due_work_note(
+    *, kind: DueKind | str, due_at: datetime, notify_channel: str | None = None
+) -> None:
     """Record that the current tenant has `kind` work due at `due_at` (or earlier).
 
     Inside a transaction it runs on commit (the work is then visible to the
     visit it wakes, and the entry's row is locked for one statement only, not
-    for the writer's transaction). A failure is logged, never raised: the
-    writer's work is committed and the full sweep finds it.
+    for the writer's transaction). With `notify_channel`, the same statement
+    sends `pg_notify(notify_channel, <the tenant's schema>)`. A failure is
+    logged, never raised: the writer's work is committed and the full sweep
+    finds it.
     """
     schema = connection.schema_name
     if schema == "public" or not schema:
         return
+    statements = (_NOTE, _NOTE_ON_ITS_OWN) if notify_channel is None else (
+        _NOTE_AND_NOTIFY, _NOTE_AND_NOTIFY_ON_ITS_OWN)
 
     def write() -> None:
         try:
             on_its_own = connection.get_autocommit() and not connection.in_atomic_block
             with connection.cursor() as cursor:
-                cursor.execute(_NOTE_ON_ITS_OWN if on_its_own else _NOTE,
-                               {"kind": str(kind), "due_at": due_at, "schema": schema})
+                cursor.execute(statements[on_its_own], {
+                    "kind": str(kind), "due_at": due_at, "schema": schema,
+                    "channel": notify_channel,
+                })
         except DatabaseError as exc:
             logger.warning("due-work index not written (the full sweep will find it): %s",
                            type(exc).__name__)

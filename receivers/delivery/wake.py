@@ -11,9 +11,10 @@ modes.
 Not inside the writer's transaction: PostgreSQL serialises the commits of
 transactions that notified (one global lock, held through the commit's WAL
 flush), so concurrent ingests that each notified waited for each other's
-flush, one after the other. On its own, the notify commits without waiting
-for the disk (a crash loses a wake, which the sweep stands in for) and holds
-that lock for microseconds.
+flush, one after the other. After it, the notify rides in the statement that
+notes the tenant in the due-work index (one round trip for both), which
+commits without waiting for the disk (a crash loses a wake, which the sweep
+stands in for) and holds that lock for microseconds.
 
 Either way the wake is only a hint that work is due: the database is the
 queue. A wake nobody hears (no relay running, a relay that died) leaves the
@@ -24,15 +25,12 @@ due-work index, as a published task does: tenants/due_work.py).
 
 from __future__ import annotations
 
-import logging
 from functools import partial
 
 from django.conf import settings
-from django.db import DatabaseError, connection, transaction
+from django.db import transaction
 
 from receivers.delivery.outbox import notifications_enqueue
-
-logger = logging.getLogger(__name__)
 
 # The channel the relay listens on; the payload is the tenant's schema name.
 WAKE_CHANNEL = "herald_delivery"
@@ -45,24 +43,7 @@ def notifications_wake(*, notification_ids: list[int]) -> None:
     if settings.HERALD_DELIVERY_WAKE == "notify":
         from receivers.due import notifications_due_note
 
-        transaction.on_commit(partial(_notify, schema=connection.schema_name))
         # A wake nobody hears is swept: the sweep visits tenants the index names.
-        notifications_due_note()
+        notifications_due_note(wake_channel=WAKE_CHANNEL)
         return
     transaction.on_commit(partial(notifications_enqueue, notification_ids=notification_ids))
-
-
-# pg_notify, not NOTIFY: the schema is a parameter, never SQL text.
-_NOTIFY = """
-SELECT pg_notify(%s, %s)
-FROM (SELECT set_config('synchronous_commit', 'off', true)) AS async_commit
-"""
-
-
-def _notify(*, schema: str) -> None:
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute(_NOTIFY, [WAKE_CHANNEL, schema])
-    except DatabaseError as exc:  # committed work stands; the sweep delivers it
-        logger.warning("delivery wake not sent (the sweep will deliver): %s",
-                       type(exc).__name__)

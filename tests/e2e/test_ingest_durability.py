@@ -5,16 +5,21 @@ from __future__ import annotations
 import logging
 import threading
 
+import psycopg
 import pytest
 import requests
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django_tenants.utils import tenant_context
 
 from receivers.delivery.relay import delivery_relay_start, delivery_relay_stop
+from receivers.delivery.wake import WAKE_CHANNEL
 from receivers.models import Notification, NotificationState
 from receivers.tasks import notification_sweep_all_tenants
+from tenants.models_due import DueKind, TenantDueWork
 from tests.conftest import broker, wait_for
 from tests.factories import ReceiverFactory, WebhookAlertFactory, WebhookPayloadFactory
-from tests.ingest import INGEST
+from tests.ingest import INGEST, post, public_client
 
 pytestmark = pytest.mark.e2e
 
@@ -145,3 +150,30 @@ def test_a_wake_nobody_hears_leaves_the_notification_to_the_sweep(
         relay = delivery_relay_start()
         relay.leading.wait(10)
     assert len(httpserver.log) == 1
+
+
+def test_the_wake_and_the_sweeps_entry_leave_in_one_statement_after_the_commit(
+    committed_tenants, ingest_key
+):
+    """An SRE's single-alert webhook pays one round trip after its commit for
+    both: the relay hears of the notification, and the due-work index names
+    the tenant for the sweep should nobody hear it."""
+    alpha = committed_tenants["alpha"]
+    with tenant_context(alpha):
+        ReceiverFactory()
+    key = ingest_key(alpha)
+    listener = psycopg.connect(**connection.get_connection_params(), autocommit=True)
+    try:
+        listener.execute(f"LISTEN {WAKE_CHANNEL}")
+        with CaptureQueriesContext(connection) as queries:
+            response = post(public_client(), WebhookPayloadFactory(), key)
+        assert response.status_code == 200
+        heard = [note.payload for note in listener.notifies(timeout=5, stop_after=1)]
+    finally:
+        listener.close()
+
+    assert heard == [alpha.schema_name]
+    after_commit = [q["sql"] for q in queries.captured_queries
+                    if "pg_notify" in q["sql"] or "tenants_tenantduework" in q["sql"]]
+    assert len(after_commit) == 1
+    assert TenantDueWork.objects.filter(tenant=alpha, kind=DueKind.NOTIFICATIONS).exists()
