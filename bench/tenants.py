@@ -7,7 +7,9 @@ a few migrated the old way for comparison), makes --busy of them (1 %) busy
 (a due entry of every kind in the due-work index, an ingested alert whose
 notification is pending), and prints:
 
-- creation time per tenant (median, p95), cloned and migrated;
+- creation time per tenant (median, p95): cloned (no spare free), from a
+  spare schema (renamed, tenants/spare_schemas.py), migrated; and the time a
+  worker takes to prepare one spare;
 - each periodic task's duration (escalation tick, notification sweep, silence
   sweep: they visit only the due tenants), and the slow full sweep over all;
 - ingest latency (p50) of a busy tenant beside all the idle ones, and of a
@@ -17,6 +19,7 @@ notification is pending), and prints:
 
 --create-seconds bounds the creation phase (the run goes on with the tenants
 made by then and says how many). Re-runs reuse the tenants already there.
+--creation-only stops after the creation figures (bench/results/tenants-creation.md).
 
     make bench-tenants [BENCH_ARGS="--tenants 10000 --create-seconds 1800"]
 """
@@ -59,7 +62,12 @@ def _slug(index: int) -> str:
 
 
 def tenants_create(count: int, seconds: float) -> tuple[list[float], int]:
-    """Create missing tenants up to `count` within `seconds`; their durations, how many exist."""
+    """Create missing tenants up to `count` within `seconds`; their durations, how many exist.
+
+    Each is cloned: the pool of spare schemas is off here (see tenants_create_from_spares).
+    """
+    from django.test import override_settings
+
     from tenants.models import Tenant
     from tenants.services import tenant_create
 
@@ -74,10 +82,43 @@ def tenants_create(count: int, seconds: float) -> tuple[list[float], int]:
         if time.monotonic() > deadline:
             break
         started = time.perf_counter()
-        tenant_create(slug=slug, name=slug, domain=f"{slug}.localhost")
+        with override_settings(HERALD_TENANT_SPARE_SCHEMAS=0):
+            tenant_create(slug=slug, name=slug, domain=f"{slug}.localhost")
         durations.append(time.perf_counter() - started)
         existing.add(slug)
     return durations, len(existing)
+
+
+def tenants_create_from_spares(count: int) -> tuple[list[float], list[float]]:
+    """Tenants made from a spare schema: (creation durations, spare preparation durations).
+
+    Each spare is prepared here, as a worker would, before the creation that
+    claims it; the refill a creation enqueues is left out (no worker runs).
+    """
+    from django.test import override_settings
+
+    from tenants import services
+    from tenants.models import Tenant
+    from tenants.spare_schemas import spare_schema_prepare
+
+    created, prepared = [], []
+    refill, services._spare_schemas_refill = services._spare_schemas_refill, lambda: None
+    try:
+        with override_settings(HERALD_TENANT_SPARE_SCHEMAS=1):
+            for index in range(count):
+                started = time.perf_counter()
+                if spare_schema_prepare() is None:
+                    raise RuntimeError("no spare prepared")
+                prepared.append(time.perf_counter() - started)
+                slug = f"bts-{uuid.uuid4().hex[:8]}-{index}"
+                started = time.perf_counter()
+                tenant = services.tenant_create(slug=slug, name=slug, domain=f"{slug}.localhost")
+                created.append(time.perf_counter() - started)
+                tenant.delete(force_drop=True)
+    finally:
+        services._spare_schemas_refill = refill
+    Tenant.objects.filter(slug__startswith="bts-").delete()
+    return created, prepared
 
 
 def tenants_create_migrated(count: int) -> list[float]:
@@ -314,12 +355,50 @@ def bench_environment_migrated():
         management.call_command = original
 
 
+def _creation_lines(created: list[float], from_spares: list[float], prepared: list[float],
+                    migrated: list[float]) -> tuple[dict, list[str]]:
+    """The creation figures (ms) and their table rows."""
+    def ms(values: list[float], share: float | None = None) -> float | None:
+        if not values:
+            return None
+        return (percentile(values, share) if share else statistics.median(values)) * 1000
+
+    data = {
+        "create_clone_median_ms": ms(created), "create_clone_p95_ms": ms(created, 95),
+        "created_now": len(created),
+        "create_spare_median_ms": ms(from_spares), "create_spare_p95_ms": ms(from_spares, 95),
+        "spare_prepare_median_ms": ms(prepared), "spare_prepare_p95_ms": ms(prepared, 95),
+        "create_migrated_median_ms": ms(migrated),
+    }
+    lines = []
+    if created:
+        lines.append(f"| creation per tenant, cloned, no spare (median / p95) | "
+                     f"{data['create_clone_median_ms']:.0f} ms / "
+                     f"{data['create_clone_p95_ms']:.0f} ms ({len(created)} in a row) |")
+    if from_spares:
+        lines += [
+            f"| creation per tenant from a spare (median / p95) | "
+            f"{data['create_spare_median_ms']:.1f} ms / {data['create_spare_p95_ms']:.1f} ms "
+            f"({len(from_spares)} in a row) |",
+            f"| preparing one spare (median / p95) | {data['spare_prepare_median_ms']:.0f} ms / "
+            f"{data['spare_prepare_p95_ms']:.0f} ms |",
+        ]
+    if migrated:
+        lines.append(f"| creation per tenant, migrated (median) | "
+                     f"{data['create_migrated_median_ms']:.0f} ms ({len(migrated)}) |")
+    return data, lines
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--tenants", type=int, default=10_000)
     parser.add_argument("--busy-share", type=float, default=0.01)
     parser.add_argument("--create-seconds", type=float, default=3600)
     parser.add_argument("--migrated", type=int, default=3, help="tenants migrated, to compare")
+    parser.add_argument("--from-spares", type=int, default=30,
+                        help="tenants made from a spare schema (each prepared first)")
+    parser.add_argument("--creation-only", action="store_true",
+                        help="stop after the creation figures")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--requests", type=int, default=200)
     args = parser.parse_args()
@@ -339,6 +418,15 @@ def main() -> None:
     created, existing = tenants_create(args.tenants, args.create_seconds)
     print(f"tenants: {existing} ({len(created)} created now)", flush=True)
     migrated = tenants_create_migrated(args.migrated) if args.migrated else []
+    from_spares, prepared = tenants_create_from_spares(args.from_spares)
+    creation = _creation_lines(created, from_spares, prepared, migrated)
+    if args.creation_only:
+        bench.close()
+        if redis is not None:
+            redis.stop()
+        results_write("tenants-creation", {"tenants": existing, **creation[0]},
+                      "\n".join(["| figure | value |", "|---|---|", *creation[1]]))
+        return
     busy_count = max(1, round(existing * args.busy_share))
     busy = busy_make([_slug(index) for index in range(0, existing, max(1, existing // busy_count))]
                      [:busy_count], receiver_url="http://127.0.0.1:9/")
@@ -352,24 +440,14 @@ def main() -> None:
         redis.stop()
 
     data = {
-        "tenants": existing, "busy": len(busy),
-        "create_clone_median_ms": statistics.median(created) * 1000 if created else None,
-        "create_clone_p95_ms": percentile(created, 95) * 1000 if created else None,
-        "created_now": len(created),
-        "create_migrated_median_ms": statistics.median(migrated) * 1000 if migrated else None,
+        "tenants": existing, "busy": len(busy), **creation[0],
         "migrate_all_schemas_multiprocessing_s": migrate_seconds,
         "ticks": ticks, "full_sweep": full, "full_sweep_on_worker_s": sweep_seconds,
         "ingest_busy_p50_ms": busy_latency * 1000, "ingest_lone_p50_ms": lone * 1000,
         "ingest_ratio": busy_latency / lone, "rss_web_mb": web_rss, "rss_worker_mb": rss_worker,
     }
-    lines = [f"Tenants: {existing}, busy: {len(busy)}", "", "| figure | value |", "|---|---|"]
-    if created:
-        lines.append(f"| creation per tenant, cloned (median / p95) | "
-                     f"{data['create_clone_median_ms']:.0f} ms / "
-                     f"{data['create_clone_p95_ms']:.0f} ms ({len(created)} created) |")
-    if migrated:
-        lines.append(f"| creation per tenant, migrated (median) | "
-                     f"{data['create_migrated_median_ms']:.0f} ms |")
+    lines = [f"Tenants: {existing}, busy: {len(busy)}", "", "| figure | value |", "|---|---|",
+             *creation[1]]
     for kind, figure in ticks.items():
         lines.append(f"| tick {kind} ({figure['tenants_visited']:.0f} due tenants), median / max | "
                      f"{figure['median_s'] * 1000:.0f} ms / {figure['max_s'] * 1000:.0f} ms "
