@@ -129,8 +129,9 @@ def spare_schemas_drop_unusable() -> int:
     """Drop stale spares, spares beyond the setting, and spare schemas nobody lists.
 
     A schema named like a spare with no row cannot come from a crash (the two
-    are made in one transaction) but from a flush of the shared tables (tests)
-    or a restore: it is no tenant's, since a tenant's schema is its slug.
+    are made in one transaction), only from rows deleted by hand or a flush of
+    the shared tables (tests). It is no tenant's: tenant_create refuses slugs
+    that would take the prefix, and tenants' schemas are excluded anyway.
     """
     applied = template_schema_current()
     keep = settings.HERALD_TENANT_SPARE_SCHEMAS if spare_schemas_enabled() else 0
