@@ -108,7 +108,7 @@ def _vacuum() -> None:
 
     with connection.cursor() as cursor:
         for table in ("alerting_alertgroup", "receivers_notification", "escalation_escalation",
-                      "escalation_page"):
+                      "escalation_page", "reports_receiver_incident", "reports_route_incident"):
             cursor.execute(f"VACUUM (ANALYZE) {table}")
 
 

@@ -53,14 +53,16 @@ _LEAVE = """
     IF previous_path IS NOT NULL THEN
         PERFORM set_config('search_path', previous_path, true);
     END IF;"""
+_SHARED = f"""
+    PERFORM pg_advisory_xact_lock_shared({LOCK_CLASS}, hashtext(TG_TABLE_SCHEMA));"""
 _TIMES = """g.first_seen_at, date_part('epoch', g.acknowledged_at - g.first_seen_at),
            date_part('epoch', g.resolved_at - g.first_seen_at)"""
 
 
-def _trigger_function(name: str, body: str) -> str:
+def _trigger_function(name: str, body: str, *, declare: str = "") -> str:
     return f"""
 CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $body$
-DECLARE previous_path text;
+DECLARE previous_path text; {declare}
 BEGIN{_ENTER}
 {body}{_LEAVE}
     RETURN NULL;
@@ -158,8 +160,11 @@ $body$""",
 ]
 
 _FUNCTIONS = [
-    _trigger_function("reports_notification_added", f"""
-    PERFORM reports_rollup_lock(false);
+    # Nothing but two index probes when both pairs are there already (a
+    # repeated notification); else one statement. Row level: ingest inserts a
+    # group's few notifications a statement, and a statement-level trigger's
+    # transition table cost three times as much a statement.
+    _trigger_function("reports_notification_added", f"""{_SHARED}
     IF NOT EXISTS (SELECT 1 FROM reports_receiver_incident
                    WHERE alert_group_id = NEW.alert_group_id AND receiver_name = NEW.receiver_name)
        OR EXISTS (SELECT 1 FROM alerting_route_receivers rr
@@ -167,20 +172,19 @@ _FUNCTIONS = [
                       SELECT 1 FROM reports_route_incident x
                       WHERE x.alert_group_id = NEW.alert_group_id AND x.route_id = rr.route_id))
     THEN
-        PERFORM 1 FROM alerting_alertgroup WHERE id = NEW.alert_group_id FOR SHARE;
-        INSERT INTO reports_receiver_incident
-        SELECT g.id, NEW.receiver_name, {_TIMES}
-        FROM alerting_alertgroup g WHERE g.id = NEW.alert_group_id
-        ON CONFLICT DO NOTHING;
+        WITH g (id, first_seen_at, tta, ttr) AS MATERIALIZED (
+            SELECT g.id, {_TIMES} FROM alerting_alertgroup g
+            WHERE g.id = NEW.alert_group_id FOR SHARE),
+        receiver AS (
+            INSERT INTO reports_receiver_incident
+            SELECT g.id, NEW.receiver_name, g.first_seen_at, g.tta, g.ttr FROM g
+            ON CONFLICT DO NOTHING)
         INSERT INTO reports_route_incident
-        SELECT g.id, rr.route_id, {_TIMES}
-        FROM alerting_alertgroup g JOIN alerting_route_receivers rr
-          ON rr.receiver_id = NEW.receiver_id
-        WHERE g.id = NEW.alert_group_id
+        SELECT g.id, rr.route_id, g.first_seen_at, g.tta, g.ttr
+        FROM g JOIN alerting_route_receivers rr ON rr.receiver_id = NEW.receiver_id
         ON CONFLICT DO NOTHING;
     END IF;"""),
-    _trigger_function("reports_escalation_added", f"""
-    PERFORM reports_rollup_lock(false);
+    _trigger_function("reports_escalation_added", f"""{_SHARED}
     PERFORM 1 FROM alerting_alertgroup WHERE id = NEW.alert_group_id FOR SHARE;
     INSERT INTO reports_route_incident
     SELECT g.id, r.id, {_TIMES}
@@ -191,28 +195,27 @@ _FUNCTIONS = [
     ON CONFLICT DO NOTHING;"""),
     # A changed or deleted notification / escalation: its group(s) rebuilt.
     # TG_ARGV[0] names the source column; a source set NULL that no route names
-    # (its receiver or policy deleted) changes no membership of a route.
+    # (its receiver or policy being deleted) changes no membership of a route.
     _trigger_function("reports_source_changed", """
-    IF TG_OP = 'UPDATE' AND NEW.alert_group_id = OLD.alert_group_id
-       AND to_jsonb(NEW) ->> TG_ARGV[0] IS NULL
-       AND (TG_ARGV[0] <> 'receiver_id' OR NEW.receiver_name = OLD.receiver_name)
-       AND NOT EXISTS (SELECT 1 FROM alerting_route_receivers
-                       WHERE TG_ARGV[0] = 'receiver_id'
-                         AND receiver_id = (to_jsonb(OLD) ->> TG_ARGV[0])::bigint)
-       AND NOT EXISTS (SELECT 1 FROM alerting_route r LEFT JOIN escalation_team t
-                       ON t.id = r.team_id
-                       WHERE TG_ARGV[0] = 'policy_id'
-                         AND (to_jsonb(OLD) ->> TG_ARGV[0])::bigint
-                             IN (r.escalation_policy_id, t.escalation_policy_id)) THEN
-        RETURN NULL;
+    IF TG_OP = 'UPDATE' AND NEW.alert_group_id = OLD.alert_group_id THEN
+        IF TG_ARGV[0] = 'receiver_id' THEN
+            unchanged := NEW.receiver_id IS NULL AND NEW.receiver_name = OLD.receiver_name
+                AND NOT EXISTS (SELECT 1 FROM alerting_route_receivers
+                                WHERE receiver_id = OLD.receiver_id);
+        ELSE
+            unchanged := NEW.policy_id IS NULL AND NOT EXISTS (
+                SELECT 1 FROM alerting_route r LEFT JOIN escalation_team t ON t.id = r.team_id
+                WHERE OLD.policy_id IN (r.escalation_policy_id, t.escalation_policy_id));
+        END IF;
     END IF;
-    PERFORM reports_rollup_lock(false);
-    PERFORM reports_group_refresh(OLD.alert_group_id);
-    IF TG_OP = 'UPDATE' AND NEW.alert_group_id <> OLD.alert_group_id THEN
-        PERFORM reports_group_refresh(NEW.alert_group_id);
-    END IF;"""),
-    _trigger_function("reports_group_times_changed", """
-    PERFORM reports_rollup_lock(false);
+    IF NOT unchanged THEN
+        PERFORM reports_rollup_lock(false);
+        PERFORM reports_group_refresh(OLD.alert_group_id);
+        IF TG_OP = 'UPDATE' AND NEW.alert_group_id <> OLD.alert_group_id THEN
+            PERFORM reports_group_refresh(NEW.alert_group_id);
+        END IF;
+    END IF;""", declare="unchanged boolean := false;"),
+    _trigger_function("reports_group_times_changed", f"""{_SHARED}
     UPDATE reports_receiver_incident SET first_seen_at = NEW.first_seen_at,
         tta = date_part('epoch', NEW.acknowledged_at - NEW.first_seen_at),
         ttr = date_part('epoch', NEW.resolved_at - NEW.first_seen_at)
@@ -221,15 +224,15 @@ _FUNCTIONS = [
         tta = date_part('epoch', NEW.acknowledged_at - NEW.first_seen_at),
         ttr = date_part('epoch', NEW.resolved_at - NEW.first_seen_at)
     WHERE alert_group_id = NEW.id;"""),
-    _trigger_function("reports_group_added_or_deleted", """
-    PERFORM reports_rollup_lock(false);
+    _trigger_function("reports_group_added_or_deleted", f"""
     IF TG_OP = 'INSERT' THEN
-        -- A new group has no notification yet, but a restore may load them first.
+        -- A new group has no notification yet (no other transaction can see it to
+        -- write one), but a restore may load its notifications first.
         IF EXISTS (SELECT 1 FROM receivers_notification WHERE alert_group_id = NEW.id)
-           OR EXISTS (SELECT 1 FROM escalation_escalation WHERE alert_group_id = NEW.id) THEN
+           OR EXISTS (SELECT 1 FROM escalation_escalation WHERE alert_group_id = NEW.id) THEN{_SHARED}
             PERFORM reports_group_refresh(NEW.id);
         END IF;
-    ELSE
+    ELSE{_SHARED}
         DELETE FROM reports_receiver_incident WHERE alert_group_id = OLD.id;
         DELETE FROM reports_route_incident WHERE alert_group_id = OLD.id;
     END IF;"""),
@@ -309,7 +312,7 @@ _TRIGGERS = {
 }
 _TRIGGER_TABLES = {name: spec.split(" ON ")[1].split()[0] for name, spec in _TRIGGERS.items()}
 
-BATCH = 5000  # groups per backfill transaction: the exclusive lock is held for one batch
+BATCH = 1000  # groups per backfill transaction: the exclusive lock is held for one batch
 
 _BACKFILL = (f"""
 INSERT INTO reports_receiver_incident
