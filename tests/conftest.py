@@ -32,6 +32,7 @@ from tenants.models import Tenant
 from tenants.selectors import ingest_key_cache_clear
 from tenants.services import ingest_key_create, tenant_create
 from tests.receivers.outbound_jail import jail_install, offline_resolver_install
+from tests.runherald import needs_seed, seed_finish, seed_prepare_in_background
 
 TENANT_SLUGS = ("alpha", "beta")
 TENANT_TABLE_APPS = ("alerting", "receivers", "escalation", "reports")
@@ -53,7 +54,19 @@ def pytest_configure(config: pytest.Config) -> None:
     settings.HERALD_RATE_LIMIT_STORAGE_URL = counter_storage_for(broker.url)
 
 
+_seed_wanted: list[bool] = []
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    # The first start from nothing that seeds runherald's folders (tests/runherald.py)
+    # runs alongside the tests before the first one that needs it, once the test
+    # database is made (see django_db_setup).
+    if any(needs_seed(item) for item in session.items):
+        _seed_wanted.append(True)
+
+
 def pytest_unconfigure(config: pytest.Config) -> None:
+    seed_finish()
     broker.stop()
     shutil.rmtree(broker.dir, ignore_errors=True)
 
@@ -138,6 +151,8 @@ def _ensure_tenants() -> dict[str, Tenant]:
 def django_db_setup(django_db_setup, django_db_blocker) -> Iterator[None]:
     with django_db_blocker.unblock():
         _ensure_tenants()
+    if _seed_wanted:
+        seed_prepare_in_background()
     yield
     # Worker processes, poolers and servers that tests started may still hold a
     # session when the run ends; the test database is dropped only without them.

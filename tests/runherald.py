@@ -122,18 +122,86 @@ def private_var_dir(name: str, *, seeded: bool = True) -> Iterator[Path]:
 
 
 _seeds: list[Path] = []
+_seed_failures: list[BaseException] = []
+_seed_builders: list[threading.Thread] = []
+_seed_lock = threading.Lock()
 
 
 def _seed() -> Path:
-    """The folder a first runherald of this test run set up and stopped cleanly."""
-    if not _seeds:
-        folder = Path(settings.BASE_DIR) / ".var" / f"seed-{os.getpid()}"
-        shutil.rmtree(folder, ignore_errors=True)
-        with running_herald(folder):
-            pass
-        atexit.register(shutil.rmtree, folder, ignore_errors=True)
-        _seeds.append(folder)
-    return _seeds[0]
+    """The folder a first runherald of this test run set up and stopped cleanly.
+
+    Made by `seed_prepare_in_background` while other tests run, if the session
+    started it; otherwise here and now.
+    """
+    with _seed_lock:
+        builder = _seed_builders[0] if _seed_builders else None
+    if builder is not None:
+        builder.join()
+    with _seed_lock:
+        if _seed_failures:
+            raise _seed_failures[0]
+        if not _seeds:
+            _seed_build()
+        return _seeds[0]
+
+
+def _seed_build(*, background: bool = False) -> None:
+    folder = Path(settings.BASE_DIR) / ".var" / f"seed-{os.getpid()}"
+    shutil.rmtree(folder, ignore_errors=True)
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    # In the background it takes the CPU the tests leave, however long that takes.
+    options = (
+        {"niceness": 10, "start_timeout": 600, "stop_timeout": 120, "stop_grace": 60}
+        if background else {}
+    )
+    with running_herald(folder, **options):
+        pass
+    _seeds.append(folder)
+
+
+def seed_prepare_in_background() -> None:
+    """Start making the seed in a thread now: its first start from nothing (initdb,
+    every migration, the keys and static files) is the same whichever test needs
+    it first, and it then overlaps the tests that run before that one instead of
+    adding to its time. A failure is raised in the first test that asks for the
+    seed, as if it had made it itself."""
+    with _seed_lock:
+        if _seeds or _seed_builders:
+            return
+
+        def build() -> None:
+            try:
+                _seed_build(background=True)
+            except BaseException as error:  # pytest.fail raises one too: for the test
+                _seed_failures.append(error)
+
+        builder = threading.Thread(target=build, name="runherald-seed", daemon=True)
+        _seed_builders.append(builder)
+        builder.start()
+
+
+def seed_finish() -> None:
+    """At the end of the session: let a seed still being made stop cleanly (its
+    servers would be left behind otherwise)."""
+    for builder in _seed_builders:
+        builder.join(900)
+
+
+def needs_seed(item: pytest.Item) -> bool:
+    """Whether a test (or one of its fixtures) names `private_var_dir`, which copies
+    the seed."""
+    functions = [getattr(item, "obj", None)]
+    fixture_info = getattr(item, "_fixtureinfo", None)
+    if fixture_info is not None:
+        functions += [
+            definition.func
+            for definitions in fixture_info.name2fixturedefs.values()
+            for definition in definitions
+        ]
+    return any(
+        "private_var_dir" in getattr(getattr(function, "__code__", None), "co_names", ())
+        for function in functions
+    )
 
 
 def herald_env(var_dir: Path) -> dict[str, str]:
@@ -160,33 +228,40 @@ def running_herald(
     web_workers: int = 1,
     worker_concurrency: int = 2,
     stop_signal: signal.Signals = signal.SIGTERM,
+    niceness: int = 0,
+    start_timeout: float = 90,
+    stop_timeout: float = 30,
+    stop_grace: float = 5,
 ) -> Iterator[RunningHerald]:
     """Run it until the block ends; then `stop_signal` must stop it cleanly, leaving no
     server behind.
 
     Its own embedded PostgreSQL and Redis live in `var_dir`: nothing is
-    inherited from the test run.
+    inherited from the test run. `niceness`: run it (and so all it starts)
+    at that lower priority; the timeouts bound its start and its stop.
     """
     port = free_port()
+    command = herald_command(port, web_workers=web_workers, worker_concurrency=worker_concurrency)
+    if niceness:
+        command = ["nice", "-n", str(niceness), *command]  # nice execs it: same pid
     process = subprocess.Popen(  # noqa: S603 - our own interpreter and manage.py
-        herald_command(port, web_workers=web_workers, worker_concurrency=worker_concurrency),
-        cwd=settings.BASE_DIR, env=herald_env(var_dir), stdout=subprocess.PIPE,
+        command, cwd=settings.BASE_DIR, env=herald_env(var_dir), stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT, text=True, start_new_session=True,
     )
     try:
-        banner = _read_until(process, r"Press Ctrl-C to stop", timeout=90)
+        banner = _read_until(process, r"Press Ctrl-C to stop", timeout=start_timeout)
         yield RunningHerald(banner=banner, port=port)
     finally:
         process.send_signal(stop_signal)
         try:
-            process.wait(30)
+            process.wait(stop_timeout)
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             raise
         finally:
             # A server left behind holds the output pipe open: closing it
             # would wait for the draining thread forever.
-            left_behind = kill_left_behind(var_dir, port)
+            left_behind = kill_left_behind(var_dir, port, grace=stop_grace)
             process.stdout.close()
     assert process.returncode == 0
     assert not left_behind, f"still running after runherald stopped: {left_behind}"
