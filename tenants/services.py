@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django_tenants.models import TenantMixin
 from django_tenants.signals import post_schema_sync
 from django_tenants.utils import schema_exists
@@ -46,7 +47,7 @@ def tenant_create(
     """
     schema_name = slug.replace("-", "_")
     if schema_name.startswith(SPARE_PREFIX) or schema_name == TEMPLATE_SCHEMA:
-        raise ValidationError({"slug": ["This slug names one of Herald's own schemas."]})
+        raise ValidationError({"slug": [_("This slug names one of Herald's own schemas.")]})
     clone = settings.HERALD_TENANT_SCHEMA_CLONE
     spares = clone and spare_schemas_enabled()
     if clone:
@@ -114,12 +115,13 @@ def api_token_create(
     chosen = sorted(set(scopes))
     unknown = [scope for scope in chosen if scope not in ApiScope.values]
     if unknown or not chosen:
-        raise ValidationError(
-            {"scopes": [f"Choose one or more of {', '.join(ApiScope.values)}"
-                        + (f" (not {', '.join(unknown)})." if unknown else ".")]}
-        )
+        allowed = ", ".join(ApiScope.values)
+        message = (_("Choose one or more of %(allowed)s (not %(unknown)s).")
+                   % {"allowed": allowed, "unknown": ", ".join(unknown)}) if unknown else (
+            _("Choose one or more of %(allowed)s.") % {"allowed": allowed})
+        raise ValidationError({"scopes": [message]})
     if expires_at is not None and expires_at <= timezone.now():
-        raise ValidationError({"expires_at": ["The expiry must be in the future."]})
+        raise ValidationError({"expires_at": [_("The expiry must be in the future.")]})
     return _hashed_key_create(
         ApiToken, API_TOKEN_PREFIX, tenant, name, scopes=chosen, expires_at=expires_at
     )
