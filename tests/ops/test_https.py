@@ -4,10 +4,12 @@ configuration that `manage.py check --deploy` finds clean."""
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import quote
 
 import pytest
@@ -45,16 +47,23 @@ def _run(args: list[str], **env: str) -> subprocess.CompletedProcess:
     )
 
 
-@pytest.fixture
-def https_settings(settings):
-    """The settings that Herald's own settings module derives from an https base URL."""
+@pytest.fixture(scope="module")
+def https_derived() -> dict:
+    """The settings that Herald's own settings module derives from an https base URL
+    (read once per module: the same process would say the same each time)."""
     script = (
         "import json; from alerting.infra import settings as s; "
         f"print(json.dumps({{k: getattr(s, k, None) for k in {_SECURITY!r}}}))"
     )
     result = _run(["-c", script], HERALD_BASE_URL=HTTPS_BASE)
     assert result.returncode == 0, result.stderr
-    derived = json.loads(result.stdout.strip().splitlines()[-1])
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+@pytest.fixture
+def https_settings(settings, https_derived):
+    """Those settings, in place for one test."""
+    derived = copy.deepcopy(https_derived)
     for name, value in derived.items():
         setattr(settings, name, tuple(value) if name == "SECURE_PROXY_SSL_HEADER" else value)
     return derived
@@ -121,10 +130,16 @@ def test_check_deploy_is_clean_in_production_mode():
 
 
 def test_production_mode_refuses_to_start_without_base_url_or_metrics_credentials():
-    deploy = _run(["manage.py", "check", "--deploy"])
-    web = _run(["-m", "gunicorn", "alerting.infra.wsgi:application",
-                "--config", "python:alerting.infra.gunicorn_conf", "--bind", "127.0.0.1:0"])
-    run = _run(["manage.py", "runherald", "--port", "0"])
+    commands = [
+        ["manage.py", "check", "--deploy"],
+        ["-m", "gunicorn", "alerting.infra.wsgi:application",
+         "--config", "python:alerting.infra.gunicorn_conf", "--bind", "127.0.0.1:0"],
+        ["manage.py", "runherald", "--port", "0"],
+        ["manage.py", "check"],
+    ]
+    # Each is a process of its own that mostly imports Django: side by side.
+    with ThreadPoolExecutor(max_workers=len(commands)) as pool:
+        deploy, web, run, check = pool.map(_run, commands)
 
     for result in (deploy, web, run):
         assert result.returncode != 0
@@ -132,4 +147,4 @@ def test_production_mode_refuses_to_start_without_base_url_or_metrics_credential
         assert "herald.E001" in output and "HERALD_BASE_URL is not set" in output, output
         assert "herald.E002" in output
     # Development commands are not held up.
-    assert _run(["manage.py", "check"]).returncode == 0
+    assert check.returncode == 0
