@@ -8,20 +8,17 @@ German, and he gets German. Screenshots of both go to docs/screenshots/.
 from __future__ import annotations
 
 import re
-import shutil
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 from django_tenants.utils import tenant_context
 from playwright.sync_api import expect
 
-from tests.browser.conftest import log_in
+from tests.browser.conftest import log_in, publish
 from tests.factories import AlertGroupFactory, PersonFactory
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.e2e]
 
-DOCS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 # 10:00 UTC: 11:00 in Paris (winter time), 10:00 in the tenant's UTC.
 LAST_SEEN = datetime(2026, 3, 5, 10, 0, tzinfo=UTC)
 
@@ -32,14 +29,6 @@ def _an_alert_group():
                                                              "severity": "critical"},
         first_seen_at=LAST_SEEN, last_seen_at=LAST_SEEN, firing_count=2,
     )
-
-
-def _publish(page, screenshot, name: str) -> None:
-    """The page, wide enough for every column, into docs/screenshots/ (the README shows it)."""
-    page.set_viewport_size({"width": 1600, "height": 900})
-    DOCS.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(screenshot(name), DOCS / f"{name}.png")
-    page.set_viewport_size({"width": 1280, "height": 900})
 
 
 def test_claire_reads_the_admin_in_french_because_her_profile_says_so(
@@ -69,7 +58,7 @@ def test_claire_reads_the_admin_in_french_because_her_profile_says_so(
     expect(row).to_contain_text("5 mars 2026 11:00")
     expect(page.locator("select[name=action]")).to_contain_text(
         "Acquitter les groupes d'alertes sélectionnés")
-    _publish(page, screenshot, "admin-fr")
+    publish(page, screenshot, "admin-fr")
 
     page.goto(f"{base}/admin/alerting/alertgroup/{group.pk}/change/")
     expect(page.locator("#paging")).to_contain_text("Personnes appelées")
@@ -108,7 +97,7 @@ def test_dieter_has_no_profile_and_his_browser_asks_for_german(
     page.goto(f"{base}/admin/alerting/alertgroup/")
     row = page.locator("#result_list tbody tr", has_text="DiskFull")
     expect(row).to_contain_text("5. März 2026 10:00")  # the tenant's zone: UTC
-    _publish(page, screenshot, "admin-de")
+    publish(page, screenshot, "admin-de")
 
     page.goto(f"{base}/admin/alerting/alertgroup/{group.pk}/change/")
     expect(page.locator("#paging")).to_contain_text("Alarmierte Personen")
