@@ -11,6 +11,11 @@ import os
 # (timeouts, connection errors, 5xx), probe once after the cool-down.
 HERALD_BREAKER_FAILURE_THRESHOLD = int(os.environ.get("HERALD_BREAKER_FAILURE_THRESHOLD", "5"))
 HERALD_BREAKER_COOLDOWN_SECONDS = float(os.environ.get("HERALD_BREAKER_COOLDOWN_SECONDS", "60"))
+# A failed delivery's next attempt: attempt n waits a random time up to this
+# * 2^(n-1) seconds (full jitter), at most 600 s; a vendor's Retry-After wins.
+HERALD_DELIVERY_BACKOFF_BASE_SECONDS = float(
+    os.environ.get("HERALD_DELIVERY_BACKOFF_BASE_SECONDS", "2")
+)
 # Messages per tenant and per receiver (a receiver may set its own), in the
 # `limits` notation; notifications over them are folded into one digest.
 HERALD_TENANT_DELIVERY_RATE_LIMIT = os.environ.get(

@@ -10,6 +10,7 @@ import json
 from dataclasses import dataclass
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import transaction
 
 from alerting.audit.outcomes import audit_outcomes_stage, outcome_of
@@ -71,7 +72,8 @@ def attempt_apply(notification: Notification, sent: SendOutcome, *, now) -> Reco
                 http_status=sent.http_status, permanent=sent.permanent, error=sent.error
             ),
         ).inc()
-        retry_in = retry_delay_seconds(attempt=notification.attempts, retry_after=sent.retry_after)
+        retry_in = retry_delay_seconds(attempt=notification.attempts, retry_after=sent.retry_after,
+                                       base=settings.HERALD_DELIVERY_BACKOFF_BASE_SECONDS)
         deadline = notification.created_at + timedelta(
             seconds=receiver.max_age_seconds if receiver else 0
         )

@@ -112,10 +112,15 @@ def settle_and_count(name: str, flow: Flow, stand_in: StandIn) -> dict:
     return counts
 
 
-# Should the flapping ever make the breaker open (five failures in a row, say
-# when sends side by side are recorded out of order), its probe comes after
-# 2 s instead of the default minute.
-FLAPPING_WORKER_ENV = {"HERALD_BREAKER_COOLDOWN_SECONDS": "2"}
+# Every other send fails, so an unlucky alert is retried four or five times:
+# at the default backoff (2 s * 2^n, full jitter) its last wait alone can be
+# half a minute. Here retries wait up to 0.25 s * 2^n; what is counted (nothing
+# lost, duplicates bounded) does not depend on how long they wait. Should the
+# flapping ever make the breaker open (five failures in a row, say when sends
+# side by side are recorded out of order), its probe comes after 2 s instead of
+# the default minute.
+FLAPPING_WORKER_ENV = {"HERALD_BREAKER_COOLDOWN_SECONDS": "2",
+                       "HERALD_DELIVERY_BACKOFF_BASE_SECONDS": "0.25"}
 
 
 @pytest.fixture

@@ -25,3 +25,9 @@ def test_a_longer_retry_after_wins_over_the_backoff():
 
 def test_retry_after_is_capped_too():
     assert retry_delay_seconds(attempt=1, retry_after=86_400) == BACKOFF_CAP_SECONDS
+
+
+def test_an_operator_can_shorten_the_wait_below_a_second():
+    delays = [retry_delay_seconds(attempt=3, base=0.25) for _ in range(200)]
+    assert all(0 <= delay <= 1.0 for delay in delays)
+    assert any(0 < delay < 1 for delay in delays)  # fractions of a second, not whole ones
