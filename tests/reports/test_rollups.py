@@ -220,6 +220,35 @@ def test_the_backfill_builds_the_rows_of_an_existing_history(alpha, monkeypatch)
     assert expected["route"]["db"].incidents == 18  # 15 notified, 3 more escalated
 
 
+def test_a_truncated_source_table_empties_or_rebuilds_the_rollups(alpha):
+    """An operator who empties a table (TRUNCATE fires no row trigger) leaves no
+    stale rollup rows behind: ids start again at 1, and an old row would count."""
+    policy = EscalationPolicy.objects.create(name="db-policy")
+    pager = ReceiverFactory(name="pager")
+    RouteFactory(name="db", receivers=[pager], escalation_policy=policy)
+    first = incident(at=NOW - timedelta(days=1), acked_after=60)
+    second = incident(at=NOW - timedelta(days=2), acked_after=300)
+    notified(group=first, receiver=pager, at=first.first_seen_at)
+    escalated(group=second, policy=policy)
+    assert counts("route") == {"db": (2, 2, 0)}
+
+    with connection.cursor() as cursor:
+        # The test's transaction holds the rows' deferred foreign-key checks,
+        # which TRUNCATE refuses to leave pending: run them now.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        cursor.execute("TRUNCATE receivers_notification CASCADE")
+    assert counts("receiver") == {}
+    assert counts("route") == {"db": (1, 1, 0)}  # the escalation still counts
+
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        cursor.execute("TRUNCATE alerting_alertgroup RESTART IDENTITY CASCADE")
+    again = incident(at=NOW - timedelta(days=3), acked_after=600)  # id 1 again
+    notified(group=again, receiver=pager, at=again.first_seen_at)
+    assert counts("route") == {"db": (1, 1, 0)}
+    assert figures("receiver")["pager"].tta_mean == 600
+
+
 def test_a_cloned_tenant_schema_has_the_rollup_triggers(alpha):
     with connection.cursor() as cursor:
         cursor.execute(

@@ -167,6 +167,12 @@ $body$""",
 ]
 
 _FUNCTIONS = [
+    # A source table emptied (an operator's TRUNCATE, the tests' reset): its
+    # rows cannot be followed one by one, so the rollups are rebuilt whole.
+    _trigger_function("reports_source_truncated", """
+    PERFORM reports_rollup_lock(true);
+    TRUNCATE reports_receiver_incident, reports_route_incident;
+    PERFORM reports_group_refresh(g.id) FROM alerting_alertgroup g;"""),
     # Nothing but two index probes when both pairs are there already (a
     # repeated notification); else one statement. Row level: ingest inserts a
     # group's few notifications a statement, and a statement-level trigger's
@@ -265,6 +271,10 @@ _FUNCTIONS = [
 ]
 
 _TRIGGERS = {
+    **{f"reports_{table}_truncated": (
+        f"AFTER TRUNCATE ON {table} FOR EACH STATEMENT "
+        "EXECUTE FUNCTION reports_source_truncated()")
+       for table in ("alerting_alertgroup", "receivers_notification", "escalation_escalation")},
     "reports_notification_added": (
         "AFTER INSERT ON receivers_notification FOR EACH ROW "
         "EXECUTE FUNCTION reports_notification_added()"),
@@ -378,7 +388,8 @@ def backfill(connection) -> None:
 def uninstall(apps, schema_editor) -> None:
     for name, table in _TRIGGER_TABLES.items():
         schema_editor.execute(f"DROP TRIGGER IF EXISTS {name} ON {table}")
-    for function in ("reports_notification_added", "reports_escalation_added",
+    for function in ("reports_source_truncated", "reports_notification_added",
+                     "reports_escalation_added",
                      "reports_source_changed", "reports_group_times_changed",
                      "reports_group_added_or_deleted", "reports_route_receivers_changed",
                      "reports_route_changed", "reports_team_changed"):
