@@ -52,6 +52,11 @@ def pytest_configure(config: pytest.Config) -> None:
     celery_app.conf.broker_url = broker.url
     celery_app.conf.broker_connection_retry_on_startup = False
     settings.HERALD_RATE_LIMIT_STORAGE_URL = counter_storage_for(broker.url)
+    # No spare schemas cloned behind the tests' backs: each flush of the shared
+    # tables orphans them, and every tenant a test creates would have the
+    # worker clone two more. The spare schemas' own tests turn the pool on;
+    # processes the tests start (runherald, worker processes) keep the default.
+    settings.HERALD_TENANT_SPARE_SCHEMAS = 0
 
 
 _seed_wanted: list[bool] = []
