@@ -160,7 +160,8 @@ def test_routes_changed_after_the_fact(alpha):
         assert cursor.fetchone()[0] == 0
 
 
-def test_deleted_receivers_policies_and_escalations(alpha):
+def _route_db_notified_and_escalated():
+    """Route "db": one incident reached it by its receiver "pager", another by its policy."""
     policy = EscalationPolicy.objects.create(name="db-policy")
     pager = ReceiverFactory(name="pager")
     RouteFactory(name="db", receivers=[pager], escalation_policy=policy)
@@ -169,6 +170,11 @@ def test_deleted_receivers_policies_and_escalations(alpha):
     notified(group=first, receiver=pager, at=first.first_seen_at)
     escalation = escalated(group=second, policy=policy)
     assert counts("route") == {"db": (2, 2, 0)}
+    return policy, pager, second, escalation
+
+
+def test_deleted_receivers_policies_and_escalations(alpha):
+    policy, pager, second, escalation = _route_db_notified_and_escalated()
 
     escalation.delete()
     assert counts("route") == {"db": (1, 1, 0)}
@@ -223,14 +229,7 @@ def test_the_backfill_builds_the_rows_of_an_existing_history(alpha, monkeypatch)
 def test_a_truncated_source_table_empties_or_rebuilds_the_rollups(alpha):
     """An operator who empties a table (TRUNCATE fires no row trigger) leaves no
     stale rollup rows behind: ids start again at 1, and an old row would count."""
-    policy = EscalationPolicy.objects.create(name="db-policy")
-    pager = ReceiverFactory(name="pager")
-    RouteFactory(name="db", receivers=[pager], escalation_policy=policy)
-    first = incident(at=NOW - timedelta(days=1), acked_after=60)
-    second = incident(at=NOW - timedelta(days=2), acked_after=300)
-    notified(group=first, receiver=pager, at=first.first_seen_at)
-    escalated(group=second, policy=policy)
-    assert counts("route") == {"db": (2, 2, 0)}
+    _, pager, _, _ = _route_db_notified_and_escalated()
 
     with connection.cursor() as cursor:
         # The test's transaction holds the rows' deferred foreign-key checks,
