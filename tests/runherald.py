@@ -12,9 +12,10 @@ import subprocess
 import sys
 import threading
 import time
+from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import psutil
@@ -28,6 +29,12 @@ _INHERITED_NOT = {"DATABASE_URL", "CELERY_BROKER_URL", "PROMETHEUS_MULTIPROC_DIR
 class RunningHerald:
     banner: str
     port: int
+    # The last lines runherald (and its children) printed after the banner.
+    output: deque[str] = field(default_factory=lambda: deque(maxlen=200))
+
+    def log_tail(self) -> str:
+        """What it printed lately, for an assertion's message."""
+        return "".join(self.output)
 
     @property
     def base_url(self) -> str:
@@ -40,15 +47,16 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _drain(stream) -> None:
+def _drain(stream, output: deque[str]) -> None:
     try:
-        while stream.read(65536):
-            pass
+        for line in stream:
+            output.append(line)
     except ValueError:  # closed at the end
         pass
 
 
-def _read_until(process: subprocess.Popen, pattern: str, timeout: float) -> str:
+def _read_until(process: subprocess.Popen, pattern: str, timeout: float,
+                output: deque[str]) -> str:
     seen = []
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -58,7 +66,8 @@ def _read_until(process: subprocess.Popen, pattern: str, timeout: float) -> str:
         seen.append(line)
         if re.search(pattern, line):
             # Keep draining, so the children never block on a full pipe.
-            threading.Thread(target=_drain, args=(process.stdout,), daemon=True).start()
+            threading.Thread(target=_drain, args=(process.stdout, output),
+                             daemon=True).start()
             return "".join(seen)
     pytest.fail(f"runherald never printed {pattern!r}; it printed:\n{''.join(seen)}")
 
@@ -249,8 +258,10 @@ def running_herald(
         stderr=subprocess.STDOUT, text=True, start_new_session=True,
     )
     try:
-        banner = _read_until(process, r"Press Ctrl-C to stop", timeout=start_timeout)
-        yield RunningHerald(banner=banner, port=port)
+        output: deque[str] = deque(maxlen=200)
+        banner = _read_until(process, r"Press Ctrl-C to stop", timeout=start_timeout,
+                             output=output)
+        yield RunningHerald(banner=banner, port=port, output=output)
     finally:
         process.send_signal(stop_signal)
         try:

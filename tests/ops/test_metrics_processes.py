@@ -51,7 +51,11 @@ def test_ingest_and_delivery_metrics_add_up_over_all_processes():
             assert response.status_code == 200, response.text
 
         def totals() -> tuple[float, float]:
-            text = session.get(f"{base}/metrics", timeout=5).text
+            response = session.get(f"{base}/metrics", timeout=5)
+            # Not parsed when it is not the exposition: say what /metrics answered.
+            assert response.status_code == 200, (response.status_code, response.text[:500],
+                                                 herald.log_tail())
+            text = response.text
             return (
                 _value(text, "alertmanager_alerts_total", tenant="demo", status="firing"),
                 _value(text, "alertmanager_notifications_total", tenant="demo",
