@@ -44,7 +44,8 @@ from tenants.schema_clone import (
 logger = logging.getLogger(__name__)
 
 SPARE_PREFIX = "herald_spare_"
-# Serialises fills across workers (a constant key of our own, beside schema_clone's).
+# Serialises the fills' bookkeeping, not their clones (a constant key of our own,
+# beside schema_clone's).
 _FILL_LOCK = 0x48455242  # "HERB"
 
 # Functions of a spare whose text or settings spell out the spare's name would
@@ -100,15 +101,18 @@ def spare_schema_claim(*, schema_name: str) -> bool:
 def spare_schema_prepare() -> str | None:
     """Clone one spare, unless enough fresh ones exist; its name, or None.
 
-    One transaction per spare, under the fill lock, so concurrent fills never
-    make more than the setting asks for.
+    One transaction per spare. The clone (hundreds of milliseconds) runs
+    outside the fill lock, so several workers prepare spares in parallel;
+    the lock is taken only for the count and the row, after the clone, and
+    held to the commit, so concurrent fills never pool more than the setting
+    asks for. A fill that finds the pool full by then rolls its clone back
+    (at most one wasted clone per concurrent fill, when they race for the
+    last place); one that finds it full before cloning does not clone.
     """
     applied = template_schema_ensure()  # outside the transaction, as tenant_create does
+    if _fresh(applied).count() >= settings.HERALD_TENANT_SPARE_SCHEMAS:
+        return None
     with transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_FILL_LOCK])
-        if _fresh(applied).count() >= settings.HERALD_TENANT_SPARE_SCHEMAS:
-            return None
         name = SPARE_PREFIX + secrets.token_hex(8)
         schema_clone_from_template(schema_name=name)
         with connection.cursor() as cursor:
@@ -117,6 +121,12 @@ def spare_schema_prepare() -> str | None:
         if baked:
             # The clone is rolled back with this block: tenants are cloned instead.
             logger.warning("no spare schemas: functions %s name their own schema", baked)
+            transaction.set_rollback(True)
+            return None
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_FILL_LOCK])
+        # A statement after the lock: it sees every spare committed under it.
+        if _fresh(applied).count() >= settings.HERALD_TENANT_SPARE_SCHEMAS:
             transaction.set_rollback(True)
             return None
         SpareSchema.objects.create(schema_name=name, template_migrations=applied[0],
@@ -128,6 +138,10 @@ def spare_schema_prepare() -> str | None:
 def spare_schemas_drop_unusable() -> int:
     """Drop stale spares, spares beyond the setting, and spare schemas nobody lists.
 
+    One transaction per schema: dropping one locks its couple of hundred
+    relations, and many at once would exhaust the lock table. A spare being
+    claimed (its row locked) is skipped.
+
     A schema named like a spare with no row cannot come from a crash (the two
     are made in one transaction), only from rows deleted by hand or a flush of
     the shared tables (tests). It is no tenant's: tenant_create refuses slugs
@@ -135,24 +149,31 @@ def spare_schemas_drop_unusable() -> int:
     """
     applied = template_schema_current()
     keep = settings.HERALD_TENANT_SPARE_SCHEMAS if spare_schemas_enabled() else 0
+    fresh = [] if applied is None else list(
+        _fresh(applied).order_by("id").values_list("id", flat=True)[:keep])
     dropped = 0
-    with transaction.atomic():
-        fresh = [] if applied is None else list(
-            _fresh(applied).order_by("id").values_list("id", flat=True)[:keep])
-        doomed = list(SpareSchema.objects.exclude(id__in=fresh)
-                      .select_for_update(skip_locked=True).values_list("id", "schema_name"))
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT nspname FROM pg_namespace WHERE starts_with(nspname, %s)"
-                " AND nspname NOT IN (SELECT schema_name FROM tenants_spareschema)"
-                " AND nspname NOT IN (SELECT schema_name FROM tenants_tenant)",
-                [SPARE_PREFIX],
-            )
-            orphans = [row[0] for row in cursor.fetchall()]
-            for schema in [name for _, name in doomed] + orphans:
-                cursor.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-                dropped += 1
-        SpareSchema.objects.filter(id__in=[spare_id for spare_id, _ in doomed]).delete()
+    for spare_id in SpareSchema.objects.exclude(id__in=fresh).values_list("id", flat=True):
+        with transaction.atomic():
+            spare = (SpareSchema.objects.filter(id=spare_id)
+                     .select_for_update(skip_locked=True).first())
+            if spare is None:  # claimed, or another fill drops it
+                continue
+            with connection.cursor() as cursor:
+                cursor.execute(f'DROP SCHEMA IF EXISTS "{spare.schema_name}" CASCADE')
+            spare.delete()
+            dropped += 1
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nspname FROM pg_namespace WHERE starts_with(nspname, %s)"
+            " AND nspname NOT IN (SELECT schema_name FROM tenants_spareschema)"
+            " AND nspname NOT IN (SELECT schema_name FROM tenants_tenant)",
+            [SPARE_PREFIX],
+        )
+        orphans = [row[0] for row in cursor.fetchall()]
+    for schema in orphans:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+            dropped += 1
     if dropped:
         logger.info("%d spare schemas dropped", dropped)
     return dropped

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import django_tenants.models
 import pytest
@@ -12,7 +13,7 @@ from django.db import IntegrityError, connection, transaction
 from django_tenants.migration_executors.standard import StandardExecutor
 from django_tenants.utils import schema_exists
 
-from tenants import schema_clone, services
+from tenants import schema_clone, services, spare_schemas
 from tenants.due_ticks import tenant_ids_all
 from tenants.models import SpareSchema, Tenant
 from tenants.schema_clone import TEMPLATE_SCHEMA
@@ -258,3 +259,76 @@ def test_a_creation_that_makes_a_schema_refills_the_pool_on_commit(
     assert sent == [1]
     entry = app.conf.beat_schedule["tenant-spare-schemas"]
     assert entry["task"] == spare_schemas_fill_task.name
+
+
+def _backend_waiting_on_the_fill_lock() -> tuple[int, int] | None:
+    """(pid, relation locks it holds) of a backend that waits for the fill lock, if any."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT w.pid, (SELECT count(*) FROM pg_locks r WHERE r.pid = w.pid"
+            "               AND r.locktype = 'relation' AND r.granted)"
+            " FROM pg_locks w WHERE w.locktype = 'advisory' AND NOT w.granted"
+            " AND w.objid = %s", [spare_schemas._FILL_LOCK & 0xFFFFFFFF])
+        return cursor.fetchone()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_fill_clones_outside_the_fill_lock(settings):
+    settings.HERALD_TENANT_SPARE_SCHEMAS = 1
+    spare_schema_prepare()  # the template and this process's plan, outside the timing
+    SpareSchema.objects.all().delete()  # its schema is left to _drop_schemas
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_lock(%s)", [spare_schemas._FILL_LOCK])
+    try:
+        names: list = []
+        thread = threading.Thread(target=lambda: (names.append(spare_schema_prepare()),
+                                                  connection.close()))
+        thread.start()
+        deadline = time.monotonic() + 30
+        while (waiting := _backend_waiting_on_the_fill_lock()) is None:
+            assert time.monotonic() < deadline and thread.is_alive()
+            time.sleep(0.05)
+        # It waits for the lock with its clone made: it holds the new relations' locks.
+        assert waiting[1] > 100
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [spare_schemas._FILL_LOCK])
+        thread.join(30)
+        assert names != [None] and len(names) == 1
+        assert list(SpareSchema.objects.values_list("schema_name", flat=True)) == names
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock_all()")
+        _drop_schemas()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_fills_never_pool_more_than_the_setting(settings):
+    settings.HERALD_TENANT_SPARE_SCHEMAS = 1
+    spare_schema_prepare()  # the template ready; then the pool emptied again
+    SpareSchema.objects.all().delete()
+    _drop_schemas()
+    try:
+        def fill(index: int, barrier: threading.Barrier) -> str | None:
+            barrier.wait()  # both past the first count, then cloning at once
+            return spare_schema_prepare()
+
+        results = _in_threads(2, fill)
+
+        (made,) = [name for name in results if name is not None]
+        assert list(SpareSchema.objects.values_list("schema_name", flat=True)) == [made]
+        with connection.cursor() as cursor:  # the other clone was rolled back, not left
+            cursor.execute("SELECT nspname FROM pg_namespace WHERE starts_with(nspname, %s)",
+                           [SPARE_PREFIX])
+            assert [row[0] for row in cursor.fetchall()] == [made]
+    finally:
+        _drop_schemas()
+
+
+def test_spares_beyond_the_setting_are_dropped_one_by_one(db, one_spare, settings):
+    settings.HERALD_TENANT_SPARE_SCHEMAS = 3
+    first, *others = [one_spare() for _ in range(3)]
+    settings.HERALD_TENANT_SPARE_SCHEMAS = 1
+
+    assert spare_schemas_fill() == 0  # the oldest kept; the other two dropped
+    assert list(SpareSchema.objects.values_list("schema_name", flat=True)) == [first]
+    assert schema_exists(first) and not any(schema_exists(name) for name in others)
