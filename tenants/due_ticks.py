@@ -16,11 +16,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import connection
 from django.utils import timezone
 from django.utils.module_loading import import_string
 from django_tenants.utils import tenant_context
 
+from tenants.databases import shared_connection
 from tenants.due_work import due_work_claim, due_work_note, due_work_settle
 from tenants.models import Tenant
 from tenants.models_due import DueKind
@@ -135,6 +135,6 @@ def due_work_reindex(*, tenant_ids: list[int]) -> int:
 
 
 def tenant_ids_all() -> list[int]:
-    with connection.cursor() as cursor:
+    with shared_connection().cursor() as cursor:
         cursor.execute("SELECT id FROM tenants_tenant WHERE schema_name <> 'public' ORDER BY id")
         return [row[0] for row in cursor.fetchall()]

@@ -28,6 +28,7 @@ from datetime import datetime, timedelta
 
 from django.db import DatabaseError, connection, transaction
 
+from tenants.databases import shared_connection
 from tenants.models_due import DueKind
 
 logger = logging.getLogger(__name__)
@@ -84,9 +85,11 @@ def due_work_note(
         _NOTE_AND_NOTIFY, _NOTE_AND_NOTIFY_ON_ITS_OWN)
 
     def write() -> None:
+        # The index is in the shared schema, whichever database holds the tenant's.
+        shared = shared_connection()
         try:
-            on_its_own = connection.get_autocommit() and not connection.in_atomic_block
-            with connection.cursor() as cursor:
+            on_its_own = shared.get_autocommit() and not shared.in_atomic_block
+            with shared.cursor() as cursor:
                 cursor.execute(statements[on_its_own], {
                     "kind": str(kind), "due_at": due_at, "schema": schema,
                     "channel": notify_channel,
@@ -118,7 +121,7 @@ RETURNING d.tenant_id, d.version
 
 def due_work_claim(*, kind: DueKind | str, now: datetime, limit: int) -> list[tuple[int, int]]:
     """Claim up to `limit` due entries of `kind`, oldest first: (tenant id, version) each."""
-    with connection.cursor() as cursor:
+    with shared_connection().cursor() as cursor:
         cursor.execute(_CLAIM, {
             "kind": str(kind), "now": now, "limit": limit, "lease_until": now + CLAIM_LEASE,
         })
@@ -143,7 +146,7 @@ def due_work_settle(
     A writer that noted work since the claim moved the version: its time is
     kept if it is earlier (LEAST ignores a null).
     """
-    with connection.cursor() as cursor:
+    with shared_connection().cursor() as cursor:
         cursor.execute(_SETTLE, {
             "version": version, "next": next_due_at, "tenant": tenant_id, "kind": str(kind),
         })

@@ -76,6 +76,11 @@ class Tenant(TenantMixin):
                     "phone receiver's price_per_sms and price_per_call) reach this; "
                     "empty: no ceiling."),
     )
+    # The database holding the tenant's schema (tenants/databases.py): "default",
+    # or an alias of HERALD_TENANT_DATABASES. Set at creation; moved by backup and restore.
+    database = models.CharField(
+        _("database"), max_length=31, default="default", db_default="default", editable=False,
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     auto_create_schema = True

@@ -10,14 +10,16 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import DEFAULT_DB_ALIAS, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_tenants.models import TenantMixin
 from django_tenants.signals import post_schema_sync
-from django_tenants.utils import schema_exists
+from django_tenants.utils import quote_schema_name, schema_exists
 
+from alerting.infra.tenant_databases import tenant_database_aliases
+from tenants.databases import database_pinned
 from tenants.models import ApiScope, ApiToken, Domain, HashedKey, IngestKey, Tenant
 from tenants.schema_clone import (
     TEMPLATE_SCHEMA,
@@ -37,17 +39,25 @@ def key_digest(*, key: str) -> str:
 
 
 def tenant_create(
-    *, slug: str, name: str, domain: str, allow_private_targets: bool = False
+    *, slug: str, name: str, domain: str, allow_private_targets: bool = False,
+    database: str = DEFAULT_DB_ALIAS,
 ) -> Tenant:
     """Create a tenant, its schema and its primary domain.
 
     The schema is a spare cloned ahead of time and renamed (tenants/spare_schemas.py),
     or, with none free, a copy of the migrated template (tenants/schema_clone.py);
-    with HERALD_TENANT_SCHEMA_CLONE off, django-tenants migrates it.
+    with HERALD_TENANT_SCHEMA_CLONE off, django-tenants migrates it. On another
+    `database` than the shared schema's, the schema is cloned there first.
     """
     schema_name = slug.replace("-", "_")
     if schema_name.startswith(SPARE_PREFIX) or schema_name == TEMPLATE_SCHEMA:
         raise ValidationError({"slug": [_("This slug names one of Herald's own schemas.")]})
+    if database not in tenant_database_aliases():
+        raise ValidationError({"database": [_("No database of that name is configured.")]})
+    if database != DEFAULT_DB_ALIAS:
+        return _tenant_create_on(database, slug=slug, name=name, domain=domain,
+                                 schema_name=schema_name,
+                                 allow_private_targets=allow_private_targets)
     clone = settings.HERALD_TENANT_SCHEMA_CLONE
     spares = clone and spare_schemas_enabled()
     if clone:
@@ -72,6 +82,36 @@ def tenant_create(
         else:
             tenant.save()  # django-tenants creates and migrates the schema here
         Domain.objects.create(tenant=tenant, domain=domain, is_primary=True)
+    return tenant
+
+
+def _tenant_create_on(database: str, *, slug: str, name: str, domain: str, schema_name: str,
+                      allow_private_targets: bool) -> Tenant:
+    """A tenant whose schema lives on another database: two commits, undone together.
+
+    The schema is cloned on `database` first (its template migrated there if
+    needed), then the tenant's rows are written in the shared schema; if they
+    fail (a slug or domain taken meanwhile), the new schema is dropped again.
+    """
+    with database_pinned(database) as tenant_db:
+        template_schema_ensure()
+        created = not schema_exists(schema_name)
+        if created:
+            with transaction.atomic(using=tenant_db.alias):
+                schema_clone_from_template(schema_name=schema_name)
+    try:
+        with transaction.atomic():
+            tenant = Tenant(slug=slug, name=name, schema_name=schema_name, database=database,
+                            allow_private_targets=allow_private_targets)
+            tenant.auto_create_schema = False
+            tenant.save()
+            Domain.objects.create(tenant=tenant, domain=domain, is_primary=True)
+    except BaseException:
+        if created:
+            with database_pinned(database) as tenant_db, tenant_db.cursor() as cursor:
+                cursor.execute(f"DROP SCHEMA {quote_schema_name(schema_name)} CASCADE")
+        raise
+    post_schema_sync.send(sender=TenantMixin, tenant=tenant.serializable_fields())
     return tenant
 
 

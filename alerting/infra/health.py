@@ -8,6 +8,7 @@ worker that answers a ping, and how much delivery work is waiting.
 from __future__ import annotations
 
 import time
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import timedelta
@@ -15,8 +16,10 @@ from typing import Any
 
 import psutil
 from django.conf import settings
-from django.db import connection
+from django.db import connection, connections
 from django.utils import timezone
+
+from alerting.infra.tenant_databases import tenant_database_aliases
 
 _STARTED_AT = psutil.Process().create_time()
 
@@ -44,9 +47,11 @@ def _timed(check: Callable[[], CheckResult]) -> CheckResult:
 
 
 def database_check() -> CheckResult:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
-        cursor.fetchone()
+    """Each database answers: the shared one and every one tenants live on."""
+    for alias in tenant_database_aliases():
+        with connections[alias].cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
     return CheckResult(ok=True)
 
 
@@ -76,32 +81,43 @@ def worker_check() -> CheckResult:
     return CheckResult(ok=True, counts={"answered": len(replies)})
 
 
-def _tenant_schemas() -> list[str]:
+def _tenant_schemas() -> dict[str, list[str]]:
+    """Each database's tenant schemas."""
     from tenants.selectors import tenant_list
 
-    return [tenant.schema_name for tenant in tenant_list()]
+    schemas: dict[str, list[str]] = defaultdict(list)
+    for tenant in tenant_list():
+        schemas[tenant.database].append(tenant.schema_name)
+    return schemas
+
+
+def _backlog_on(alias: str, schemas: list[str], overdue_before) -> tuple[int, int]:
+    quote = connection.ops.quote_name
+    # One statement over the database's tenant schemas rather than a round trip each.
+    union = " UNION ALL ".join(
+        "SELECT count(*) FILTER (WHERE state IN ('pending', 'sending')), "  # noqa: S608 - quoted schema names
+        "count(*) FILTER (WHERE state IN ('pending', 'sending') AND next_attempt_at < %s) "
+        f"FROM {quote(schema)}.receivers_notification"
+        for schema in schemas
+    )
+    with connections[alias].cursor() as cursor:
+        cursor.execute(
+            f"SELECT coalesce(sum(p), 0), coalesce(sum(o), 0) FROM ({union}) AS t(p, o)",  # noqa: S608
+            [overdue_before] * len(schemas),
+        )
+        pending, overdue = cursor.fetchone()
+    return int(pending), int(overdue)
 
 
 def backlog_check() -> CheckResult:
     """Pending notifications over all tenants, and those the sweep should have taken."""
-    schemas = _tenant_schemas()
+    by_database = _tenant_schemas()
     overdue_before = timezone.now() - timedelta(seconds=settings.HERALD_SWEEP_PENDING_AFTER_SECONDS)
     pending = overdue = 0
-    if schemas:
-        quote = connection.ops.quote_name
-        # One statement over every tenant's schema rather than a round trip each.
-        union = " UNION ALL ".join(
-            "SELECT count(*) FILTER (WHERE state IN ('pending', 'sending')), "  # noqa: S608 - quoted schema names
-            "count(*) FILTER (WHERE state IN ('pending', 'sending') AND next_attempt_at < %s) "
-            f"FROM {quote(schema)}.receivers_notification"
-            for schema in schemas
-        )
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"SELECT coalesce(sum(p), 0), coalesce(sum(o), 0) FROM ({union}) AS t(p, o)",  # noqa: S608
-                [overdue_before] * len(schemas),
-            )
-            pending, overdue = (int(value) for value in cursor.fetchone())
+    for alias, schemas in by_database.items():
+        on_it = _backlog_on(alias, schemas, overdue_before)
+        pending, overdue = pending + on_it[0], overdue + on_it[1]
+    schemas = [schema for listed in by_database.values() for schema in listed]
     limit = settings.HERALD_HEALTH_MAX_OVERDUE
     ok = limit is None or overdue <= limit
     detail = "" if ok else f"{overdue} notifications overdue (limit {limit})"

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import dj_database_url
 
+from alerting.infra.tenant_databases import tenant_databases_parse
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(os.environ.get("HERALD_VAR_DIR", BASE_DIR / ".var"))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
@@ -171,7 +173,17 @@ if DATABASE_POOLER == "transaction":
     )
     if "DATABASE_PREPARE_THRESHOLD" not in os.environ:
         DATABASES["default"]["OPTIONS"]["prepare_threshold"] = None
-DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
+# Tenants on several PostgreSQL databases (tenants/databases.py, docs/databases.md):
+# HERALD_TENANT_DATABASES="eu=postgres://…,us=postgres://…" adds one alias per
+# database; a tenant's `database` names the one holding its schema, and every
+# set_tenant binds the thread's connection to it. Unset: one database.
+DATABASES.update(tenant_databases_parse(
+    default=DATABASES["default"], spec=os.environ.get("HERALD_TENANT_DATABASES", "")
+))
+EXTRA_SET_TENANT_METHOD_PATH = "tenants.databases.connection_bind"
+DATABASE_ROUTERS = [
+    "tenants.databases.SharedSchemaRouter", "django_tenants.routers.TenantSyncRouter"
+]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [

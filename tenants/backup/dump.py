@@ -2,6 +2,8 @@
 
 The whole dump reads inside one REPEATABLE READ, READ ONLY transaction, so
 the file is one consistent moment of the tenant even while it takes alerts.
+(A tenant on another database than the shared schema's, tenants/databases.py:
+its schema in that snapshot, its few shared rows read beside it.)
 Tables are streamed through a server-side cursor (bounded memory). Nothing
 is written to the database: the source tenant is untouched.
 """
@@ -16,6 +18,7 @@ from typing import IO, Any
 
 from django.db import connection, transaction
 from django.utils import timezone
+from django_tenants.utils import tenant_context
 
 from alerting.encryption import SecretUnreadable, decrypt
 from tenants.backup.format import BackupError, BackupKeys, BackupSecret, BackupWriter
@@ -28,6 +31,7 @@ from tenants.backup.tables import (
     schema_tables,
     table_shape,
 )
+from tenants.databases import shared_connection
 from tenants.models import Tenant
 
 
@@ -65,9 +69,9 @@ def _reseal(shape: TableShape, row: dict[str, Any], keys: BackupKeys, summary) -
             ) from exc
 
 
-def _rows(sql: str, params: list[Any]):
+def _rows(sql: str, params: list[Any], *, shared: bool = False):
     # A server-side cursor: a table of millions of rows costs one batch of memory.
-    with connection.chunked_cursor() as cursor:
+    with (shared_connection() if shared else connection).chunked_cursor() as cursor:
         cursor.execute(sql, params)
         while batch := cursor.fetchmany(ROWS_PER_RECORD):
             yield [json.loads(text) for (text,) in batch]
@@ -77,7 +81,7 @@ def _shared(writer: BackupWriter, table: str, where: str, params: list[Any]) -> 
     rows = [
         row for batch in _rows(
             f"SELECT row_to_json(t)::text FROM {qualified('public', table)} AS t "  # noqa: S608
-            f"WHERE {where} ORDER BY t.id", params,
+            f"WHERE {where} ORDER BY t.id", params, shared=True,
         ) for row in batch
     ]
     for row in rows:
@@ -102,9 +106,15 @@ def _user_ids(schema: str, tenant: Tenant) -> set[int]:
 def tenant_backup(*, tenant: Tenant, out: IO[bytes], secret: BackupSecret,
                   now: datetime | None = None, scrypt_n: int | None = None) -> BackupSummary:
     """Write `tenant`'s backup to `out`; secrets sealed with `secret`, never in clear."""
+    with tenant_context(tenant):  # on the database that holds its schema
+        return _dump(tenant, out=out, secret=secret, now=now, scrypt_n=scrypt_n,
+                     outermost=not connection.in_atomic_block)
+
+
+def _dump(tenant: Tenant, *, out: IO[bytes], secret: BackupSecret, now: datetime | None,
+          scrypt_n: int | None, outermost: bool) -> BackupSummary:
     summary = BackupSummary()
     schema = tenant.schema_name
-    outermost = not connection.in_atomic_block
     with transaction.atomic():
         if outermost:  # inside a caller's transaction (tests), that one is the snapshot
             with connection.cursor() as cursor:
@@ -124,7 +134,7 @@ def tenant_backup(*, tenant: Tenant, out: IO[bytes], secret: BackupSecret,
         pairs = ", ".join(f"'{column}', {column}" for column in ("id", *USER_COLUMNS))
         for batch in _rows(
             f"SELECT json_build_object({pairs})::text FROM public.auth_user "  # noqa: S608
-            "WHERE id = ANY(%s) ORDER BY id", [user_ids],
+            "WHERE id = ANY(%s) ORDER BY id", [user_ids], shared=True,
         ):
             for row in batch:
                 writer.record({"k": "shared", "table": "auth_user", "row": row})
@@ -133,7 +143,7 @@ def tenant_backup(*, tenant: Tenant, out: IO[bytes], secret: BackupSecret,
         })
         for batch in _rows(
             "SELECT row_to_json(t)::text FROM public.tenants_tenant AS t WHERE id = %s",
-            [tenant.id],
+            [tenant.id], shared=True,
         ):
             for row in batch:
                 _reseal(shape, row, writer.keys, summary)

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db import DatabaseError, connection, transaction
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connection, transaction
 from django_tenants.utils import schema_context
 
 from alerting.audit.heads.models import AuditCheckpoint
@@ -134,8 +134,11 @@ class _Loader:
             f.attname: f for f in Tenant._meta.concrete_fields if hasattr(f, "tokens")
         })
         self._unseal(shape, row)
-        tenant_id = _insert("public", "tenants_tenant",
-                            {**row, "slug": self.slug, "schema_name": schema})
+        # The schema is built here, on the shared schema's database, wherever the
+        # source tenant's lived (tenants/databases.py).
+        tenant_id = _insert("public", "tenants_tenant", {
+            **row, "slug": self.slug, "schema_name": schema, "database": DEFAULT_DB_ALIAS,
+        })
         self.tenant = Tenant.objects.get(id=tenant_id)
         self.summary.schema_name = schema
         migrations = {tuple(m) for m in self.header.get("migrations", [])
@@ -325,6 +328,10 @@ def tenant_restore(*, path: Path | str, secret: BackupSecret, slug: str | None =
     if existing is not None and not replace:
         raise BackupError(f"a tenant {target!r} exists already: restore under another "
                           "--slug, or give --replace to replace it")
+    if existing is not None and existing.database != DEFAULT_DB_ALIAS:
+        # Replacing spans two databases, which one transaction cannot hold.
+        raise BackupError(f"tenant {target!r} lives on database {existing.database!r}: "
+                          "restore under another --slug (onto the default database)")
     try:
         summary = _restore_atomically(path=path, secret=secret, target=target,
                                       existing=existing, domain=domain, actor=actor)

@@ -12,11 +12,6 @@ cannot keep them). docs/operating.md, "Behind PgBouncer".
 
 from __future__ import annotations
 
-import contextlib
-import os
-import signal
-import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -37,7 +32,8 @@ from tests.conftest import broker, wait_for
 from tests.e2e.conftest import celery_worker_processes  # noqa: F401 - a fixture
 from tests.factories import ReceiverFactory, WebhookAlertFactory, WebhookPayloadFactory
 from tests.ingest import INGEST
-from tests.ops.pgbouncer import Bouncer, free_port, pgbouncer
+from tests.ops.pgbouncer import Bouncer, pgbouncer
+from tests.web_process import web_process
 
 pytestmark = pytest.mark.e2e
 
@@ -169,30 +165,8 @@ def bouncer_big(transactional_db):
 
 @pytest.fixture
 def pooled_web(pooled_env, tmp_path):
-    port = free_port()
-    env = {**os.environ, **pooled_env, "HERALD_BASE_URL": f"http://127.0.0.1:{port}",
-           "HERALD_METRICS_BEARER_TOKEN": "test-token"}
-    with (tmp_path / "web.log").open("w") as log:
-        web = subprocess.Popen(  # noqa: S603 - our own interpreter and module
-            [sys.executable, "-m", "gunicorn", "alerting.infra.wsgi:application",
-             "--config", "python:alerting.infra.gunicorn_conf", "--bind", f"127.0.0.1:{port}",
-             "--workers", "2", "--threads", "4", "--log-level", "warning"],
-            cwd=settings.BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    url = f"http://127.0.0.1:{port}"
-
-    def serving():
-        if web.poll() is not None:
-            raise AssertionError((tmp_path / "web.log").read_text())
-        with contextlib.suppress(requests.RequestException):  # not listening yet, or slow
-            return requests.get(f"{url}/api/v1/health", timeout=10).status_code < 500
-        return False
-
-    wait_for(serving, timeout=60)
-    yield url
-    os.killpg(web.pid, signal.SIGTERM)
-    web.wait(20)
+    with web_process(pooled_env, tmp_path / "web.log") as url:
+        yield url
 
 
 def test_two_tenants_ingest_and_deliver_through_pgbouncer_without_seeing_each_other(
