@@ -12,6 +12,7 @@ prometheus_client keeps every process's values in files there and
 
 from __future__ import annotations
 
+import glob
 import os
 from collections import Counter as Tally
 from collections.abc import Iterable, Mapping
@@ -62,12 +63,33 @@ def multiprocess_dir() -> str | None:
     return os.environ.get("PROMETHEUS_MULTIPROC_DIR") or None
 
 
+class _SizedFilesCollector(multiprocess.MultiProcessCollector):
+    """prometheus_client's aggregation, without the files a process is creating right now.
+
+    A process opens its file for a metric type on first use, empty, and only
+    then gives it its initial size; a scrape in that instant read four bytes
+    of nothing and failed whole (struct.error, a 500 for /metrics). Such a file
+    holds no value yet, so leaving it out of this scrape loses nothing.
+    """
+
+    def collect(self):
+        files = [path for path in glob.glob(os.path.join(self._path, "*.db")) if _sized(path)]
+        return self.merge(files, accumulate=True)
+
+
+def _sized(path: str) -> bool:
+    try:
+        return os.path.getsize(path) >= 8  # the header: bytes used, and padding
+    except FileNotFoundError:  # a dead process's live gauges, removed meanwhile
+        return False
+
+
 def metrics_registry() -> CollectorRegistry:
     """What /metrics shows: every process's values in multiprocess mode, else this one's."""
     if multiprocess_dir() is None:
         return REGISTRY
     registry = CollectorRegistry()
-    multiprocess.MultiProcessCollector(registry)
+    _SizedFilesCollector(registry)
     return registry
 
 

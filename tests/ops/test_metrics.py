@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import base64
+import json
+import struct
 import subprocess
 import sys
 import textwrap
@@ -13,10 +15,11 @@ from celery.signals import worker_process_shutdown
 from django.conf import settings
 from django.db import connection
 from prometheus_client import CollectorRegistry, multiprocess
+from prometheus_client.mmap_dict import MmapedDict
 from prometheus_client.parser import text_string_to_metric_families
 
 from alerting.infra.gunicorn_conf import child_exit
-from alerting.infra.metrics import alerts_received
+from alerting.infra.metrics import alerts_received, metrics_registry
 from receivers.delivery import notifications_deliver
 from tests.factories import (
     NotificationFactory,
@@ -160,6 +163,27 @@ def test_several_processes_add_up(tmp_path, monkeypatch, db):
     assert registry.get_sample_value(
         "alertmanager_alerts_total", {"tenant": "alpha", "status": "firing"}
     ) == 7
+
+
+def test_a_process_creating_its_file_during_a_scrape_does_not_fail_it(tmp_path, monkeypatch):
+    """prometheus_client creates a process's file empty, then sizes it: a scrape between."""
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
+    counted = MmapedDict(str(tmp_path / "counter_101.db"))
+    counted.write_value(
+        json.dumps(["alertmanager_alerts", "alertmanager_alerts_total",
+                    {"tenant": "alpha", "status": "firing"}, "Alerts received"]), 5, 0.0,
+    )
+    counted.close()
+    (tmp_path / "counter_102.db").touch()  # a new process's file, not sized yet
+
+    registry = metrics_registry()
+
+    assert registry.get_sample_value(
+        "alertmanager_alerts_total", {"tenant": "alpha", "status": "firing"}
+    ) == 5
+    # What prometheus_client alone does with the same files.
+    with pytest.raises(struct.error):
+        multiprocess.MultiProcessCollector(CollectorRegistry(), path=str(tmp_path)).collect()
 
 
 def test_metrics_may_require_a_bearer_token(db, settings):
