@@ -46,7 +46,9 @@ _pinned = threading.local()
 
 def bound_elsewhere() -> bool:
     """Whether this thread's connection is bound to a database other than the shared one."""
-    return connections[DEFAULT_DB_ALIAS].alias != DEFAULT_DB_ALIAS
+    return SHARED_ALIAS in settings.DATABASES and (
+        connections[DEFAULT_DB_ALIAS].alias != DEFAULT_DB_ALIAS
+    )
 
 
 def shared_connection() -> BaseDatabaseWrapper:

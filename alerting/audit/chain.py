@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC
 from typing import Any
 
-from django.db import connection
+from django.db import connection, connections, router, transaction
 from django_tenants.utils import get_public_schema_name
 
 from alerting.audit.keys import mac, signing_key
@@ -64,10 +66,28 @@ def audit_entry_mac(*, entry: ChainedAuditEntry, key: bytes) -> str:
 
 def chain_lock() -> None:
     """Serialise the writers of this schema's chain until the transaction ends."""
-    with connection.cursor() as cursor:
+    _lock(connection)
+
+
+@contextmanager
+def chain_locked() -> Iterator[None]:
+    """A transaction on the chain's own database, holding its writers' lock.
+
+    The same as `transaction.atomic()` and `chain_lock()`, but where the
+    connection is bound to another database than the shared schema's
+    (tenants/databases.py), the operators' chain is written, and locked, on
+    the shared one.
+    """
+    alias = router.db_for_write(audit_chain_model())
+    with transaction.atomic(using=alias):
+        _lock(connections[alias])
+        yield
+
+
+def _lock(on) -> None:
+    with on.cursor() as cursor:
         cursor.execute(
-            "SELECT pg_advisory_xact_lock(hashtext(%s))",
-            [f"herald.audit.{connection.schema_name}"],
+            "SELECT pg_advisory_xact_lock(hashtext(%s))", [f"herald.audit.{on.schema_name}"],
         )
 
 

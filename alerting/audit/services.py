@@ -16,7 +16,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models, transaction
 from django.utils import timezone
 
-from alerting.audit.chain import audit_chain_model, chain_extend, chain_lock
+from alerting.audit.chain import audit_chain_model, chain_extend, chain_lock, chain_locked
 from alerting.audit.models import AuditSource, ChainedAuditEntry
 
 REDACTED = "[redacted]"
@@ -87,8 +87,7 @@ def audit_record(
         actor=actor, source=source, action=action, obj_type=obj_type, obj_id=obj_id,
         obj_repr=obj_repr, before=before, after=after, ip=ip,
     )
-    with transaction.atomic():
-        chain_lock()
+    with chain_locked():
         (entry,) = chain_extend([entry])
     return entry
 
@@ -102,8 +101,7 @@ def audit_record_many(*, records: list[dict[str, Any]]) -> list[ChainedAuditEntr
     if not records:
         return []
     entries = [_entry(**record) for record in records]
-    with transaction.atomic():
-        chain_lock()
+    with chain_locked():
         return chain_extend(entries)
 
 

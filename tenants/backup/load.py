@@ -5,8 +5,11 @@ anything is written, then again inside ONE transaction that creates the
 tenant, its schema (migrated), its shared rows and every table's rows, and
 appends the restore entry to its audit chain. Any error rolls all of it
 back, the schema included (PostgreSQL's DDL is transactional): nothing is
-ever half-restored. The audit chain comes back verbatim and is bound by
-the restore entry (alerting/audit/imported.py).
+ever half-restored. Onto another database than the shared schema's
+(`--database`, tenants/databases.py) it is two transactions, the schema's
+committed first and dropped again if the shared rows' then fails. The audit
+chain comes back verbatim and is bound by the restore entry
+(alerting/audit/imported.py).
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connection, transaction
-from django_tenants.utils import schema_context
+from django_tenants.utils import quote_schema_name, schema_context
 
 from alerting.audit.heads.models import AuditCheckpoint
 from alerting.audit.imported import DIGEST_START, RESTORE_ACTION, imported_digest_step
@@ -27,6 +30,7 @@ from alerting.audit.keys import audit_keys
 from alerting.audit.models import AuditEntry
 from alerting.audit.services import audit_record
 from alerting.encryption import encrypt
+from alerting.infra.tenant_databases import SHARED_ALIAS, tenant_database_aliases
 from tenants.backup.format import (
     BackupError,
     BackupKeys,
@@ -43,6 +47,7 @@ from tenants.backup.tables import (
     schema_tables,
     table_shape,
 )
+from tenants.databases import database_pinned, shared_connection
 from tenants.due_ticks import due_work_reindex
 from tenants.middleware import domain_cache_clear
 from tenants.models import Domain, Tenant
@@ -66,7 +71,7 @@ def _insert(schema: str, table: str, row: dict[str, Any]) -> int:
     """One row through json_populate_record (PostgreSQL parses every type), new id."""
     columns = ", ".join(connection.ops.quote_name(c) for c in row if c != "id")
     target = qualified(schema, table)
-    with connection.cursor() as cursor:
+    with (shared_connection() if schema == "public" else connection).cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {target} ({columns}) SELECT {columns} "  # noqa: S608
             f"FROM json_populate_record(NULL::{target}, %s::json) RETURNING id",
@@ -89,8 +94,8 @@ def _schema_name_free(base: str) -> str:
 
 class _Loader:
     def __init__(self, *, keys: BackupKeys, header: dict[str, Any], slug: str,
-                 domain: str | None, actor: str) -> None:
-        self.keys, self.header, self.slug = keys, header, slug
+                 domain: str | None, actor: str, database: str) -> None:
+        self.keys, self.header, self.slug, self.database = keys, header, slug, database
         self.domain, self.actor = domain, actor
         self.summary = RestoreSummary(slug=slug)
         self.users: dict[int, int] = {}
@@ -134,10 +139,10 @@ class _Loader:
             f.attname: f for f in Tenant._meta.concrete_fields if hasattr(f, "tokens")
         })
         self._unseal(shape, row)
-        # The schema is built here, on the shared schema's database, wherever the
+        # The schema is built on the database the restore names, wherever the
         # source tenant's lived (tenants/databases.py).
         tenant_id = _insert("public", "tenants_tenant", {
-            **row, "slug": self.slug, "schema_name": schema, "database": DEFAULT_DB_ALIAS,
+            **row, "slug": self.slug, "schema_name": schema, "database": self.database,
         })
         self.tenant = Tenant.objects.get(id=tenant_id)
         self.summary.schema_name = schema
@@ -172,7 +177,7 @@ class _Loader:
         _insert("public", "tenants_domain", {**row, "tenant_id": self.tenant.id})
 
     def _key(self, table: str, row: dict[str, Any]) -> None:
-        with connection.cursor() as cursor:
+        with shared_connection().cursor() as cursor:
             cursor.execute(f"SELECT 1 FROM {qualified('public', table)} WHERE key_hash = %s",  # noqa: S608
                            [row["key_hash"]])
             if cursor.fetchone() is not None:
@@ -317,8 +322,11 @@ def _replace(existing: Tenant, *, actor: str, summary: RestoreSummary) -> None:
 
 def tenant_restore(*, path: Path | str, secret: BackupSecret, slug: str | None = None,
                    replace: bool = False, domain: str | None = None,
-                   actor: str = "manage.py") -> RestoreSummary:
-    """Restore the backup at `path`; BackupError (nothing written) when it cannot."""
+                   actor: str = "manage.py", database: str = DEFAULT_DB_ALIAS) -> RestoreSummary:
+    """Restore the backup at `path` onto `database`; BackupError (nothing written) when
+    it cannot."""
+    if database not in tenant_database_aliases():
+        raise BackupError(f"no database {database!r} is configured (HERALD_TENANT_DATABASES)")
     with open(path, "rb") as stream:
         header = backup_verify(stream, secret=secret)
     target = slug or str(header.get("tenant", ""))
@@ -328,13 +336,21 @@ def tenant_restore(*, path: Path | str, secret: BackupSecret, slug: str | None =
     if existing is not None and not replace:
         raise BackupError(f"a tenant {target!r} exists already: restore under another "
                           "--slug, or give --replace to replace it")
-    if existing is not None and existing.database != DEFAULT_DB_ALIAS:
+    if existing is not None and DEFAULT_DB_ALIAS not in (existing.database, database):
         # Replacing spans two databases, which one transaction cannot hold.
         raise BackupError(f"tenant {target!r} lives on database {existing.database!r}: "
-                          "restore under another --slug (onto the default database)")
+                          "restore under another --slug")
+    if existing is not None and database != DEFAULT_DB_ALIAS:
+        raise BackupError(f"a replacement is restored onto the database of {target!r}, "
+                          f"{existing.database!r}: restore under another --slug")
+    arguments = {"path": path, "secret": secret, "target": target, "existing": existing,
+                 "domain": domain, "actor": actor, "database": database}
     try:
-        summary = _restore_atomically(path=path, secret=secret, target=target,
-                                      existing=existing, domain=domain, actor=actor)
+        if database == DEFAULT_DB_ALIAS:
+            with transaction.atomic():
+                summary = _restore_rows(**arguments)
+        else:
+            summary = _restore_elsewhere(**arguments)
     except DatabaseError as exc:
         # A row this Herald's tables refuse (a column it lacks, a slug taken meanwhile):
         # the transaction is rolled back, nothing stays.
@@ -343,15 +359,34 @@ def tenant_restore(*, path: Path | str, secret: BackupSecret, slug: str | None =
     return summary
 
 
-def _restore_atomically(*, path, secret, target, existing, domain, actor) -> RestoreSummary:
-    with transaction.atomic(), schema_context("public"):
+def _restore_elsewhere(*, database: str, **arguments) -> RestoreSummary:
+    """Onto another database: the schema in one transaction there, the shared rows in one
+    on the shared database. The schema's commits first; it is dropped again if the shared
+    rows' commit then fails, so nothing stays half-restored."""
+    committed: str | None = None
+    try:
+        with database_pinned(database), transaction.atomic(using=SHARED_ALIAS):
+            with transaction.atomic():
+                summary = _restore_rows(database=database, **arguments)
+            committed = summary.schema_name
+    except BaseException:
+        if committed:
+            with database_pinned(database) as tenant_db, tenant_db.cursor() as cursor:
+                cursor.execute(f"DROP SCHEMA {quote_schema_name(committed)} CASCADE")
+        raise
+    return summary
+
+
+def _restore_rows(*, path, secret, target, existing, domain, actor, database) -> RestoreSummary:
+    """Everything a restore writes, in the transactions the caller opened."""
+    with schema_context("public"):
         summary = RestoreSummary()
         if existing is not None:
             _replace(existing, actor=actor, summary=summary)
         with open(path, "rb") as stream:
             reader = BackupReader(stream, secret=secret)
             loader = _Loader(keys=reader.keys, header=reader.header, slug=target,
-                             domain=domain, actor=actor)
+                             domain=domain, actor=actor, database=database)
             loader.summary.replaced = summary.replaced
             for record in reader:
                 kind = record.get("k")

@@ -180,6 +180,15 @@ def test_a_tenant_on_a_second_server_ingests_and_delivers_there_and_nowhere_else
     ]
     verified = manage(env, "verify_audit_log", "--tenant", "gamma-moved")
     assert "gamma-moved: intact" in verified.stdout
+    # And back onto the second server, from the same file.
+    manage(secret, "tenant_restore", "--in", str(backup), "--slug", "gamma-back",
+           "--domain", "back.example.test", "--database", "second",
+           "--passphrase-env", "BACKUP_PASSPHRASE")
+    assert Tenant.objects.get(slug="gamma-back").database == "second"
+    assert "gamma_back" not in schemas_on(primary)
+    assert rows_on(second_postgres, "SELECT count(*) FROM gamma_back.alerting_alert") == [(1,)]
+    verified = manage(env, "verify_audit_log", "--tenant", "gamma-back")
+    assert "gamma-back: intact" in verified.stdout
     # Replacing gamma in place would span both servers: refused, gamma untouched.
     refused = manage(secret, "tenant_restore", "--in", str(backup), "--replace",
                      "--passphrase-env", "BACKUP_PASSPHRASE", check=False)

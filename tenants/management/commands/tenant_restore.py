@@ -20,15 +20,18 @@ class Command(BaseCommand):
                             "(default: the backup's domains, which must be free).")
         parser.add_argument("--replace", action="store_true",
                             help="Replace the tenant of that slug (its schema is dropped).")
+        parser.add_argument("--database", default="default",
+                            help="The database to build the tenant's schema on: default, or "
+                            "an alias of HERALD_TENANT_DATABASES (docs/databases.md).")
         secret_arguments(parser)
 
     def handle(self, *args, source, slug=None, domain=None, replace=False, key_file=None,
-               passphrase_env=None, **options):
+               passphrase_env=None, database="default", **options):
         secret = secret_from_options(key_file=key_file, passphrase_env=passphrase_env,
                                      confirm=False)
         try:
             summary = tenant_restore(path=source, secret=secret, slug=slug, replace=replace,
-                                     domain=domain)
+                                     domain=domain, database=database)
         except OSError as exc:
             raise CommandError(f"cannot read {source}: {exc.strerror}") from None
         except BackupError as exc:
