@@ -30,6 +30,8 @@ from alerting.infra.tenant_databases import (
     tenant_databases_parse,
 )
 from receivers.models import Notification, NotificationState
+from tenants.backup.format import BackupError, BackupSecret
+from tenants.backup.load import tenant_restore
 from tenants.models import Domain, Tenant
 from tests.conftest import broker, wait_for
 from tests.e2e.conftest import celery_worker_processes  # noqa: F401 - a fixture
@@ -251,3 +253,9 @@ def test_with_one_database_the_connection_is_never_rebound(alpha):
     assert SHARED_ALIAS not in settings.DATABASES
     with tenant_context(alpha):
         assert connection.alias == "default"
+
+
+def test_a_restore_onto_a_database_that_is_not_configured_is_refused_before_reading(tmp_path):
+    with pytest.raises(BackupError, match="no database 'us' is configured"):
+        tenant_restore(path=tmp_path / "never-read.herald-backup", database="us",
+                       secret=BackupSecret(passphrase="correct horse battery staple"))
