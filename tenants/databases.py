@@ -42,6 +42,7 @@ from alerting.infra.tenant_databases import SHARED_ALIAS, tenant_database_aliase
 _LOOKUP_TTL_SECONDS = 30.0
 _by_schema: dict[str, tuple[str | None, float]] = {}
 _pinned = threading.local()
+_binding = threading.local()
 
 
 def bound_elsewhere() -> bool:
@@ -57,25 +58,44 @@ def shared_connection() -> BaseDatabaseWrapper:
 
 
 def connection_bind(wrapper: BaseDatabaseWrapper, tenant) -> None:
-    """django-tenants' hook at every `set_tenant`: bind `default` to the tenant's database."""
-    if SHARED_ALIAS not in settings.DATABASES or _thread_default() is not wrapper:
-        return  # one database, or a wrapper other than the thread's own (or one being made)
-    target_alias = _database_of(tenant, current=wrapper.alias)
-    if target_alias == wrapper.alias:
+    """django-tenants' hook at every `set_tenant`: bind `default` to the tenant's database.
+
+    It acts on the thread's `default`, and on any wrapper that was the thread's
+    `default` before: `tenant_context` and `schema_context` hold the wrapper that
+    was `default` when they began and restore the previous tenant on it, which
+    must bind the thread back. A wrapper only ever used by its own alias
+    (`migrate_schemas --database eu`) is left alone.
+    """
+    if SHARED_ALIAS not in settings.DATABASES or getattr(_binding, "active", False):
+        return  # one database, or the switch below selecting on the wrappers it moves
+    current = _thread_default()
+    if current is None:
+        return  # the thread's first wrapper, selecting public from its constructor
+    if wrapper is not current and not getattr(wrapper, "herald_was_default", False):
         return
-    if wrapper.in_atomic_block:
+    current.herald_was_default = True
+    target_alias = _database_of(tenant, current=current.alias)
+    if target_alias == current.alias and wrapper is current:
+        return
+    if current.alias == DEFAULT_DB_ALIAS:
+        connections[SHARED_ALIAS] = current  # the shared schema's, whatever default is bound to
+    target = connections[SHARED_ALIAS if target_alias == DEFAULT_DB_ALIAS else target_alias]
+    if target is not current and current.in_atomic_block:
         raise TransactionManagementError(
             f"schema {tenant.schema_name!r} lives on database {target_alias!r}: leave the"
-            f" transaction on {wrapper.alias!r} before selecting it"
+            f" transaction on {current.alias!r} before selecting it"
         )
-    if wrapper.alias == DEFAULT_DB_ALIAS:
-        connections[SHARED_ALIAS] = wrapper  # the shared schema's, whatever default is bound to
-    target = connections[SHARED_ALIAS if target_alias == DEFAULT_DB_ALIAS else target_alias]
-    connections[DEFAULT_DB_ALIAS] = target
-    target.set_tenant(tenant, include_public=wrapper.include_public_schema)
-    if target_alias != DEFAULT_DB_ALIAS:
-        # The shared database's wrapper searches only the shared schema meanwhile.
-        connections[SHARED_ALIAS].set_schema_to_public()
+    _binding.active = True
+    try:
+        connections[DEFAULT_DB_ALIAS] = target
+        target.herald_was_default = True
+        if target is not wrapper:
+            target.set_tenant(tenant, include_public=wrapper.include_public_schema)
+        if target_alias != DEFAULT_DB_ALIAS:
+            # The shared database's wrapper searches only the shared schema meanwhile.
+            connections[SHARED_ALIAS].set_schema_to_public()
+    finally:
+        _binding.active = False
 
 
 def _thread_default() -> BaseDatabaseWrapper | None:
@@ -122,6 +142,11 @@ def _database_of(tenant, *, current: str) -> str:
     # A schema selected by name: its tenant's database; Herald's own schemas
     # (template, spares) stay on the database selected already.
     return _database_of_schema(tenant.schema_name) or current
+
+
+def schema_databases_forget() -> None:
+    """Forget the databases of schemas looked up by name (after a tenant moved)."""
+    _by_schema.clear()
 
 
 def _database_of_schema(schema_name: str) -> str | None:

@@ -47,7 +47,7 @@ from tenants.backup.tables import (
     schema_tables,
     table_shape,
 )
-from tenants.databases import database_pinned, shared_connection
+from tenants.databases import database_pinned, schema_databases_forget, shared_connection
 from tenants.due_ticks import due_work_reindex
 from tenants.middleware import domain_cache_clear
 from tenants.models import Domain, Tenant
@@ -356,6 +356,7 @@ def tenant_restore(*, path: Path | str, secret: BackupSecret, slug: str | None =
         # the transaction is rolled back, nothing stays.
         raise BackupError(f"the database refused the restore: {str(exc).splitlines()[0]}") from exc
     domain_cache_clear()
+    schema_databases_forget()
     return summary
 
 
