@@ -74,6 +74,7 @@ def two_databases(second_postgres, transactional_db) -> dict[str, str]:
         "HERALD_VAR_DIR": str(settings.VAR_DIR),
         "HERALD_GROUP_WINDOW_SECONDS": "0",
         "HERALD_TENANT_SPARE_SCHEMAS": "0",
+        "HERALD_HEALTH_TIMEOUT_SECONDS": "10",  # a loaded machine's worker ping
     }
 
 
