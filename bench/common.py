@@ -106,6 +106,24 @@ def wait_for_port(port: int, what: str, timeout: float = 30) -> None:
     raise RuntimeError(f"{what} did not listen on port {port}")
 
 
+def http_ready(port: int, timeout: float = 120) -> float:
+    """Seconds until the server on `port` answers an HTTP request (any status)."""
+    import http.client
+
+    started = time.perf_counter()
+    while True:
+        try:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+            connection.request("GET", "/", headers={"Host": "localhost"})
+            connection.getresponse().read()
+            connection.close()
+            return time.perf_counter() - started
+        except OSError:
+            if time.perf_counter() - started > timeout:
+                raise
+            time.sleep(0.2)
+
+
 def spawn(command: list[str], env: dict[str, str], **kwargs) -> subprocess.Popen:
     return subprocess.Popen(  # noqa: S603 - our own commands
         command, cwd=ROOT, env=env, start_new_session=True, **kwargs

@@ -2,14 +2,15 @@
 
 Against the PostgreSQL of DATABASE_URL (a database of its own, e.g.
 `createdb -h 127.0.0.1 -U postgres bench_tenants`), it creates --tenants
-tenants (each schema a copy of the migrated template, tenants/schema_clone.py;
-a few migrated the old way for comparison), makes --busy of them (1 %) busy
-(a due entry of every kind in the due-work index, an ingested alert whose
-notification is pending), and prints:
+tenants as the product does (bench/tenant_creation.py): --preparers processes
+prepare the spare schemas in parallel (tenants/spare_schemas.py, each a copy of
+the migrated template), then tenant_create renames one per tenant; a few are
+cloned and migrated the old way for comparison. It makes --busy-share of them
+(1 %) busy (a due entry of every kind in the due-work index, an ingested alert
+whose notification is pending), and prints:
 
-- creation time per tenant (median, p95): cloned (no spare free), from a
-  spare schema (renamed, tenants/spare_schemas.py), migrated; and the time a
-  worker takes to prepare one spare;
+- the spares' preparation (in all, a spare) and creation time per tenant
+  from a spare (median, p95), cloned (no spare free), migrated;
 - each periodic task's duration (escalation tick, notification sweep, silence
   sweep: they visit only the due tenants), and the slow full sweep over all;
 - ingest latency (p50) of a busy tenant beside all the idle ones, and of a
@@ -17,11 +18,12 @@ notification is pending), and prints:
 - the resident memory of a gunicorn worker and a Celery worker that ran a
   full sweep over every tenant.
 
---create-seconds bounds the creation phase (the run goes on with the tenants
-made by then and says how many). Re-runs reuse the tenants already there.
+--create-seconds bounds the creation phase, preparation included (the run goes
+on with the tenants made by then and says how many). Re-runs reuse the tenants
+and the spares already there.
 --creation-only stops after the creation figures (bench/results/tenants-creation.md).
 
-    make bench-tenants [BENCH_ARGS="--tenants 10000 --create-seconds 1800"]
+    make bench-tenants [BENCH_ARGS="--tenants 10000 --create-seconds 4200"]  # ~1 h on 2 cores
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ from bench.common import (
     bench_environment,
     bench_tenant,
     free_port,
+    http_ready,
     results_write,
     spawn,
     stop,
@@ -54,6 +57,8 @@ from bench.common import (
 )
 from bench.tenant_creation import (
     creation_lines,
+    tenants_create_bulk,
+    tenants_create_cloned,
     tenants_create_from_spares,
     tenants_create_migrated,
 )
@@ -63,34 +68,6 @@ PREFIX = "bt"
 
 def _slug(index: int) -> str:
     return f"{PREFIX}-{index:05d}"
-
-
-def tenants_create(count: int, seconds: float) -> tuple[list[float], int]:
-    """Create missing tenants up to `count` within `seconds`; their durations, how many exist.
-
-    Each is cloned: the pool of spare schemas is off here (see tenants_create_from_spares).
-    """
-    from django.test import override_settings
-
-    from tenants.models import Tenant
-    from tenants.services import tenant_create
-
-    existing = set(Tenant.objects.filter(slug__startswith=f"{PREFIX}-")
-                   .values_list("slug", flat=True))
-    durations: list[float] = []
-    deadline = time.monotonic() + seconds
-    for index in range(count):
-        slug = _slug(index)
-        if slug in existing:
-            continue
-        if time.monotonic() > deadline:
-            break
-        started = time.perf_counter()
-        with override_settings(HERALD_TENANT_SPARE_SCHEMAS=0):
-            tenant_create(slug=slug, name=slug, domain=f"{slug}.localhost")
-        durations.append(time.perf_counter() - started)
-        existing.add(slug)
-    return durations, len(existing)
 
 
 def busy_make(slugs: list[str], receiver_url: str) -> list[tuple[object, str]]:
@@ -213,6 +190,8 @@ def web_measure(env: dict[str, str], key: str, requests: int) -> tuple[float, fl
                  "--log-level", "warning"], env)
     try:
         wait_for_port(port, "gunicorn", timeout=120)
+        boot = http_ready(port, timeout=600)  # the master listens before its worker boots
+        print(f"gunicorn worker answered {boot:.1f} s after its port opened", flush=True)
         latency = ingest_latency(port, key, requests)
         workers = _children(web.pid)
         rss = max((_rss_mb(pid) for pid in workers), default=_rss_mb(web.pid))
@@ -270,7 +249,10 @@ def worker_rss(env: dict[str, str]) -> tuple[float, float]:
                     "-Q", os.environ["HERALD_CELERY_QUEUE"]],
                    env)
     try:
-        time.sleep(5)
+        time.sleep(2)
+        booted = time.perf_counter()
+        _until_idle(worker.pid)  # its start-up done (it reads every tenant's schema)
+        print(f"Celery worker idle {time.perf_counter() - booted:.1f} s after start", flush=True)
         ids = tenant_ids_all()
         started = time.perf_counter()
         for start in range(0, len(ids), 200):
@@ -282,18 +264,20 @@ def worker_rss(env: dict[str, str]) -> tuple[float, float]:
     return rss, seconds
 
 
-def _environment():
-    """bench_environment's, migrating every schema with the multiprocessing executor (timed)."""
+def _environment(migrate_all: bool):
+    """bench_environment's: the shared schema migrated, and with `migrate_all` every
+    tenant's schema with the multiprocessing executor (timed; hours at 10,000 schemas)."""
     import django
     from django.core.management import call_command
 
     django.setup()
     started = time.perf_counter()
     call_command("migrate_schemas", shared=True, interactive=False, verbosity=0)
-    call_command("migrate_schemas", tenant=True, executor="multiprocessing", interactive=False,
-                 verbosity=0)
+    if migrate_all:
+        call_command("migrate_schemas", tenant=True, executor="multiprocessing",
+                     interactive=False, verbosity=0)
     seconds = time.perf_counter() - started
-    return bench_environment_migrated(), seconds
+    return bench_environment_migrated(), (seconds if migrate_all else None)
 
 
 def bench_environment_migrated():
@@ -314,8 +298,16 @@ def main() -> None:
     parser.add_argument("--busy-share", type=float, default=0.01)
     parser.add_argument("--create-seconds", type=float, default=3600)
     parser.add_argument("--migrated", type=int, default=3, help="tenants migrated, to compare")
-    parser.add_argument("--from-spares", type=int, default=30,
-                        help="tenants made from a spare schema (each prepared first)")
+    parser.add_argument("--from-spares", type=int, default=0,
+                        help="tenants made from a spare schema, each prepared just before")
+    parser.add_argument("--cloned", type=int, default=5,
+                        help="tenants cloned while no spare is free, to compare")
+    parser.add_argument("--preparers", type=int, default=2,
+                        help="processes preparing the bulk's spares in parallel")
+    parser.add_argument("--no-synchronous-commit", action="store_true",
+                        help="the preparers' sessions commit asynchronously")
+    parser.add_argument("--migrate-all", action="store_true",
+                        help="time migrate_schemas over every tenant schema first")
     parser.add_argument("--creation-only", action="store_true",
                         help="stop after the creation figures")
     parser.add_argument("--rounds", type=int, default=5)
@@ -333,18 +325,27 @@ def main() -> None:
 
         redis = EmbeddedRedis(Path(__file__).resolve().parent.parent / ".var" / "bench-tenants")
         os.environ["CELERY_BROKER_URL"] = redis.start().url
-    bench, migrate_seconds = _environment()
-    created, existing = tenants_create(args.tenants, args.create_seconds)
-    print(f"tenants: {existing} ({len(created)} created now)", flush=True)
+    began, load_start = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), os.getloadavg()[0]
+    bench, migrate_seconds = _environment(args.migrate_all)
+    bulk = tenants_create_bulk([_slug(index) for index in range(args.tenants)],
+                               seconds=args.create_seconds, preparers=args.preparers,
+                               synchronous_commit=not args.no_synchronous_commit)
+    existing = bulk["existing"]
+    print(f"tenants: {existing} ({len(bulk['from_spare']) + len(bulk['cloned'])} created now)",
+          flush=True)
+    cloned = tenants_create_cloned(args.cloned)
     migrated = tenants_create_migrated(args.migrated) if args.migrated else []
     from_spares, prepared = tenants_create_from_spares(args.from_spares)
-    creation = creation_lines(created, from_spares, prepared, migrated)
+    creation = creation_lines(bulk, cloned, from_spares, prepared, migrated)
+    run = {"began": began, "load_start": load_start}
+    run["load_end"] = os.getloadavg()[0]  # written now, and again at the end
+    results_write("tenants-creation", {"tenants": existing, **run, **creation[0]},
+                  "\n".join([_run_line(run), "", "| figure | value |", "|---|---|",
+                             *creation[1]]))
     if args.creation_only:
         bench.close()
         if redis is not None:
             redis.stop()
-        results_write("tenants-creation", {"tenants": existing, **creation[0]},
-                      "\n".join(["| figure | value |", "|---|---|", *creation[1]]))
         return
     busy_count = max(1, round(existing * args.busy_share))
     busy = busy_make([_slug(index) for index in range(0, existing, max(1, existing // busy_count))]
@@ -358,15 +359,16 @@ def main() -> None:
     if redis is not None:
         redis.stop()
 
+    run["load_end"] = os.getloadavg()[0]
     data = {
-        "tenants": existing, "busy": len(busy), **creation[0],
+        "tenants": existing, "busy": len(busy), **run, **creation[0],
         "migrate_all_schemas_multiprocessing_s": migrate_seconds,
         "ticks": ticks, "full_sweep": full, "full_sweep_on_worker_s": sweep_seconds,
         "ingest_busy_p50_ms": busy_latency * 1000, "ingest_lone_p50_ms": lone * 1000,
         "ingest_ratio": busy_latency / lone, "rss_web_mb": web_rss, "rss_worker_mb": rss_worker,
     }
-    lines = [f"Tenants: {existing}, busy: {len(busy)}", "", "| figure | value |", "|---|---|",
-             *creation[1]]
+    lines = [f"Tenants: {existing}, busy: {len(busy)}. {_run_line(run)}", "",
+             "| figure | value |", "|---|---|", *creation[1]]
     for kind, figure in ticks.items():
         lines.append(f"| tick {kind} ({figure['tenants_visited']:.0f} due tenants), median / max | "
                      f"{figure['median_s'] * 1000:.0f} ms / {figure['max_s'] * 1000:.0f} ms "
@@ -375,12 +377,19 @@ def main() -> None:
         f"| full sweep (reindex), all {full['tenants']} tenants, one process | "
         f"{full['seconds']:.1f} s ({full['per_tenant_ms']:.2f} ms a tenant) |",
         f"| full sweep on a 4-thread worker | {sweep_seconds:.1f} s |",
-        f"| migrate_schemas, every schema, multiprocessing executor | {migrate_seconds:.1f} s |",
         f"| ingest p50, busy tenant beside {existing - 1} others | {busy_latency * 1000:.1f} ms |",
         f"| ingest p50, lone tenant | {lone * 1000:.1f} ms (ratio {data['ingest_ratio']:.2f}) |",
         f"| RSS gunicorn worker / Celery worker | {web_rss:.0f} MB / {rss_worker:.0f} MB |",
     ]
+    if migrate_seconds is not None:
+        lines.append(f"| migrate_schemas, every schema, multiprocessing executor | "
+                     f"{migrate_seconds:.1f} s |")
     results_write("tenants", data, "\n".join(lines))
+
+
+def _run_line(run: dict) -> str:
+    return (f"Run began {run['began']}; load average (1 min) {run['load_start']:.1f} at the "
+            f"start, {run['load_end']:.1f} at the end.")
 
 
 if __name__ == "__main__":
