@@ -17,6 +17,7 @@ from django.db import connection, transaction
 from django.db.migrations.loader import MigrationLoader
 from django_tenants.utils import schema_context
 
+from alerting import encryption_services
 from alerting.encryption import SecretUnreadable
 from alerting.encryption_services import encryption_keys_verify
 from escalation.links import action_token, action_token_read
@@ -24,6 +25,7 @@ from receivers.delivery import notification_deliver
 from receivers.models import Notification, NotificationState, Receiver
 from receivers.services import receiver_create
 from tenants.models import Tenant
+from tenants.services import tenant_create
 from tests.encryption import fernet_key
 from tests.factories import AlertGroupFactory, NotificationFactory, ReceiverFactory
 
@@ -117,6 +119,31 @@ def test_start_up_refuses_when_no_key_reads_the_stored_secrets(alpha, encryption
         encryption_keys_verify()
     with pytest.raises(SystemCheckError, match=r"herald\.E103.*tenant alpha"):
         call_command("check", "--database", "default", "--tag", "database")
+
+
+def test_the_start_reads_the_oldest_and_newest_tenants_and_the_check_reads_them_all(
+    alpha, beta, encryption_keys, monkeypatch
+):
+    """A start costs the same with 10,000 tenants; `check --database` still reads every one."""
+    monkeypatch.setattr(encryption_services, "START_SAMPLE_EACH_END", 1)
+    with schema_context("public"):
+        gamma = tenant_create(slug="gamma", name="Gamma", domain="gamma.example.test")
+    encryption_keys(["lost-key"])
+    with schema_context("beta"):  # neither the oldest (alpha) nor the newest (gamma)
+        receiver_create(name="orphan", kind="webhook", secrets={"url": "https://x.example"})
+    encryption_keys(["new-key"])
+    assert Tenant.objects.order_by("id").first() == alpha
+    assert Tenant.objects.order_by("id").last() == gamma
+
+    encryption_keys_verify()  # beta is not read at start
+    with pytest.raises(SystemCheckError, match=r"herald\.E103.*tenant beta"):
+        call_command("check", "--database", "default", "--tag", "database")
+    encryption_keys(["lost-key"])
+    with schema_context("gamma"):  # the newest tenant is read
+        receiver_create(name="orphan", kind="webhook", secrets={"url": "https://x.example"})
+    encryption_keys(["new-key"])
+    with pytest.raises(ImproperlyConfigured, match="tenant gamma: receivers' secrets"):
+        encryption_keys_verify()
 
 
 def test_a_key_that_is_no_fernet_key_is_refused_with_the_way_to_upgrade(alpha, settings):
