@@ -62,20 +62,25 @@ def tenants_create_bulk(slugs: list[str], *, seconds: float, preparers: int,
 
 def tenants_create_cloned(count: int) -> list[float]:
     """For comparison: tenants cloned from the template while no spare is free."""
+    return _creations_timed(count, prefix="btc", HERALD_TENANT_SPARE_SCHEMAS=0)
+
+
+def _creations_timed(count: int, *, prefix: str, **overrides) -> list[float]:
+    """`count` tenant_create calls under the settings `overrides`, each timed, then dropped."""
     from django.test import override_settings
 
     from tenants.models import Tenant
     from tenants.services import tenant_create
 
     durations = []
-    with override_settings(HERALD_TENANT_SPARE_SCHEMAS=0):
+    with override_settings(**overrides):
         for index in range(count):
-            slug = f"btc-{uuid.uuid4().hex[:8]}-{index}"
+            slug = f"{prefix}-{uuid.uuid4().hex[:8]}-{index}"
             started = time.perf_counter()
             tenant = tenant_create(slug=slug, name=slug, domain=f"{slug}.localhost")
             durations.append(time.perf_counter() - started)
             tenant.delete(force_drop=True)
-    Tenant.objects.filter(slug__startswith="btc-").delete()
+    Tenant.objects.filter(slug__startswith=f"{prefix}-").delete()
     return durations
 
 
@@ -113,21 +118,7 @@ def tenants_create_from_spares(count: int) -> tuple[list[float], list[float]]:
 
 def tenants_create_migrated(count: int) -> list[float]:
     """For comparison: tenants whose schema is migrated (the path before cloning)."""
-    from django.test import override_settings
-
-    from tenants.models import Tenant
-    from tenants.services import tenant_create
-
-    durations = []
-    with override_settings(HERALD_TENANT_SCHEMA_CLONE=False):
-        for index in range(count):
-            slug = f"btm-{uuid.uuid4().hex[:8]}-{index}"
-            started = time.perf_counter()
-            tenant = tenant_create(slug=slug, name=slug, domain=f"{slug}.localhost")
-            durations.append(time.perf_counter() - started)
-            tenant.delete(force_drop=True)
-    Tenant.objects.filter(slug__startswith="btm-").delete()
-    return durations
+    return _creations_timed(count, prefix="btm", HERALD_TENANT_SCHEMA_CLONE=False)
 
 
 def creation_lines(bulk: dict, cloned: list[float], from_spares: list[float],
