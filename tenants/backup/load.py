@@ -39,7 +39,11 @@ from tenants.backup.format import (
     BackupTampered,
     backup_verify,
 )
-from tenants.backup.schema import schema_create_at, schema_migrate_forward
+from tenants.backup.schema import (
+    schema_create_at,
+    schema_migrate_forward,
+    schema_sequences_reset,
+)
 from tenants.backup.tables import (
     TableShape,
     qualified,
@@ -242,7 +246,7 @@ class _Loader:
         if self.tenant is None or self.shape is not None:
             raise BackupTampered("the file holds no complete tenant")
         schema = self.tenant.schema_name
-        _sequences_reset(schema)
+        schema_sequences_reset(schema=schema)
         schema_migrate_forward(schema=schema)
         # The shared due-work index is derived, not copied: the restored tenant's
         # pending work (notifications, escalation steps) is indexed from its tables.
@@ -282,24 +286,6 @@ class _Loader:
                 "replaced": self.summary.replaced,
             },
         )
-
-
-def _sequences_reset(schema: str) -> None:
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT t.relname, a.attname, s.relname FROM pg_class s "
-            "JOIN pg_namespace n ON n.oid = s.relnamespace "
-            "JOIN pg_depend d ON d.objid = s.oid AND d.deptype IN ('a', 'i') "
-            "JOIN pg_class t ON t.oid = d.refobjid "
-            "JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = d.refobjsubid "
-            "WHERE s.relkind = 'S' AND n.nspname = %s", [schema],
-        )
-        for table, column, sequence in cursor.fetchall():
-            quote = connection.ops.quote_name
-            cursor.execute(
-                f"SELECT setval(%s, COALESCE(max({quote(column)}), 0) + 1, false) "  # noqa: S608
-                f"FROM {qualified(schema, table)}", [f"{quote(schema)}.{quote(sequence)}"],
-            )
 
 
 def _replace(existing: Tenant, *, actor: str, summary: RestoreSummary) -> None:

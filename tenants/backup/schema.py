@@ -14,6 +14,7 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
 from tenants.backup.format import BackupTooNew
+from tenants.backup.tables import qualified
 
 
 def _per_app_leaves(graph, applied: set[tuple[str, str]]) -> list[tuple[str, str]]:
@@ -53,3 +54,22 @@ def schema_migrate_forward(*, schema: str) -> None:
             executor.migrate(targets)
     finally:
         connection.set_schema_to_public()
+
+
+def schema_sequences_reset(*, schema: str) -> None:
+    """Each sequence of `schema` continues after the largest id its table holds."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT t.relname, a.attname, s.relname FROM pg_class s "
+            "JOIN pg_namespace n ON n.oid = s.relnamespace "
+            "JOIN pg_depend d ON d.objid = s.oid AND d.deptype IN ('a', 'i') "
+            "JOIN pg_class t ON t.oid = d.refobjid "
+            "JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = d.refobjsubid "
+            "WHERE s.relkind = 'S' AND n.nspname = %s", [schema],
+        )
+        for table, column, sequence in cursor.fetchall():
+            quote = connection.ops.quote_name
+            cursor.execute(
+                f"SELECT setval(%s, COALESCE(max({quote(column)}), 0) + 1, false) "  # noqa: S608
+                f"FROM {qualified(schema, table)}", [f"{quote(schema)}.{quote(sequence)}"],
+            )
