@@ -33,7 +33,7 @@ from django.db import DatabaseError, connection, transaction
 from django.dispatch import receiver
 
 from alerting.flap_marks import StoredFlap, flaps_mark_and_hold, stored_flaps
-from alerting.infra.sql import jsonb_value
+from alerting.infra.sql import jsonb_value, server_bound_cursor, sql_compact
 from alerting.models import AlertGroup
 from alerting.noise_messages import storm_alert
 from alerting.noise_models import NOISE_GROUP_ROWS_MAX, TENANT_SCOPE, NoiseRate, NoiseSeason
@@ -246,7 +246,7 @@ def noise_group_rows_cache_clear() -> None:
 # Counting on the fast path: one statement for both scopes while their bucket
 # is current. A row that is missing, whose bucket has ended, or whose count
 # just passed its trigger goes through rate_row_observe.
-_COUNT = """
+_COUNT = sql_compact("""
 UPDATE alerting_noiserate
 SET bucket_count = bucket_count + %(count)s, last_seen_at = %(now)s,
     storm_alerts = storm_alerts + CASE WHEN storm_since IS NULL THEN 0 ELSE %(count)s END
@@ -256,7 +256,7 @@ FROM (SELECT set_config('synchronous_commit', 'off', true)) AS async_commit
 WHERE scope = ANY(%(scopes)s) AND bucket_start + %(bucket)s > %(epoch)s
       AND bucket_start <= %(epoch)s
 RETURNING scope, bucket_count, trigger_at, storm_since IS NOT NULL
-"""
+""")  # bound by the server, so prepared: planned once per connection, not per ingest
 
 
 def alerts_count(*, alert_group: AlertGroup, count: int, receiver_ids: set[int],
@@ -264,7 +264,7 @@ def alerts_count(*, alert_group: AlertGroup, count: int, receiver_ids: set[int],
     """After commit: count the ingest's alerts for the tenant and the group."""
     scopes = _scopes(alert_group)
     try:
-        with connection.cursor() as cursor:
+        with server_bound_cursor() as cursor:
             cursor.execute(_COUNT, {"count": count, "now": now, "scopes": scopes,
                                     "bucket": storm_settings().bucket_seconds,
                                     "epoch": now.timestamp()})

@@ -28,6 +28,7 @@ from datetime import datetime, timedelta
 
 from django.db import DatabaseError, connection, transaction
 
+from alerting.infra.sql import server_bound_cursor, sql_compact
 from tenants.databases import shared_connection
 from tenants.models_due import DueKind
 
@@ -64,6 +65,10 @@ _NOTE = _NOTE.format(async_join="")
 _NOTE_AND_NOTIFY = "WITH noted AS ({note}) SELECT pg_notify(%(channel)s, %(schema)s)"
 _NOTE_AND_NOTIFY_ON_ITS_OWN = _NOTE_AND_NOTIFY.format(note=_NOTE_ON_ITS_OWN)
 _NOTE_AND_NOTIFY = _NOTE_AND_NOTIFY.format(note=_NOTE)
+# Run at every ingest that notifies: bound by the server and so prepared, they
+# are planned once per connection, not at every run.
+_NOTE, _NOTE_ON_ITS_OWN, _NOTE_AND_NOTIFY, _NOTE_AND_NOTIFY_ON_ITS_OWN = map(
+    sql_compact, (_NOTE, _NOTE_ON_ITS_OWN, _NOTE_AND_NOTIFY, _NOTE_AND_NOTIFY_ON_ITS_OWN))
 
 
 def due_work_note(
@@ -89,7 +94,7 @@ def due_work_note(
         shared = shared_connection()
         try:
             on_its_own = shared.get_autocommit() and not shared.in_atomic_block
-            with shared.cursor() as cursor:
+            with server_bound_cursor(shared) as cursor:
                 cursor.execute(statements[on_its_own], {
                     "kind": str(kind), "due_at": due_at, "schema": schema,
                     "channel": notify_channel,

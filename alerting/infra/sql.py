@@ -9,27 +9,34 @@ from typing import Any
 
 import msgspec
 from django.db import connection
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.postgresql.base import ServerBindingCursor
 from django.db.backends.utils import CursorWrapper
 
 
 @contextmanager
-def server_bound_cursor() -> Iterator[CursorWrapper]:
+def server_bound_cursor(using: BaseDatabaseWrapper | None = None) -> Iterator[CursorWrapper]:
     """A cursor for the current tenant whose parameters travel beside the SQL.
 
     Django's cursors bind on the client: every value is escaped into the SQL
     text, which PostgreSQL then has to lex again. For the tens of kilobytes
     of JSON an ingest writes, that costs about a millisecond on each side.
     The cursor is Django's wrapper, so errors, query logging and
-    `CaptureQueriesContext` behave as usual.
+    `CaptureQueriesContext` behave as usual. psycopg prepares a statement
+    run this way after DATABASE_PREPARE_THRESHOLD runs on a connection, so
+    PostgreSQL plans it once, not at every run.
+
+    `using` is another wrapper than the thread's `default` (the shared
+    schema's, tenants.databases.shared_connection).
     """
-    with connection.cursor():
+    wrapper = connection if using is None else using
+    with wrapper.cursor():
         pass  # connects, and sets the tenant's search_path on the session
-    raw = ServerBindingCursor(connection.connection)
+    raw = ServerBindingCursor(wrapper.connection)
     wrapped = (
-        connection.make_debug_cursor(raw)
-        if connection.queries_logged
-        else connection.make_cursor(raw)
+        wrapper.make_debug_cursor(raw)
+        if wrapper.queries_logged
+        else wrapper.make_cursor(raw)
     )
     with wrapped as cursor:
         yield cursor

@@ -29,8 +29,10 @@ from django_tenants.postgresql_backend import base as tenants_base
 from django_tenants.utils import quote_schema_name
 from psycopg.pq import TransactionStatus
 
+from alerting.infra.session_check import IdleSessionCheckMixin
 
-class DatabaseWrapper(tenants_base.DatabaseWrapper):
+
+class DatabaseWrapper(IdleSessionCheckMixin, tenants_base.DatabaseWrapper):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         # The search_path this open transaction has set (None: not yet in this one).

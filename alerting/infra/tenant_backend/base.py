@@ -7,14 +7,19 @@ schema for the request, then its tenant's by the ingest key) began with a
 was last set to and skips a SET that would change nothing. It forgets it
 where the session may have lost it: a close, a rollback, a savepoint
 rollback (tests/tenants/test_search_path.py).
+
+Its health check asks the server only when the session has something to say
+(alerting.infra.session_check).
 """
 
 from __future__ import annotations
 
 from django_tenants.postgresql_backend import base as tenants_base
 
+from alerting.infra.session_check import IdleSessionCheckMixin
 
-class DatabaseWrapper(tenants_base.DatabaseWrapper):
+
+class DatabaseWrapper(IdleSessionCheckMixin, tenants_base.DatabaseWrapper):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         # The schemas the session's search_path holds (None: not known).

@@ -1,0 +1,98 @@
+"""Round trips on the path from Alertmanager to the receiver, read off libpq's protocol trace.
+
+On a quiet machine a round trip to PostgreSQL costs about what its statement
+costs (a wake-up of both processes), so the webhook and the claim count them.
+Every `ReadyForQuery` the server sends ends one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+from django_tenants.utils import tenant_context
+
+from receivers.delivery.claim import batch_claim
+from receivers.models import Notification
+from tests.factories import ReceiverFactory, WebhookPayloadFactory
+from tests.ingest import post, public_client
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+class Trace:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def messages(self, side: str) -> list[str]:
+        return [line.split("\t", 3)[3] for line in self.path.read_text().splitlines()
+                if line.split("\t")[1:2] == [side]]
+
+    def round_trips(self) -> int:
+        return sum(m.startswith("ReadyForQuery") for m in self.messages("B"))
+
+    def statements_planned(self) -> list[str]:
+        """Statements sent as text (simple query or Parse), which the server plans anew."""
+        return [m for m in self.messages("F") if m.startswith(("Query", "Parse"))
+                and m.split("\t")[-1].strip(' "') not in ("BEGIN", "COMMIT")]
+
+
+@contextmanager
+def protocol_trace(path: Path) -> Iterator[Trace]:
+    """What this thread's connection sent (F) and received (B) meanwhile."""
+    connection.ensure_connection()
+    pgconn = connection.connection.pgconn
+    with path.open("w") as out:
+        pgconn.trace(out.fileno())
+        try:
+            yield Trace(path)
+        finally:
+            pgconn.untrace()
+
+
+@pytest.fixture
+def alpha_with_a_receiver(committed_tenants):
+    alpha = committed_tenants["alpha"]
+    with tenant_context(alpha):
+        ReceiverFactory()
+    return alpha
+
+
+def test_a_new_alert_of_a_known_group_takes_six_round_trips_and_plans_nothing_once_warm(
+    alpha_with_a_receiver, ingest_key, tmp_path
+):
+    key, client = ingest_key(alpha_with_a_receiver), public_client()
+    group = '{}:{alertname="HighLatency"}'
+    for _ in range(6):  # psycopg prepares a statement at its fifth run on a connection
+        assert post(client, WebhookPayloadFactory(groupKey=group), key).status_code == 200
+
+    with protocol_trace(tmp_path / "trace") as trace:
+        response = post(client, WebhookPayloadFactory(groupKey=group), key)
+
+    assert response.json()["notifications"] == 1
+    # BEGIN, the upsert, the notification, COMMIT; after it the due-work note
+    # with the wake, and the storm count.
+    assert trace.round_trips() == 6
+    # The upsert, the notification, the note and the count all run prepared.
+    assert trace.statements_planned() == []
+
+
+def test_a_claim_leases_in_four_round_trips(alpha_with_a_receiver, ingest_key, tmp_path):
+    key = ingest_key(alpha_with_a_receiver)
+    for _ in range(2):
+        assert post(public_client(), WebhookPayloadFactory(), key).status_code == 200
+
+    with tenant_context(alpha_with_a_receiver):
+        first, second = Notification.objects.order_by("id").values_list("id", flat=True)
+        batch_claim([first], now=timezone.now())  # warm: the receivers are read once per version
+        with protocol_trace(tmp_path / "trace") as trace:
+            claim = batch_claim([second], now=timezone.now())
+
+    assert [n.id for n in claim.claimed] == [second]
+    # BEGIN, the facts (which also say the lease's commit need not wait for
+    # the disk), the lease, COMMIT.
+    assert trace.round_trips() == 4
