@@ -17,7 +17,7 @@ from alerting.dispatch import alerts_dispatch
 from alerting.flap_marks import FLAP_COLUMNS, StoredFlap
 from alerting.flapping import KEPT_CHANGES
 from alerting.infra.metrics import alerts_received_record
-from alerting.infra.sql import server_bound_cursor, sql_compact
+from alerting.infra.sql import server_bound_cursor, sql_compact, transaction_first_execute
 from alerting.models import AlertGroup, AlertStatus
 from alerting.noise import STORM_IN_PROGRESS, NoiseFacts, StormInProgress
 from alerting.state import AlertStateChange, alerts_to_notify
@@ -192,7 +192,7 @@ def _upsert(
         ).decode(),
     }
     with server_bound_cursor() as cursor:
-        cursor.execute(_UPSERT_SQL, params)
+        transaction_first_execute(cursor, _UPSERT_SQL, params)
         rows = cursor.fetchall()
     changes = [
         AlertStateChange(

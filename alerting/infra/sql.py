@@ -8,10 +8,13 @@ from contextlib import contextmanager
 from typing import Any
 
 import msgspec
+from django.conf import settings
 from django.db import connection
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.postgresql.base import ServerBindingCursor
 from django.db.backends.utils import CursorWrapper
+from psycopg import Pipeline
+from psycopg.pq import TransactionStatus
 
 
 @contextmanager
@@ -40,6 +43,47 @@ def server_bound_cursor(using: BaseDatabaseWrapper | None = None) -> Iterator[Cu
     )
     with wrapped as cursor:
         yield cursor
+
+
+def transaction_first_execute(cursor: CursorWrapper, sql: str, params: Any) -> None:
+    """Run the first statement of Django's open transaction in the same round trip as its BEGIN.
+
+    psycopg begins a transaction by sending `BEGIN` and waiting for the answer
+    before it sends the statement: a round trip that costs, on a quiet
+    machine, about what the statement costs (a wake-up of both processes),
+    on the webhook's and the claim's way to the receiver. Here the `BEGIN` is
+    ours and goes in one pipeline with the statement and a Sync (which,
+    inside the transaction, commits nothing); the rows are read after it.
+
+    psycopg is told autocommit for that: with its BEGIN sent by us, the
+    server's transaction stays open, later statements run in it, and psycopg's
+    commit() and rollback() end it (they send COMMIT or ROLLBACK whenever a
+    transaction is open); Django's set_autocommit(True) after either finds
+    psycopg agreeing. Errors surface here as Django's, as from
+    `cursor.execute`. Anywhere else (no transaction, one under way, an
+    isolation level or read-only mode psycopg would put in its BEGIN, a
+    pooler in transaction mode, a libpq without pipelines) it is a plain
+    `execute`.
+    """
+    wrapper = cursor.db
+    raw = wrapper.connection
+    if (
+        wrapper.get_autocommit()
+        or raw is None
+        or raw.autocommit
+        or raw.info.transaction_status != TransactionStatus.IDLE
+        or raw.isolation_level is not None
+        or raw.read_only is not None
+        or raw.deferrable is not None
+        or settings.DATABASE_POOLER == "transaction"
+        or not Pipeline.is_supported()
+    ):
+        cursor.execute(sql, params)
+        return
+    raw.autocommit = True  # idle and no pipeline: psycopg sends nothing for this
+    with wrapper.wrap_database_errors, raw.pipeline():
+        raw.execute("BEGIN")
+        cursor.execute(sql, params)
 
 
 def sql_compact(sql: str) -> str:

@@ -20,7 +20,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from alerting.infra.sql import server_bound_cursor
+from alerting.infra.sql import server_bound_cursor, transaction_first_execute
 from alerting.models import AlertGroup
 from receivers import metrics
 from receivers.delivery.circuit import circuit_admit
@@ -291,7 +291,8 @@ def batch_claim(
     # Server-bound, so PostgreSQL plans both statements once per connection
     # (planning them cost more than running them).
     with transaction.atomic(), server_bound_cursor() as cursor:
-        cursor.execute(
+        transaction_first_execute(
+            cursor,
             _FACTS,
             {
                 "ids": list(asked),
