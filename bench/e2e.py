@@ -181,6 +181,10 @@ def main() -> None:
     )
     parser.add_argument("--rate", type=float, default=10.0, help="groups fired per second")
     parser.add_argument("--web-workers", type=int, default=2)
+    parser.add_argument(
+        "--web-threads", type=int, default=4,
+        help="gunicorn threads per worker; 1 runs gunicorn's sync workers, as runherald does",
+    )
     parser.add_argument("--worker-concurrency", type=int, default=8)
     args = parser.parse_args()
 
@@ -205,7 +209,7 @@ def main() -> None:
             "--workers",
             str(args.web_workers),
             "--threads",
-            "4",
+            str(args.web_threads),
             "--access-logfile",
             str(access_log),
             "--access-logformat",
