@@ -54,7 +54,7 @@ def bound_elsewhere() -> bool:
 
 def shared_connection() -> BaseDatabaseWrapper:
     """The shared schema's connection, for raw SQL on its tables from any tenant's context."""
-    return connections[SHARED_ALIAS] if bound_elsewhere() else connection
+    return connections[SHARED_ALIAS if bound_elsewhere() else DEFAULT_DB_ALIAS]
 
 
 def connection_bind(wrapper: BaseDatabaseWrapper, tenant) -> None:

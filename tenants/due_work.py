@@ -28,6 +28,7 @@ from datetime import datetime, timedelta
 
 from django.db import DatabaseError, connection, transaction
 
+from alerting.infra.commit_riders import CommitRider
 from alerting.infra.sql import server_bound_cursor, sql_compact
 from tenants.databases import shared_connection
 from tenants.models_due import DueKind
@@ -88,6 +89,11 @@ def due_work_note(
         return
     statements = (_NOTE, _NOTE_ON_ITS_OWN) if notify_channel is None else (
         _NOTE_AND_NOTIFY, _NOTE_AND_NOTIFY_ON_ITS_OWN)
+    params = {"kind": str(kind), "due_at": due_at, "schema": schema, "channel": notify_channel}
+
+    def not_written(exc: Exception) -> None:
+        logger.warning("due-work index not written (the full sweep will find it): %s",
+                       type(exc).__name__)
 
     def write() -> None:
         # The index is in the shared schema, whichever database holds the tenant's.
@@ -95,16 +101,18 @@ def due_work_note(
         try:
             on_its_own = shared.get_autocommit() and not shared.in_atomic_block
             with server_bound_cursor(shared) as cursor:
-                cursor.execute(statements[on_its_own], {
-                    "kind": str(kind), "due_at": due_at, "schema": schema,
-                    "channel": notify_channel,
-                })
+                cursor.execute(statements[on_its_own], params)
         except DatabaseError as exc:
-            logger.warning("due-work index not written (the full sweep will find it): %s",
-                           type(exc).__name__)
+            not_written(exc)
 
     if connection.in_atomic_block:
-        transaction.on_commit(write)
+        # With the index on the writer's own connection, the note may travel
+        # with the writer's COMMIT (alerting.infra.commit_riders): on ingest,
+        # the wake then costs no round trip of its own.
+        transaction.on_commit(CommitRider(
+            wrapper=shared_connection(), sql=statements[True], params=params,
+            run=write, failed=not_written,
+        ))
     else:
         write()
 

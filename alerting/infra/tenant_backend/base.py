@@ -9,17 +9,19 @@ where the session may have lost it: a close, a rollback, a savepoint
 rollback (tests/tenants/test_search_path.py).
 
 Its health check asks the server only when the session has something to say
-(alerting.infra.session_check).
+(alerting.infra.session_check), and the statements that must follow a commit
+may go with it (alerting.infra.commit_riders).
 """
 
 from __future__ import annotations
 
 from django_tenants.postgresql_backend import base as tenants_base
 
+from alerting.infra.commit_riders import CommitRidersMixin
 from alerting.infra.session_check import IdleSessionCheckMixin
 
 
-class DatabaseWrapper(IdleSessionCheckMixin, tenants_base.DatabaseWrapper):
+class DatabaseWrapper(CommitRidersMixin, IdleSessionCheckMixin, tenants_base.DatabaseWrapper):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         # The schemas the session's search_path holds (None: not known).
