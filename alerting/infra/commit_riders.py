@@ -68,7 +68,10 @@ class CommitRidersMixin:
                 with raw.pipeline():
                     commit.execute("COMMIT")
                     for rider in riders:
-                        ServerBindingCursor(raw).execute(rider.sql, rider.params)
+                        cursor = ServerBindingCursor(raw)
+                        if self.queries_logged:  # in Django's query log, as a hook's would be
+                            cursor = self.make_debug_cursor(cursor)
+                        cursor.execute(rider.sql, rider.params)
             except psycopg.Error as exc:
                 error = exc
         if error is not None and commit.statusmessage != "COMMIT":
