@@ -14,7 +14,7 @@ from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import MaxValueValidator
-from django.db.models import OuterRef, Subquery
+from django.db.models import CharField, OuterRef, Subquery, Value
 from django.http import HttpRequest, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
@@ -50,6 +50,7 @@ from escalation.people.services import (
     person_membership_check,
     person_profile_clean,
 )
+from tenants.databases import bound_elsewhere
 from tenants.roles import RolePermissionsMixin, request_role
 from tenants.sites import client_ip
 
@@ -209,11 +210,25 @@ class PersonAdmin(PhoneCodeAdminMixin, RolePermissionsMixin, AuditedAdminMixin, 
         return request_role(request) is not None
 
     def get_queryset(self, request):
+        people = super().get_queryset(request).prefetch_related("contact_methods", "teams")
+        if bound_elsewhere():
+            # The tenant's schema is on another database than the users: its
+            # auth_user is that database's, empty. The usernames are read from
+            # the shared database instead (get_changelist_instance, username).
+            return people.annotate(username_shared=Value(None, output_field=CharField()))
         # Users live in the shared schema, which the tenant's search path includes.
         usernames = get_user_model().objects.filter(pk=OuterRef("user_id")).values("username")
-        return super().get_queryset(request).annotate(
-            username_shared=Subquery(usernames[:1])
-        ).prefetch_related("contact_methods", "teams")
+        return people.annotate(username_shared=Subquery(usernames[:1]))
+
+    def get_changelist_instance(self, request):
+        changelist = super().get_changelist_instance(request)
+        if bound_elsewhere():
+            page = list(changelist.result_list)
+            usernames = dict(get_user_model().objects.filter(
+                pk__in=[person.user_id for person in page]).values_list("pk", "username"))
+            for person in page:
+                person.username_shared = usernames.get(person.user_id)
+        return changelist
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "user":
@@ -240,7 +255,11 @@ class PersonAdmin(PhoneCodeAdminMixin, RolePermissionsMixin, AuditedAdminMixin, 
     # --- columns ---------------------------------------------------------
     @admin.display(description=gettext_lazy("Username"), ordering="username_shared")
     def username(self, obj: Person) -> str:
-        return getattr(obj, "username_shared", None) or "(user removed)"
+        username = getattr(obj, "username_shared", None)
+        if username is None and bound_elsewhere():  # a profile's own page
+            username = get_user_model().objects.filter(
+                pk=obj.user_id).values_list("username", flat=True).first()
+        return username or "(user removed)"
 
     @admin.display(description=gettext_lazy("Contact methods"))
     def contact_summary(self, obj: Person) -> str:

@@ -1,0 +1,72 @@
+"""A tenant's admin on a second PostgreSQL server: its people are named after their users.
+
+The users are in the shared schema on the first server; the tenant's schema,
+on the second, has an empty `auth_user` of that database's own. This process
+knows both databases, as a web process given HERALD_TENANT_DATABASES does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.db import connection, connections
+from django.test import Client
+
+from alerting.infra.tenant_databases import tenant_databases_parse
+from tenants.databases import schema_databases_forget
+from tenants.models import Role, Tenant, TenantMembership
+from tests.tenants.test_databases import (  # noqa: F401 - fixtures
+    manage,
+    rows_on,
+    second_postgres,
+    two_databases,
+)
+
+
+@pytest.fixture
+def second_in_this_process(second_postgres) -> Iterator[None]:  # noqa: F811
+    added = tenant_databases_parse(default=connection.settings_dict,
+                                   spec=f"second={second_postgres}")
+    settings.DATABASES.update(added)
+    for alias in added:  # Django's test case refuses to open an alias it was not told of
+        connections[alias].connect()
+    schema_databases_forget()
+    try:
+        yield
+    finally:
+        schema_databases_forget()
+        connection.set_schema_to_public()
+        for alias in added:
+            connections[alias].close()
+            delattr(connections._connections, alias)
+            settings.DATABASES.pop(alias)
+
+
+def test_the_people_list_of_a_tenant_on_a_second_server_names_their_users(
+    two_databases, second_postgres, second_in_this_process, committed_tenants,  # noqa: F811
+    tmp_path,
+):
+    manage(two_databases, "create_tenant", "--slug", "delta", "--name", "Delta",
+           "--domain", "delta.localhost", "--database", "second")
+    delta = Tenant.objects.get(slug="delta")
+    pat = User.objects.create_user(username="pat-oncall", password="a long enough password")
+    TenantMembership.objects.create(user=pat, tenant=delta, role=Role("editor"))
+    config = tmp_path / "delta.yaml"
+    config.write_text("people:\n  - {username: pat-oncall, display_name: Pat}\n")
+    manage(two_databases, "deploy_receivers", str(config), "--tenant", "delta")
+    [(person_id,)] = rows_on(second_postgres, "SELECT id FROM delta.escalation_person")
+    client = Client(HTTP_HOST="delta.localhost")
+    client.force_login(pat)
+
+    listing = client.get("/admin/escalation/person/")
+    by_username = client.get("/admin/escalation/person/?o=1")  # the column's sort
+    profile = client.get(f"/admin/escalation/person/{person_id}/change/")
+
+    assert listing.status_code == by_username.status_code == profile.status_code == 200
+    for page in (listing, by_username, profile):
+        text = page.content.decode()
+        assert "pat-oncall" in text
+        assert "(user removed)" not in text
