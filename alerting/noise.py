@@ -178,6 +178,42 @@ def _row_store(row: NoiseRate, state: RateState) -> None:
     row.hour_peak = state.hour_peak
 
 
+# A new group's row, written as its first count leaves it, in one statement
+# (not a locked read, the cap's count, an insert, a second read and an
+# update): while the tenant is under its cap, and unless another ingest wrote
+# the row first (then the locked way below counts on it).
+_GROUP_ROW_INSERT = sql_compact("""
+INSERT INTO alerting_noiserate
+    (scope, alert_group_id, bucket_start, bucket_count, trigger_at, hour_peak, recent_mean,
+     recent_var, samples, storm_since, storm_alerts, storm_told, last_seen_at)
+SELECT %(scope)s, %(group)s, %(bucket_start)s, %(count)s, %(trigger_at)s, %(hour_peak)s,
+       %(mean)s, %(var)s, %(samples)s, NULL, 0, '[]'::jsonb, %(now)s
+FROM (SELECT set_config('synchronous_commit', 'off', true)) AS async_commit
+WHERE (SELECT count(*) FROM alerting_noiserate WHERE scope <> 'tenant') < %(cap)s
+ON CONFLICT (scope) DO NOTHING
+RETURNING id
+""")  # a count of its own, after the ingest's commit: it need not wait for the disk
+
+
+def _group_row_insert(*, scope: str, count: int, now: datetime,
+                      alert_group: AlertGroup) -> RateState | None:
+    """The new group's row with its first count; None if it could not be written so."""
+    fresh = NoiseRate(scope=scope, alert_group_id=alert_group.id, last_seen_at=now)
+    observed = rate_observe(_state_of(fresh), count=count, now=now.timestamp(),
+                            settings=storm_settings())
+    state = observed.state
+    if observed.started or observed.ended or state.storm_since is not None:
+        return None
+    with server_bound_cursor() as cursor:
+        cursor.execute(_GROUP_ROW_INSERT, {
+            "scope": scope, "group": alert_group.id, "bucket_start": state.bucket_start,
+            "count": state.count, "trigger_at": state.trigger_at, "hour_peak": state.hour_peak,
+            "mean": state.recent.mean, "var": state.recent.var, "samples": state.recent.samples,
+            "now": now, "cap": NOISE_GROUP_ROWS_MAX,
+        })
+        return state if cursor.fetchone() is not None else None
+
+
 def rate_row_observe(*, scope: str, count: int, now: datetime,
                      alert_group: AlertGroup | None = None,
                      receiver_ids: set[int] = frozenset()) -> RateState | None:
@@ -186,6 +222,12 @@ def rate_row_observe(*, scope: str, count: int, now: datetime,
     A group gets a row only while the tenant has fewer than NOISE_GROUP_ROWS_MAX
     (its storms are then judged by the tenant's rate alone).
     """
+    if scope != TENANT_SCOPE and alert_group is not None and count and not (
+        connection.in_atomic_block
+    ):
+        written = _group_row_insert(scope=scope, count=count, now=now, alert_group=alert_group)
+        if written is not None:
+            return written
     with transaction.atomic():
         row = NoiseRate.objects.select_for_update().filter(scope=scope).first()
         if row is None:

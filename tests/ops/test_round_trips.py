@@ -16,6 +16,7 @@ from django.db import connection
 from django.utils import timezone
 from django_tenants.utils import tenant_context
 
+from alerting.noise_models import NoiseRate
 from receivers.delivery.claim import batch_claim
 from tests.factories import NotificationFactory, ReceiverFactory, WebhookPayloadFactory
 from tests.ingest import post, public_client
@@ -92,6 +93,25 @@ def test_a_new_alert_of_a_known_group_takes_four_round_trips_and_plans_nothing_o
     assert trace.statements_before_an_answer('"BEGIN"') == 2  # BEGIN and the upsert
     # The upsert, the notification, the note and the count all run prepared.
     assert trace.statements_planned() == []
+
+
+def test_the_first_alert_of_a_new_group_takes_one_round_trip_more_for_its_storm_row(
+    alpha_with_a_receiver, ingest_key, tmp_path
+):
+    key, client = ingest_key(alpha_with_a_receiver), public_client()
+    for _ in range(6):  # warm, each a group of its own
+        assert post(client, WebhookPayloadFactory(), key).status_code == 200
+
+    with protocol_trace(tmp_path / "trace") as trace:
+        response = post(client, WebhookPayloadFactory(), key)
+
+    assert response.json()["notifications"] == 1
+    # The four of a known group's alert, and the group's storm row written
+    # with its first count in one statement.
+    assert trace.round_trips() == 5
+    with tenant_context(alpha_with_a_receiver):
+        assert NoiseRate.objects.exclude(scope="tenant").count() == 7
+        assert set(NoiseRate.objects.values_list("bucket_count", flat=True)) == {1, 7}
 
 
 def test_a_claim_leases_in_three_round_trips(committed_tenants, tmp_path):
