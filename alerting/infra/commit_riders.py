@@ -14,9 +14,17 @@ COMMIT's answer first:
 - a rider that fails is told (`failed`), and the commit stands;
 - riders registered in a savepoint that rolled back are gone with it, as
   Django's hooks are;
-- anywhere else (another connection's rider, behind a pooler in transaction
-  mode, a libpq without pipelines) a rider is a plain hook, run after the
-  commit.
+- anywhere else (another connection's rider, a transaction psycopg began
+  itself, behind a pooler in transaction mode, a libpq without pipelines) a
+  rider is a plain hook, run after the commit.
+
+Riders ride only on a transaction begun by
+`alerting.infra.sql.transaction_first_execute` (the webhook's), where psycopg
+is in autocommit mode: then it never opens a transaction of its own for the
+statements after the COMMIT, which run in one implicit transaction that the
+pipeline's Sync ends. (On a transaction psycopg began, it could find the
+COMMIT already answered when the rider is queued and wrap the rider in a
+BEGIN that nothing commits.)
 """
 
 from __future__ import annotations
@@ -57,6 +65,7 @@ class CommitRidersMixin:
         if (
             not riders
             or raw is None
+            or not raw.autocommit  # psycopg began this transaction (see above)
             or settings.DATABASE_POOLER == "transaction"
             or not Pipeline.is_supported()
         ):

@@ -1,7 +1,8 @@
 """Statements that ride with a COMMIT (alerting.infra.commit_riders): after it, never instead of it.
 
-Each test writes in a real transaction on the test database and reads the
-outcome from another session, as a worker would.
+Each test writes in a real transaction on the test database, begun as the
+webhook begins its own (`transaction_first_execute`), and reads the outcome
+from another session, as a worker would.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import pytest
 from django.db import IntegrityError, connection, connections, transaction
 
 from alerting.infra.commit_riders import CommitRider
+from alerting.infra.sql import server_bound_cursor, transaction_first_execute
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -43,6 +45,11 @@ def _other_session(sql: str) -> list[tuple]:
         other.close()
 
 
+def _begin_with(sql: str) -> None:
+    with server_bound_cursor() as cursor:
+        transaction_first_execute(cursor, sql, {})
+
+
 NOTE_WHAT_IT_SEES = ("INSERT INTO public.rider_noted "
                      "SELECT 'sees ' || count(*) FROM public.rider_written")
 
@@ -50,8 +57,7 @@ NOTE_WHAT_IT_SEES = ("INSERT INTO public.rider_noted "
 def test_a_rider_runs_after_the_commit_and_sees_what_it_committed(tables):
     ran, failures = [], []
     with transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute("INSERT INTO public.rider_written (id) VALUES (1), (2)")
+        _begin_with("INSERT INTO public.rider_written (id) VALUES (1), (2)")
         transaction.on_commit(_rider(NOTE_WHAT_IT_SEES, ran, failures))
 
     assert _other_session("SELECT note FROM public.rider_noted") == [("sees 2",)]
@@ -61,8 +67,7 @@ def test_a_rider_runs_after_the_commit_and_sees_what_it_committed(tables):
 def test_a_rider_that_fails_is_told_and_the_commit_stands(tables):
     ran, failures = [], []
     with transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute("INSERT INTO public.rider_written (id) VALUES (1)")
+        _begin_with("INSERT INTO public.rider_written (id) VALUES (1)")
         transaction.on_commit(_rider("SELECT 1 / 0", ran, failures))
 
     assert _other_session("SELECT id FROM public.rider_written") == [(1,)]
@@ -75,9 +80,9 @@ def test_a_rider_that_fails_is_told_and_the_commit_stands(tables):
 def test_a_commit_that_fails_raises_as_before_and_its_riders_do_nothing(tables):
     ran, failures = [], []
     with pytest.raises(IntegrityError), transaction.atomic():
+        _begin_with("INSERT INTO public.rider_noted VALUES ('not yet')")
         with connection.cursor() as cursor:
             # Two rows with one id: the deferred unique check fails at COMMIT.
-            cursor.execute("INSERT INTO public.rider_noted VALUES ('not yet')")
             cursor.execute("ALTER TABLE public.rider_written DROP CONSTRAINT rider_written_pkey")
             cursor.execute("INSERT INTO public.rider_written (id) VALUES (7), (7)")
         transaction.on_commit(_rider(NOTE_WHAT_IT_SEES, ran, failures))
@@ -89,11 +94,10 @@ def test_a_commit_that_fails_raises_as_before_and_its_riders_do_nothing(tables):
 def test_a_rider_of_a_savepoint_rolled_back_is_gone_with_it(tables):
     ran, failures = [], []
     with transaction.atomic():
+        _begin_with("INSERT INTO public.rider_written (id) VALUES (1)")
         with pytest.raises(ZeroDivisionError), transaction.atomic():
             transaction.on_commit(_rider(NOTE_WHAT_IT_SEES, ran, failures))
             raise ZeroDivisionError
-        with connection.cursor() as cursor:
-            cursor.execute("INSERT INTO public.rider_written (id) VALUES (1)")
 
     assert _other_session("SELECT note FROM public.rider_noted") == []
     assert ran == [] and failures == []
@@ -104,8 +108,7 @@ def test_a_rider_of_another_connection_runs_as_a_hook_after_the_commit(tables):
     other = connections.create_connection("default")
     try:
         with transaction.atomic():
-            with connection.cursor() as cursor:
-                cursor.execute("INSERT INTO public.rider_written (id) VALUES (1)")
+            _begin_with("INSERT INTO public.rider_written (id) VALUES (1)")
             rider = _rider(NOTE_WHAT_IT_SEES, ran, failures)
             rider.wrapper = other
             transaction.on_commit(rider)
@@ -114,3 +117,17 @@ def test_a_rider_of_another_connection_runs_as_a_hook_after_the_commit(tables):
 
     assert ran == ["as a hook"] and failures == []
     assert _other_session("SELECT note FROM public.rider_noted") == []
+
+
+def test_on_a_transaction_psycopg_began_a_rider_runs_as_a_hook_after_the_commit(tables):
+    ran, failures = [], []
+    with transaction.atomic():
+        with connection.cursor() as cursor:  # psycopg sends its own BEGIN
+            cursor.execute("INSERT INTO public.rider_written (id) VALUES (1)")
+        transaction.on_commit(_rider(NOTE_WHAT_IT_SEES, ran, failures))
+
+    assert ran == ["as a hook"] and failures == []
+    with connection.cursor() as cursor:  # and the session is in autocommit again
+        cursor.execute("SELECT count(*) FROM public.rider_written")
+        assert cursor.fetchone() == (1,)
+    assert connection.get_autocommit() and connection.connection.autocommit
