@@ -31,8 +31,10 @@ def second_in_this_process(second_postgres) -> Iterator[None]:  # noqa: F811
     added = tenant_databases_parse(default=connection.settings_dict,
                                    spec=f"second={second_postgres}")
     settings.DATABASES.update(added)
-    for alias in added:  # Django's test case refuses to open an alias it was not told of
-        connections[alias].connect()
+    # Connected here: Django's test case refuses to open an alias it was not told
+    # of. (The shared alias is never opened: the first binding makes it the
+    # thread's own default wrapper.)
+    connections["second"].connect()
     schema_databases_forget()
     try:
         yield
@@ -40,8 +42,10 @@ def second_in_this_process(second_postgres) -> Iterator[None]:  # noqa: F811
         schema_databases_forget()
         connection.set_schema_to_public()
         for alias in added:
-            connections[alias].close()
-            delattr(connections._connections, alias)
+            if alias in connections.settings and hasattr(connections._connections, alias):
+                if connections[alias] is not connections["default"]:
+                    connections[alias].close()
+                delattr(connections._connections, alias)
             settings.DATABASES.pop(alias)
 
 
