@@ -10,7 +10,6 @@ from __future__ import annotations
 import copy
 
 import pytest
-from django.conf import settings
 from django.db import connection, connections, transaction
 from django.db.transaction import TransactionManagementError
 from django_tenants.utils import schema_context, tenant_context
@@ -20,11 +19,11 @@ from receivers.models import Receiver
 from tenants.databases import (
     bound_elsewhere,
     database_pinned,
-    schema_databases_forget,
     shared_connection,
 )
 from tenants.models import Tenant
 from tests.factories import ReceiverFactory
+from tests.tenants.database_aliases import database_aliases_added
 
 
 @pytest.fixture
@@ -32,21 +31,8 @@ def second_name():
     """`second`: the test database under another alias, and the shared schema's alias."""
     added = {"second": copy.deepcopy(connection.settings_dict),
              SHARED_ALIAS: copy.deepcopy(connection.settings_dict)}
-    settings.DATABASES.update(added)
-    # Connected here: Django's test case refuses to open an alias it was not told of.
-    connections["second"].connect()
-    schema_databases_forget()
-    try:
+    with database_aliases_added(added):
         yield "second"
-    finally:
-        schema_databases_forget()
-        connection.set_schema_to_public()
-        for alias in added:
-            if alias in connections.settings and hasattr(connections._connections, alias):
-                if connections[alias] is not connections["default"]:
-                    connections[alias].close()
-                delattr(connections._connections, alias)
-            settings.DATABASES.pop(alias)
 
 
 def elsewhere(tenant: Tenant, alias: str) -> Tenant:

@@ -10,14 +10,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from django.conf import settings
 from django.contrib.auth.models import User
-from django.db import connection, connections
+from django.db import connection
 from django.test import Client
 
 from alerting.infra.tenant_databases import tenant_databases_parse
-from tenants.databases import schema_databases_forget
 from tenants.models import Role, Tenant, TenantMembership
+from tests.tenants.database_aliases import database_aliases_added
 from tests.tenants.test_databases import (  # noqa: F401 - fixtures
     manage,
     rows_on,
@@ -30,23 +29,8 @@ from tests.tenants.test_databases import (  # noqa: F401 - fixtures
 def second_in_this_process(second_postgres) -> Iterator[None]:  # noqa: F811
     added = tenant_databases_parse(default=connection.settings_dict,
                                    spec=f"second={second_postgres}")
-    settings.DATABASES.update(added)
-    # Connected here: Django's test case refuses to open an alias it was not told
-    # of. (The shared alias is never opened: the first binding makes it the
-    # thread's own default wrapper.)
-    connections["second"].connect()
-    schema_databases_forget()
-    try:
+    with database_aliases_added(added):
         yield
-    finally:
-        schema_databases_forget()
-        connection.set_schema_to_public()
-        for alias in added:
-            if alias in connections.settings and hasattr(connections._connections, alias):
-                if connections[alias] is not connections["default"]:
-                    connections[alias].close()
-                delattr(connections._connections, alias)
-            settings.DATABASES.pop(alias)
 
 
 def test_the_people_list_of_a_tenant_on_a_second_server_names_their_users(
