@@ -24,7 +24,7 @@ from alerting.infra.sql import server_bound_cursor, transaction_first_execute
 from alerting.models import AlertGroup
 from receivers import metrics
 from receivers.delivery.circuit import circuit_admit
-from receivers.delivery.grouping import group_window_wait
+from receivers.delivery.grouping import EARLIER_MESSAGE_REASON, group_window_wait
 from receivers.delivery.limits import delivery_rate_take, receiver_rate_key
 from receivers.delivery.outbox import notifications_enqueue
 from receivers.delivery.reroute import digest_fold, notification_fail_over, notification_give_up
@@ -151,8 +151,10 @@ def notification_claim(notification_id: int, *, only_due: bool = False) -> Claim
             ):
                 wait = group_window_wait(notification, now)
                 if wait:
+                    reason = ("grouping window" if settings.HERALD_GROUP_WINDOW_SECONDS > 0
+                              else EARLIER_MESSAGE_REASON)
                     return notification_postpone(
-                        notification, seconds=wait, reason="grouping window", now=now
+                        notification, seconds=wait, reason=reason, now=now
                     )
             rate = delivery_rate_take(
                 tenant_key=connection.tenant.schema_name,
@@ -182,12 +184,14 @@ _FACTS = """
 SELECT n.id, n.receiver_id, n.state, n.next_attempt_at, n.is_digest, r.enabled, n.attempts,
        n.created_at,
        r.max_age_seconds, n.acknowledgement, c.state,
-       -- a sibling the grouping window looks at (receivers.delivery.grouping):
-       -- in flight, waiting, or delivered within the window. A group's
-       -- notifications of long ago hold nothing back, nor do people's pages.
+       -- a sibling that may hold it (receivers.delivery.grouping): in flight,
+       -- waiting, or delivered within the window; with no window, an earlier
+       -- one in flight or waiting. A group's notifications of long ago hold
+       -- nothing back, nor do people's pages.
        EXISTS (SELECT 1 FROM receivers_notification s
                WHERE s.receiver_id = n.receiver_id AND s.alert_group_id = n.alert_group_id
                  AND s.id <> n.id AND s.page_id IS NULL AND s.recipient_address = ''
+                 AND (%(window)s > 0 OR (s.created_at, s.id) < (n.created_at, n.id))
                  AND (s.state = 'sending'
                       OR (s.state = 'pending' AND NOT s.is_digest AND NOT s.acknowledgement)
                       OR (s.state = 'delivered' AND NOT s.is_digest

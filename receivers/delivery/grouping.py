@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.conf import settings
+from django.db.models import Q
 from django.utils import timezone
 
 from alerting.audit.outcomes import audit_outcomes_stage, outcome_of
@@ -20,11 +21,12 @@ def group_window_wait(notification: Notification, now) -> float:
     receiver and group within the window waits for the window to pass and
     then goes out as one message. Waiting siblings are merged into this one.
     People's pages through the same receiver are no siblings: each is a
-    message of its own, to its person.
+    message of its own, to its person. With no window, nothing is merged and
+    nothing waits but for order (`_earlier_sibling_wait`).
     """
     window = settings.HERALD_GROUP_WINDOW_SECONDS
     if window <= 0:
-        return 0.0
+        return _earlier_sibling_wait(notification, now)
     # One query on the hot path: usually a group has no other notification.
     siblings = list(
         Notification.objects.filter(
@@ -51,6 +53,41 @@ def group_window_wait(notification: Notification, now) -> float:
     ):
         group_merge(notification)
     return 0.0
+
+
+# With no window, how long a notification waits, at least, for an earlier
+# one of its group to the same receiver: a send in flight is usually over
+# within a second; one waiting for a retry is waited for until it is due.
+ORDER_WAIT_SECONDS = 1.0
+EARLIER_MESSAGE_REASON = "waiting for an earlier message of its group"
+
+
+def _earlier_sibling_wait(notification: Notification, now) -> float:
+    """Seconds until the group's earlier messages to the receiver are out; 0: none owed.
+
+    Without it two workers could send a firing and its resolve side by side,
+    and a receiver that opens incidents (PagerDuty, Opsgenie) could see the
+    resolve first and then open an incident that nothing resolves.
+    """
+    created = notification.created_at
+    earlier = (
+        Notification.objects.filter(
+            receiver_id=notification.receiver_id, alert_group_id=notification.alert_group_id,
+            page__isnull=True, recipient_address="",
+        )
+        .filter(Q(created_at__lt=created) | Q(created_at=created, id__lt=notification.id))
+        .filter(
+            Q(state=NotificationState.SENDING)
+            | Q(state=NotificationState.PENDING, is_digest=False, acknowledgement=False)
+        )
+        .values_list("state", "next_attempt_at")
+    )
+    waits = [
+        ORDER_WAIT_SECONDS if state == NotificationState.SENDING
+        else max(0.0, (due - now).total_seconds()) + ORDER_WAIT_SECONDS
+        for state, due in earlier
+    ]
+    return max(waits, default=0.0)
 
 
 def group_merge(notification: Notification) -> None:

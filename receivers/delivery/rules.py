@@ -5,8 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.conf import settings
-
 from receivers.models import CircuitState, NotificationState
 
 
@@ -40,11 +38,13 @@ def is_page(notification) -> bool:
 
 
 def grouping_may_hold(*, acknowledgement: bool, is_digest: bool, page: bool = False) -> bool:
-    """May the grouping window hold this notification back (if its group has others)?"""
-    return (
-        settings.HERALD_GROUP_WINDOW_SECONDS > 0
-        and not acknowledgement and not is_digest and not page
-    )
+    """May its group's other messages to the receiver hold this notification back?
+
+    With a grouping window, they hold it for the window; with none
+    (HERALD_GROUP_WINDOW_SECONDS=0), an earlier one still in flight or owed
+    holds it until that one is sent, so a resolve never overtakes its firing.
+    """
+    return not acknowledgement and not is_digest and not page
 
 
 @dataclass(frozen=True)
@@ -60,8 +60,9 @@ class ClaimFacts:
     max_age_seconds: int
     acknowledgement: bool
     circuit_state: str | None
-    # Another notification of its group for the same receiver that the
-    # grouping window looks at: sending, waiting, or delivered within the window.
+    # Another notification of its group for the same receiver that may hold
+    # it: sending, waiting, or delivered within the grouping window; with no
+    # window, an earlier one sending or waiting.
     window_sibling: bool
     # A person's page (`is_page`): the grouping window never holds it.
     page: bool = False

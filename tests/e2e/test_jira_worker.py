@@ -103,8 +103,9 @@ def _deliver_in_thread(tenant, notification_id, results):
 def test_two_workers_sending_one_incident_at_once_open_one_issue(
     committed_tenants, httpserver, settings
 ):
-    # No grouping window: both notifications are claimed and sent at once (with
-    # the window, the second would often wait and merge, hiding the race).
+    # No grouping window, and the second is an acknowledgement, which waits for
+    # nothing: both are claimed and sent at once (a later firing would wait for
+    # the first's send, and with a window it would merge, hiding the race).
     settings.HERALD_GROUP_WINDOW_SECONDS = 0
     alpha = committed_tenants["alpha"]
     jira = JiraStandIn(httpserver, cloud=True, search_delay=0.5).install()
@@ -112,8 +113,9 @@ def test_two_workers_sending_one_incident_at_once_open_one_issue(
         config, secrets = jira.receiver_settings()
         receiver = ReceiverFactory(name="jira", kind="jira", config=config, secrets=secrets)
         group = AlertGroupFactory(incident=1)
-        ids = [NotificationFactory(receiver=receiver, alert_group=group, incident=1).id
-               for _ in range(2)]
+        ids = [NotificationFactory(receiver=receiver, alert_group=group, incident=1).id,
+               NotificationFactory(receiver=receiver, alert_group=group, incident=1,
+                                   acknowledgement=True, group_update="acknowledged").id]
     results: list = []
     workers = [threading.Thread(target=_deliver_in_thread, args=(alpha, i, results))
                for i in ids]

@@ -49,8 +49,8 @@ def test_anything_that_needs_a_decision_is_left_to_the_one_by_one_claim(change, 
 def test_a_first_attempt_is_made_however_old_and_an_acknowledgement_is_never_held(settings):
     assert needs_no_decision(replace(FRESH, created_at=NOW - timedelta(days=2)), now=NOW)
     assert needs_no_decision(replace(FRESH, window_sibling=True, acknowledgement=True), now=NOW)
-    settings.HERALD_GROUP_WINDOW_SECONDS = 0  # grouping off: siblings do not matter
-    assert needs_no_decision(replace(FRESH, window_sibling=True), now=NOW)
+    settings.HERALD_GROUP_WINDOW_SECONDS = 0  # no window: an earlier sibling still holds it
+    assert not needs_no_decision(replace(FRESH, window_sibling=True), now=NOW)
 
 
 def test_a_task_that_comes_before_its_notification_is_due_leaves_it_alone():
