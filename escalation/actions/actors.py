@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from django.contrib.auth import get_user_model
 from django.db import connection
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext
+from django.utils.translation import pgettext_lazy
 
 from escalation.actions.tokens import Action
 from escalation.models import Page, Person
@@ -151,14 +151,17 @@ def action_refusal(*, actor: Actor, action: Action, alert_group_id: int, inciden
     ) % {"who": actor.display}
 
 
+# Lazy: a message's five buttons translate their five labels, not thirty.
+_ACTION_LABELS = {
+    Action.ACKNOWLEDGE: pgettext_lazy("message action", "Acknowledge"),
+    Action.UNACKNOWLEDGE: pgettext_lazy("message action", "Unacknowledge"),
+    Action.RESOLVE: pgettext_lazy("message action", "Resolve"),
+    Action.SILENCE_1H: pgettext_lazy("message action", "Silence 1 h"),
+    Action.SILENCE_4H: pgettext_lazy("message action", "Silence 4 h"),
+    Action.SILENCE_24H: pgettext_lazy("message action", "Silence 24 h"),
+}
+
+
 def action_label(action: Action | str) -> str:
     """The action as a button says it, in the active language: "Silence 4 h"."""
-    labels = {
-        Action.ACKNOWLEDGE: pgettext("message action", "Acknowledge"),
-        Action.UNACKNOWLEDGE: pgettext("message action", "Unacknowledge"),
-        Action.RESOLVE: pgettext("message action", "Resolve"),
-        Action.SILENCE_1H: pgettext("message action", "Silence 1 h"),
-        Action.SILENCE_4H: pgettext("message action", "Silence 4 h"),
-        Action.SILENCE_24H: pgettext("message action", "Silence 24 h"),
-    }
-    return labels[Action(action)]
+    return str(_ACTION_LABELS[Action(action)])

@@ -10,9 +10,10 @@ the broker; when they are all busy (a burst, a tenant with slow receivers)
 it publishes the task to the broker instead, for any worker to take.
 
 The task is the one the broker would have carried (`deliver_notifications`
-with no ids: the tenant's due notifications), with its signals, tenant
-switch and fairness cap, so a relay's run and a task's claim the same way
-and never deliver one notification twice. A wake lost on the way (the
+with no ids: the tenant's due notifications), run as its body with the
+tenant switch, fairness cap and connection handling of a worker's run, so a
+relay's run and a task's claim the same way and never deliver one
+notification twice. A wake lost on the way (the
 leader changing hands, a network blip) leaves its notifications pending for
 the sweep.
 
@@ -23,6 +24,7 @@ points it past a pooler.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -30,7 +32,7 @@ from typing import Any
 
 import psycopg
 from django.conf import settings
-from django.db import connection
+from django.db import close_old_connections, connection, connections
 from django_tenants.utils import tenant_context
 
 from receivers.delivery.wake import WAKE_CHANNEL
@@ -59,6 +61,7 @@ class DeliveryRelay:
 
     def __init__(self, *, threads: int) -> None:
         self._stopping = threading.Event()
+        self._thread_count = threads
         self._slots = threading.BoundedSemaphore(threads)
         self._runs = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="relay-run")
         self._thread = threading.Thread(target=self._serve, name="delivery-relay", daemon=True)
@@ -73,7 +76,27 @@ class DeliveryRelay:
         """Stop listening and wait for the runs under way (a warm shutdown)."""
         self._stopping.set()
         self._thread.join(timeout)
+        self._close_run_connections(timeout=timeout)
         self._runs.shutdown(wait=True, cancel_futures=False)
+
+    def _close_run_connections(self, *, timeout: float) -> None:
+        """Each run thread closes its own database connections, once the runs are over.
+
+        A run keeps its thread's connection for the next (a new one per run
+        would cost more than the run); Django's connections belong to their
+        thread, so each closes its own, and all wait at a barrier so that
+        every thread takes exactly one of these jobs.
+        """
+        everyone = threading.Barrier(self._thread_count, timeout=timeout)
+
+        def close() -> None:
+            connections.close_all()
+            # A thread stuck in a run breaks the barrier: its connection goes with the process.
+            with contextlib.suppress(threading.BrokenBarrierError):
+                everyone.wait()
+
+        for _ in range(self._thread_count):
+            self._runs.submit(close)
 
     def _serve(self) -> None:
         while not self._stopping.is_set():
@@ -118,8 +141,6 @@ class DeliveryRelay:
     def _run_here(self, schema: str) -> None:
         try:
             _run(schema)
-        except Exception:
-            logger.exception("delivery relay run failed; the sweep retries")
         finally:
             self._slots.release()
 
@@ -127,12 +148,19 @@ class DeliveryRelay:
 def _run(schema: str) -> None:
     from receivers.tasks import deliver_notifications
 
-    # The task's own signals keep or drop this thread's connection, as in a worker.
-    with _in_tenant(schema):
-        result = deliver_notifications.apply(args=([],))
-    if result.failed():
-        logger.warning("delivery relay run failed (%s); the sweep retries",
-                       type(result.result).__name__)
+    # The task's body, not `apply()`: Celery's eager run builds a tracer and
+    # logs a line at every call, more time than the claim, on the way to the
+    # receiver. Around it the connection is kept or dropped as the task's
+    # signals do in a worker (alerting.infra.celery); Celery's own signals are
+    # not sent, their handlers read a task request this run does not have.
+    close_old_connections()
+    try:
+        with _in_tenant(schema):
+            deliver_notifications.run([])
+    except Exception as exc:  # whatever it was, the notifications wait for the sweep
+        logger.warning("delivery relay run failed (%s); the sweep retries", type(exc).__name__)
+    finally:
+        close_old_connections()
 
 
 def _publish(schema: str) -> None:
