@@ -86,6 +86,38 @@ def transaction_first_execute(cursor: CursorWrapper, sql: str, params: Any) -> N
         cursor.execute(sql, params)
 
 
+def transaction_last_execute(cursor: CursorWrapper, sql: str, params: Any) -> bool:
+    """Run the last statement of a transaction with its COMMIT in the same round trip.
+
+    Only for a transaction that `transaction_first_execute` began (psycopg in
+    autocommit mode, so its own commit() later finds nothing open and sends
+    nothing) and that registered no after-commit hook of its own connection.
+    The statement's rows are read after the COMMIT's answer. The caller's
+    block must run no SQL after it: Django still counts the block open, but
+    the server's transaction is over. Returns whether the COMMIT went along;
+    where it could not, this is a plain `execute` and Django commits as usual.
+    A statement or a COMMIT that fails raises as from `cursor.execute`.
+    """
+    wrapper = cursor.db
+    raw = wrapper.connection
+    if (
+        wrapper.get_autocommit()
+        or raw is None
+        or not raw.autocommit  # psycopg began this transaction: its commit() must end it
+        or raw.info.transaction_status != TransactionStatus.INTRANS
+        or wrapper.run_on_commit
+        or wrapper.savepoint_ids
+        or settings.DATABASE_POOLER == "transaction"
+        or not Pipeline.is_supported()
+    ):
+        cursor.execute(sql, params)
+        return False
+    with wrapper.wrap_database_errors, raw.pipeline():
+        cursor.execute(sql, params)
+        raw.execute("COMMIT")
+    return True
+
+
 def sql_compact(sql: str) -> str:
     """The statement without its `--` comments and runs of whitespace.
 

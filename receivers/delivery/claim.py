@@ -20,7 +20,11 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from alerting.infra.sql import server_bound_cursor, transaction_first_execute
+from alerting.infra.sql import (
+    server_bound_cursor,
+    transaction_first_execute,
+    transaction_last_execute,
+)
 from alerting.models import AlertGroup
 from receivers import metrics
 from receivers.delivery.circuit import circuit_admit
@@ -333,7 +337,9 @@ def batch_claim(
         ]
         if not leased:
             return BatchClaim([], {}, version, settled, to_decide, more_due)
-        cursor.execute(
+        # With its COMMIT, in one round trip: nothing below runs SQL.
+        transaction_last_execute(
+            cursor,
             _LEASE,
             {
                 "ids": leased,

@@ -114,7 +114,7 @@ def test_the_first_alert_of_a_new_group_takes_one_round_trip_more_for_its_storm_
         assert set(NoiseRate.objects.values_list("bucket_count", flat=True)) == {1, 7}
 
 
-def test_a_claim_leases_in_three_round_trips(committed_tenants, tmp_path):
+def test_a_claim_leases_in_two_round_trips(committed_tenants, tmp_path):
     # Written as ingest writes them, without its wake: no worker running beside
     # this test hears of them.
     with tenant_context(committed_tenants["alpha"]):
@@ -126,6 +126,6 @@ def test_a_claim_leases_in_three_round_trips(committed_tenants, tmp_path):
 
     assert [n.id for n in claim.claimed] == [second]
     # BEGIN with the facts (which also say the lease's commit need not wait
-    # for the disk), the lease, COMMIT.
-    assert trace.round_trips() == 3
+    # for the disk), then the lease with its COMMIT.
+    assert trace.round_trips() == 2
     assert trace.statements_before_an_answer('"BEGIN"') == 2  # BEGIN and the facts
