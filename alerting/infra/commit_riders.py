@@ -34,11 +34,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import psycopg
-from django.conf import settings
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.postgresql.base import ServerBindingCursor
 from django.db.backends.utils import debug_transaction
-from psycopg import Pipeline
+
+from alerting.infra.sql import pipelines_usable
 
 
 @dataclass(eq=False)
@@ -66,8 +66,7 @@ class CommitRidersMixin:
             not riders
             or raw is None
             or not raw.autocommit  # psycopg began this transaction (see above)
-            or settings.DATABASE_POOLER == "transaction"
-            or not Pipeline.is_supported()
+            or not pipelines_usable()
         ):
             return super()._commit()
         commit = raw.cursor()

@@ -45,6 +45,15 @@ def server_bound_cursor(using: BaseDatabaseWrapper | None = None) -> Iterator[Cu
         yield cursor
 
 
+def pipelines_usable() -> bool:
+    """May a statement share a round trip with its transaction's BEGIN or COMMIT?
+
+    Not behind a pooler in transaction mode (it may hand the pipeline's parts
+    to different server connections), nor with a libpq without pipelines.
+    """
+    return settings.DATABASE_POOLER != "transaction" and Pipeline.is_supported()
+
+
 def transaction_first_execute(cursor: CursorWrapper, sql: str, params: Any) -> None:
     """Run the first statement of Django's open transaction in the same round trip as its BEGIN.
 
@@ -75,8 +84,7 @@ def transaction_first_execute(cursor: CursorWrapper, sql: str, params: Any) -> N
         or raw.isolation_level is not None
         or raw.read_only is not None
         or raw.deferrable is not None
-        or settings.DATABASE_POOLER == "transaction"
-        or not Pipeline.is_supported()
+        or not pipelines_usable()
     ):
         cursor.execute(sql, params)
         return
@@ -107,8 +115,7 @@ def transaction_last_execute(cursor: CursorWrapper, sql: str, params: Any) -> bo
         or raw.info.transaction_status != TransactionStatus.INTRANS
         or wrapper.run_on_commit
         or wrapper.savepoint_ids
-        or settings.DATABASE_POOLER == "transaction"
-        or not Pipeline.is_supported()
+        or not pipelines_usable()
     ):
         cursor.execute(sql, params)
         return False
