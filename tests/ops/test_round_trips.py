@@ -18,6 +18,7 @@ from django_tenants.utils import tenant_context
 
 from alerting.noise_models import NoiseRate
 from receivers.delivery.claim import batch_claim
+from receivers.delivery.relay import delivery_relay_start, delivery_relay_stop
 from tests.factories import NotificationFactory, ReceiverFactory, WebhookPayloadFactory
 from tests.ingest import post, public_client
 
@@ -114,9 +115,18 @@ def test_the_first_alert_of_a_new_group_takes_one_round_trip_more_for_its_storm_
         assert set(NoiseRate.objects.values_list("bucket_count", flat=True)) == {1, 7}
 
 
-def test_a_claim_leases_in_two_round_trips(committed_tenants, tmp_path):
-    # Written as ingest writes them, without its wake: no worker running beside
-    # this test hears of them.
+@pytest.fixture
+def no_relay():
+    """No relay in this process: a wake from elsewhere would take the notifications along."""
+    was_running = delivery_relay_stop()
+    yield
+    if was_running:
+        delivery_relay_start().leading.wait(10)
+
+
+def test_a_claim_leases_in_two_round_trips(committed_tenants, tmp_path, no_relay):
+    # Written as ingest writes them, without its wake, and no relay listening:
+    # nothing else claims them meanwhile.
     with tenant_context(committed_tenants["alpha"]):
         receiver = ReceiverFactory()
         first, second = (NotificationFactory(receiver=receiver).id for _ in range(2))
