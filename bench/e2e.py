@@ -1,11 +1,13 @@
 """End-to-end benchmark: a real Alertmanager in front of Herald, and beside it.
 
-Two Prometheus Alertmanagers (Debian's package, installed if missing, bound to
-127.0.0.1, clustering off) get the same alerts through their API at the same
+Three Prometheus Alertmanagers (Debian's package, installed if missing, bound
+to 127.0.0.1, clustering off) get the same alerts through their API at the same
 moment. One sends its webhook to Herald (gunicorn, Celery worker), which
-delivers to a stand-in receiver; the other sends its own webhook straight to
-the same stand-in, as the peer baseline. The stand-in timestamps every alert's
-arrival. Usage: make bench [BENCH_ARGS=...]
+delivers to a stand-in receiver; one sends its own webhook straight to the
+same stand-in, as the peer baseline; and one sends it through the framework
+floor (bench/floor.py: a bare DRF view under the same gunicorn that posts it
+on with requests), the least one more Django hop costs. The stand-in
+timestamps every alert's arrival. Usage: make bench [BENCH_ARGS=...]
 """
 
 from __future__ import annotations
@@ -196,7 +198,9 @@ def main() -> None:
     sink = f"http://127.0.0.1:{stand_in.server_port}"
     _, key = bench_tenant(slug="bench-e2e", receiver_url=f"{sink}/herald")
     herald_port, via_port, direct_port = free_port(), free_port(), free_port()
+    floor_port, floor_via_port = free_port(), free_port()
     access_log = folder / "access.log"
+    gunicorn_shape = ["--workers", str(args.web_workers), "--threads", str(args.web_threads)]
 
     web = spawn(
         [
@@ -206,10 +210,7 @@ def main() -> None:
             "alerting.infra.wsgi:application",
             "--bind",
             f"127.0.0.1:{herald_port}",
-            "--workers",
-            str(args.web_workers),
-            "--threads",
-            str(args.web_threads),
+            *gunicorn_shape,
             "--access-logfile",
             str(access_log),
             "--access-logformat",
@@ -236,10 +237,18 @@ def main() -> None:
         ],
         env,
     )
-    processes = [web, worker]
+    floor = spawn(
+        [
+            sys.executable, "-m", "gunicorn", "--chdir", "bench", "floor:application",
+            "--bind", f"127.0.0.1:{floor_port}", *gunicorn_shape, "--log-level", "warning",
+        ],
+        {**env, "FLOOR_FORWARD_URL": f"{sink}/floor"},
+    )
+    processes = [web, worker, floor]
     rows: list[dict] = []
     try:
         wait_for_port(herald_port, "gunicorn")
+        wait_for_port(floor_port, "the floor's gunicorn")
         processes.append(
             alertmanager_start(
                 folder / "via-herald",
@@ -252,14 +261,19 @@ def main() -> None:
         processes.append(
             alertmanager_start(folder / "direct", direct_port, f"{sink}/direct", None, env)
         )
+        processes.append(
+            alertmanager_start(
+                folder / "via-floor", floor_via_port, f"http://127.0.0.1:{floor_port}/forward",
+                None, env,
+            )
+        )
+        ports = [via_port, direct_port, floor_via_port]
         # Warm up (worker consuming, connections open); not measured.
-        run_scenario("warmup", 3, 2, args.rate, stand_in, [via_port, direct_port], access_log)
+        run_scenario("warmup", 3, 2, args.rate, stand_in, ports, access_log)
         for spec in args.scenarios.split(","):
             groups, size = (int(part) for part in spec.split("x"))
             rows.append(
-                run_scenario(
-                    spec, groups, size, args.rate, stand_in, [via_port, direct_port], access_log
-                )
+                run_scenario(spec, groups, size, args.rate, stand_in, ports, access_log)
             )
         memory = {"web_mb": rss_mb([web]), "worker_mb": rss_mb([worker])}
     finally:
@@ -269,13 +283,14 @@ def main() -> None:
         shutil.rmtree(folder, ignore_errors=True)
 
     lines = [
-        f"End to end, Alertmanager 0.25 → Herald (gunicorn {args.web_workers}x4, worker "
-        f"threads x{args.worker_concurrency}) → stand-in, beside Alertmanager → stand-in; "
-        f"{args.rate:g} groups/s",
+        f"End to end, Alertmanager → Herald (gunicorn {args.web_workers}x{args.web_threads}, "
+        f"worker threads x{args.worker_concurrency}) → stand-in, beside Alertmanager → "
+        f"stand-in and Alertmanager → framework floor → stand-in; {args.rate:g} groups/s",
         "",
         "| groups x alerts | alerts/s offered | webhook p50/p95/p99 ms | via Herald p50/p95/p99 ms"
-        " | Alertmanager alone p50/p95/p99 ms | Herald / Alertmanager (p50) | lost |",
-        "|---|---:|---:|---:|---:|---:|---:|",
+        " | Alertmanager alone p50/p95/p99 ms | via the floor p50/p95/p99 ms"
+        " | Herald / Alertmanager (p50) | floor / Alertmanager (p50) | lost |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
         lines.append(
@@ -283,7 +298,8 @@ def main() -> None:
             f"{r['webhook_ms'][0]:.1f} / {r['webhook_ms'][1]:.1f} / {r['webhook_ms'][2]:.1f} | "
             f"{r['herald_ms'][0]:.0f} / {r['herald_ms'][1]:.0f} / {r['herald_ms'][2]:.0f} | "
             f"{r['direct_ms'][0]:.0f} / {r['direct_ms'][1]:.0f} / {r['direct_ms'][2]:.0f} | "
-            f"{r['ratio_p50']:.2f} | {r['lost']} |"
+            f"{r['floor_ms'][0]:.0f} / {r['floor_ms'][1]:.0f} / {r['floor_ms'][2]:.0f} | "
+            f"{r['ratio_p50']:.2f} | {r['floor_ratio_p50']:.2f} | {r['lost']} |"
         )
     lines += [
         "",
@@ -307,17 +323,16 @@ def run_scenario(name, groups, size, rate, stand_in, ports, access_log) -> dict:
     while time.time() < deadline:
         with stand_in.lock:
             arrived = sum(1 for key in stand_in.arrivals if key[1].startswith(f"{name}-"))
-        if arrived >= 2 * len(fired):
+        if arrived >= len(ports) * len(fired):
             break
         time.sleep(0.2)
     with stand_in.lock:
         arrivals = dict(stand_in.arrivals)
-    herald = [
-        arrivals[("/herald", *k)] - t for k, t in fired.items() if ("/herald", *k) in arrivals
-    ]
-    direct = [
-        arrivals[("/direct", *k)] - t for k, t in fired.items() if ("/direct", *k) in arrivals
-    ]
+
+    def latencies(path: str) -> list[float]:
+        return [arrivals[(path, *k)] - t for k, t in fired.items() if (path, *k) in arrivals]
+
+    herald, direct, floor = latencies("/herald"), latencies("/direct"), latencies("/floor")
     webhook = []
     with access_log.open() as log:
         log.seek(log_start)
@@ -340,7 +355,9 @@ def run_scenario(name, groups, size, rate, stand_in, ports, access_log) -> dict:
         "webhook_ms": [percentile(webhook, q) for q in (50, 95, 99)] if webhook else [0, 0, 0],
         "herald_ms": spread(herald),
         "direct_ms": spread(direct),
+        "floor_ms": spread(floor),
         "ratio_p50": percentile(herald, 50) / percentile(direct, 50),
+        "floor_ratio_p50": percentile(floor, 50) / percentile(direct, 50),
         "lost": len(fired) - len(herald),
     }
 

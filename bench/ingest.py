@@ -7,8 +7,10 @@ prints alerts/s and p50/p95/p99 latency per batch size, and for 100 alerts
 re-posted unchanged (Alertmanager's steady state). The ceiling is a bare
 psycopg `INSERT ... SELECT FROM unnest(...) ON CONFLICT DO UPDATE` of the same
 rows, one commit per batch, with the same number of connections (and, for
-reference, from one connection). Herald and the ceiling run in alternating
-rounds, and the ratio is the median of the rounds' ratios.
+reference, from one connection). The framework floor is bench/floor.py's bare
+DRF view under the same gunicorn, posted the same payloads: what the stack
+answers before Herald does any work. Herald, the ceiling and the floor run in
+alternating rounds, and each ratio is the median of the rounds' ratios.
 Usage: make bench-ingest [BENCH_ARGS=...]
 """
 
@@ -79,7 +81,7 @@ def payload(batch: int, prefix: str, counter: int) -> bytes:
 
 def client(args: tuple) -> list[float]:
     """One keep-alive connection posting for `seconds`; returns latencies (s)."""
-    port, key, batch, seconds, worker, repeat = args
+    port, path, key, batch, seconds, worker, repeat = args
     prefix = f"{uuid.uuid4().hex[:8]}{worker:02x}"
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
@@ -89,7 +91,7 @@ def client(args: tuple) -> list[float]:
         body = payload(batch, prefix, counter)
         counter += not repeat
         started = time.perf_counter()
-        connection.request("POST", "/api/v1/alertmanager/", body=body, headers=headers)
+        connection.request("POST", path, body=body, headers=headers)
         response = connection.getresponse()
         response.read()
         if response.status != 200:
@@ -132,26 +134,42 @@ def ceiling_client(args: tuple) -> int:
     return rows
 
 
+HERALD_PATH, FLOOR_PATH = "/api/v1/alertmanager/", "/ingest"
+
+
 def measure(pool, args, key: str, dsn: str, batch: int, repeat: bool) -> dict:
-    """Herald and the bare upsert in alternating slices, so drift hits both alike.
+    """Herald, the bare upsert and the floor in alternating slices, so drift hits all alike.
 
     The machine's speed drifts by tens of percent over a minute; comparing one
     long Herald phase with one long ceiling phase measured the drift as much
-    as Herald. Each round runs both for `seconds / rounds`, in alternating
-    order; the ratio quoted is the median of the rounds' ratios.
+    as Herald. Each round runs each side for `seconds / rounds`, in rotating
+    order; the ratios quoted are the medians of the rounds' ratios.
     """
     slice_seconds = args.seconds / args.rounds
     connections = range(args.connections)
-    latencies, ceiling_rows, ratios = [], 0, []
+    latencies, ceiling_rows, floor_requests, ratios, floor_ratios = [], 0, 0, [], []
     for round_ in range(args.rounds):
-        steps = ["herald", "ceiling"] if round_ % 2 == 0 else ["ceiling", "herald"]
+        steps = ["herald", "ceiling", "floor"]
+        steps = steps[round_ % 3 :] + steps[: round_ % 3]
         for step in steps:
             if step == "herald":
                 runs = pool.map(
                     client,
-                    [(args.port, key, batch, slice_seconds, w, repeat) for w in connections],
+                    [
+                        (args.port, HERALD_PATH, key, batch, slice_seconds, w, repeat)
+                        for w in connections
+                    ],
                 )
                 round_latencies = [lat for run in runs for lat in run]
+            elif step == "floor":
+                runs = pool.map(
+                    client,
+                    [
+                        (args.floor_port, FLOOR_PATH, key, batch, slice_seconds, w, repeat)
+                        for w in connections
+                    ],
+                )
+                round_floor = sum(len(run) for run in runs)
             else:
                 round_rows = sum(
                     pool.map(
@@ -161,7 +179,9 @@ def measure(pool, args, key: str, dsn: str, batch: int, repeat: bool) -> dict:
                 )
         latencies += round_latencies
         ceiling_rows += round_rows
+        floor_requests += round_floor
         ratios.append(len(round_latencies) * batch / round_rows)
+        floor_ratios.append(len(round_latencies) / round_floor)
     single = ceiling_client((dsn, batch, args.seconds / 2, 99, repeat))
     single_rate = single / (args.seconds / 2)
     return {
@@ -175,6 +195,8 @@ def measure(pool, args, key: str, dsn: str, batch: int, repeat: bool) -> dict:
         "ceiling_one_connection_rows_per_s": single_rate,
         "ratio": statistics.median(ratios),
         "round_ratios": ratios,
+        "floor_requests_per_s": floor_requests / args.seconds,
+        "floor_ratio": statistics.median(floor_ratios),
     }
 
 
@@ -192,6 +214,7 @@ def main() -> None:
     parser.add_argument("--web-workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--floor-port", type=int, default=8766)
     args = parser.parse_args()
 
     from django.db import connection
@@ -208,42 +231,51 @@ def main() -> None:
         )
     connection.close()
 
+    shape = ["--workers", str(args.web_workers), "--threads", str(args.threads)]
     gunicorn = spawn(
         [sys.executable, "-m", "gunicorn", "alerting.infra.wsgi:application",
-         "--bind", f"127.0.0.1:{args.port}", "--workers", str(args.web_workers),
-         "--threads", str(args.threads), "--log-level", "warning"],
+         "--bind", f"127.0.0.1:{args.port}", *shape, "--log-level", "warning"],
+        env,
+    )
+    floor = spawn(
+        [sys.executable, "-m", "gunicorn", "--chdir", "bench", "floor:application",
+         "--bind", f"127.0.0.1:{args.floor_port}", *shape, "--log-level", "warning"],
         env,
     )
     rows = []
     try:
         wait_for_port(args.port, "gunicorn")
+        wait_for_port(args.floor_port, "the floor's gunicorn")
         with multiprocessing.Pool(args.connections) as pool:
-            warm = [(args.port, key, 1, 1.0, w, False) for w in range(args.connections)]
-            pool.map(client, warm)
+            for port, path in ((args.port, HERALD_PATH), (args.floor_port, FLOOR_PATH)):
+                warm = [(port, path, key, 1, 1.0, w, False) for w in range(args.connections)]
+                pool.map(client, warm)
             for spec in args.batches.split(","):
                 repeat = spec.endswith("r")
                 rows.append(measure(pool, args, key, dsn, int(spec.rstrip("r")), repeat))
     finally:
-        stop([gunicorn])
+        stop([gunicorn, floor])
         environment.close()
 
     header = (
         f"Ingest, {args.connections} connections, gunicorn {args.web_workers}x"
         f"{args.threads} threads, {args.seconds:.0f} s per batch size for each side, "
-        f"in {args.rounds} alternating rounds"
+        f"in {args.rounds} alternating rounds; the floor is a bare DRF view under the same "
+        "gunicorn"
     )
     lines = [
         header,
         "",
         "| batch | alerts/s | p50 ms | p95 ms | p99 ms | ceiling rows/s | ratio (median) | "
-        "rounds' ratios | ceiling, 1 conn |",
-        "|---:|---:|---:|---:|---:|---:|---:|---|---:|",
+        "rounds' ratios | ceiling, 1 conn | floor req/s | Herald / floor |",
+        "|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|",
     ]
     lines += [
         f"| {r['batch']} | {r['alerts_per_s']:.0f} | {r['p50_ms']:.1f} | {r['p95_ms']:.1f} "
         f"| {r['p99_ms']:.1f} | {r['ceiling_rows_per_s']:.0f} | {r['ratio']:.0%} "
         f"| {' '.join(f'{x:.0%}' for x in r['round_ratios'])} "
-        f"| {r['ceiling_one_connection_rows_per_s']:.0f} |"
+        f"| {r['ceiling_one_connection_rows_per_s']:.0f} "
+        f"| {r['floor_requests_per_s']:.0f} | {r['floor_ratio']:.0%} |"
         for r in rows
     ]
     results_write("ingest", {"settings": vars(args), "rows": rows}, "\n".join(lines))
