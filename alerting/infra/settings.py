@@ -9,11 +9,13 @@ from __future__ import annotations
 import base64
 import os
 import secrets
+import sys
 from pathlib import Path
 
 import dj_database_url
 
-from alerting.infra.tenant_databases import tenant_databases_parse
+from alerting.infra.db_roles import databases_for_command
+from alerting.infra.tenant_databases import tenant_databases_parse, tenant_migrate_urls_parse
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(os.environ.get("HERALD_VAR_DIR", BASE_DIR / ".var"))
@@ -300,18 +302,19 @@ HERALD_AUDIT_KEYS = _env_list("HERALD_AUDIT_KEYS") or [_local_secret("audit_key"
 HERALD_AUDIT_OUTCOMES = _env_bool("HERALD_AUDIT_OUTCOMES", True)
 # How often pending outcomes are chained and each chain's head checkpointed.
 HERALD_AUDIT_CHECKPOINT_SECONDS = float(os.environ.get("HERALD_AUDIT_CHECKPOINT_SECONDS", "60"))
-# Optional owner role for migrations (README, audit): migrate_schemas and
-# create_tenant connect with it, the app's role gets DML only and so cannot
-# switch the audit log's trigger off.
+# Optional owner roles for migrations (README, audit): migrate_schemas and
+# create_tenant connect with them, the app's role gets DML only and so cannot
+# switch the audit log's trigger off. DATABASE_MIGRATE_URL for the first
+# database, HERALD_TENANT_MIGRATE_DATABASES ("eu=postgres://owner@…") for others.
 DATABASE_MIGRATE_URL = os.environ.get("DATABASE_MIGRATE_URL", "")
-if DATABASE_MIGRATE_URL:
-    import sys
-
-    from alerting.infra.db_roles import database_for_command
-
-    DATABASES["default"] = database_for_command(
-        DATABASES["default"], migrate_url=DATABASE_MIGRATE_URL, argv=sys.argv
-    )
+DATABASES.update(databases_for_command(
+    DATABASES, argv=sys.argv, migrate_urls={
+        **({"default": DATABASE_MIGRATE_URL} if DATABASE_MIGRATE_URL else {}),
+        **tenant_migrate_urls_parse(
+            spec=os.environ.get("HERALD_TENANT_MIGRATE_DATABASES", ""), databases=DATABASES
+        ),
+    },
+))
 
 # --- Operability (issue 8) ---
 # /metrics: a bearer token or "user:password" for basic auth; with neither it is

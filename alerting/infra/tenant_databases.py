@@ -6,6 +6,8 @@ schema (tenants, domains, users, keys, the due-work index) and any tenant whose
 `database` is `default`; each other alias holds the schemas of the tenants that
 name it (tenants/databases.py binds a thread's connection to them). Unset,
 there is one database and nothing here changes a setting.
+`HERALD_TENANT_MIGRATE_DATABASES` names, the same way, the owner role each
+extra database's migrations run as (alerting/infra/db_roles.py).
 
 Each extra alias copies the default's engine and options (CONN_MAX_AGE, health
 checks, prepared statements, the pooler's backend), so a database behind
@@ -38,13 +40,12 @@ class TenantDatabasesError(ValueError):
     """HERALD_TENANT_DATABASES cannot be read; the message says which entry and why."""
 
 
-def tenant_databases_parse(*, default: dict, spec: str) -> dict[str, dict]:
-    """The DATABASES entries `spec` adds to `default` (none when it is empty)."""
-    entries = [entry.strip() for entry in spec.split(",") if entry.strip()]
-    if not entries:
-        return {}
-    databases: dict[str, dict] = {}
-    for entry in entries:
+def _alias_urls(spec: str) -> dict[str, str]:
+    """`alias=url,alias=url` read into a mapping; raises TenantDatabasesError naming the entry."""
+    urls: dict[str, str] = {}
+    for entry in (entry.strip() for entry in spec.split(",")):
+        if not entry:
+            continue
         alias, sep, url = entry.partition("=")
         alias = alias.strip()
         if not sep or not url.strip():
@@ -54,9 +55,38 @@ def tenant_databases_parse(*, default: dict, spec: str) -> dict[str, dict]:
                 f"{alias!r}: an alias is lower-case letters, digits and _, at most 31,"
                 f" and neither 'default' nor {SHARED_ALIAS!r}"
             )
-        if alias in databases:
+        if alias in urls:
             raise TenantDatabasesError(f"{alias!r} is named twice")
-        parsed = dj_database_url.parse(url.strip())
+        urls[alias] = url.strip()
+    return urls
+
+
+def tenant_migrate_urls_parse(*, spec: str, databases: dict[str, dict]) -> dict[str, str]:
+    """HERALD_TENANT_MIGRATE_DATABASES: each extra database's owner role, for migrations.
+
+    `eu=postgres://herald_owner@pg-eu/herald` makes the commands that change
+    schemas (db_roles.SCHEMA_COMMANDS) connect to `eu` as that owner, as
+    DATABASE_MIGRATE_URL does for `default`. Every alias must be one of
+    HERALD_TENANT_DATABASES': an owner for a database Herald does not know is
+    a typo, not a setting.
+    """
+    urls = _alias_urls(spec)
+    for alias in urls:
+        if alias not in databases:
+            raise TenantDatabasesError(
+                f"{alias!r} has an owner role but is not in HERALD_TENANT_DATABASES"
+            )
+    return urls
+
+
+def tenant_databases_parse(*, default: dict, spec: str) -> dict[str, dict]:
+    """The DATABASES entries `spec` adds to `default` (none when it is empty)."""
+    urls = _alias_urls(spec)
+    if not urls:
+        return {}
+    databases: dict[str, dict] = {}
+    for alias, url in urls.items():
+        parsed = dj_database_url.parse(url)
         databases[alias] = {
             **default,
             "OPTIONS": dict(default.get("OPTIONS", {})),
