@@ -15,20 +15,13 @@ from pathlib import Path
 import dj_database_url
 
 from alerting.infra.db_roles import databases_for_command
+from alerting.infra.settings_env import env_bool as _env_bool
+from alerting.infra.settings_env import env_list as _env_list
 from alerting.infra.tenant_databases import tenant_databases_parse, tenant_migrate_urls_parse
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(os.environ.get("HERALD_VAR_DIR", BASE_DIR / ".var"))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
-
-
-def _env_bool(name: str, default: bool) -> bool:
-    value = os.environ.get(name)
-    return default if value is None else value.strip().lower() in {"1", "true", "yes", "on"}
-
-
-def _env_list(name: str, default: str = "") -> list[str]:
-    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
 def _local_secret(name: str, make=lambda: secrets.token_urlsafe(48)) -> str:
@@ -360,25 +353,9 @@ if (DATABASE_POOLER == "transaction" and not HERALD_RELAY_DATABASE_URL  # noqa: 
 HERALD_PRODUCTION = not DEBUG and not HERALD_DEMO
 SHARED_APPS += ["axes", "django_otp", "django_otp.plugins.otp_totp", "csp"]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
-# Lockout (django-axes): after HERALD_LOGIN_FAILURE_LIMIT failures a username is
-# locked, and so is an address, each on its own, for HERALD_LOGIN_COOLOFF_MINUTES;
-# operators unlock on the operators' admin (Access attempts) or `manage.py axes_reset`.
-AUTHENTICATION_BACKENDS = [
-    "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
-]
-AXES_FAILURE_LIMIT = int(os.environ.get("HERALD_LOGIN_FAILURE_LIMIT", "5"))
-AXES_COOLOFF_TIME = float(os.environ.get("HERALD_LOGIN_COOLOFF_MINUTES", "15")) / 60 or None
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
-AXES_RESET_ON_SUCCESS = True
-AXES_ENABLE_ADMIN = False  # registered on the operators' admin instead (tenants/admin.py)
-AXES_CLIENT_IP_CALLABLE = "tenants.sites.client_ip"
-# Behind N proxies that each append to X-Forwarded-For, the client's address is
-# the Nth entry from the right (0: REMOTE_ADDR, the peer). Without it, every
-# login behind a proxy comes from the proxy's address, which one guesser locks.
-HERALD_TRUSTED_PROXY_HOPS = int(os.environ.get("HERALD_TRUSTED_PROXY_HOPS", "0"))
-AXES_LOCKOUT_CALLABLE = "tenants.login_security.lockout_response"
-AXES_VERBOSE = False  # Herald's audit trail records logins; no usernames in the logs
+# Lockout, mail, CSP: alerting/infra/settings_logins.py.
+from alerting.infra.settings_logins import *  # noqa: E402, F403
+
 MIDDLEWARE.insert(MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
                   "django_otp.middleware.OTPMiddleware")
 # The viewer's language and time zone: profile, else browser, else tenant (issue 21).
@@ -388,33 +365,6 @@ MIDDLEWARE.insert(MIDDLEWARE.index("django.middleware.security.SecurityMiddlewar
                   "csp.middleware.CSPMiddleware")
 MIDDLEWARE.insert(MIDDLEWARE.index("django_prometheus.middleware.PrometheusAfterMiddleware"),
                   "axes.middleware.AxesMiddleware")
-OTP_TOTP_ISSUER = "Herald"
-# Password reset mail (and Django's other mail): plain SMTP settings.
-EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
-EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
-EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
-EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
-EMAIL_USE_TLS = _env_bool("EMAIL_USE_TLS", False)
-EMAIL_TIMEOUT = 10
-DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "herald@localhost")
-PASSWORD_RESET_TIMEOUT = 3600
-HERALD_PASSWORD_RESET_RATE_LIMIT = os.environ.get("HERALD_PASSWORD_RESET_RATE_LIMIT", "5/hour")
-# CSP everywhere: scripts and everything else from Herald itself only; inline
-# styles allowed (the admin's and the templates' style attributes), inline
-# scripts never. The template preview is fetched by static/ JS (connect-src).
-CONTENT_SECURITY_POLICY = {
-    "DIRECTIVES": {
-        "default-src": ["'self'"],
-        "script-src": ["'self'"],
-        "style-src": ["'self'", "'unsafe-inline'"],
-        "img-src": ["'self'", "data:"],
-        "connect-src": ["'self'"],
-        "frame-ancestors": ["'none'"],
-        "form-action": ["'self'"],
-        "base-uri": ["'self'"],
-        "object-src": ["'none'"],
-    },
-}
 # HTTPS: with an https HERALD_BASE_URL, cookies are Secure, HSTS is sent and
 # plain http is redirected (health and metrics excepted, for probes inside the
 # network). X-Forwarded-Proto is trusted as the request's scheme: only run

@@ -6,8 +6,8 @@ import ast
 import re
 from pathlib import Path
 
-# The settings' own readers (alerting/infra/settings.py): name first.
-_READERS = {"_env_bool", "_env_list", "getenv"}
+# The settings' own readers (alerting/infra/settings_env.py): name first.
+_READERS = {"env_bool", "env_list", "_env_bool", "_env_list", "getenv"}
 
 
 def _is_environ(node: ast.AST) -> bool:
@@ -20,7 +20,7 @@ def _literal(node: ast.AST) -> str | None:
 
 def env_names_read(source: str) -> set[str]:
     """Names read by `os.environ.get("X")`, `os.environ["X"]`, `"X" in os.environ`,
-    `os.getenv("X")` and the settings' `_env_bool/_env_list("X")`."""
+    `os.getenv("X")` and the settings' `env_bool/env_list("X")`."""
     names: set[str] = set()
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.Call) and node.args:
