@@ -295,10 +295,11 @@ HERALD_AUDIT_KEYS = _env_list("HERALD_AUDIT_KEYS") or [_local_secret("audit_key"
 HERALD_AUDIT_OUTCOMES = _env_bool("HERALD_AUDIT_OUTCOMES", True)
 # How often pending outcomes are chained and each chain's head checkpointed.
 HERALD_AUDIT_CHECKPOINT_SECONDS = float(os.environ.get("HERALD_AUDIT_CHECKPOINT_SECONDS", "60"))
-# Optional owner roles for migrations (README, audit): migrate_schemas and
-# create_tenant connect with them, the app's role gets DML only and so cannot
-# switch the audit log's trigger off. DATABASE_MIGRATE_URL for the first
-# database, HERALD_TENANT_MIGRATE_DATABASES ("eu=postgres://owner@…") for others.
+# Optional owner roles for migrations (README, audit): migrate_schemas,
+# create_tenant and grant_app_role connect with them (db_roles.SCHEMA_COMMANDS),
+# the app's role gets DML only and so cannot switch the audit log's trigger off.
+# DATABASE_MIGRATE_URL for the first database, HERALD_TENANT_MIGRATE_DATABASES
+# ("eu=postgres://owner@…") for the others.
 DATABASE_MIGRATE_URL = os.environ.get("DATABASE_MIGRATE_URL", "")
 DATABASES.update(databases_for_command(
     DATABASES, argv=sys.argv, migrate_urls={
