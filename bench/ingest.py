@@ -10,7 +10,7 @@ rows, one commit per batch, with the same number of connections (and, for
 reference, from one connection). The framework floor is bench/floor.py's bare
 DRF view under the same gunicorn, posted the same payloads: what the stack
 answers before Herald does any work. Herald, the ceiling and the floor run in
-alternating rounds, and each ratio is the median of the rounds' ratios.
+rotating rounds, and each ratio is the median of the rounds' ratios.
 Usage: make bench-ingest [BENCH_ARGS=...]
 """
 
@@ -147,29 +147,21 @@ def measure(pool, args, key: str, dsn: str, batch: int, repeat: bool) -> dict:
     """
     slice_seconds = args.seconds / args.rounds
     connections = range(args.connections)
+
+    def posted(port: int, path: str) -> list[float]:
+        """Every client's latencies for one slice against the server on `port`."""
+        jobs = [(port, path, key, batch, slice_seconds, w, repeat) for w in connections]
+        return [lat for run in pool.map(client, jobs) for lat in run]
+
     latencies, ceiling_rows, floor_requests, ratios, floor_ratios = [], 0, 0, [], []
     for round_ in range(args.rounds):
         steps = ["herald", "ceiling", "floor"]
         steps = steps[round_ % 3 :] + steps[: round_ % 3]
         for step in steps:
             if step == "herald":
-                runs = pool.map(
-                    client,
-                    [
-                        (args.port, HERALD_PATH, key, batch, slice_seconds, w, repeat)
-                        for w in connections
-                    ],
-                )
-                round_latencies = [lat for run in runs for lat in run]
+                round_latencies = posted(args.port, HERALD_PATH)
             elif step == "floor":
-                runs = pool.map(
-                    client,
-                    [
-                        (args.floor_port, FLOOR_PATH, key, batch, slice_seconds, w, repeat)
-                        for w in connections
-                    ],
-                )
-                round_floor = sum(len(run) for run in runs)
+                round_floor = len(posted(args.floor_port, FLOOR_PATH))
             else:
                 round_rows = sum(
                     pool.map(
@@ -260,7 +252,7 @@ def main() -> None:
     header = (
         f"Ingest, {args.connections} connections, gunicorn {args.web_workers}x"
         f"{args.threads} threads, {args.seconds:.0f} s per batch size for each side, "
-        f"in {args.rounds} alternating rounds; the floor is a bare DRF view under the same "
+        f"in {args.rounds} rotating rounds; the floor is a bare DRF view under the same "
         "gunicorn"
     )
     lines = [
